@@ -1,0 +1,68 @@
+"""Where calcapp keeps things: the per-user data home and the bundled resources.
+
+One function each, so that every part of the app (history, user models, personal
+handwriting samples, training runs) agrees on the location, and tests can redirect all of
+it with ``CALCAPP_HOME``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+APP_NAME = "calcapp"
+
+
+def data_home(create: bool = True) -> Path:
+    """The per-user data folder.
+
+    ``CALCAPP_HOME`` wins; otherwise the platform's usual place:
+    Linux ``$XDG_DATA_HOME/calcapp`` (``~/.local/share/calcapp``), macOS
+    ``~/Library/Application Support/calcapp``, Windows ``%APPDATA%\\calcapp``.
+    """
+    override = os.environ.get("CALCAPP_HOME")
+    if override:
+        home = Path(override).expanduser()
+    elif sys.platform.startswith("win"):
+        base = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
+        home = Path(base) / APP_NAME
+    elif sys.platform == "darwin":
+        home = Path.home() / "Library" / "Application Support" / APP_NAME
+    else:
+        base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+        home = Path(base) / APP_NAME
+    if create:
+        home.mkdir(parents=True, exist_ok=True)
+    return home
+
+
+def user_models_dir(create: bool = True) -> Path:
+    """Models the user trained (from the GUI or ``calcapp train``)."""
+    path = data_home(create) / "models"
+    if create:
+        path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def resources_dir() -> Path:
+    """The bundled ``resources/`` folder (icons, models and their cards).
+
+    Looked up, in order: ``CALCAPP_RESOURCES``; a frozen app's bundle; the source checkout
+    (also what an editable install sees); a copy installed inside the package.
+    """
+    override = os.environ.get("CALCAPP_RESOURCES")
+    if override:
+        return Path(override)
+    frozen = getattr(sys, "_MEIPASS", None)
+    if frozen:
+        return Path(frozen) / "resources"
+    package = Path(__file__).resolve().parent.parent
+    checkout = package.parent / "resources"
+    if checkout.is_dir():
+        return checkout
+    return package / "resources"
+
+
+def bundled_models_dir() -> Path:
+    return resources_dir() / "models"

@@ -1,0 +1,88 @@
+"""Answers an input three ways at once: as read, exactly, and by a network.
+
+This is the one place that decides what the CLI prints and what the window shows: the
+normalised expression, the exact value, the chosen model's target under its task's
+semantics, the network's answer with per-character confidence, and whether they match.
+Inputs are grouped per model so a file of 10,000 lines costs a few batched forward passes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Callable, Iterable
+
+from calcapp.core.errors import CalcError, EvaluationError
+from calcapp.core.evaluator import format_value, evaluate_node
+from calcapp.core.parser import parse, render
+from calcapp.ml.registry import ModelInfo, best_for, list_models
+
+
+@dataclass
+class Answer:
+    input: str
+    expression: str | None = None
+    exact: str | None = None
+    target: str | None = None
+    neural: str | None = None
+    model: str | None = None
+    match: bool | None = None
+    error: str | None = None
+    error_pos: int | None = None  # 0-based position of the error, when it has one
+    confidence: list[float] = field(default_factory=list)  # one per neural character
+    outside: str | None = None  # why no model covers the input, when none does
+
+    def to_json(self) -> dict:
+        keys = ("input", "expression", "exact", "target", "neural", "model", "match", "error")
+        data = asdict(self)
+        return {k: data[k] for k in keys}
+
+
+PredictorFactory = Callable[[ModelInfo], object]
+
+
+def _default_predictor(info: ModelInfo):
+    from calcapp.ml.inference import load_predictor
+
+    return load_predictor(info)
+
+
+def answer_many(
+    texts: Iterable[str],
+    model: ModelInfo | None = None,
+    fraction: bool = False,
+    predictor_for: PredictorFactory = _default_predictor,
+    models: list[ModelInfo] | None = None,
+) -> list[Answer]:
+    """Answer every text; a given ``model`` is used where its task covers the input."""
+    answers = [Answer(text) for text in texts]
+    pool = models if models is not None else (None if model is not None else list_models())
+    routed: dict[str, tuple[ModelInfo, list[Answer]]] = {}
+    for ans in answers:
+        try:
+            node = parse(ans.input)
+        except CalcError as exc:
+            ans.error, ans.error_pos = str(exc), exc.pos
+            continue
+        ans.expression = render(node)
+        try:
+            ans.exact = format_value(evaluate_node(node), fraction=fraction)
+        except EvaluationError as exc:
+            ans.error, ans.error_pos = str(exc), exc.pos
+        chosen = model if model is not None else best_for(ans.input, pool)
+        if chosen is None:
+            ans.outside = "no model covers this input"
+            continue
+        why = chosen.task.why_not(ans.input)
+        if why is not None:
+            ans.outside = f"outside {chosen.name}'s task: {why}"
+            continue
+        ans.target = chosen.task.target(ans.input)
+        routed.setdefault(chosen.name, (chosen, []))[1].append(ans)
+    for info, group in routed.values():
+        predictor = predictor_for(info)
+        for ans, pred in zip(group, predictor.predict([a.input for a in group])):
+            ans.neural = pred.text
+            ans.confidence = list(pred.confidence)
+            ans.model = info.name
+            ans.match = pred.text == ans.target
+    return answers

@@ -1,0 +1,390 @@
+"""The model manager: one thread that owns the models, and the trainings it runs.
+
+The GUI never calls a model itself. It posts requests (which return an id at once) and
+gets answers back as Qt signals, queued into its own thread, so a slow model can never
+freeze the window. Answers and readings are NumPy forward passes served by one QThread;
+among requests on the same channel only the newest pending one is served ("latest wins":
+typing fast never builds a backlog). TensorFlow is imported later, in a side thread,
+only to report the device and to train; each training runs in a thread of its own with a
+``RunControl``, so inference keeps being served while it runs. Every error becomes a
+``failed`` or ``training_failed`` signal; the serving loop never dies of one.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
+
+from calcapp.engine.jobs import BridgeCallback, LatestWinsQueue, Request, TrainingJob, new_run_id
+from calcapp.ml.events import RunControl
+
+
+def readable(exc: BaseException) -> str:
+    """One line a person can read; no traceback."""
+    if isinstance(exc, ImportError):
+        return f"a part of calcapp is not installed: {exc.name or exc}"
+    if isinstance(exc, MemoryError):
+        return "out of memory"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class _ServeThread(QThread):
+    def __init__(self, target: Callable[[], None]):
+        super().__init__()
+        self.setObjectName("calcapp-models")
+        self._target = target
+
+    def run(self) -> None:
+        self._target()
+
+
+def _default_predictor(info):
+    from calcapp.ml.inference import load_predictor
+
+    return load_predictor(info)
+
+
+def _default_recognizer():
+    from calcapp.ml.recognizer import load_recognizer
+
+    return load_recognizer()
+
+
+def _default_models():
+    from calcapp.ml.registry import list_models
+
+    return list_models()
+
+
+class ModelManager(QObject):
+    """See the module docstring. Fakes for tests: ``predictor_for``, ``recognizer_loader``,
+    ``models_loader``, ``train_fn`` and ``finetune_fn``."""
+
+    answered = Signal(int, object)
+    recognized = Signal(int, object)
+    inspected = Signal(int, object)
+    failed = Signal(int, str)
+    tf_status = Signal(str)
+    models_changed = Signal()
+    training_started = Signal(str, dict)
+    training_batch = Signal(str, int, int, float)
+    training_epoch = Signal(str, object)
+    training_finished = Signal(str, object)
+    training_failed = Signal(str, str)
+
+    def __init__(
+        self,
+        parent: QObject | None = None,
+        *,
+        predictor_for: Callable[[Any], Any] | None = None,
+        recognizer_loader: Callable[[], Any] | None = None,
+        models_loader: Callable[[], list] | None = None,
+        train_fn: Callable[..., Any] | None = None,
+        finetune_fn: Callable[..., Any] | None = None,
+        warm: bool = True,
+        start: bool = True,
+    ):
+        super().__init__(parent)
+        self._predictor_for = predictor_for or _default_predictor
+        self._recognizer_loader = recognizer_loader or _default_recognizer
+        self._models_loader = models_loader or _default_models
+        self._train_fn = train_fn
+        self._finetune_fn = finetune_fn
+        self._queue = LatestWinsQueue()
+        self._lock = threading.Lock()
+        self._models: list | None = None
+        self._predictors: dict[tuple, Any] = {}
+        self._jobs: dict[str, TrainingJob] = {}
+        self._tf_thread: threading.Thread | None = None
+        self._tf_state: str | None = None
+        self._closing = False
+        self._warmups: list[Callable[[], None]] = (
+            [self._warm_default_model, self._warm_recognizer] if warm else []
+        )
+        self._thread = _ServeThread(self._serve)
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.shutdown)
+        if start:
+            self._thread.start()
+
+    # -- requests (GUI thread) ---------------------------------------------------------
+    def request_answer(self, text: str, model_name: str | None = None,
+                       channel: str = "typing") -> int:
+        return self._post("answer", f"answer:{channel}", text=text, model_name=model_name)
+
+    def request_recognize(self, strokes: list) -> int:
+        return self._post("recognize", "recognize", strokes=list(strokes))
+
+    def request_inspect(self, text: str, model_name: str | None = None) -> int:
+        return self._post("inspect", "inspect", text=text, model_name=model_name)
+
+    def _post(self, kind: str, channel: str, **payload) -> int:
+        request = Request(self._queue.next_id(), kind, channel, payload)
+        self._queue.put(request)
+        return request.id
+
+    # -- models ----------------------------------------------------------------------
+    def models(self) -> list:
+        """The calculator models known now (bundled and user), as ``ModelInfo``."""
+        with self._lock:
+            cached = self._models
+        if cached is None:
+            cached = self._load_models()
+        return list(cached)
+
+    def refresh_models(self) -> None:
+        """Rescan the model folders (after a training) and tell the GUI."""
+        self._load_models()
+        self.models_changed.emit()
+
+    def _load_models(self) -> list:
+        models = list(self._models_loader())
+        with self._lock:
+            self._models = models
+            self._predictors.clear()
+        return models
+
+    def _find(self, name: str | None):
+        if name is None:
+            return None
+        for info in self.models():
+            if info.name == name:
+                return info
+        raise LookupError(f"no model named {name!r}")
+
+    def _predictor(self, info):
+        stamp = None
+        try:
+            stamp = os.stat(Path(info.path) / "model.keras").st_mtime_ns
+        except (OSError, TypeError):
+            pass
+        key = (str(info.path), stamp)
+        with self._lock:
+            predictor = self._predictors.get(key)
+        if predictor is None:
+            predictor = self._predictor_for(info)
+            with self._lock:
+                self._predictors[key] = predictor
+        return predictor
+
+    # -- the serving thread --------------------------------------------------------------
+    def _serve(self) -> None:
+        while not self._closing:
+            request = self._queue.get(timeout=0.0 if self._warmups else None)
+            if request is None:
+                if self._closing:
+                    break
+                if self._warmups:
+                    try:
+                        self._warmups.pop(0)()
+                    except Exception:
+                        pass  # a model that fails to load fails again, visibly, on request
+                continue
+            try:
+                handler = getattr(self, f"_do_{request.kind}")
+                handler(request)
+            except Exception as exc:
+                if not self._closing:
+                    self.failed.emit(request.id, readable(exc))
+
+    def _do_answer(self, request: Request) -> None:
+        from calcapp.ml.answering import answer_many
+
+        info = self._find(request.payload.get("model_name"))
+        answer = answer_many(
+            [request.payload["text"]], model=info, models=self.models(),
+            predictor_for=self._predictor,
+        )[0]
+        self.answered.emit(request.id, answer)
+
+    def _do_recognize(self, request: Request) -> None:
+        reading = self._recognizer_loader().read_strokes(request.payload["strokes"])
+        self.recognized.emit(request.id, reading)
+
+    def _do_inspect(self, request: Request) -> None:
+        from calcapp.ml.registry import best_for
+
+        text = request.payload["text"]
+        info = self._find(request.payload.get("model_name")) or best_for(text, self.models())
+        if info is None:
+            raise LookupError("no model covers this input")
+        self.inspected.emit(request.id, self._predictor(info).inspect(text))
+
+    def _warm_default_model(self) -> None:
+        models = self.models()
+        if models:
+            best = max(models, key=lambda m: m.exact_match or 0.0)
+            self._predictor(best)
+
+    def _warm_recognizer(self) -> None:
+        self._recognizer_loader()
+
+    # -- TensorFlow ----------------------------------------------------------------------
+    def start_tf(self) -> None:
+        """Import TensorFlow in a side thread (call after the window is up)."""
+        with self._lock:
+            if self._tf_thread is not None or self._closing:
+                return
+            self._tf_thread = threading.Thread(target=self._ensure_tf, name="calcapp-tf",
+                                               daemon=True)
+        self._tf_thread.start()
+
+    def _ensure_tf(self) -> str:
+        from calcapp.engine import tf_runtime
+
+        if tf_runtime.current_status() is None:
+            self.tf_status.emit("loading")
+        state = tf_runtime.init_tensorflow()
+        if state != self._tf_state:
+            self._tf_state = state
+            self.tf_status.emit(state)
+        return state
+
+    @property
+    def tf_state(self) -> str | None:
+        return self._tf_state
+
+    # -- training ------------------------------------------------------------------------
+    def start_training(self, config, out_dir: str | None = None,
+                       resume_from: str | None = None) -> str:
+        run_id = new_run_id(getattr(config, "name", "run"))
+        target = out_dir or str(_free_folder(getattr(config, "name", run_id)))
+
+        def work(callback, control):
+            train = self._train_fn
+            if train is None:
+                self._ensure_tf()
+                from calcapp.ml.training import train
+            return train(config, target, callback=callback, control=control,
+                         resume_from=resume_from)
+
+        return self._launch(run_id, "train", work)
+
+    def start_finetune(self, epochs: int = 5) -> str:
+        run_id = new_run_id("finetune")
+
+        def work(callback, control):
+            fine_tune = self._finetune_fn
+            if fine_tune is None:
+                self._ensure_tf()
+                from calcapp.ml.personal import SampleStore, fine_tune as real
+
+                return real(SampleStore(), callback=callback, control=control, epochs=epochs)
+            return fine_tune(callback=callback, control=control, epochs=epochs)
+
+        return self._launch(run_id, "finetune", work)
+
+    def _launch(self, run_id: str, kind: str, work) -> str:
+        job = TrainingJob(run_id, kind, RunControl())
+        job.thread = threading.Thread(target=self._run_job, args=(job, work),
+                                      name=f"calcapp-train-{run_id}", daemon=True)
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the model manager is shutting down")
+            self._jobs[run_id] = job
+        job.thread.start()
+        return run_id
+
+    def _run_job(self, job: TrainingJob, work) -> None:
+        emit = {
+            "started": self.training_started.emit,
+            "batch": self.training_batch.emit,
+            "epoch": self.training_epoch.emit,
+        }
+        callback = BridgeCallback(job.run_id, emit)
+        try:
+            result = work(callback, job.control)
+            result = result if result is not None else callback.result
+            if job.kind == "finetune":
+                self._forget_recognizer()
+            self._load_models()
+            job.finished = True
+            self.training_finished.emit(job.run_id, result)
+            self.models_changed.emit()
+        except Exception as exc:
+            job.finished = True
+            self.training_failed.emit(job.run_id, readable(exc))
+
+    def _forget_recognizer(self) -> None:
+        try:
+            from calcapp.ml.recognizer import load_recognizer
+        except ImportError:
+            return
+        clear = getattr(load_recognizer, "cache_clear", None)
+        if clear is not None:
+            clear()
+
+    def _job(self, run_id: str) -> TrainingJob:
+        with self._lock:
+            job = self._jobs.get(run_id)
+        if job is None:
+            raise KeyError(f"no training {run_id!r}")
+        return job
+
+    def pause_training(self, run_id: str) -> None:
+        self._job(run_id).control.pause()
+
+    def resume_training(self, run_id: str) -> None:
+        self._job(run_id).control.resume()
+
+    def stop_training(self, run_id: str) -> None:
+        """Cooperative: the loop stops between batches and keeps its best checkpoint."""
+        self._job(run_id).control.stop()
+
+    def is_paused(self, run_id: str) -> bool:
+        return self._job(run_id).control.paused
+
+    def running_trainings(self) -> list[str]:
+        with self._lock:
+            return [rid for rid, job in self._jobs.items() if job.alive()]
+
+    def wait_training(self, run_id: str, timeout: float | None = None) -> bool:
+        """Block until the run's thread ends (tests, shutdown); True if it did."""
+        job = self._job(run_id)
+        if job.thread is not None:
+            job.thread.join(timeout)
+        return job.thread is None or not job.thread.is_alive()
+
+    # -- shutdown ------------------------------------------------------------------------
+    def shutdown(self, wait: bool = True) -> None:
+        """Stop trainings (each keeps its best checkpoint) and the serving thread."""
+        with self._lock:
+            already = self._closing
+            self._closing = True
+            jobs = list(self._jobs.values())
+        for job in jobs:
+            job.control.stop()
+        self._queue.close()
+        if already and not wait:
+            return
+        if wait:
+            if self._thread.isRunning():
+                self._thread.wait()
+            for job in jobs:
+                if job.thread is not None:
+                    job.thread.join(timeout=120)
+            if self._tf_thread is not None:
+                self._tf_thread.join(timeout=30)
+
+    @property
+    def closed(self) -> bool:
+        return self._closing
+
+
+def _free_folder(name: str) -> Path:
+    """A new folder under the user models dir: ``name``, else ``name-2``, ``name-3``…"""
+    from calcapp.core.paths import user_models_dir
+
+    root = user_models_dir()
+    candidate = root / name
+    n = 2
+    while candidate.exists():
+        candidate = root / f"{name}-{n}"
+        n += 1
+    return candidate

@@ -1,0 +1,343 @@
+"""Every calculator architecture, written once against an ``ops`` namespace.
+
+Why one copy of the math: training runs it with ``keras.ops`` (TensorFlow or JAX backend)
+inside one Keras layer, and the interactive path runs the very same functions with NumPy
+(``calcapp.ml.numpy_forward``), so the two inference paths cannot drift apart and the first
+answer never waits for TensorFlow. Nothing here imports Keras or TensorFlow.
+
+A model is a dict of named weights (``weight_specs`` gives names, shapes and initialisers,
+in creation order) plus a JSON-friendly ``cfg``. Sequences are short (at most ~25 steps), so
+recurrences are unrolled in Python; that is also what makes them backend-neutral.
+
+Architectures:
+- ``tiny-rnn``: SimpleRNN encoder -> repeat -> SimpleRNN decoder -> softmax (the 77-parameter seed).
+- ``lstm``: LSTM encoder (stackable) -> repeat -> LSTM decoder -> softmax (the Keras example).
+- ``bilstm``: bidirectional LSTM encoder and decoder, answer ends with an end marker.
+- ``attention``: bidirectional LSTM encoder; LSTM decoder with multi-head dot-product
+  attention and input feeding, trained with teacher forcing, decoded greedily.
+- ``transformer``: a small pre-norm encoder-decoder transformer, teacher forcing.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+ARCHITECTURES = ("tiny-rnn", "lstm", "bilstm", "attention", "transformer")
+TEACHER_FORCED = ("attention", "transformer")
+NEG = -1e9  # additive mask for padded keys
+
+
+def teacher_forced(arch: str) -> bool:
+    return arch in TEACHER_FORCED
+
+
+# ----------------------------------------------------------------------------- weights
+def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
+    """``(name, shape, initializer)`` for every weight, in creation order."""
+    arch, vin, vout = cfg["arch"], cfg["vin"], cfg["vout"]
+    units, layers = cfg["units"], cfg.get("layers", 1)
+    specs: list[tuple[str, tuple[int, ...], str]] = []
+
+    def rnn(prefix, din, u, gates):
+        specs.extend([
+            (f"{prefix}/kernel", (din, gates * u), "glorot"),
+            (f"{prefix}/recurrent", (u, gates * u), "orthogonal"),
+            (f"{prefix}/bias", (gates * u,), "forget_bias" if gates == 4 else "zeros"),
+        ])
+
+    def dense(prefix, din, dout, bias=True):
+        specs.append((f"{prefix}/kernel", (din, dout), "glorot"))
+        if bias:
+            specs.append((f"{prefix}/bias", (dout,), "zeros"))
+
+    if arch == "tiny-rnn":
+        dec = cfg.get("dec_units", 3)
+        rnn("enc0", vin, units, 1)
+        rnn("dec0", units, dec, 1)
+        dense("out", dec, vout)
+    elif arch == "lstm":
+        for i in range(layers):
+            rnn(f"enc{i}", vin if i == 0 else units, units, 4)
+        for i in range(layers):
+            rnn(f"dec{i}", units, units, 4)
+        dense("out", units, vout)
+    elif arch == "bilstm":
+        half = units // 2
+        for i in range(layers):
+            for d in ("f", "b"):
+                rnn(f"enc{i}{d}", vin if i == 0 else units, half, 4)
+        for i in range(layers):
+            for d in ("f", "b"):
+                rnn(f"dec{i}{d}", units, half, 4)
+        dense("out", units, vout)
+    elif arch == "attention":
+        half, heads, att = units // 2, cfg.get("heads", 2), cfg.get("att_units", units)
+        for i in range(layers):
+            for d in ("f", "b"):
+                rnn(f"enc{i}{d}", vin if i == 0 else units, half, 4)
+        rnn("dec0", vout + heads * units, units, 4)  # previous token + previous context
+        for k in range(heads):
+            dense(f"att{k}/query", units, att, bias=False)
+            dense(f"att{k}/key", units, att, bias=False)
+        dense("combine", units + heads * units, units)
+        dense("out", units, vout)
+    elif arch == "transformer":
+        d, ff = units, cfg.get("ff", 2 * units)
+        specs.append(("enc_embed", (vin, d), "normal"))
+        specs.append(("enc_pos", (cfg["tin"], d), "normal"))
+        specs.append(("dec_embed", (vout, d), "normal"))
+        specs.append(("dec_pos", (cfg["tout"], d), "normal"))
+
+        def norm(prefix):
+            specs.extend([(f"{prefix}/gamma", (d,), "ones"), (f"{prefix}/beta", (d,), "zeros")])
+
+        def mha(prefix):
+            for part in ("q", "k", "v", "o"):
+                dense(f"{prefix}/{part}", d, d)
+
+        def block(prefix, cross):
+            norm(f"{prefix}/ln1")
+            mha(f"{prefix}/self")
+            if cross:
+                norm(f"{prefix}/ln2")
+                mha(f"{prefix}/cross")
+            norm(f"{prefix}/ln3")
+            dense(f"{prefix}/ff1", d, ff)
+            dense(f"{prefix}/ff2", ff, d)
+
+        for i in range(layers):
+            block(f"enc{i}", cross=False)
+        norm("enc_ln")
+        for i in range(layers):
+            block(f"dec{i}", cross=True)
+        norm("dec_ln")
+        dense("out", d, vout)
+    else:
+        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
+    return specs
+
+
+def parameter_count(cfg: dict[str, Any]) -> int:
+    return sum(math.prod(shape) for _, shape, _ in weight_specs(cfg))
+
+
+# ----------------------------------------------------------------------------- pieces
+def _simple_rnn(ops, W, prefix, xs, h):
+    """``xs``: list of (B, D) steps. Returns the list of states."""
+    out = []
+    for x in xs:
+        h = ops.tanh(ops.matmul(x, W[f"{prefix}/kernel"]) + ops.matmul(h, W[f"{prefix}/recurrent"])
+                     + W[f"{prefix}/bias"])
+        out.append(h)
+    return out
+
+
+def _lstm_step(ops, W, prefix, x, h, c):
+    z = ops.matmul(x, W[f"{prefix}/kernel"]) + ops.matmul(h, W[f"{prefix}/recurrent"]) + W[f"{prefix}/bias"]
+    u = h.shape[-1]
+    i = ops.sigmoid(z[:, :u])
+    f = ops.sigmoid(z[:, u:2 * u])
+    g = ops.tanh(z[:, 2 * u:3 * u])
+    o = ops.sigmoid(z[:, 3 * u:])
+    c = f * c + i * g
+    return o * ops.tanh(c), c
+
+
+def _zeros(ops, like, units):
+    """A (B, units) zero state whose batch size follows ``like`` (B, D)."""
+    return ops.zeros_like(like[:, :1]) * ops.zeros((1, units), dtype="float32")
+
+
+def _lstm(ops, W, prefix, xs, units, reverse=False):
+    h = c = _zeros(ops, xs[0], units)
+    seq = xs[::-1] if reverse else xs
+    out = []
+    for x in seq:
+        h, c = _lstm_step(ops, W, prefix, x, h, c)
+        out.append(h)
+    return out[::-1] if reverse else out
+
+
+def _steps(x, n):
+    return [x[:, t] for t in range(n)]
+
+
+def _bilstm_stack(ops, W, prefix, xs, units, layers):
+    half = units // 2
+    for i in range(layers):
+        f = _lstm(ops, W, f"{prefix}{i}f", xs, half)
+        b = _lstm(ops, W, f"{prefix}{i}b", xs, half, reverse=True)
+        xs = [ops.concatenate([a, c], axis=-1) for a, c in zip(f, b)]
+    return xs
+
+
+def _dense(ops, W, prefix, x):
+    y = ops.matmul(x, W[f"{prefix}/kernel"])
+    bias = W.get(f"{prefix}/bias")
+    return y if bias is None else y + bias
+
+
+def _layer_norm(ops, W, prefix, x):
+    mean = ops.mean(x, axis=-1, keepdims=True)
+    var = ops.mean(ops.square(x - mean), axis=-1, keepdims=True)
+    return (x - mean) / ops.sqrt(var + 1e-5) * W[f"{prefix}/gamma"] + W[f"{prefix}/beta"]
+
+
+# ----------------------------------------------------------------------------- encoders
+def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
+    """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows."""
+    arch, tin, units = cfg["arch"], cfg["tin"], cfg["units"]
+    x = ops.one_hot(enc_ids, cfg["vin"])
+    pad = ops.cast(ops.equal(enc_ids, 0), "float32")  # (B, Tin) 1 where padding
+    if arch == "tiny-rnn":
+        xs = _simple_rnn(ops, W, "enc0", _steps(x, tin), _zeros(ops, x[:, 0], units))
+    elif arch == "lstm":
+        xs = _steps(x, tin)
+        for i in range(cfg.get("layers", 1)):
+            xs = _lstm(ops, W, f"enc{i}", xs, units)
+    elif arch in ("bilstm", "attention"):
+        xs = _bilstm_stack(ops, W, "enc", _steps(x, tin), units, cfg.get("layers", 1))
+    elif arch == "transformer":
+        h = ops.matmul(x, W["enc_embed"]) + W["enc_pos"]
+        bias = ops.expand_dims(ops.expand_dims(pad * NEG, 1), 1)  # (B,1,1,Tin)
+        for i in range(cfg.get("layers", 1)):
+            h = _block(ops, W, cfg, f"enc{i}", h, bias, None, None)[0]
+        h = _layer_norm(ops, W, "enc_ln", h)
+        return {"states": h, "pad": pad}
+    else:
+        raise ValueError(arch)
+    if arch == "bilstm":
+        half = units // 2
+        last = ops.concatenate([xs[-1][:, :half], xs[0][:, half:]], axis=-1)
+    else:
+        last = xs[-1]
+    return {"states": ops.stack(xs, axis=1), "last": last, "pad": pad}
+
+
+# ----------------------------------------------------------------------------- decoders
+def decode_repeat(ops, W, cfg, enc) -> Any:
+    """Non-autoregressive decoders: the encoder summary repeated at every output step."""
+    arch, tout, units = cfg["arch"], cfg["tout"], cfg["units"]
+    xs = [enc["last"]] * tout
+    if arch == "tiny-rnn":
+        dec = cfg.get("dec_units", 3)
+        xs = _simple_rnn(ops, W, "dec0", xs, _zeros(ops, xs[0], dec))
+    elif arch == "lstm":
+        for i in range(cfg.get("layers", 1)):
+            xs = _lstm(ops, W, f"dec{i}", xs, units)
+    elif arch == "bilstm":
+        xs = _bilstm_stack(ops, W, "dec", xs, units, cfg.get("layers", 1))
+    return _dense(ops, W, "out", ops.stack(xs, axis=1))  # (B, Tout, Vout) logits
+
+
+def _attention_start(ops, W, cfg, enc):
+    units, heads = cfg["units"], cfg.get("heads", 2)
+    H = enc["states"]
+    keys = [_dense(ops, W, f"att{k}/key", H) for k in range(heads)]
+    h = _zeros(ops, enc["last"], units)
+    return {"h": h, "c": h, "ctx": _zeros(ops, enc["last"], heads * units), "keys": keys}
+
+
+def attention_step(ops, W, cfg, enc, state, prev_ids):
+    """One decoder step: returns (logits (B,V), attention (B,Tin) averaged over heads, state)."""
+    units, heads = cfg["units"], cfg.get("heads", 2)
+    att = cfg.get("att_units", units)
+    x = ops.concatenate([ops.one_hot(prev_ids, cfg["vout"]), state["ctx"]], axis=-1)
+    h, c = _lstm_step(ops, W, "dec0", x, state["h"], state["c"])
+    H, bias = enc["states"], enc["pad"] * NEG
+    ctxs, weights = [], []
+    for k in range(heads):
+        q = _dense(ops, W, f"att{k}/query", h)  # (B, A)
+        scores = ops.sum(ops.expand_dims(q, 1) * state["keys"][k], axis=-1) / math.sqrt(att)
+        a = ops.softmax(scores + bias, axis=-1)  # (B, Tin)
+        ctxs.append(ops.sum(ops.expand_dims(a, -1) * H, axis=1))
+        weights.append(a)
+    ctx = ops.concatenate(ctxs, axis=-1)
+    out = ops.tanh(_dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
+    logits = _dense(ops, W, "out", out)
+    mean_att = weights[0] if heads == 1 else sum(weights[1:], weights[0]) / heads
+    return logits, mean_att, {"h": h, "c": c, "ctx": ctx, "keys": state["keys"]}
+
+
+def _mha(ops, W, cfg, prefix, q_in, kv_in, bias):
+    """Multi-head attention; returns (out (B,Tq,D), weights averaged over heads (B,Tq,Tk))."""
+    d, heads = cfg["units"], cfg.get("heads", 2)
+    dh = d // heads
+
+    def split(t):
+        b_t = ops.reshape(t, (-1, t.shape[1], heads, dh))
+        return ops.transpose(b_t, (0, 2, 1, 3))  # (B, h, T, dh)
+
+    q = split(_dense(ops, W, f"{prefix}/q", q_in))
+    k = split(_dense(ops, W, f"{prefix}/k", kv_in))
+    v = split(_dense(ops, W, f"{prefix}/v", kv_in))
+    scores = ops.matmul(q, ops.transpose(k, (0, 1, 3, 2))) / math.sqrt(dh) + bias
+    a = ops.softmax(scores, axis=-1)
+    o = ops.transpose(ops.matmul(a, v), (0, 2, 1, 3))
+    o = ops.reshape(o, (-1, q_in.shape[1], d))
+    return _dense(ops, W, f"{prefix}/o", o), ops.mean(a, axis=1)
+
+
+def _block(ops, W, cfg, prefix, h, self_bias, memory, cross_bias):
+    a, _ = _mha(ops, W, cfg, f"{prefix}/self", *([_layer_norm(ops, W, f"{prefix}/ln1", h)] * 2), self_bias)
+    h = h + a
+    weights = None
+    if memory is not None:
+        a, weights = _mha(ops, W, cfg, f"{prefix}/cross", _layer_norm(ops, W, f"{prefix}/ln2", h),
+                          memory, cross_bias)
+        h = h + a
+    f = _dense(ops, W, f"{prefix}/ff2",
+               ops.relu(_dense(ops, W, f"{prefix}/ff1", _layer_norm(ops, W, f"{prefix}/ln3", h))))
+    return h + f, weights
+
+
+def transformer_decode(ops, W, cfg, enc, dec_ids):
+    """Teacher-forced transformer decoder over ``dec_ids`` (B, T<=Tout)."""
+    t = dec_ids.shape[1]
+    h = ops.matmul(ops.one_hot(dec_ids, cfg["vout"]), W["dec_embed"]) + W["dec_pos"][:t]
+    causal = ops.triu(ops.ones((t, t), dtype="float32"), k=1) * NEG
+    cross = ops.expand_dims(ops.expand_dims(enc["pad"] * NEG, 1), 1)
+    weights = None
+    for i in range(cfg.get("layers", 1)):
+        h, weights = _block(ops, W, cfg, f"dec{i}", h, causal, enc["states"], cross)
+    return _dense(ops, W, "out", _layer_norm(ops, W, "dec_ln", h)), weights
+
+
+def teacher_logits(ops, W, cfg, enc_ids, dec_ids):
+    """Training forward pass: logits (B, Tout, Vout) given the shifted targets."""
+    enc = encode(ops, W, cfg, enc_ids)
+    if cfg["arch"] == "transformer":
+        return transformer_decode(ops, W, cfg, enc, dec_ids)[0]
+    state = _attention_start(ops, W, cfg, enc)
+    out = []
+    for t in range(cfg["tout"]):
+        logits, _, state = attention_step(ops, W, cfg, enc, state, dec_ids[:, t])
+        out.append(logits)
+    return ops.stack(out, axis=1)
+
+
+def forward(ops, W, cfg, enc_ids, start_id: int = 1) -> dict[str, Any]:
+    """Inference: greedy decoding. Returns logits (B,Tout,V), encoder states, attention."""
+    enc = encode(ops, W, cfg, enc_ids)
+    arch = cfg["arch"]
+    if not teacher_forced(arch):
+        return {"logits": decode_repeat(ops, W, cfg, enc), "states": enc["states"], "attention": None}
+    prev = ops.cast(enc_ids[:, 0] * 0 + start_id, "int32")
+    if arch == "attention":
+        state = _attention_start(ops, W, cfg, enc)
+        out, atts = [], []
+        for _ in range(cfg["tout"]):
+            logits, att, state = attention_step(ops, W, cfg, enc, state, prev)
+            out.append(logits)
+            atts.append(att)
+            prev = ops.cast(ops.argmax(logits, axis=-1), "int32")
+        return {"logits": ops.stack(out, axis=1), "states": enc["states"],
+                "attention": ops.stack(atts, axis=1)}
+    ids = ops.expand_dims(prev, 1)
+    logits = weights = None
+    for _ in range(cfg["tout"]):
+        logits, weights = transformer_decode(ops, W, cfg, enc, ids)
+        nxt = ops.cast(ops.argmax(logits[:, -1], axis=-1), "int32")
+        ids = ops.concatenate([ids, ops.expand_dims(nxt, 1)], axis=1)
+    return {"logits": logits, "states": enc["states"], "attention": weights}

@@ -1,0 +1,102 @@
+"""Arrays in and strings out: the one place that turns texts into model ids and back.
+
+Training, both inference paths and evaluation all go through these functions, so a model
+reads exactly what it was trained on (task spelling, reversal, alphabet) and its answers
+are decoded the same way everywhere (stop at the end marker, undo reversal).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from calcapp.core.codec import END_ID, START_ID, Codec
+from calcapp.core.tasks import TaskSpec
+from calcapp.ml import architectures as A
+from calcapp.ml.seq2seq_alphabet import input_tokens, output_tokens, to_local, to_shared
+
+
+def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-friendly layer config: sizes, alphabets and architecture knobs."""
+    if arch not in A.ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(A.ARCHITECTURES)}")
+    end_marker = bool(hparams.get("end_marker", True))
+    in_tok = input_tokens(spec)
+    out_tok = output_tokens(spec, specials=end_marker or A.teacher_forced(arch))
+    tout = spec.max_output_len + (1 if end_marker else 0)
+    cfg = {
+        "arch": arch,
+        "vin": len(in_tok),
+        "vout": len(out_tok),
+        "tin": spec.max_input_len,
+        "tout": tout,
+        "units": int(hparams.get("units", 64)),
+        "layers": int(hparams.get("layers", 1)),
+        "end_marker": end_marker,
+        "in_tokens": in_tok,
+        "out_tokens": out_tok,
+    }
+    for key in ("dec_units", "heads", "att_units", "ff"):
+        if key in hparams:
+            cfg[key] = int(hparams[key])
+    return cfg
+
+
+def encode_inputs(spec: TaskSpec, cfg: dict[str, Any], model_inputs: Sequence[str]) -> np.ndarray:
+    """Model-spelled inputs -> (N, Tin) local ids (reversed if the task says so)."""
+    return to_local(Codec(spec).encode_inputs(model_inputs, cfg["tin"]), cfg["in_tokens"])
+
+
+def encode_targets(spec: TaskSpec, cfg: dict[str, Any], targets: Sequence[str]):
+    """Targets -> (decoder inputs, decoder targets), both (N, Tout) local ids."""
+    codec = Codec(spec)
+    if cfg["end_marker"]:
+        shared = codec.encode_targets(targets, cfg["tout"])
+    else:
+        from calcapp.core.codec import encode
+
+        shared = encode(targets, cfg["tout"], reverse=spec.reverse_output)
+    y = to_local(shared, cfg["out_tokens"])
+    dec_in = np.concatenate([np.full((len(y), 1), START_ID, np.int32), y[:, :-1]], axis=1)
+    return dec_in, y
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    e = np.exp(logits - logits.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def decode_logits(spec: TaskSpec, cfg: dict[str, Any], logits: np.ndarray):
+    """Logits (N, Tout, V) -> (texts, per-character confidences, output chars per step).
+
+    Confidences follow the written answer's characters in reading order (after reversal),
+    one per character; the output chars list the raw steps up to the end marker.
+    """
+    probs = softmax(np.asarray(logits, dtype=np.float64))
+    ids = probs.argmax(-1)
+    best = probs.max(-1)
+    shared = to_shared(ids, cfg["out_tokens"])
+    texts, confs, steps = [], [], []
+    for row, p in zip(shared, best):
+        chars, conf = [], []
+        for i, c in zip(row, p):
+            i = int(i)
+            if i == END_ID:
+                break
+            if i in (0, START_ID):
+                continue
+            chars.append(cfg_token(i))
+            conf.append(float(c))
+        steps.append(list(chars))
+        if spec.reverse_output:
+            chars, conf = chars[::-1], conf[::-1]
+        texts.append("".join(chars))
+        confs.append(conf)
+    return texts, confs, steps
+
+
+def cfg_token(shared_id: int) -> str:
+    from calcapp.core.codec import TOKENS
+
+    return TOKENS[shared_id]

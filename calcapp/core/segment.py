@@ -1,0 +1,240 @@
+"""Segmentation of one written line into symbols, for ink and for images alike.
+
+Strokes (or an image's connected components) that overlap horizontally belong to one
+symbol: that single rule groups '+', '×', '÷', '=', a two-stroke '4' or '5', and keeps a
+decimal point (beside a digit, not above it) on its own. Symbols are then read left to
+right. Each keeps its box and its size relative to the line, because a dot, a minus and
+a '1' differ mostly in size and aspect, which normalisation to 28x28 throws away; the
+recognizer's output is corrected with them afterwards (``resolve_by_geometry``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from calcapp.core.imagenorm import ink_polarity, to_grey
+
+OVERLAP = 0.3  # share of the narrower item's width that must overlap to group
+MIN_WIDTH = 0.08  # a dot's width counts as this much of the line height when grouping
+DOT_SIZE = 0.3  # a symbol smaller than this part of the line height is a dot
+
+
+@dataclass
+class Segment:
+    """One symbol: which items (strokes or components) form it and where it is."""
+
+    ids: list[int]
+    box: tuple[float, float, float, float]  # x, y, w, h in input coordinates
+    image: np.ndarray | None = None  # ink-bright crop, for image input
+    rel_size: float = 1.0  # max(w, h) / line height
+    extra: dict = field(default_factory=dict)
+
+
+def _union_box(boxes):
+    x0 = min(b[0] for b in boxes)
+    y0 = min(b[1] for b in boxes)
+    x1 = max(b[0] + b[2] for b in boxes)
+    y1 = max(b[1] + b[3] for b in boxes)
+    return (x0, y0, x1 - x0, y1 - y0)
+
+
+def line_height(boxes) -> float:
+    """Height of a line's full-size symbols: median of the taller ones."""
+    hs = np.array([b[3] for b in boxes], dtype=float)
+    if len(hs) == 0:
+        return 1.0
+    tall = hs[hs >= 0.55 * hs.max()]
+    return float(max(np.median(tall), 1e-6))
+
+
+def _overlaps(a, b, height: float) -> bool:
+    wa = max(a[2], MIN_WIDTH * height)
+    wb = max(b[2], MIN_WIDTH * height)
+    ca, cb = a[0] + a[2] / 2, b[0] + b[2] / 2
+    ov = min(ca + wa / 2, cb + wb / 2) - max(ca - wa / 2, cb - wb / 2)
+    return ov > OVERLAP * min(wa, wb)
+
+
+def group_boxes(boxes, height: float | None = None) -> list[list[int]]:
+    """Indices of items grouped by horizontal overlap, in reading (left-to-right) order."""
+    if not boxes:
+        return []
+    height = height or line_height(boxes)
+    groups = [([i], tuple(b)) for i, b in enumerate(boxes)]
+    changed = True
+    while changed:  # merging can make a group reach a further item, so repeat
+        changed = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                if _overlaps(groups[i][1], groups[j][1], height):
+                    ids = groups[i][0] + groups[j][0]
+                    groups[i] = (ids, _union_box([groups[i][1], groups[j][1]]))
+                    del groups[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    groups.sort(key=lambda g: g[1][0] + g[1][2] / 2)
+    return [sorted(ids) for ids, _ in groups]
+
+
+def segment_strokes(strokes) -> list[Segment]:
+    """A line of strokes -> symbols in reading order (``ids`` are stroke indices)."""
+    idx = [i for i, s in enumerate(strokes) if s.points]
+    boxes = [strokes[i].bbox() for i in idx]
+    if not boxes:
+        return []
+    h = line_height(boxes)
+    segs = []
+    for group in group_boxes(boxes, h):
+        ids = [idx[g] for g in group]
+        box = _union_box([boxes[g] for g in group])
+        segs.append(Segment(ids, box, rel_size=max(box[2], box[3]) / h))
+    _settle_sizes(segs)
+    return segs
+
+
+def _settle_sizes(segs: list[Segment]) -> None:
+    """Relative sizes against the height of the line's full symbols (after grouping)."""
+    if not segs:
+        return
+    h = line_height([s.box for s in segs])
+    for s in segs:
+        s.rel_size = max(s.box[2], s.box[3]) / h
+
+
+# --- images -------------------------------------------------------------------------
+
+
+def connected_components(mask: np.ndarray) -> list[np.ndarray]:
+    """8-connected components of a boolean mask, as arrays of (y, x) pixels.
+
+    Run-length labelling: rows become runs, runs touching runs of the row above are
+    joined with a union-find; only the runs are visited in Python, so a line image costs
+    a few milliseconds.
+    """
+    runs = []  # (row, x0, x1) with x1 exclusive
+    row_runs = []
+    for y in range(mask.shape[0]):
+        row = mask[y]
+        if not row.any():
+            row_runs.append([])
+            continue
+        d = np.diff(np.concatenate([[0], row.view(np.int8), [0]]))
+        starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
+        ids = []
+        for a, b in zip(starts, ends):
+            ids.append(len(runs))
+            runs.append((y, int(a), int(b)))
+        row_runs.append(ids)
+    parent = list(range(len(runs)))
+
+    def find(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for y in range(1, len(row_runs)):
+        above = row_runs[y - 1]
+        for r in row_runs[y]:
+            _, a, b = runs[r]
+            for q in above:
+                _, qa, qb = runs[q]
+                if qa <= b and a <= qb:  # touching incl. diagonals (8-connectivity)
+                    ra, rb = find(r), find(q)
+                    if ra != rb:
+                        parent[ra] = rb
+    comps: dict[int, list] = {}
+    for i, (y, a, b) in enumerate(runs):
+        comps.setdefault(find(i), []).append((y, a, b))
+    out = []
+    for rs in comps.values():
+        pix = [(y, x) for y, a, b in rs for x in range(a, b)]
+        out.append(np.array(pix, dtype=np.int32))
+    return out
+
+
+def _split_touching(ink: np.ndarray, pix: np.ndarray, height: float) -> list[np.ndarray]:
+    """Split a component much wider than a symbol at its thinnest column."""
+    y0, x0 = pix.min(axis=0)
+    y1, x1 = pix.max(axis=0) + 1
+    w, h = x1 - x0, y1 - y0
+    if w < 1.1 * height or h < 0.75 * height:
+        return [pix]
+    cols = np.bincount(pix[:, 1] - x0, minlength=w).astype(float)
+    lo, hi = int(0.25 * w), int(0.75 * w)
+    lo = max(lo, int(0.35 * height))
+    hi = min(hi, w - int(0.35 * height))
+    if hi <= lo:
+        return [pix]
+    cut = x0 + lo + int(np.argmin(cols[lo:hi]))
+    left, right = pix[pix[:, 1] < cut], pix[pix[:, 1] >= cut]
+    if len(left) == 0 or len(right) == 0:
+        return [pix]
+    return _split_touching(ink, left, height) + _split_touching(ink, right, height)
+
+
+def _pix_box(pix):
+    y0, x0 = pix.min(axis=0)
+    y1, x1 = pix.max(axis=0) + 1
+    return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+
+
+def segment_image(image, threshold: float = 0.35) -> list[Segment]:
+    """A line image (either polarity) -> symbols in reading order, each with its crop."""
+    ink = ink_polarity(to_grey(image))
+    comps = connected_components(ink > threshold)
+    if not comps:
+        return []
+    sizes = np.array([len(c) for c in comps])
+    keep = sizes >= max(3, 0.004 * sizes.max())  # specks of noise, not dots
+    comps = [c for c, k in zip(comps, keep) if k]
+    h = line_height([_pix_box(c) for c in comps])
+    parts = []
+    for c in comps:
+        parts.extend(_split_touching(ink, c, h))
+    boxes = [_pix_box(p) for p in parts]
+    h = line_height(boxes)
+    segs = []
+    for group in group_boxes(boxes, h):
+        pix = np.concatenate([parts[g] for g in group])
+        box = _pix_box(pix)
+        x0, y0, w, hh = (int(v) for v in box)
+        crop = np.zeros((hh, w), dtype=np.float32)
+        crop[pix[:, 0] - y0, pix[:, 1] - x0] = ink[pix[:, 0], pix[:, 1]]
+        segs.append(Segment(group, box, image=crop))
+    _settle_sizes(segs)
+    return segs
+
+
+# --- after recognition ---------------------------------------------------------------
+
+TALL = set("0123456789()")
+
+
+def resolve_by_geometry(labels: list[str], segs: list[Segment]) -> list[str]:
+    """Fix what the 28x28 view cannot see, using each symbol's place in the line.
+
+    - a small round symbol is a dot whatever the network says;
+    - a dot near the middle of the digits is a multiplication dot ('·'), one near their
+      baseline a decimal point ('.').
+    """
+    out = list(labels)
+    tall = [s.box for s, lab in zip(segs, labels) if lab in TALL and s.rel_size > 0.6]
+    if not tall:
+        tall = [s.box for s in segs if s.rel_size > 0.6] or [s.box for s in segs]
+    base = float(np.median([b[1] + b[3] for b in tall]))
+    mid = float(np.median([b[1] + b[3] / 2 for b in tall]))
+    for i, (lab, s) in enumerate(zip(labels, segs)):
+        x, y, w, h = s.box
+        roundish = max(w, h) <= 2.5 * max(min(w, h), 1e-6)
+        if s.rel_size < DOT_SIZE and roundish and lab not in "-":
+            lab = "."
+        if lab in (".", "\u00b7"):
+            cy = y + h / 2
+            lab = "\u00b7" if abs(cy - mid) < abs(cy - base) else "."
+        out[i] = lab
+    return out

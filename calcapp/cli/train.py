@@ -1,0 +1,65 @@
+"""``calcapp train``: run a recipe (or list them), printing the seeds' per-epoch lines."""
+
+from __future__ import annotations
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("train", help="train a calculator model from a recipe",
+                       description="Train a model from a recipe in training/recipes.")
+    p.add_argument("--recipe", metavar="NAME", help="recipe name (see --list) or JSON path")
+    p.add_argument("--list", action="store_true", help="list the recipes and their goals")
+    p.add_argument("--epochs", type=int, metavar="N", help="override the recipe's epochs")
+    p.add_argument("--out", metavar="DIR", help="where the model folder goes "
+                   "(default: the user models folder; bundled ones use resources/models)")
+    p.add_argument("--resume", metavar="DIR", help="continue from this checkpoint folder")
+    p.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads (default 2)")
+
+
+def run(args) -> int:
+    from calcapp.cli import UsageError
+    from calcapp.ml.recipes import list_recipes, load_recipe
+
+    if args.list:
+        for r in list_recipes():
+            goal = ", ".join(f"{k} {v}" for k, v in r.goal.items()) or "-"
+            mark = "bundled" if r.bundled else "compare"
+            print(f"{r.name:<22} {mark:<8} {r.config.architecture:<12} "
+                  f"{r.config.task.name:<14} goal {goal}")
+        return 0
+    if not args.recipe:
+        raise UsageError("train needs --recipe NAME (or --list)")
+    if args.epochs is not None and args.epochs < 1:
+        raise UsageError("--epochs must be at least 1")
+    try:
+        recipe = load_recipe(args.recipe)
+    except (LookupError, OSError, ValueError, KeyError) as exc:
+        raise UsageError(str(exc)) from None
+    from pathlib import Path
+
+    from calcapp.core.paths import user_models_dir
+
+    out = Path(args.out) if args.out else user_models_dir()
+    if args.resume and not (Path(args.resume) / "card.json").is_file():
+        raise UsageError(f"{args.resume} is not a model folder (no card.json)")
+
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    from calcapp.ml.events import PrintingCallback, RunControl
+    from calcapp.ml.training import train
+
+    config = recipe.with_overrides(epochs=args.epochs)
+    control = RunControl()
+    try:
+        result = train(config, out, PrintingCallback(), control, resume_from=args.resume)
+    except KeyboardInterrupt:
+        control.stop()
+        print("interrupted; the best checkpoint so far is kept")
+        return 130
+    goal = recipe.goal.get("exact_match")
+    if goal is not None:
+        got = result.metrics.get("exact_match") or 0.0
+        verdict = "reached" if got >= goal else "NOT reached"
+        print(f"goal exact_match >= {goal}: {verdict} ({100 * got:.2f}%)")
+    return 0

@@ -1,0 +1,145 @@
+"""Answers from a saved model, without TensorFlow on the interactive path.
+
+``load_predictor(info)`` returns a cached ``Predictor`` whose ``predict`` and ``inspect`` run
+a NumPy forward pass (``calcapp.ml.architectures`` with NumPy ops) over the weights read
+from ``model.keras``: no 5 s TensorFlow import, and about a millisecond per expression.
+``keras_predict`` runs the identical math through Keras (batches, GPU); tests prove the
+two agree.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from calcapp.core.tasks import TaskSpec
+from calcapp.ml import architectures as A
+from calcapp.ml import seq2seq_data as D
+from calcapp.ml.numpy_forward import ops as np_ops
+from calcapp.ml.numpy_forward import read_keras_file
+from calcapp.ml.registry import ModelInfo
+
+BATCH = 4096  # rows per NumPy pass: bounds memory on 10,000-line files
+
+
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    confidence: list[float]  # one per output character, in reading order
+
+
+@dataclass(frozen=True)
+class Inspection:
+    input_chars: list[str]  # as the encoder read them (after any reversal), pads dropped
+    encoder_states: np.ndarray  # (input steps, units)
+    attention: np.ndarray | None  # (output steps, input steps), heads averaged
+    output_chars: list[str]  # as the decoder wrote them (before undoing reversal)
+    confidence: list[float]  # per output step, same order as output_chars
+
+
+class Predictor:
+    """A loaded calculator model: NumPy weights plus its task and alphabets."""
+
+    def __init__(self, spec: TaskSpec, cfg: dict[str, Any], weights: dict[str, np.ndarray],
+                 name: str = "model"):
+        self.spec, self.cfg, self.weights, self.name = spec, cfg, weights, name
+
+    @classmethod
+    def from_folder(cls, info: ModelInfo) -> "Predictor":
+        cfg, weights = read_keras_file(info.keras_path)
+        return cls(info.task, cfg, weights, info.name)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        return D.encode_inputs(self.spec, self.cfg, [self.spec.model_input(t) for t in texts])
+
+    def logits(self, ids: np.ndarray) -> dict[str, Any]:
+        return A.forward(np_ops, self.weights, self.cfg, ids)
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        """Raw user texts (inside the task) -> answers with per-character confidence."""
+        out: list[Prediction] = []
+        for start in range(0, len(texts), BATCH):
+            ids = self.encode(texts[start:start + BATCH])
+            res = self.logits(ids)
+            answers, confs, _ = D.decode_logits(self.spec, self.cfg, res["logits"])
+            out.extend(Prediction(a, c) for a, c in zip(answers, confs))
+        return out
+
+    def inspect(self, text: str) -> Inspection:
+        """One input's encoder state per step and attention, for the inside-the-model view."""
+        ids = self.encode([text])
+        res = self.logits(ids)
+        n_in = int((ids[0] != 0).sum())
+        tokens = self.cfg["in_tokens"]
+        probs = D.softmax(np.asarray(res["logits"][0], dtype=np.float64))
+        out_ids = probs.argmax(-1)
+        out_tokens = self.cfg["out_tokens"]
+        chars, conf = [], []
+        for i, p in zip(out_ids, probs.max(-1)):
+            tok = out_tokens[int(i)]
+            if tok == "</s>":
+                break
+            if tok in ("<pad>", "<s>"):
+                continue
+            chars.append(tok)
+            conf.append(float(p))
+        att = res["attention"]
+        if att is not None:
+            att = np.asarray(att[0])[: max(len(chars), 1), :n_in]
+        return Inspection(
+            input_chars=[tokens[int(i)] for i in ids[0][:n_in]],
+            encoder_states=np.asarray(res["states"][0])[:n_in],
+            attention=att,
+            output_chars=chars,
+            confidence=conf,
+        )
+
+
+_CACHE: dict[tuple[str, float], Predictor] = {}
+_LOCK = threading.Lock()
+
+
+def load_predictor(info: ModelInfo) -> Predictor:
+    """The Predictor of a model folder, loaded once (reloaded if ``model.keras`` changes)."""
+    path = Path(info.keras_path)
+    key = (str(path.resolve()), path.stat().st_mtime)
+    with _LOCK:
+        pred = _CACHE.get(key)
+        if pred is None:
+            pred = Predictor.from_folder(info)
+            _CACHE[key] = pred
+        return pred
+
+
+def keras_predict(model_or_info, texts: list[str], spec: TaskSpec | None = None,
+                  batch_size: int = 8192) -> list[Prediction]:
+    """The same answers through Keras ops (TensorFlow or JAX): for big batches and GPUs.
+
+    Accepts a ``ModelInfo`` (loads ``model.keras`` with ``safe_mode=True``) or a built
+    Keras model plus its ``spec``.
+    """
+    from calcapp.ml.layers import keras_forward, net_of
+
+    if isinstance(model_or_info, ModelInfo):
+        import keras
+
+        import calcapp.ml.layers  # noqa: F401  (registers the custom layer)
+
+        spec = model_or_info.task
+        model = keras.saving.load_model(model_or_info.keras_path, safe_mode=True, compile=False)
+    else:
+        model = model_or_info
+    if spec is None:
+        raise ValueError("keras_predict needs the task spec with a bare model")
+    cfg = net_of(model).cfg
+    out: list[Prediction] = []
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start:start + batch_size]
+        ids = D.encode_inputs(spec, cfg, [spec.model_input(t) for t in chunk])
+        answers, confs, _ = D.decode_logits(spec, cfg, keras_forward(model, ids)["logits"])
+        out.extend(Prediction(a, c) for a, c in zip(answers, confs))
+    return out

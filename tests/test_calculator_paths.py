@@ -1,0 +1,84 @@
+"""The NumPy and Keras inference paths agree, for every architecture, on saved models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from calcapp.core.datagen import generate
+from calcapp.core.tasks import preset
+from calcapp.ml import architectures as A
+from calcapp.ml import seq2seq_data as D
+
+CASES = [
+    ("tiny-rnn", "add1", {"units": 1, "dec_units": 3, "end_marker": False}),
+    ("lstm", "add3", {"units": 16, "layers": 2}),
+    ("bilstm", "add3", {"units": 16}),
+    ("attention", "arith3", {"units": 16, "heads": 2}),
+    ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
+]
+
+
+def _save(tmp_path, arch, task, hp):
+    import keras
+
+    from calcapp.ml.layers import build_model
+    from calcapp.ml.registry import load_info, write_json_atomic
+
+    spec = preset(task).with_(reverse_output=arch == "attention")
+    cfg = D.model_cfg(spec, arch, hp)
+    keras.utils.set_random_seed(1)
+    model = build_model(cfg)
+    folder = tmp_path / arch
+    folder.mkdir()
+    model.save(folder / "model.keras")
+    write_json_atomic(folder / "card.json", {"name": arch, "kind": "calculator",
+                                             "task": spec.to_dict(), "architecture": arch})
+    return load_info(folder), model, spec, cfg
+
+
+@pytest.mark.parametrize("arch,task,hp", CASES)
+def test_numpy_and_keras_agree(tmp_path, arch, task, hp):
+    from calcapp.ml.inference import keras_predict, load_predictor
+    from calcapp.ml.layers import keras_forward
+
+    info, model, spec, cfg = _save(tmp_path, arch, task, hp)
+    texts = [e.text for e in generate(spec, 40, seed=3)]
+    pred = load_predictor(info)
+    assert pred is load_predictor(info)  # cached per folder
+    ids = pred.encode(texts)
+    np_out = pred.logits(ids)
+    k_out = keras_forward(model, ids)
+    np.testing.assert_allclose(np_out["logits"], k_out["logits"], atol=1e-4)
+    np.testing.assert_allclose(np_out["states"], k_out["states"], atol=1e-5)
+    if A.teacher_forced(arch):
+        np.testing.assert_allclose(np_out["attention"], k_out["attention"], atol=1e-5)
+    a = pred.predict(texts)
+    b = keras_predict(info, texts)
+    assert [p.text for p in a] == [p.text for p in b]
+    for p in a:
+        assert len(p.confidence) == len(p.text)
+        assert all(0.0 < c <= 1.0 for c in p.confidence)
+
+
+@pytest.mark.parametrize("arch,task,hp", CASES)
+def test_inspect_shapes(tmp_path, arch, task, hp):
+    from calcapp.ml.inference import load_predictor
+
+    info, _, spec, cfg = _save(tmp_path, arch, task, hp)
+    text = generate(spec, 1, seed=5)[0].text
+    ins = load_predictor(info).inspect(text)
+    n_in = len(spec.model_input(text))
+    assert len(ins.input_chars) == n_in
+    assert ins.encoder_states.shape == (n_in, cfg["units"])
+    if A.teacher_forced(arch):
+        assert ins.attention.shape[1] == n_in
+        np.testing.assert_allclose(ins.attention.sum(-1), 1.0, atol=1e-5)
+    else:
+        assert ins.attention is None
+    assert len(ins.confidence) == len(ins.output_chars)
+
+
+def test_tiny_rnn_fits_in_100_parameters():
+    cfg = D.model_cfg(preset("add1"), "tiny-rnn", {"units": 1, "dec_units": 3, "end_marker": False})
+    assert A.parameter_count(cfg) <= 100

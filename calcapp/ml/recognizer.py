@@ -1,0 +1,187 @@
+"""Reads handwriting with a NumPy forward pass over the recognizer's saved weights.
+
+TensorFlow takes seconds to import and the canvas wants an answer within milliseconds of
+pen-up, so inference never touches Keras: training exports the layers (``weights.npz`` +
+the layer spec in ``card.json``) beside ``model.keras``, and this module runs them with
+NumPy. The user's fine-tuned model, when there is one, wins over the bundled model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from calcapp.core.imagenorm import load_image, normalise_ink, normalise_strokes
+from calcapp.core.segment import Segment, resolve_by_geometry, segment_image, segment_strokes
+from calcapp.core.paths import bundled_models_dir, user_models_dir
+
+BUNDLED_NAME = "recognizer"
+PERSONAL_NAME = "recognizer-personal"
+WEIGHTS_NAME = "weights.npz"
+TO_EXPRESSION = {"\u00b7": "\u00d7"}  # a multiplication dot is written as × for the parser
+
+
+@dataclass
+class SymbolReading:
+    label: str
+    confidence: float
+    alternatives: list[tuple[str, float]]
+    box: tuple[float, float, float, float]
+    stroke_ids: list[int] = field(default_factory=list)
+    rel_size: float = 1.0
+
+    def to_json(self) -> dict:
+        return {
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "alternatives": [[lab, round(p, 4)] for lab, p in self.alternatives],
+            "box": [round(float(v), 2) for v in self.box],
+        }
+
+
+@dataclass
+class Reading:
+    symbols: list[SymbolReading]
+
+    @property
+    def expression(self) -> str:
+        return "".join(TO_EXPRESSION.get(s.label, s.label) for s in self.symbols)
+
+
+def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    kh, kw = w.shape[:2]
+    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # N,H',W',C,kh,kw
+    n, h, ww = win.shape[:3]
+    cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * ww, -1)
+    return (cols @ w.reshape(-1, w.shape[-1]) + b).reshape(n, h, ww, -1)
+
+
+def _act(x: np.ndarray, name: str) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(x, 0)
+    if name == "softmax":
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    if name in (None, "linear"):
+        return x
+    raise ValueError(f"unsupported activation {name!r}")
+
+
+class Recognizer:
+    """One loaded recognizer (see ``load_recognizer``)."""
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        with open(self.folder / "card.json", encoding="utf-8") as fh:
+            self.card = json.load(fh)
+        if self.card.get("kind") != "recognizer" or "numpy_layers" not in self.card:
+            raise ValueError(f"{self.folder} is not a recognizer model")
+        self.name = self.card.get("name", self.folder.name)
+        self.labels: list[str] = list(self.card["labels"])
+        self.layers = self.card["numpy_layers"]
+        with np.load(self.folder / WEIGHTS_NAME) as z:
+            self.weights = {k: z[k] for k in z.files}
+
+    # --- the network ---
+    def probabilities(self, images28: np.ndarray, batch: int = 1024) -> np.ndarray:
+        x = np.asarray(images28, dtype=np.float32)
+        if x.ndim == 2:
+            x = x[None]
+        if x.ndim == 3:
+            x = x[..., None]
+        outs = [self._forward(x[i:i + batch]) for i in range(0, len(x), batch)]
+        return np.concatenate(outs) if outs else np.zeros((0, len(self.labels)), np.float32)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        for i, layer in enumerate(self.layers):
+            op = layer["op"]
+            if op == "conv":
+                x = _act(_conv(x, self.weights[f"{i}_0"], self.weights[f"{i}_1"]), layer["activation"])
+            elif op == "maxpool":
+                k = layer["size"]
+                n, h, w, c = x.shape
+                x = x[:, : h // k * k, : w // k * k].reshape(n, h // k, k, w // k, k, c).max(axis=(2, 4))
+            elif op == "flatten":
+                x = x.reshape(len(x), -1)
+            elif op == "dense":
+                x = _act(x @ self.weights[f"{i}_0"] + self.weights[f"{i}_1"], layer["activation"])
+            else:
+                raise ValueError(f"unsupported layer {op!r}")
+        return x
+
+    def classify(self, images28: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (label, probability) for each 28x28 normalised image."""
+        p = self.probabilities(images28)
+        top = np.argsort(-p, axis=1)[:, :k]
+        return [[(self.labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
+
+    # --- whole inputs ---
+    @staticmethod
+    def prepare_strokes(strokes) -> tuple[list[Segment], list[np.ndarray]]:
+        """Segments of a line of ink and their normalised 28x28 images."""
+        from calcapp.core.segment import line_height
+
+        segs = segment_strokes(strokes)
+        if not segs:
+            return [], []
+        h = line_height([s.box for s in segs])
+        return segs, [normalise_strokes([strokes[i] for i in s.ids], h) for s in segs]
+
+    @staticmethod
+    def prepare_image(path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
+        """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
+        image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array
+        segs = segment_image(image)
+        return segs, [normalise_ink(s.image) for s in segs]
+
+    def assemble(self, segs: list[Segment], tops: list[list[tuple[str, float]]]) -> Reading:
+        labels = [t[0][0] for t in tops]
+        if len(segs) > 1:  # a lone symbol has no line to be placed in
+            labels = resolve_by_geometry(labels, segs)
+        out = []
+        for seg, top, lab in zip(segs, tops, labels):
+            out.append(SymbolReading(lab, top[0][1], top, tuple(float(v) for v in seg.box),
+                                     list(seg.ids) if seg.image is None else [], seg.rel_size))
+        return Reading(out)
+
+    def read_prepared(self, prepared: list[tuple[list[Segment], list[np.ndarray]]]) -> list[Reading]:
+        """Many inputs in one batched forward pass (a thousand PNGs cost one pass)."""
+        images = [im for _, ims in prepared for im in ims]
+        tops = self.classify(np.stack(images)) if images else []
+        out, k = [], 0
+        for segs, ims in prepared:
+            out.append(self.assemble(segs, tops[k:k + len(ims)]))
+            k += len(ims)
+        return out
+
+    def read_strokes(self, strokes) -> Reading:
+        return self.read_prepared([self.prepare_strokes(strokes)])[0]
+
+    def read_image(self, path_or_array) -> Reading:
+        return self.read_prepared([self.prepare_image(path_or_array)])[0]
+
+
+_CACHE: dict[tuple, Recognizer] = {}
+
+
+def default_recognizer_dir() -> Path:
+    """The user's fine-tuned recognizer if there is one, else the bundled one."""
+    personal = user_models_dir() / PERSONAL_NAME
+    if (personal / "card.json").is_file() and (personal / WEIGHTS_NAME).is_file():
+        return personal
+    return bundled_models_dir() / BUNDLED_NAME
+
+
+def load_recognizer(path=None) -> Recognizer:
+    """A cached recognizer; reloaded when its files change (after a fine-tune)."""
+    folder = Path(path) if path is not None else default_recognizer_dir()
+    card = folder / "card.json"
+    if not card.is_file():
+        raise FileNotFoundError(f"no recognizer model in {folder}")
+    key = (str(folder.resolve()), card.stat().st_mtime_ns, (folder / WEIGHTS_NAME).stat().st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE[key] = Recognizer(folder)
+    return _CACHE[key]

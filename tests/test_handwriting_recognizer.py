@@ -1,0 +1,177 @@
+"""A tiny recognizer trained on synthetic ink: it learns, NumPy agrees with Keras, the
+CLI reads files the test makes itself, and personal samples fine-tune it."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+import pytest
+
+from calcapp.core.imagenorm import rasterise
+from calcapp.core.ink import save_ink_json, strokes_bbox
+from calcapp.core.inkml import save_inkml
+from calcapp.core.synth_ink import LABELS, symbol_strokes, synth_line
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory):
+    """Trains once per module (a few seconds) and saves like the real recipe does."""
+    keras = pytest.importorskip("keras")
+    from calcapp.ml import handwriting_data as hd
+    from calcapp.ml import recognizer_model as rm
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x, y, _ = hd.synth_set(60, rng)
+    xv, yv, _ = hd.synth_set(10, np.random.default_rng(1))
+    model = rm.build_model(width=8, dense=48)
+    before = float((model.predict(xv[..., None], verbose=0).argmax(1) == yv).mean())
+    run = rm.train(model, x, y, xv, yv, epochs=6, batch_size=32, lr=3e-3)
+    after = run["history"][run["best_epoch"] - 1]["val_accuracy"]
+    folder = rm.save(model, tmp_path_factory.mktemp("models") / "recognizer",
+                     {"name": "tiny-recognizer", "task": {"name": "test"}})
+    return {"folder": folder, "model": model, "before": before, "after": after, "xv": xv, "yv": yv}
+
+
+def test_tiny_training_learns(tiny):
+    assert tiny["before"] < 0.2  # chance is 1/19
+    assert tiny["after"] > 0.6
+
+
+def test_numpy_forward_agrees_with_keras(tiny):
+    import keras
+
+    from calcapp.ml.recognizer import Recognizer
+
+    card = json.loads((tiny["folder"] / "card.json").read_text())
+    assert card["kind"] == "recognizer" and card["labels"] == LABELS
+    reloaded = keras.saving.load_model(tiny["folder"] / "model.keras", safe_mode=True)
+    xv = tiny["xv"][:64]
+    want = reloaded.predict(xv[..., None], verbose=0)
+    got = Recognizer(tiny["folder"]).probabilities(xv)
+    assert np.abs(got - want).max() < 1e-4
+
+
+def test_read_strokes_gives_symbols_in_order(tiny):
+    from calcapp.ml.recognizer import load_recognizer
+
+    rec = load_recognizer(tiny["folder"])
+    assert load_recognizer(tiny["folder"]) is rec  # cached
+    strokes, truth = synth_line("12+3=", np.random.default_rng(3))
+    reading = rec.read_strokes(strokes)
+    assert len(reading.symbols) == 5
+    assert [s.stroke_ids for s in reading.symbols] == [t[1] for t in truth]
+    for s in reading.symbols:
+        assert len(s.alternatives) == 3 and s.alternatives[0][0] in LABELS
+        assert 0.0 <= s.confidence <= 1.0 and s.box[2] >= 0
+    assert reading.expression == "".join(
+        "\u00d7" if s.label == "\u00b7" else s.label for s in reading.symbols)
+    top = rec.classify(tiny["xv"][:3])
+    assert len(top) == 3 and all(len(t) == 3 for t in top)
+
+
+def _line_png(path, text, seed, negative=False):
+    from PIL import Image
+
+    strokes, _ = synth_line(text, np.random.default_rng(seed))
+    x, y, w, h = strokes_bbox(strokes)
+    img = rasterise(strokes, 0.6, (x - 15, y - 15), (int(h * 0.6) + 18, int(w * 0.6) + 18), 2.5)
+    arr = img if negative else 1.0 - img
+    Image.fromarray((arr * 255).astype(np.uint8)).save(path)
+    return strokes
+
+
+def _run_cli(argv, capsys):
+    from calcapp.cli import main
+
+    code = main(argv)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def test_cli_reads_images_and_ink_and_reports_bad_files(tiny, tmp_path, capsys):
+    line = tmp_path / "line.png"
+    strokes = _line_png(line, "12+34", 5)
+    single = tmp_path / "seven.png"
+    _line_png(single, "7", 6, negative=True)
+    ink = tmp_path / "ink.inkml"
+    save_inkml(ink, strokes)
+    js = tmp_path / "ink.json"
+    save_ink_json(js, strokes)
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png at all")
+    files = [str(line), str(single), str(ink), str(js), str(bad), str(tmp_path / "missing.png")]
+    code, out, err = _run_cli(["recognize", "--json", "--model", str(tiny["folder"])] + files, capsys)
+    rows = [json.loads(r) for r in out.splitlines()]
+    assert code == 2 and "could not be read" in err
+    assert [r["file"] for r in rows] == files
+    for r in rows:
+        assert set(r) >= {"file", "expression", "symbols", "exact", "neural", "model", "error"}
+    assert len(rows[0]["symbols"]) == 5 and len(rows[1]["symbols"]) == 1
+    assert rows[2]["expression"] == rows[3]["expression"]
+    assert len(rows[2]["symbols"]) == 5
+    for r in rows[:4]:
+        assert r["expression"] == "".join(s["label"] for s in r["symbols"]).replace("\u00b7", "\u00d7")
+        s = r["symbols"][0]
+        assert len(s["box"]) == 4 and len(s["alternatives"]) == 3
+    assert rows[4]["error"].startswith("cannot read") and rows[4]["symbols"] == []
+    assert rows[5]["error"].startswith("cannot read")
+    # human form names each file and each symbol
+    code, out, _ = _run_cli(["recognize", "--model", str(tiny["folder"]), str(line)], capsys)
+    assert out.startswith(f"{line}: ") and out.count("box ") == 5
+
+
+def test_cli_does_not_import_tensorflow(tiny, tmp_path):
+    import subprocess
+
+    p = tmp_path / "one.png"
+    _line_png(p, "4", 9)
+    code = ("import sys; from calcapp.cli import main; "
+            f"main(['recognize', '--no-answer', '--model', {str(tiny['folder'])!r}, {str(p)!r}]); "
+            "print('TF' if 'tensorflow' in sys.modules else 'noTF')")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip().endswith("noTF"), out.stderr
+
+
+def test_sample_store_and_fine_tune(tiny, calcapp_home):
+    from calcapp.ml.events import TrainingCallback
+    from calcapp.ml.personal import SampleStore, fine_tune
+    from calcapp.ml.recognizer import default_recognizer_dir, load_recognizer
+
+    store = SampleStore()
+    assert store.root == calcapp_home / "samples" and store.count() == 0
+    rng = np.random.default_rng(11)
+    for _ in range(6):
+        store.add(symbol_strokes("(", rng), "(")
+        store.add(1.0 - np.pad(np.ones((30, 6)), 10), "1")  # a black bar on white paper
+    assert store.count() == 12 and store.by_label() == {"(": 6, "1": 6}
+    with pytest.raises(ValueError):
+        store.add(np.zeros((5, 5)), "1")
+    with pytest.raises(ValueError):
+        store.add(symbol_strokes("1", rng), "a")
+
+    epochs = []
+
+    class Spy(TrainingCallback):
+        def on_epoch(self, report):
+            epochs.append(report.epoch)
+
+    result = fine_tune(store, callback=Spy(), epochs=2, base=tiny["folder"], replay_per_class=5)
+    assert epochs == [1, 2] and result.model_dir and not result.stopped
+    assert default_recognizer_dir() == calcapp_home / "models" / "recognizer-personal"
+    assert load_recognizer().name == "recognizer-personal"
+    assert result.metrics["samples"] == 12
+
+
+def test_fine_tune_stops_cooperatively(tiny):
+    from calcapp.ml.events import RunControl
+    from calcapp.ml.personal import SampleStore, fine_tune
+
+    store = SampleStore()
+    store.add(symbol_strokes("=", np.random.default_rng(2)), "=")
+    control = RunControl()
+    control.stop()
+    result = fine_tune(store, control=control, epochs=3, base=tiny["folder"], replay_per_class=2)
+    assert result.stopped and result.model_dir is None

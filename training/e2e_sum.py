@@ -1,0 +1,160 @@
+"""Recipe: the seed's end-to-end model (digit images of "294+61" -> "355").
+
+    python training/e2e_sum.py --recognizer resources/models/recognizer --out resources/models/e2e-sum
+
+Sequences are built from the *training* parts of the real digit sets (MNIST sample,
+bhmsds, pendigits drawn as ink) and real '+' images (bhmsds, mdas); it is measured on
+sequences built only from the held-out parts. The CNN is the recognizer's frozen trunk, so
+the LSTM encoder-decoder is trained on precomputed per-image features (the same math as
+the assembled TimeDistributed model, much cheaper), then assembled and measured on images.
+Reuses the data cache written by training/recognizer.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+from calcapp.core.synth_ink import LABELS  # noqa: E402
+from calcapp.ml import e2e_sum as E  # noqa: E402
+
+DIGIT_SOURCES = ("mnist", "bhmsds", "pendigits")
+PLUS_SOURCES = ("bhmsds", "mdas")
+
+
+def bank(sets: dict, split: str):
+    """All digit and '+' images of one split, with per-class index pools; last row blank."""
+    plus = LABELS.index("+")
+    xs, ys = [], []
+    for src in set(DIGIT_SOURCES) | set(PLUS_SOURCES):
+        key = f"{src}_{split}"
+        if key not in sets:
+            continue
+        x, y = sets[key]
+        keep = (y < 10) if src in DIGIT_SOURCES else np.zeros(len(y), bool)
+        if src in PLUS_SOURCES:
+            keep |= y == plus
+        xs.append(x[keep])
+        ys.append(y[keep])
+    x = np.concatenate(xs + [np.zeros((1, 28, 28), np.float32)])
+    y = np.concatenate(ys + [np.array([-1])])
+    pools = {d: np.nonzero(y == d)[0] for d in range(10)}
+    return x, y, pools, np.nonzero(y == plus)[0], len(x) - 1
+
+
+def held_out_sequences(sets, n: int, seed: int):
+    """Test sequences from held-out images only (also used by the benchmark)."""
+    x, _, pools, plus, blank = bank(sets, "test")
+    rng = np.random.default_rng(seed)
+    pairs = E.sample_texts(n, rng)
+    idx = E.make_index_sequences(pairs, pools, plus, rng, blank)
+    return x[idx], pairs
+
+
+def main(argv=None) -> int:
+    root = Path(__file__).resolve().parents[1]
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--recognizer", default=str(root / "resources/models/recognizer"))
+    ap.add_argument("--out", default=str(root / "resources/models/e2e-sum"))
+    ap.add_argument("--cache", default="/tmp/calcapp_hw_cache.npz")
+    ap.add_argument("--epochs", type=int, default=30)
+    ap.add_argument("--per-epoch", type=int, default=60000)
+    ap.add_argument("--units", type=int, default=128)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--threads", type=int, default=2)
+    args = ap.parse_args(argv)
+
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+
+    from calcapp.ml.handwriting_data import default_data_root
+    from training.recognizer import load_all
+
+    keras.utils.set_random_seed(args.seed)
+    t0 = time.time()
+    sets = load_all(default_data_root(), args.seed, Path(args.cache))
+    rec = keras.saving.load_model(Path(args.recognizer) / "model.keras", safe_mode=True)
+    trunk = E.trunk_of(rec)
+    xb, _, pools, plus, blank = bank(sets, "train")
+    feats = trunk.predict(xb[..., None], batch_size=1024, verbose=0)
+    xt, _, tpools, tplus, tblank = bank(sets, "test")
+    tfeats = trunk.predict(xt[..., None], batch_size=1024, verbose=0)
+    rng = np.random.default_rng(args.seed)
+    vpairs = E.sample_texts(2000, np.random.default_rng(args.seed + 1))
+    vidx = E.make_index_sequences(vpairs, tpools, tplus, np.random.default_rng(args.seed + 2), tblank)
+    vy = np.array([E.encode_sum(a + b) for a, b in vpairs])
+    print(f"features ready in {time.time() - t0:.0f}s: bank {len(xb)}, test bank {len(xt)}", flush=True)
+
+    head = E.build_head(feats.shape[1], args.units)
+    head.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy")
+    best, best_w, history = -1.0, None, []
+    for epoch in range(1, args.epochs + 1):
+        pairs = E.sample_texts(args.per_epoch, rng)
+        idx = E.make_index_sequences(pairs, pools, plus, rng, blank)
+        y = np.array([E.encode_sum(a + b) for a, b in pairs])
+        h = head.fit(feats[idx], y, batch_size=128, epochs=1, verbose=0)
+        pred = head.predict(tfeats[vidx], batch_size=1024, verbose=0).argmax(-1)
+        exact = float((pred == vy).all(axis=1).mean())
+        char = float((pred == vy).mean())
+        history.append({"epoch": epoch, "loss": round(float(h.history["loss"][-1]), 4),
+                        "held_out_exact": round(exact, 4)})
+        print(f"epoch {epoch}: loss {h.history['loss'][-1]:.4f} held-out char {char:.4f} exact {exact:.4f} "
+              f"{time.time() - t0:.0f}s", flush=True)
+        if exact > best:
+            best, best_w = exact, head.get_weights()
+    head.set_weights(best_w)
+
+    model = E.assemble(trunk, head)
+    timgs, tpairs = held_out_sequences(sets, 2000, args.seed + 7)
+    got = E.predict_sums(model, timgs)
+    exact = float(np.mean([g == str(a + b) for g, (a, b) in zip(got, tpairs)]))
+    print(f"assembled model, fresh held-out sequences: exact {exact:.4f}", flush=True)
+    card = {
+        "name": "e2e-sum",
+        "kind": "e2e-sum",
+        "architecture": f"TimeDistributed(recognizer CNN trunk, frozen) -> LSTM({args.units}) encoder -> "
+                        f"RepeatVector({E.OUT_LEN}) -> LSTM({args.units}) decoder -> softmax over '0-9 '",
+        "task": {"name": "image-sequence-sum", "operands": "1-3 digits each, a+b",
+                 "input": f"{E.SEQ_LEN} images 28x28, left-aligned, blank-padded",
+                 "output": f"{E.OUT_LEN} characters, left-aligned, space-padded"},
+        "data": {"train": "sequences of training-split digit and '+' images of mnist sample, bhmsds, "
+                          "pendigits (drawn as ink), mdas; fresh sequences every epoch",
+                 "held_out": "sequences of held-out images only"},
+        "training": {"epochs": args.epochs, "sequences_per_epoch": args.per_epoch,
+                     "seconds": round(time.time() - t0), "history": history},
+        "metrics": {"exact_match": round(exact, 4), "n": len(tpairs)},
+    }
+    _save(model, Path(args.out), card)
+    print(f"saved {args.out}", flush=True)
+    return 0
+
+
+def _save(model, folder: Path, card: dict) -> None:
+    """model.keras + card.json, swapped into place (no NumPy export: Keras-only model)."""
+    import shutil
+    import tempfile
+
+    from calcapp.ml.registry import write_json_atomic
+
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", suffix=".tmp", dir=folder.parent))
+    model.save(tmp / "model.keras")
+    write_json_atomic(tmp / "card.json", card)
+    if folder.exists():
+        shutil.rmtree(folder)
+    os.replace(tmp, folder)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

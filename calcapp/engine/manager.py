@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
+from calcapp.engine.qt_signals import emit
 from calcapp.engine.jobs import BridgeCallback, LatestWinsQueue, Request, TrainingJob, new_run_id
 from calcapp.ml.events import RunControl
 
@@ -141,7 +142,7 @@ class ModelManager(QObject):
     def refresh_models(self) -> None:
         """Rescan the model folders (after a training) and tell the GUI."""
         self._load_models()
-        self.models_changed.emit()
+        emit(self.models_changed)
 
     def _load_models(self) -> list:
         models = list(self._models_loader())
@@ -191,7 +192,7 @@ class ModelManager(QObject):
                 handler(request)
             except Exception as exc:
                 if not self._closing:
-                    self.failed.emit(request.id, readable(exc))
+                    emit(self.failed, request.id, readable(exc))
 
     def _do_answer(self, request: Request) -> None:
         from calcapp.ml.answering import answer_many
@@ -201,11 +202,11 @@ class ModelManager(QObject):
             [request.payload["text"]], model=info, models=self.models(),
             predictor_for=self._predictor,
         )[0]
-        self.answered.emit(request.id, answer)
+        emit(self.answered, request.id, answer)
 
     def _do_recognize(self, request: Request) -> None:
         reading = self._recognizer_loader().read_strokes(request.payload["strokes"])
-        self.recognized.emit(request.id, reading)
+        emit(self.recognized, request.id, reading)
 
     def _do_inspect(self, request: Request) -> None:
         from calcapp.ml.registry import best_for
@@ -214,7 +215,7 @@ class ModelManager(QObject):
         info = self._find(request.payload.get("model_name")) or best_for(text, self.models())
         if info is None:
             raise LookupError("no model covers this input")
-        self.inspected.emit(request.id, self._predictor(info).inspect(text))
+        emit(self.inspected, request.id, self._predictor(info).inspect(text))
 
     def _warm_default_model(self) -> None:
         models = self.models()
@@ -239,11 +240,11 @@ class ModelManager(QObject):
         from calcapp.engine import tf_runtime
 
         if tf_runtime.current_status() is None:
-            self.tf_status.emit("loading")
+            emit(self.tf_status, "loading")
         state = tf_runtime.init_tensorflow()
         if state != self._tf_state:
             self._tf_state = state
-            self.tf_status.emit(state)
+            emit(self.tf_status, state)
         return state
 
     @property
@@ -292,12 +293,12 @@ class ModelManager(QObject):
         return run_id
 
     def _run_job(self, job: TrainingJob, work) -> None:
-        emit = {
-            "started": self.training_started.emit,
-            "batch": self.training_batch.emit,
-            "epoch": self.training_epoch.emit,
+        emitters = {
+            "started": lambda *a: emit(self.training_started, *a),
+            "batch": lambda *a: emit(self.training_batch, *a),
+            "epoch": lambda *a: emit(self.training_epoch, *a),
         }
-        callback = BridgeCallback(job.run_id, emit)
+        callback = BridgeCallback(job.run_id, emitters)
         try:
             result = work(callback, job.control)
             result = result if result is not None else callback.result
@@ -305,11 +306,11 @@ class ModelManager(QObject):
                 self._forget_recognizer()
             self._load_models()
             job.finished = True
-            self.training_finished.emit(job.run_id, result)
-            self.models_changed.emit()
+            emit(self.training_finished, job.run_id, result)
+            emit(self.models_changed)
         except Exception as exc:
             job.finished = True
-            self.training_failed.emit(job.run_id, readable(exc))
+            emit(self.training_failed, job.run_id, readable(exc))
 
     def _forget_recognizer(self) -> None:
         try:

@@ -1,14 +1,49 @@
-"""Application start-up (placeholder until the window lands)."""
+"""Application start-up: what ``calcapp`` with no arguments runs.
+
+Nothing on this path imports TensorFlow (the window must be up within a second, and
+answers are NumPy); the manager imports it in a side thread once the window shows.
+The application and X11 resource names are "calcapp" so the desktop entry's
+``StartupWMClass=calcapp`` matches the window.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+
+
+def make_app(argv: list[str]):
+    """The QApplication, named and styled; reuses one that already exists."""
+    os.environ.setdefault("RESOURCE_NAME", "calcapp")  # X11 WM_CLASS instance name
+    from PySide6.QtGui import QGuiApplication, QIcon
+    from PySide6.QtWidgets import QApplication
+
+    from calcapp import __version__
+    from calcapp.core.paths import resources_dir
+    from calcapp.ui import theme
+
+    app = QApplication.instance()
+    if app is None:
+        QApplication.setApplicationName("calcapp")  # WM_CLASS class name
+        QApplication.setOrganizationName("calcapp")
+        QApplication.setApplicationVersion(__version__)
+        QGuiApplication.setDesktopFileName("calcapp")
+        app = QApplication(list(argv) or ["calcapp"])
+        theme.apply(app)
+        icon = resources_dir() / "icons" / "calcapp.png"
+        if icon.is_file():
+            app.setWindowIcon(QIcon(str(icon)))
+    return app
+
 
 def run_app(argv: list[str]) -> int:
-    from PySide6.QtWidgets import QApplication, QLabel
+    app = make_app(argv)
+    from calcapp.ui.main_window import MainWindow
 
-    app = QApplication(argv)
-    label = QLabel("calcapp: the window is under construction")
-    label.setWindowTitle("calcapp")
-    label.resize(420, 120)
-    label.show()
+    window = MainWindow()
+    window.show()
     return app.exec()
+
+
+if __name__ == "__main__":
+    sys.exit(run_app(sys.argv))

@@ -1,0 +1,395 @@
+"""The main window: the calculator tab, the other helpers' tabs, menus and the status bar.
+
+Everything that computes goes through ``window.manager`` (the model-manager thread); the
+window only posts requests and draws what comes back, and it ignores any reply that is
+no longer the newest, so the display never shows an answer to an older input. Typing,
+clicking keys, reusing history and writing ink all end as text in the display, answered
+the same way.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+
+from PySide6.QtCore import QSettings, QTimer, Qt, Signal
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import (
+    QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout,
+    QWidget,
+)
+
+from calcapp.core.paths import data_home, resources_dir
+from calcapp.engine.history import HistoryStore
+from calcapp.engine.qt_signals import emit
+from calcapp.ui.canvas import CanvasPanel
+from calcapp.ui.display import Display
+from calcapp.ui.history_view import HistoryView
+from calcapp.ui.keypad import BACKSPACE, CLEAR, EQUALS, Keypad
+from calcapp.ui.model_picker import ModelPicker
+
+TF_DELAY_MS = 2000
+# Tabs built by their own modules, on first view: plotting (pyqtgraph) costs about a second
+# to import and build, which would double the time to the first window.
+LAZY_TABS = [("calcapp.ui.training_panel", "TrainingPanel", "Training"),
+             ("calcapp.ui.inside_panel", "InsidePanel", "Inside the model")]  # import TF after the first answers, so it never competes with them
+
+
+def settings() -> QSettings:
+    """Settings in an INI file in the data home (so CALCAPP_HOME moves them too)."""
+    return QSettings(str(data_home() / "settings.ini"), QSettings.IniFormat)
+
+
+def _save_sample(strokes, label: str) -> None:
+    from calcapp.ml.personal import SampleStore
+
+    SampleStore().add(strokes, label)
+
+
+class MainWindow(QMainWindow):
+    shown = Signal()  # the first time the window is on screen (benchmarks wait for it)
+    answerShown = Signal(object)  # an Answer was drawn (benchmarks and tests)
+
+    def __init__(self, manager=None, history: HistoryStore | None = None, *,
+                 start_tf: bool = True, tf_delay_ms: int = TF_DELAY_MS,
+                 sample_saver=_save_sample, confirm=None):
+        super().__init__()
+        if manager is None:
+            from calcapp.engine.manager import ModelManager
+
+            manager = ModelManager()
+        self.manager = manager
+        self.history_store = history or HistoryStore()
+        self.sample_saver = sample_saver
+        self.confirm = confirm or self._confirm_dialog
+        self._start_tf, self._tf_delay_ms = start_tf, tf_delay_ms
+        self._was_shown = False
+        self._answer_rid = -1
+        self._final_text: str | None = None
+        self._ink_rid = -1
+        self._ink_version = -1
+        self._source = "typing"
+        self._history_pos = -1
+        self._trainings: dict[str, str] = {}
+
+        self.setWindowTitle("calcapp")
+        icon = resources_dir() / "icons" / "calcapp.png"
+        if icon.is_file():
+            self.setWindowIcon(QIcon(str(icon)))
+        self._build()
+        self._build_menus()
+        self._connect()
+        self.picker.set_models(self.manager.models())
+        self._restore_settings()
+
+    # -- construction ------------------------------------------------------------------
+    def _build(self) -> None:
+        self.display = Display()
+        self.keypad = Keypad()
+        self.picker = ModelPicker()
+        self.canvas_panel = CanvasPanel()
+        self.canvas = self.canvas_panel.canvas
+        self.history = HistoryView(self.history_store)
+
+        picker_row = QHBoxLayout()
+        picker_row.addWidget(QLabel("Model"))
+        picker_row.addWidget(self.picker, 1)
+        left = QWidget()
+        left_layout = QVBoxLayout(left)
+        left_layout.setContentsMargins(0, 0, 0, 0)
+        left_layout.addLayout(picker_row)
+        left_layout.addWidget(self.keypad, 1)
+        self.right_split = QSplitter(Qt.Vertical)
+        self.right_split.addWidget(self.canvas_panel)
+        self.right_split.addWidget(self.history)
+        self.right_split.setStretchFactor(0, 3)
+        self.right_split.setStretchFactor(1, 2)
+        self.split = QSplitter(Qt.Horizontal)
+        self.split.addWidget(left)
+        self.split.addWidget(self.right_split)
+        self.split.setStretchFactor(0, 2)
+        self.split.setStretchFactor(1, 3)
+        calc = QWidget()
+        calc_layout = QVBoxLayout(calc)
+        calc_layout.addWidget(self.display)
+        calc_layout.addWidget(self.split, 1)
+
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        self.tabs.addTab(calc, "Calculator")
+        self.calculator_tab = calc
+        self._lazy_tabs: dict[QWidget, tuple[str, str]] = {}
+        for module, cls, title in LAZY_TABS:
+            if importlib.util.find_spec(module) is None:
+                continue  # that tab is not built yet
+            holder = QWidget()
+            QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
+            self._lazy_tabs[holder] = (module, cls)
+            self.tabs.addTab(holder, title)
+        self.tabs.currentChanged.connect(self._ensure_tab)
+        self.setCentralWidget(self.tabs)
+
+        bar = self.statusBar()
+        self.tf_label = QLabel("TensorFlow: not loaded")
+        self.model_label = QLabel("")
+        self.training_label = QLabel("")
+        for label in (self.training_label, self.model_label, self.tf_label):
+            label.setContentsMargins(6, 0, 6, 0)
+            bar.addPermanentWidget(label)
+        self.resize(980, 680)
+
+    def _ensure_tab(self, index: int) -> QWidget | None:
+        """Build a lazy tab's real panel inside its holder; None if it cannot be built."""
+        holder = self.tabs.widget(index)
+        spec = self._lazy_tabs.pop(holder, None)
+        if spec is None:
+            return holder
+        try:
+            panel = getattr(importlib.import_module(spec[0]), spec[1])(self.manager, holder)
+        except ImportError as exc:
+            label = QLabel(f"This tab is not available: {exc}")
+            label.setAlignment(Qt.AlignCenter)
+            holder.layout().addWidget(label)
+            return None
+        holder.layout().addWidget(panel)
+        holder.panel = panel
+        return panel
+
+    def panel(self, title: str) -> QWidget | None:
+        """The panel of a tab by title, built if needed (tests, benchmarks)."""
+        for i in range(self.tabs.count()):
+            if self.tabs.tabText(i) == title:
+                self._ensure_tab(i)
+                return getattr(self.tabs.widget(i), "panel", self.tabs.widget(i))
+        return None
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        quit_action = QAction("&Quit", self, shortcut=QKeySequence.Quit)
+        quit_action.triggered.connect(self.close)
+        file_menu.addAction(quit_action)
+        edit = self.menuBar().addMenu("&Edit")
+        edit.addAction("Copy result\tCtrl+C").triggered.connect(self.copy_result)
+        edit.addAction("Paste expression\tCtrl+V").triggered.connect(
+            lambda: self.display.edit.paste_expression(QGuiApplication.clipboard().text()))
+        edit.addAction("Clear\tEsc").triggered.connect(self.clear)
+        edit.addSeparator()
+        edit.addAction("Clear ink").triggered.connect(self.canvas.clear)
+        edit.addAction("Clear history\u2026").triggered.connect(self.history._ask_clear)
+        help_menu = self.menuBar().addMenu("&Help")
+        help_menu.addAction("&About calcapp").triggered.connect(self.show_about)
+
+    def _connect(self) -> None:
+        m = self.manager
+        m.answered.connect(self._on_answered)
+        m.recognized.connect(self._on_recognized)
+        m.failed.connect(self._on_failed)
+        m.tf_status.connect(self._on_tf_status)
+        m.models_changed.connect(lambda: self.picker.set_models(self.manager.models()))
+        m.training_started.connect(self._on_training_started)
+        m.training_epoch.connect(self._on_training_epoch)
+        m.training_finished.connect(lambda rid, res: self._on_training_done(rid, "finished"))
+        m.training_failed.connect(lambda rid, msg: self._on_training_done(rid, f"failed: {msg}"))
+        edit = self.display.edit
+        edit.textEdited.connect(self._on_typed)
+        edit.textChanged.connect(self._on_text_changed)
+        edit.computeRequested.connect(self.compute)
+        edit.clearRequested.connect(self.clear)
+        edit.historyStep.connect(self.step_history)
+        edit.copyResultRequested.connect(self.copy_result)
+        self.keypad.pressed.connect(self.press_key)
+        self.picker.changed.connect(lambda _: self._request(self.display.text()))
+        self.history.chosen.connect(self._reuse)
+        self.canvas.inkChanged.connect(self._on_ink)
+        self.canvas.expressionEdited.connect(lambda text: self._set_text(text, "ink"))
+        self.canvas.symbolCorrected.connect(self._on_corrected)
+
+    # -- input ---------------------------------------------------------------------------
+    def press_key(self, key: str) -> None:
+        edit = self.display.edit
+        if key == EQUALS:
+            self.compute()
+        elif key == CLEAR:
+            self.clear()
+        elif key == BACKSPACE:
+            edit.backspace()
+            self._source = "typing"
+        else:
+            edit.insert(key)
+            self._source = "typing"
+        edit.setFocus()
+
+    def compute(self) -> None:
+        """Enter / =: answer now and keep the answer in the history."""
+        text = self.display.text()
+        if not text.strip():
+            return
+        self._final_text = text
+        self._request(text)
+
+    def clear(self) -> None:
+        self.display.set_text("")
+        self.display.clear_answer()
+        self._history_pos = -1
+        self._source = "typing"
+
+    def copy_result(self) -> None:
+        result = self.display.result_text()
+        if result is not None:
+            QGuiApplication.clipboard().setText(result)
+            self.statusBar().showMessage(f"copied {result}", 2000)
+
+    def step_history(self, step: int) -> None:
+        entries = self.history.entries()
+        if not entries:
+            return
+        pos = max(-1, min(len(entries) - 1, self._history_pos + step))
+        self._history_pos = pos
+        self._set_text("" if pos < 0 else entries[pos].expression, "history")
+
+    def _reuse(self, expression: str) -> None:
+        self._set_text(expression, "history")
+        self.display.edit.setFocus()
+
+    def _set_text(self, text: str, source: str) -> None:
+        self._source = source
+        self.display.set_text(text)
+
+    def _on_typed(self, _text: str) -> None:
+        self._source = "typing"
+        self._history_pos = -1
+
+    def _on_text_changed(self, text: str) -> None:
+        self._final_text = None
+        if not text.strip():
+            self._answer_rid = -1
+            self.display.clear_answer()
+            return
+        self._request(text)
+
+    def _request(self, text: str) -> None:
+        if text.strip():
+            self._answer_rid = self.manager.request_answer(text, self.picker.current_model())
+
+    # -- ink -----------------------------------------------------------------------------
+    def _on_ink(self, strokes: list) -> None:
+        if not strokes:
+            self._ink_rid = -1
+            self.canvas_panel.status.setText("")
+            return
+        self._ink_version = self.canvas.version
+        self._ink_rid = self.manager.request_recognize(strokes)
+
+    def _on_recognized(self, rid: int, reading) -> None:
+        if rid != self._ink_rid:
+            return
+        if self.canvas.set_reading(reading, self._ink_version):
+            self.canvas_panel.status.setText("")
+            self._set_text(self.canvas.expression(), "ink")
+
+    def _on_corrected(self, strokes: list, label: str) -> None:
+        try:
+            self.sample_saver(strokes, label)
+        except Exception as exc:  # a missing recognizer package, a full disk...
+            self.statusBar().showMessage(f"the correction could not be saved: {exc}", 5000)
+            return
+        self.statusBar().showMessage(f"saved '{label}' as a personal training sample", 3000)
+
+    # -- replies from the manager -----------------------------------------------------
+    def _on_answered(self, rid: int, answer) -> None:
+        if rid != self._answer_rid:
+            return  # an older input's answer
+        final = self._final_text is not None and answer.input == self._final_text
+        self.display.show_answer(answer, final=final)
+        if answer.model:
+            self.model_label.setText(f"model: {answer.model}")
+        if final:
+            self._final_text = None
+            if not answer.error:
+                self.history.add(answer, self._source)
+                self._history_pos = -1
+        emit(self.answerShown, answer)
+
+    def _on_failed(self, rid: int, message: str) -> None:
+        if rid == self._answer_rid:
+            self.display.show_message(message)
+        elif rid == self._ink_rid:
+            self.canvas_panel.status.setText(f"handwriting: {message}")
+
+    def _on_tf_status(self, state: str) -> None:
+        text = {"loading": "TensorFlow: loading\u2026"}.get(state, f"TensorFlow: {state}")
+        self.tf_label.setText(text)
+
+    def _on_training_started(self, run_id: str, info: dict) -> None:
+        self._trainings[run_id] = f"training {info.get('name', run_id)}"
+        self._show_trainings()
+
+    def _on_training_epoch(self, run_id: str, report) -> None:
+        name = self._trainings.get(run_id, f"training {run_id}").split(":")[0]
+        self._trainings[run_id] = f"{name}: epoch {report.epoch}/{report.epochs}"
+        self._show_trainings()
+
+    def _on_training_done(self, run_id: str, how: str) -> None:
+        name = self._trainings.pop(run_id, f"training {run_id}").split(":")[0]
+        self._show_trainings()
+        self.statusBar().showMessage(f"{name} {how}", 6000)
+
+    def _show_trainings(self) -> None:
+        self.training_label.setText(" \u2022 ".join(self._trainings.values()))
+
+    # -- window life -------------------------------------------------------------------
+    def showEvent(self, event):
+        super().showEvent(event)
+        if not self._was_shown:
+            self._was_shown = True
+            self.display.edit.setFocus()
+            emit(self.shown)
+            if self._start_tf:
+                QTimer.singleShot(self._tf_delay_ms, self.manager.start_tf)
+
+    def show_about(self) -> None:
+        from calcapp.ui.about import show_about
+
+        show_about(self, getattr(self.manager, "tf_state", None))
+
+    def _restore_settings(self) -> None:
+        s = settings()
+        geometry = s.value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        for key, split in (("window/split", self.split), ("window/right_split", self.right_split)):
+            state = s.value(key)
+            if state is not None:
+                split.restoreState(state)
+        self.picker.select(s.value("model/name") or None)
+        self.tabs.setCurrentIndex(int(s.value("window/tab", 0) or 0))
+
+    def save_settings(self) -> None:
+        s = settings()
+        s.setValue("window/geometry", self.saveGeometry())
+        s.setValue("window/split", self.split.saveState())
+        s.setValue("window/right_split", self.right_split.saveState())
+        s.setValue("model/name", self.picker.current_model() or "")
+        s.setValue("window/tab", self.tabs.currentIndex())
+        s.sync()
+
+    @staticmethod
+    def _confirm_dialog(parent, title: str, question: str) -> bool:
+        return QMessageBox.question(parent, title, question) == QMessageBox.Yes
+
+    def closeEvent(self, event):
+        running = self.manager.running_trainings() if not self.manager.closed else []
+        if running:
+            ok = self.confirm(self, "A training is running",
+                              f"{len(running)} training(s) still running. Stop and quit? "
+                              "Each keeps its best checkpoint so far.")
+            if not ok:
+                event.ignore()
+                return
+            for run_id in running:
+                self.manager.stop_training(run_id)
+        self.save_settings()
+        self.statusBar().showMessage("stopping\u2026")
+        self.manager.shutdown(wait=True)
+        self.history_store.close()
+        event.accept()

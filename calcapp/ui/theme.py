@@ -1,0 +1,80 @@
+"""Light and dark, following the system.
+
+Qt 6.5+ reports the desktop's colour scheme; we apply the Fusion style with a matching
+palette so the window looks the same on every desktop, and switch when the system does.
+``CALCAPP_THEME=light|dark`` overrides it (screenshots, tests). Colours used for meaning
+(right, wrong, confidence) come from here so both schemes keep them readable.
+"""
+
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+
+GOOD = {"light": "#1b7f3b", "dark": "#5fd38a"}
+BAD = {"light": "#c62828", "dark": "#ff7b72"}
+MUTED = {"light": "#666666", "dark": "#a0a0a0"}
+
+
+def scheme() -> str:
+    forced = os.environ.get("CALCAPP_THEME", "").lower()
+    if forced in ("light", "dark"):
+        return forced
+    app = QGuiApplication.instance()
+    if app is not None:
+        try:
+            if app.styleHints().colorScheme() == Qt.ColorScheme.Dark:
+                return "dark"
+        except AttributeError:  # Qt < 6.5
+            pass
+    return "light"
+
+
+def colour(table: dict[str, str]) -> str:
+    return table[scheme()]
+
+
+def confidence_colour(conf: float) -> str:
+    """Green when sure, through amber, to red when guessing."""
+    dark = scheme() == "dark"
+    if conf >= 0.9:
+        return "#5fd38a" if dark else "#1b7f3b"
+    if conf >= 0.6:
+        return "#e3b341" if dark else "#a66a00"
+    return "#ff7b72" if dark else "#c62828"
+
+
+def _dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor("#1e1f22"), QColor("#2b2d30"), QColor("#e6e6e6")
+    for role, c in [
+        (QPalette.Window, window), (QPalette.WindowText, text), (QPalette.Base, base),
+        (QPalette.AlternateBase, QColor("#26282b")), (QPalette.Text, text),
+        (QPalette.Button, QColor("#3a3d41")), (QPalette.ButtonText, text),
+        (QPalette.ToolTipBase, window), (QPalette.ToolTipText, text),
+        (QPalette.Highlight, QColor("#3d6fb4")), (QPalette.HighlightedText, QColor("white")),
+        (QPalette.PlaceholderText, QColor("#8a8a8a")), (QPalette.Link, QColor("#6ea8fe")),
+    ]:
+        p.setColor(role, c)
+    p.setColor(QPalette.Disabled, QPalette.Text, QColor("#777777"))
+    p.setColor(QPalette.Disabled, QPalette.ButtonText, QColor("#777777"))
+    return p
+
+
+def apply(app) -> None:
+    """Style the app now and whenever the system scheme changes."""
+    app.setStyle("Fusion")
+    _apply_palette(app)
+    try:
+        app.styleHints().colorSchemeChanged.connect(lambda *_: _apply_palette(app))
+    except AttributeError:
+        pass
+
+
+def _apply_palette(app) -> None:
+    if scheme() == "dark":
+        app.setPalette(_dark_palette())
+    else:
+        app.setPalette(app.style().standardPalette())

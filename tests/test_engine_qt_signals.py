@@ -28,3 +28,14 @@ def test_many_emits_from_two_threads_keep_true_alive(qtbot):
     worker.join()
     qtbot.waitUntil(lambda: len(got) == 10_000, timeout=10_000)
     assert abs(sys.getrefcount(True) - before) < 100
+
+
+def test_protect_bools_survives_plain_emits_as_libraries_do_them(qtbot):
+    from calcapp.engine.qt_signals import protect_bools
+
+    protect_bools()
+    source = _Source()
+    source.tick.connect(lambda *a: None)
+    for i in range(20_000):  # more than True's whole count without the reserve
+        source.tick.emit(i, None)
+    assert sys.getrefcount(True) > 0

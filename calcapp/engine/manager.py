@@ -56,6 +56,12 @@ def _default_recognizer():
     return load_recognizer()
 
 
+def _user_models_dir():
+    from calcapp.core.paths import user_models_dir
+
+    return user_models_dir()
+
+
 def _default_models():
     from calcapp.ml.registry import list_models
 
@@ -255,7 +261,9 @@ class ModelManager(QObject):
     def start_training(self, config, out_dir: str | None = None,
                        resume_from: str | None = None) -> str:
         run_id = new_run_id(getattr(config, "name", "run"))
-        target = out_dir or str(_free_folder(getattr(config, "name", run_id)))
+        # train() saves its best checkpoint in <out_dir>/<config.name>: by default a user
+        # model, which the registry then lists
+        target = out_dir or str(_user_models_dir())
 
         def work(callback, control):
             train = self._train_fn
@@ -376,16 +384,3 @@ class ModelManager(QObject):
     @property
     def closed(self) -> bool:
         return self._closing
-
-
-def _free_folder(name: str) -> Path:
-    """A new folder under the user models dir: ``name``, else ``name-2``, ``name-3``…"""
-    from calcapp.core.paths import user_models_dir
-
-    root = user_models_dir()
-    candidate = root / name
-    n = 2
-    while candidate.exists():
-        candidate = root / f"{name}-{n}"
-        n += 1
-    return candidate

@@ -8,6 +8,11 @@ reports a batch every 50 ms - its count reaches zero and the interpreter aborts 
 when it is there we give the reference back after each emit. On a fixed PySide6, or on
 Python >= 3.12 where ``True`` is immortal, the probe sees nothing and ``emit`` is plain.
 Every Python-side emit in calcapp should go through here.
+
+Libraries emit too (pyqtgraph on every mouse move), so ``protect_bools()``, called once
+when the app starts, also gives ``True`` and ``False`` a reserve of references far larger
+than any session can wear away. It only acts where the probe found the bug, on CPython
+before 3.12 (where the count is a plain field at the start of the object).
 """
 
 from __future__ import annotations
@@ -47,6 +52,27 @@ def emit_leaks_true() -> bool:
                 for _ in range(n):  # repay what the probe itself took
                     _incref(True)
         return _leaks
+
+
+_RESERVE = 1 << 40
+_protected = False
+
+
+def protect_bools() -> bool:
+    """Give ``True``/``False`` a huge reserve of references if emits wear them away."""
+    global _protected
+    if _protected:
+        return True
+    if sys.version_info >= (3, 12) or sys.implementation.name != "cpython":
+        return False
+    if not emit_leaks_true():
+        return False
+    with _lock:
+        if not _protected:
+            for obj in (True, False):
+                ctypes.c_ssize_t.from_address(id(obj)).value += _RESERVE
+            _protected = True
+    return True
 
 
 def emit(signal, *args) -> None:

@@ -15,6 +15,7 @@ CASES = [
     ("lstm", "add3", {"units": 16, "layers": 2}),
     ("bilstm", "add3", {"units": 16}),
     ("attention", "arith3", {"units": 16, "heads": 2}),
+    ("attention", "add3", {"units": 16, "heads": 2, "places": 4}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 

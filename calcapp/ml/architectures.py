@@ -73,13 +73,19 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
         dense("out", units, vout)
     elif arch == "attention":
         half, heads, att = units // 2, cfg.get("heads", 2), cfg.get("att_units", units)
+        places, tout = cfg.get("places", 0), cfg["tout"]
         for i in range(layers):
             for d in ("f", "b"):
-                rnn(f"enc{i}{d}", vin if i == 0 else units, half, 4)
-        rnn("dec0", vout + heads * units, units, 4)  # previous token + previous context
+                rnn(f"enc{i}{d}", (vin + places + cfg.get("operands", 2)) if i == 0 and places
+                    else (vin if i == 0 else units), half, 4)
+        # previous token + previous context (+ the step number when place features are on)
+        rnn("dec0", vout + heads * units + (tout if places else 0), units, 4)
         for k in range(heads):
             dense(f"att{k}/query", units, att, bias=False)
             dense(f"att{k}/key", units, att, bias=False)
+            if places:  # direct paths: step number -> query, place/operand -> key
+                dense(f"att{k}/step_query", tout, att, bias=False)
+                dense(f"att{k}/place_key", places + cfg.get("operands", 2), att, bias=False)
         dense("combine", units + heads * units, units)
         dense("out", units, vout)
     elif arch == "transformer":
@@ -159,6 +165,38 @@ def _lstm(ops, W, prefix, xs, units, reverse=False):
     return out[::-1] if reverse else out
 
 
+def place_features(ops, enc_ids, cfg):
+    """One-hot place of each digit within its number, and which operand it belongs to."""
+    ops_ids = [i for i, tok in enumerate(cfg["in_tokens"]) if tok in "+-*/"]
+    is_op = sum((ops.cast(ops.equal(enc_ids, k), "float32") for k in ops_ids[1:]),
+                ops.cast(ops.equal(enc_ids, ops_ids[0]), "float32"))
+    count, cols = is_op[:, 0] * 0.0, []
+    for i in range(enc_ids.shape[1]):
+        cols.append(count)
+        count = count + is_op[:, i]
+    n_operands = cfg.get("operands", 2)
+    operand = ops.one_hot(ops.cast(ops.minimum(ops.stack(cols, axis=1), n_operands - 1), "int32"),
+                          n_operands)
+    return ops.concatenate([place_index(ops, enc_ids, cfg["places"]), operand], axis=-1)
+
+
+def place_index(ops, enc_ids, places):
+    """Digits to the right of each digit within its number (0 for the units digit).
+
+    An explicit place-value feature ("abacus"-style positions): with it, attention only has
+    to match "output step t" to "input digit of place t", which the model learns quickly
+    instead of discovering alignment from scratch. Non-digits get place 0 as well; the
+    character one-hot tells them apart. Digits are local ids 1..10 in every input alphabet.
+    """
+    is_digit = ops.cast(enc_ids >= 1, "float32") * ops.cast(enc_ids <= 10, "float32")
+    t = enc_ids.shape[1]
+    cols = [is_digit[:, t - 1] * 0.0]
+    for i in range(t - 2, -1, -1):
+        cols.append(is_digit[:, i] * is_digit[:, i + 1] * (cols[-1] + 1.0))
+    place = ops.stack(cols[::-1], axis=1)
+    return ops.one_hot(ops.cast(ops.minimum(place, places - 1), "int32"), places)
+
+
 def _steps(x, n):
     return [x[:, t] for t in range(n)]
 
@@ -189,6 +227,10 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
     """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows."""
     arch, tin, units = cfg["arch"], cfg["tin"], cfg["units"]
     x = ops.one_hot(enc_ids, cfg["vin"])
+    feats = None
+    if cfg.get("places"):
+        feats = place_features(ops, enc_ids, cfg)
+        x = ops.concatenate([x, feats], axis=-1)
     pad = ops.cast(ops.equal(enc_ids, 0), "float32")  # (B, Tin) 1 where padding
     if arch == "tiny-rnn":
         xs = _simple_rnn(ops, W, "enc0", _steps(x, tin), _zeros(ops, x[:, 0], units))
@@ -212,7 +254,7 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
         last = ops.concatenate([xs[-1][:, :half], xs[0][:, half:]], axis=-1)
     else:
         last = xs[-1]
-    return {"states": ops.stack(xs, axis=1), "last": last, "pad": pad}
+    return {"states": ops.stack(xs, axis=1), "last": last, "pad": pad, "feats": feats}
 
 
 # ----------------------------------------------------------------------------- decoders
@@ -235,20 +277,29 @@ def _attention_start(ops, W, cfg, enc):
     units, heads = cfg["units"], cfg.get("heads", 2)
     H = enc["states"]
     keys = [_dense(ops, W, f"att{k}/key", H) for k in range(heads)]
+    if cfg.get("places"):
+        keys = [key + _dense(ops, W, f"att{k}/place_key", enc["feats"]) for k, key in enumerate(keys)]
     h = _zeros(ops, enc["last"], units)
     return {"h": h, "c": h, "ctx": _zeros(ops, enc["last"], heads * units), "keys": keys}
 
 
-def attention_step(ops, W, cfg, enc, state, prev_ids):
-    """One decoder step: returns (logits (B,V), attention (B,Tin) averaged over heads, state)."""
+def attention_step(ops, W, cfg, enc, state, prev_ids, t):
+    """Decoder step ``t``: returns (logits (B,V), attention (B,Tin) averaged over heads, state)."""
     units, heads = cfg["units"], cfg.get("heads", 2)
     att = cfg.get("att_units", units)
-    x = ops.concatenate([ops.one_hot(prev_ids, cfg["vout"]), state["ctx"]], axis=-1)
+    parts = [ops.one_hot(prev_ids, cfg["vout"]), state["ctx"]]
+    step = None
+    if cfg.get("places"):
+        step = ops.one_hot(ops.cast(prev_ids * 0 + t, "int32"), cfg["tout"])
+        parts.append(step)
+    x = ops.concatenate(parts, axis=-1)
     h, c = _lstm_step(ops, W, "dec0", x, state["h"], state["c"])
     H, bias = enc["states"], enc["pad"] * NEG
     ctxs, weights = [], []
     for k in range(heads):
         q = _dense(ops, W, f"att{k}/query", h)  # (B, A)
+        if step is not None:
+            q = q + _dense(ops, W, f"att{k}/step_query", step)
         scores = ops.sum(ops.expand_dims(q, 1) * state["keys"][k], axis=-1) / math.sqrt(att)
         a = ops.softmax(scores + bias, axis=-1)  # (B, Tin)
         ctxs.append(ops.sum(ops.expand_dims(a, -1) * H, axis=1))
@@ -312,7 +363,7 @@ def teacher_logits(ops, W, cfg, enc_ids, dec_ids):
     state = _attention_start(ops, W, cfg, enc)
     out = []
     for t in range(cfg["tout"]):
-        logits, _, state = attention_step(ops, W, cfg, enc, state, dec_ids[:, t])
+        logits, _, state = attention_step(ops, W, cfg, enc, state, dec_ids[:, t], t)
         out.append(logits)
     return ops.stack(out, axis=1)
 
@@ -327,8 +378,8 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1) -> dict[str, Any]:
     if arch == "attention":
         state = _attention_start(ops, W, cfg, enc)
         out, atts = [], []
-        for _ in range(cfg["tout"]):
-            logits, att, state = attention_step(ops, W, cfg, enc, state, prev)
+        for t in range(cfg["tout"]):
+            logits, att, state = attention_step(ops, W, cfg, enc, state, prev, t)
             out.append(logits)
             atts.append(att)
             prev = ops.cast(ops.argmax(logits, axis=-1), "int32")

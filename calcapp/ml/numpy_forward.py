@@ -53,6 +53,7 @@ ops = SimpleNamespace(
     equal=np.equal,
     argmax=np.argmax,
     triu=np.triu,
+    minimum=np.minimum,
     ones=lambda shape, dtype="float32": np.ones(shape, dtype=dtype),
     zeros=lambda shape, dtype="float32": np.zeros(shape, dtype=dtype),
     zeros_like=np.zeros_like,

@@ -37,9 +37,11 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
         "in_tokens": in_tok,
         "out_tokens": out_tok,
     }
-    for key in ("dec_units", "heads", "att_units", "ff"):
+    for key in ("dec_units", "heads", "att_units", "ff", "places"):
         if key in hparams:
             cfg[key] = int(hparams[key])
+    if cfg.get("places"):
+        cfg["operands"] = spec.max_operands
     return cfg
 
 

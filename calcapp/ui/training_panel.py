@@ -464,9 +464,11 @@ class TrainingPanel(QWidget):
             except Exception as exc:  # unknown to the registry, say why
                 self._say(f"cannot activate {info.name}: {exc}")
                 return None
-        models_changed = getattr(self.manager, "models_changed", None)
-        if models_changed is not None:
-            models_changed.emit()
+        refresh = getattr(self.manager, "refresh_models", None)
+        if callable(refresh):
+            refresh()  # rescans the model folders and emits models_changed
+        else:
+            self.manager.models_changed.emit()
         self.model_activated.emit(info.name)
         acc = info.exact_match
         acc_text = "" if acc is None else f" (test exact match {100 * acc:.2f}%)"

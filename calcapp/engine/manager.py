@@ -110,15 +110,24 @@ class ModelManager(QObject):
         self._tf_thread: threading.Thread | None = None
         self._tf_state: str | None = None
         self._closing = False
-        self._warmups: list[Callable[[], None]] = (
-            [self._warm_default_model, self._warm_recognizer] if warm else []
-        )
+        self._warm = warm
+        self._warmups: list[Callable[[], None]] = []
         self._thread = _ServeThread(self._serve)
         app = QCoreApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
         if start:
             self._thread.start()
+
+    def warm_up(self) -> None:
+        """Load the default model and the recognizer while the queue is idle.
+
+        The window calls this once it is on screen: warming earlier would compete with
+        building the window for the one interpreter lock."""
+        if self._warm and not self._warmups:
+            self._warmups = [self._warm_default_model, self._warm_recognizer]
+            self._warm = False
+            self._queue.put(Request(self._queue.next_id(), "noop", "warm"))
 
     # -- requests (GUI thread) ---------------------------------------------------------
     def request_answer(self, text: str, model_name: str | None = None,
@@ -199,6 +208,9 @@ class ModelManager(QObject):
             except Exception as exc:
                 if not self._closing:
                     emit(self.failed, request.id, readable(exc))
+
+    def _do_noop(self, request: Request) -> None:
+        """Wakes the loop so it looks at its warm-up list."""
 
     def _do_answer(self, request: Request) -> None:
         from calcapp.ml.answering import answer_many

@@ -23,8 +23,16 @@ from PySide6.QtWidgets import (
 )
 
 from calcapp.engine.qt_signals import emit
-from calcapp.core.ink import Point, Stroke
 from calcapp.ui import gestures, theme
+
+
+def _ink():
+    """``calcapp.core.ink``, imported on first use: it brings NumPy, which the window
+    does not need to appear (by the first stroke the manager has imported it anyway)."""
+    from calcapp.core import ink
+
+    return ink
+
 
 MOUSE_PRESSURE = 0.6  # what a mouse "presses": a medium line
 ERASER_RADIUS = 10.0
@@ -60,12 +68,12 @@ class InkCanvas(QWidget):
         self.setMinimumSize(360, 150)
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Expanding)
         self.setCursor(Qt.CrossCursor)
-        self.strokes: list[Stroke] = []
+        self.strokes: list = []  # calcapp.core.ink.Stroke
         self._uids: list[int] = []  # a stable id per stroke (indices shift on erase)
         self._next_uid = itertools.count(1)
         self._undo: list[tuple] = []
         self._redo: list[tuple] = []
-        self._current: list[Point] | None = None
+        self._current: list | None = None
         self._t0 = 0.0
         self._erasing = False
         self.reading = None
@@ -78,14 +86,14 @@ class InkCanvas(QWidget):
             app.installEventFilter(_ProximityFilter(self))
 
     # -- public ----------------------------------------------------------------------
-    def set_strokes(self, strokes: list[Stroke]) -> None:
+    def set_strokes(self, strokes: list) -> None:
         """Replace the ink (e.g. from a file or a test) and recognise it."""
         self._snapshot()
         self.strokes = list(strokes)
         self._uids = [next(self._next_uid) for _ in self.strokes]
         self._changed()
 
-    def add_stroke(self, stroke: Stroke) -> None:
+    def add_stroke(self, stroke) -> None:
         """One finished stroke, as if drawn: gestures apply, then ``inkChanged``."""
         self._finish([(p.x, p.y) for p in stroke.points], stroke.points, 0.5)
 
@@ -218,7 +226,7 @@ class InkCanvas(QWidget):
             self.correct_symbol(index, label)
 
     # -- finishing a stroke ------------------------------------------------------------
-    def _finish(self, xy: list[tuple[float, float]], points: list[Point], duration: float) -> None:
+    def _finish(self, xy: list[tuple[float, float]], points: list, duration: float) -> None:
         if not points:
             return
         if gestures.is_tap(xy, duration):
@@ -228,12 +236,12 @@ class InkCanvas(QWidget):
                 return
             if len(points) == 1:  # a dot: two points so it has a direction and a box
                 p = points[0]
-                points = [p, Point(p.x + 0.5, p.y + 0.5, p.t + 0.01, p.pressure)]
+                points = [p, _ink().Point(p.x + 0.5, p.y + 0.5, p.t + 0.01, p.pressure)]
         if gestures.is_scratch(xy):
             self._erase_indices(self._scratched(gestures.bbox(xy)))
             return
         self._snapshot()
-        self.strokes.append(Stroke(points))
+        self.strokes.append(_ink().Stroke(points))
         self._uids.append(next(self._next_uid))
         self._changed()
 
@@ -253,7 +261,7 @@ class InkCanvas(QWidget):
     # -- input events --------------------------------------------------------------------
     def _begin(self, pos: QPointF, pressure: float) -> None:
         self._t0 = time.monotonic()
-        self._current = [Point(pos.x(), pos.y(), 0.0, pressure)]
+        self._current = [_ink().Point(pos.x(), pos.y(), 0.0, pressure)]
 
     def _extend(self, pos: QPointF, pressure: float) -> None:
         if self._current is None:
@@ -261,7 +269,7 @@ class InkCanvas(QWidget):
         last = self._current[-1]
         if abs(pos.x() - last.x) + abs(pos.y() - last.y) < 0.5:
             return
-        self._current.append(Point(pos.x(), pos.y(), time.monotonic() - self._t0, pressure))
+        self._current.append(_ink().Point(pos.x(), pos.y(), time.monotonic() - self._t0, pressure))
         w = pen_width(max(pressure, last.pressure)) + 2
         self.update(QRectF(QPointF(min(last.x, pos.x()) - w, min(last.y, pos.y()) - w),
                            QPointF(max(last.x, pos.x()) + w, max(last.y, pos.y()) + w)).toRect())
@@ -339,7 +347,7 @@ class InkCanvas(QWidget):
         if self.reading is not None and self.reading_version == self.version:
             self._draw_boxes(painter)
 
-    def _draw_points(self, painter: QPainter, points: list[Point], colour: QColor) -> None:
+    def _draw_points(self, painter: QPainter, points: list, colour: QColor) -> None:
         if len(points) == 1:
             p = points[0]
             r = pen_width(p.pressure) / 2

@@ -344,6 +344,7 @@ class MainWindow(QMainWindow):
             self._was_shown = True
             self.display.edit.setFocus()
             emit(self.shown)
+            QTimer.singleShot(0, self.manager.warm_up)
             if self._start_tf:
                 QTimer.singleShot(self._tf_delay_ms, self.manager.start_tf)
 

@@ -16,6 +16,7 @@ CASES = [
     ("bilstm", "add3", {"units": 16}),
     ("attention", "arith3", {"units": 16, "heads": 2}),
     ("attention", "add3", {"units": 16, "heads": 2, "places": 4}),
+    ("attention", "add-long", {"units": 16, "heads": 1, "align": True}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 

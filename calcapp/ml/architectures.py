@@ -79,14 +79,18 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
                 rnn(f"enc{i}{d}", (vin + places + cfg.get("operands", 2)) if i == 0 and places
                     else (vin if i == 0 else units), half, 4)
         # previous token + previous context (+ the step number when place features are on)
-        rnn("dec0", vout + heads * units + (tout if places else 0), units, 4)
+        step_in = tout if places and not cfg.get("align") else 0
+        rnn("dec0", vout + heads * value_dim(cfg) + step_in, units, 4)
         for k in range(heads):
             dense(f"att{k}/query", units, att, bias=False)
             dense(f"att{k}/key", units, att, bias=False)
-            if places:  # direct paths: step number -> query, place/operand -> key
+            if places and not cfg.get("align"):  # step number -> query
                 dense(f"att{k}/step_query", tout, att, bias=False)
+            if places:  # place/operand -> key
                 dense(f"att{k}/place_key", places + cfg.get("operands", 2), att, bias=False)
-        dense("combine", units + heads * units, units)
+            if cfg.get("align"):
+                specs.append((f"att{k}/align_gain", (1,), "align"))
+        dense("combine", units + heads * value_dim(cfg), units)
         dense("out", units, vout)
     elif arch == "transformer":
         d, ff = units, cfg.get("ff", 2 * units)
@@ -122,6 +126,11 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
     else:
         raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
     return specs
+
+
+def value_dim(cfg: dict[str, Any]) -> int:
+    """Attention values: encoder states, plus (aligned) the raw character and a match flag."""
+    return cfg["units"] + ((cfg["vin"] + 1) if cfg.get("align") else 0)
 
 
 def parameter_count(cfg: dict[str, Any]) -> int:
@@ -180,6 +189,16 @@ def place_features(ops, enc_ids, cfg):
     return ops.concatenate([place_index(ops, enc_ids, cfg["places"]), operand], axis=-1)
 
 
+def place_value(ops, enc_ids):
+    """Place of each digit within its number as a float; -1 for every non-digit."""
+    is_digit = ops.cast(enc_ids >= 1, "float32") * ops.cast(enc_ids <= 10, "float32")
+    t = enc_ids.shape[1]
+    cols = [is_digit[:, t - 1] * 0.0]
+    for i in range(t - 2, -1, -1):
+        cols.append(is_digit[:, i] * is_digit[:, i + 1] * (cols[-1] + 1.0))
+    return ops.stack(cols[::-1], axis=1) * is_digit + (is_digit - 1.0)
+
+
 def place_index(ops, enc_ids, places):
     """Digits to the right of each digit within its number (0 for the units digit).
 
@@ -228,6 +247,7 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
     arch, tin, units = cfg["arch"], cfg["tin"], cfg["units"]
     x = ops.one_hot(enc_ids, cfg["vin"])
     feats = None
+    chars = x
     if cfg.get("places"):
         feats = place_features(ops, enc_ids, cfg)
         x = ops.concatenate([x, feats], axis=-1)
@@ -254,7 +274,11 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
         last = ops.concatenate([xs[-1][:, :half], xs[0][:, half:]], axis=-1)
     else:
         last = xs[-1]
-    return {"states": ops.stack(xs, axis=1), "last": last, "pad": pad, "feats": feats}
+    out = {"states": ops.stack(xs, axis=1), "last": last, "pad": pad, "feats": feats}
+    if cfg.get("align"):
+        out["place"] = place_value(ops, enc_ids)
+        out["chars"] = chars
+    return out
 
 
 # ----------------------------------------------------------------------------- decoders
@@ -280,7 +304,11 @@ def _attention_start(ops, W, cfg, enc):
     if cfg.get("places"):
         keys = [key + _dense(ops, W, f"att{k}/place_key", enc["feats"]) for k, key in enumerate(keys)]
     h = _zeros(ops, enc["last"], units)
-    return {"h": h, "c": h, "ctx": _zeros(ops, enc["last"], heads * units), "keys": keys}
+    values = H
+    if cfg.get("align"):
+        values = ops.concatenate([H, enc["chars"]], axis=-1)
+    return {"h": h, "c": h, "ctx": _zeros(ops, enc["last"], heads * value_dim(cfg)),
+            "keys": keys, "values": values}
 
 
 def attention_step(ops, W, cfg, enc, state, prev_ids, t):
@@ -289,26 +317,33 @@ def attention_step(ops, W, cfg, enc, state, prev_ids, t):
     att = cfg.get("att_units", units)
     parts = [ops.one_hot(prev_ids, cfg["vout"]), state["ctx"]]
     step = None
-    if cfg.get("places"):
+    if cfg.get("places") and not cfg.get("align"):
         step = ops.one_hot(ops.cast(prev_ids * 0 + t, "int32"), cfg["tout"])
         parts.append(step)
     x = ops.concatenate(parts, axis=-1)
     h, c = _lstm_step(ops, W, "dec0", x, state["h"], state["c"])
-    H, bias = enc["states"], enc["pad"] * NEG
+    V, bias = state["values"], enc["pad"] * NEG
+    match = None
+    if cfg.get("align"):  # "digit of place t": the prior that lets addition generalise in length
+        match = ops.cast(ops.equal(enc["place"], float(t)), "float32")
     ctxs, weights = [], []
     for k in range(heads):
         q = _dense(ops, W, f"att{k}/query", h)  # (B, A)
         if step is not None:
             q = q + _dense(ops, W, f"att{k}/step_query", step)
         scores = ops.sum(ops.expand_dims(q, 1) * state["keys"][k], axis=-1) / math.sqrt(att)
+        if match is not None:
+            scores = scores + W[f"att{k}/align_gain"] * match
         a = ops.softmax(scores + bias, axis=-1)  # (B, Tin)
-        ctxs.append(ops.sum(ops.expand_dims(a, -1) * H, axis=1))
+        ctxs.append(ops.sum(ops.expand_dims(a, -1) * V, axis=1))
+        if match is not None:
+            ctxs.append(ops.sum(a * match, axis=1, keepdims=True))
         weights.append(a)
     ctx = ops.concatenate(ctxs, axis=-1)
     out = ops.tanh(_dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
     logits = _dense(ops, W, "out", out)
     mean_att = weights[0] if heads == 1 else sum(weights[1:], weights[0]) / heads
-    return logits, mean_att, {"h": h, "c": c, "ctx": ctx, "keys": state["keys"]}
+    return logits, mean_att, {**state, "h": h, "c": c, "ctx": ctx}
 
 
 def _mha(ops, W, cfg, prefix, q_in, kv_in, bias):

@@ -22,6 +22,7 @@ _INITS = {
     "zeros": lambda: keras.initializers.Zeros(),
     "ones": lambda: keras.initializers.Ones(),
     "normal": lambda: keras.initializers.RandomNormal(stddev=0.1),
+    "align": lambda: keras.initializers.Constant(5.0),
 }
 
 

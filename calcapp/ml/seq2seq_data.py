@@ -40,6 +40,9 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
     for key in ("dec_units", "heads", "att_units", "ff", "places"):
         if key in hparams:
             cfg[key] = int(hparams[key])
+    if hparams.get("align"):
+        cfg["align"] = True
+        cfg.setdefault("places", 2)
     if cfg.get("places"):
         cfg["operands"] = spec.max_operands
     return cfg

@@ -86,6 +86,10 @@ class HeatmapView(_Plot):
         self.data = None
         self.image.clear()
         self.caption.setText("")
+        self.plot.getAxis("left").setTicks([[]])
+        self.plot.getAxis("bottom").setTicks([[]])
+        self.plot.setXRange(0, 1)
+        self.plot.setYRange(0, 1)
 
 
 class ConfidenceView(_Plot):
@@ -174,6 +178,10 @@ class ErrorMapView(_Plot):
         rgb[~grid.ok] = (215, 40, 40)
         self.image.setImage(rgb, levels=(0, 255))
         self.image.setRect(0, 0, side, side)
+        step = 1 if side <= 20 else 10
+        ticks = [[(i + 0.5, str(i)) for i in range(0, side, step)]]
+        self.plot.getAxis("bottom").setTicks(ticks)
+        self.plot.getAxis("left").setTicks(ticks)
         self.plot.autoRange()
         wrong = int((~grid.ok).sum())
         self.caption.setText(f"{grid.ok.size} inputs a{grid.op}b with a, b < {side}: "

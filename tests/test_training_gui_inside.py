@@ -116,3 +116,22 @@ def test_an_expression_outside_the_task_is_reported_not_raised(qtbot, manager):
         panel.expression.setText("2*(3")
     qtbot.waitUntil(lambda: panel.status.text() != "", timeout=5000)
     panel.wait_for_jobs()
+
+
+def test_views_follow_a_training_run_of_the_selected_model(qtbot, manager):
+    from calcapp.ml.events import EpochReport
+
+    panel = InsidePanel(manager, predictor_for=FakeInsidePredictor)
+    qtbot.addWidget(panel)
+    panel.show()
+    manager.training_started.emit("run-1", {"name": "fresh-add1"})
+    _install("fresh-add1", "add1")  # the trainer's first checkpoint
+    manager.training_epoch.emit("run-1", EpochReport(1, 3, 10, 1.0, 1.0, 0.5, 0.1))
+    assert panel.model.findText("fresh-add1") >= 0
+    assert panel.select_model("fresh-add1")
+    panel.wait_for_jobs()
+    panel.inspection = None
+    with qtbot.waitSignal(panel.grids_done, timeout=10000):
+        manager.training_epoch.emit("run-1", EpochReport(2, 3, 20, 0.5, 0.5, 0.9, 0.6))
+    qtbot.waitUntil(lambda: panel.inspection is not None, timeout=5000)
+    panel.wait_for_jobs()

@@ -180,3 +180,41 @@ def test_failure_is_shown_and_recorded(qtbot, manager):
         run_id = p.start()
     assert "no such architecture" in p.status.text()
     assert p.store.get_run(run_id).status == "failed"
+
+
+def test_a_recipe_fills_the_form(qtbot, panel):
+    from calcapp.ml.recipes import list_recipes
+
+    recipes = {r.name: r for r in list_recipes()}
+    if "keras-example" not in recipes:
+        pytest.skip("recipe not bundled")
+    index = panel.form.recipe.findText("keras-example")
+    panel.form.recipe.setCurrentIndex(index)
+    cfg = panel.form.config()
+    want = recipes["keras-example"].config
+    assert (cfg.name, cfg.architecture, cfg.task) == (want.name, want.architecture, want.task)
+    assert cfg.hparams["units"] == want.hparams["units"]
+    assert cfg.hparams["clipnorm"] is None  # keys the form has no field for survive
+
+
+def test_the_finetune_job_runs_through_the_manager(qtbot, manager):
+    from calcapp.ml.events import TrainResult
+
+    def fake_finetune(callback=None, control=None, epochs=5):
+        callback.on_start({"name": "recognizer-personal", "epochs": epochs,
+                           "steps_per_epoch": 3})
+        for step in range(1, 4):
+            callback.on_batch(1, step, 1.0 / step)
+        return TrainResult(None, False, 1, {"accuracy": 0.9})
+
+    manager._finetune_fn = fake_finetune
+    p = TrainingPanel(manager)
+    qtbot.addWidget(p)
+    p.form.job.setCurrentIndex(1)
+    assert not p.form.architecture.isEnabled()
+    with qtbot.waitSignal(manager.training_finished, timeout=10000):
+        run_id = p.start()
+    rec = p.store.get_run(run_id)
+    assert rec.kind == "recognizer" and rec.status == "finished"
+    p.runs.select(run_id)
+    assert not p.activate_button.isEnabled()  # a recognizer is not a calculator model

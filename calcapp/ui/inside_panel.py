@@ -260,8 +260,16 @@ class InsidePanel(QWidget):
         self.run_models[run_id] = str(info.get("name") or "")
 
     def _on_training_epoch(self, run_id: str, _report) -> None:
+        """The trainer rewrites its best checkpoint as it improves; show the new one."""
         name = self.run_models.get(run_id)
-        if name and name == self.model_name() and self.isVisible():
+        if not name:
+            return
+        if self.model.findText(name) < 0:  # the run's first checkpoint just appeared
+            refresh = getattr(self.manager, "refresh_models", None)
+            if callable(refresh):
+                refresh()  # the manager rescans too, so it can inspect the new model
+            self.reload_models()
+        if name == self.model_name() and self.isVisible():
             self.inspect_now()
             self.compute_maps()
 

@@ -8,6 +8,7 @@
 # Usage: packaging/build-linux.sh [--flavour full|lite|all] [--no-self-test] [--reuse]
 #   --reuse         package the existing frozen folder instead of re-running PyInstaller
 #   PYTHON=...      the interpreter whose packages get frozen (default: python3)
+#   DEB_COMPRESSION=xz|zstd|gzip   .deb compressor (default xz: smallest download)
 #
 # Why each step is here: PyInstaller freezes the app (packaging/calcapp.spec); the frozen
 # app must pass `calcapp --self-test` before anything is packaged; dpkg-deb builds the .deb
@@ -44,6 +45,7 @@ die() { echo "build-linux.sh: $*" >&2; exit 1; }
 [[ "$(uname -s)" == Linux ]] || die "this script builds Linux packages; see packaging/windows and packaging/macos"
 [[ "$(uname -m)" == x86_64 ]] || die "only x86_64 (amd64) is packaged"
 command -v dpkg-deb >/dev/null || die "dpkg-deb is needed (apt-get install dpkg)"
+command -v objdump >/dev/null || die "objdump is needed (apt-get install binutils)"
 command -v "$PYTHON" >/dev/null || die "no $PYTHON; set PYTHON=/path/to/python3"
 
 cd "$ROOT"
@@ -80,6 +82,12 @@ for FLAVOUR in "${FLAVOURS[@]}"; do
       --distpath "$WORK/dist" --workpath "$WORK/work" packaging/calcapp.spec
   fi
   [[ -x "$APPDIR/calcapp" ]] || die "[$FLAVOUR] PyInstaller produced no $APPDIR/calcapp"
+  # TensorFlow ships its ~1 GB of libraries with full symbol tables; dropping them saves
+  # ~300 MB and changes nothing at run time. Only TF's own files: strip corrupts the
+  # auditwheel-patched libraries other wheels vendor.
+  if [[ -d "$APPDIR/_internal/tensorflow" ]] && command -v strip >/dev/null; then
+    find "$APPDIR/_internal/tensorflow" -type f -name '*.so*' -exec strip --strip-unneeded {} +
+  fi
 
   log "[$FLAVOUR] checking the frozen app"
   "$APPDIR/calcapp" --version
@@ -124,7 +132,12 @@ Provides: calcapp"
     FLAVOUR_TEXT=" This is the lite build without TensorFlow: it answers and reads handwriting
  with the bundled models, but cannot train new ones. Install calcapp for that."
   fi
-  DEPENDS="$(grep -v '^#' "$PKG/linux/depends.txt" | sed '/^\s*$/d' | paste -sd, | sed 's/,/, /g')"
+  # The newest glibc symbol any bundled binary needs is the oldest libc6 it runs on
+  # (it is that of the build machine: build on the oldest distribution you support).
+  GLIBC_MIN="$(find "$APPDIR" -type f \( -name '*.so*' -o -name calcapp \) -print0 \
+    | xargs -0 objdump -T 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' | sort -Vu | tail -1 | cut -d_ -f2)"
+  DEPENDS="$(grep -v '^#' "$PKG/linux/depends.txt" | sed '/^\s*$/d' \
+    | sed "s/^libc6\$/libc6 (>= ${GLIBC_MIN:-2.17})/" | paste -sd, | sed 's/,/, /g')"
   RECOMMENDS="$(grep -v '^#' "$PKG/linux/recommends.txt" | sed '/^\s*$/d' | paste -sd, | sed 's/,/, /g')"
   export PACKAGE VERSION INSTALLED_KB DEPENDS RECOMMENDS RELATIONS SUMMARY FLAVOUR_TEXT
   "$PYTHON" - "$PKG/linux/control.in" > "$STAGE/DEBIAN/control" <<'PY'
@@ -139,8 +152,8 @@ PY
   install -m 0755 "$PKG/linux/postrm" "$STAGE/DEBIAN/postrm"
 
   DEB="dist/${PACKAGE}_${VERSION}_amd64.deb"
-  # xz: the smallest download; dpkg-deb compresses with several threads.
-  dpkg-deb --root-owner-group -Zxz -z6 --build "$STAGE" "$DEB" >/dev/null
+  # xz: the smallest download, readable by every dpkg; zstd/gzip build faster.
+  dpkg-deb --root-owner-group -Z"${DEB_COMPRESSION:-xz}" --build "$STAGE" "$DEB" >/dev/null
   dpkg-deb --info "$DEB" | sed -n '/Package:/,$p' | head -4
 
   # ---------------------------------------------------------------- tarball

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QThread, Signal
 
-from calcapp.core.tasks import NAN, TaskSpec
+from calcapp.core.tasks import TaskSpec
 
 MAX_GRID_SIDE = 100  # error maps cover a, b < 100 (the whole plane for 1-2 digit tasks)
 STATE_SAMPLES = 300  # inputs projected for tasks larger than 1-digit addition
@@ -168,5 +168,4 @@ __all__ = [
     "pca",
     "state_inputs",
     "state_map",
-    "NAN",
 ]

@@ -8,7 +8,7 @@ selected model is being trained, every epoch refreshes the views.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -24,6 +24,14 @@ from calcapp.ui.inside_jobs import BackgroundJob, error_grid, load_predictor_for
 from calcapp.ui.inside_views import ConfidenceView, ErrorMapView, HeatmapView, StateScatterView
 
 _ALIVE: set = set()
+
+
+def _wait_all_jobs() -> None:
+    """On quit: a QThread destroyed while running aborts the process, so let jobs end."""
+    for job in list(_ALIVE):
+        job.wait(30000)
+
+
 AUTO = "(best model for the expression)"
 DEFAULT_TEXT = "3+5"
 
@@ -96,6 +104,9 @@ class InsidePanel(QWidget):
             if hasattr(manager, name):
                 getattr(manager, name).connect(getattr(self, "_on_" + name))
 
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(_wait_all_jobs)
         self.reload_models()
 
     # -- models ------------------------------------------------------------------------
@@ -251,8 +262,6 @@ class InsidePanel(QWidget):
         """For tests and screenshots: block until the background jobs ended."""
         for job in list(self.jobs.values()):
             job.wait(timeout_ms)
-        from PySide6.QtCore import QCoreApplication
-
         QCoreApplication.processEvents()  # deliver the queued done() signals
 
     # -- live refresh during training --------------------------------------------------

@@ -40,6 +40,7 @@ DEFAULT_HPARAMS = {
     "learning_rate": 0.005,
     "epochs": 5,
     "seed": 0,
+    "holdout": 0.05,
 }
 
 
@@ -147,6 +148,14 @@ class SetupForm(QWidget):
         self.lr.setValue(DEFAULT_HPARAMS["learning_rate"])
         self.epochs = _spin(1, 10_000, DEFAULT_HPARAMS["epochs"])
         self.seed = _spin(0, 2**31 - 1, DEFAULT_HPARAMS["seed"])
+        self.holdout = QDoubleSpinBox()
+        self.holdout.setDecimals(3)
+        self.holdout.setRange(0.0, 0.3)
+        self.holdout.setSingleStep(0.01)
+        self.holdout.setValue(DEFAULT_HPARAMS["holdout"])
+        self.holdout.setToolTip("share of all expressions kept out of training for each of "
+                                "validation and test; 0 validates on every input (only "
+                                "sensible for tiny tasks such as 1-digit addition)")
         self.extra_hparams: dict = {}  # recipe keys the form has no field for
 
         self.hp = QGroupBox("hyperparameters")
@@ -156,6 +165,7 @@ class SetupForm(QWidget):
         hform.addRow("samples per epoch", self.samples)
         hform.addRow("batch size", self.batch)
         hform.addRow("learning rate", self.lr)
+        hform.addRow("held-out share", self.holdout)
         hform.addRow("seed", self.seed)
 
         top = QFormLayout()
@@ -183,6 +193,9 @@ class SetupForm(QWidget):
         spec = PRESETS.get(name)
         if spec is not None:
             self.set_task_fields(spec)
+            # 1-digit tasks have ~100 inputs: a 5% holdout leaves a handful to validate on,
+            # so validate and test on all of them, as the seed did
+            self.holdout.setValue(0.0 if spec.max_digits == 1 else DEFAULT_HPARAMS["holdout"])
         self.custom.setVisible(name == CUSTOM)
         self.changed.emit()
 
@@ -239,6 +252,7 @@ class SetupForm(QWidget):
             learning_rate=float(self.lr.value()),
             epochs=self.epochs.value(),
             seed=self.seed.value(),
+            holdout=float(self.holdout.value()),
         )
         return hp
 
@@ -275,5 +289,7 @@ class SetupForm(QWidget):
                 box.setValue(int(hp.pop(key)))
         if "learning_rate" in hp:
             self.lr.setValue(float(hp.pop("learning_rate")))
+        default = 0.0 if spec.max_digits == 1 else DEFAULT_HPARAMS["holdout"]
+        self.holdout.setValue(float(hp.pop("holdout", default)))
         self.extra_hparams = hp
         self.name.setText(config.name)

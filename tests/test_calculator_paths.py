@@ -17,6 +17,7 @@ CASES = [
     ("attention", "arith3", {"units": 16, "heads": 2}),
     ("attention", "add3", {"units": 16, "heads": 2, "places": 4}),
     ("attention", "add-long", {"units": 16, "heads": 1, "align": True}),
+    ("attention", "add-long", {"units": 16, "heads": 1, "align": True, "char_values": True}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 

@@ -130,6 +130,8 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
 
 def value_dim(cfg: dict[str, Any]) -> int:
     """Attention values: encoder states, plus (aligned) the raw character and a match flag."""
+    if cfg.get("char_values"):  # characters only: nothing that drifts on longer inputs
+        return cfg["vin"] + 1
     return cfg["units"] + ((cfg["vin"] + 1) if cfg.get("align") else 0)
 
 
@@ -305,7 +307,9 @@ def _attention_start(ops, W, cfg, enc):
         keys = [key + _dense(ops, W, f"att{k}/place_key", enc["feats"]) for k, key in enumerate(keys)]
     h = _zeros(ops, enc["last"], units)
     values = H
-    if cfg.get("align"):
+    if cfg.get("char_values"):
+        values = enc["chars"]
+    elif cfg.get("align"):
         values = ops.concatenate([H, enc["chars"]], axis=-1)
     return {"h": h, "c": h, "ctx": _zeros(ops, enc["last"], heads * value_dim(cfg)),
             "keys": keys, "values": values}
@@ -333,11 +337,16 @@ def attention_step(ops, W, cfg, enc, state, prev_ids, t):
             q = q + _dense(ops, W, f"att{k}/step_query", step)
         scores = ops.sum(ops.expand_dims(q, 1) * state["keys"][k], axis=-1) / math.sqrt(att)
         if match is not None:
-            scores = scores + W[f"att{k}/align_gain"] * match
+            # with several heads, head k looks for the digit of place t in operand k
+            m = match
+            if heads > 1:
+                n_ops = cfg.get("operands", 2)
+                m = match * enc["feats"][:, :, cfg["places"] + k % n_ops]
+            scores = scores + W[f"att{k}/align_gain"] * m
         a = ops.softmax(scores + bias, axis=-1)  # (B, Tin)
         ctxs.append(ops.sum(ops.expand_dims(a, -1) * V, axis=1))
         if match is not None:
-            ctxs.append(ops.sum(a * match, axis=1, keepdims=True))
+            ctxs.append(ops.sum(a * m, axis=1, keepdims=True))
         weights.append(a)
     ctx = ops.concatenate(ctxs, axis=-1)
     out = ops.tanh(_dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))

@@ -127,6 +127,8 @@ def save_model_folder(model, card: dict, folder: Path) -> Path:
     try:
         model.save(tmp / MODEL_NAME)
         write_json_atomic(tmp / CARD_NAME, card)
+        os.chmod(tmp, 0o755)  # mkdtemp/mkstemp make private files; models are shareable
+        os.chmod(tmp / CARD_NAME, 0o644)
         old = None
         if folder.exists():
             old = folder.parent / f".{folder.name}.old-{os.getpid()}-{time.time_ns()}"

@@ -175,3 +175,13 @@ def test_fine_tune_stops_cooperatively(tiny):
     control.stop()
     result = fine_tune(store, control=control, epochs=3, base=tiny["folder"], replay_per_class=2)
     assert result.stopped and result.model_dir is None
+
+
+def test_repair_picks_alternatives_until_the_line_parses():
+    from calcapp.ml.recognizer import repair
+
+    tops = [[("1", 0.9), ("7", 0.05), ("/", 0.01)], [("+", 0.9), ("-", 0.05), ("1", 0.01)],
+            [("/", 0.6), ("1", 0.35), ("7", 0.02)], [("2", 0.9), ("7", 0.05), ("1", 0.01)]]
+    labels, conf = repair(["1", "+", "/", "2"], [0.9, 0.9, 0.6, 0.9], tops)
+    assert labels == ["1", "+", "1", "2"] and conf[2] == 0.35
+    assert repair(["1", "/", "2"], [0.9, 0.6, 0.9], tops[:1] + tops[2:])[0] == ["1", "/", "2"]

@@ -13,12 +13,12 @@ from calcapp.core.synth_ink import synth_line
 LINES = ["12+34=", "7\u00d7(8-9)", "56\u00f74.5", "40/5+1", "(3.25)\u00d710="]
 
 
-def line_image(strokes, height=100.0, px=60, negative=False):
+def line_image(strokes, height=100.0, px=40, negative=False):
     x, y, w, h = strokes_bbox(strokes)
     scale = px / height
     pad = 10
     shape = (int(h * scale) + 2 * pad, int(w * scale) + 2 * pad)
-    img = rasterise(strokes, scale, (x - pad / scale, y - pad / scale), shape, radius=2.5)
+    img = rasterise(strokes, scale, (x - pad / scale, y - pad / scale), shape, radius=2.0)
     return img if negative else 1.0 - img  # dark ink on white paper by default
 
 
@@ -79,7 +79,7 @@ def test_touching_digits_are_split():
     strokes, truth = synth_line("00", rng)
     # slide the second zero left until it touches the first
     a, b = truth[0][2], truth[1][2]
-    shift = (b[0] - (a[0] + a[2])) + 2.0
+    shift = (b[0] - (a[0] + a[2])) + 1.0
     moved = [Stroke([Point(p.x - shift, p.y) for p in s.points]) if i in truth[1][1] else s
              for i, s in enumerate(strokes)]
     segs = segment_image(line_image(moved))

@@ -162,7 +162,7 @@ def _split_touching(ink: np.ndarray, pix: np.ndarray, height: float) -> list[np.
     y0, x0 = pix.min(axis=0)
     y1, x1 = pix.max(axis=0) + 1
     w, h = x1 - x0, y1 - y0
-    if w < 1.1 * height or h < 0.75 * height:
+    if w < 1.15 * height or h < 0.75 * height:
         return [pix]
     cols = np.bincount(pix[:, 1] - x0, minlength=w).astype(float)
     lo, hi = int(0.25 * w), int(0.75 * w)
@@ -174,6 +174,9 @@ def _split_touching(ink: np.ndarray, pix: np.ndarray, height: float) -> list[np.
     left, right = pix[pix[:, 1] < cut], pix[pix[:, 1] >= cut]
     if len(left) == 0 or len(right) == 0:
         return [pix]
+    for part in (left, right):  # two touching symbols leave two full-height halves
+        if np.ptp(part[:, 0]) + 1 < 0.6 * height:
+            return [pix]
     return _split_touching(ink, left, height) + _split_touching(ink, right, height)
 
 
@@ -183,23 +186,97 @@ def _pix_box(pix):
     return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
 
 
-def segment_image(image, threshold: float = 0.35) -> list[Segment]:
-    """A line image (either polarity) -> symbols in reading order, each with its crop."""
+def _is_fragment(box, top: float, base: float, height: float) -> bool:
+    """A piece that cannot be a symbol on its own where it sits.
+
+    Full-height pieces are symbols; in the middle band sit operators and the
+    multiplication dot; on the baseline only a small round decimal point. Anything else
+    (a flat piece on the baseline, anything small near the top) is a broken-off stroke.
+    """
+    x, y, w, h = box
+    if h >= 0.5 * height:
+        return False
+    cy = y + h / 2
+    rel = (cy - top) / max(base - top, 1e-6)
+    if 0.25 <= rel <= 0.8:
+        return False
+    round_small = max(w, h) <= 0.3 * height and max(w, h) <= 2.5 * max(min(w, h), 1)
+    return not (rel > 0.8 and round_small)
+
+
+def merge_fragments(groups: list[list[int]], boxes, height: float) -> list[list[int]]:
+    """Join broken-off pieces (common in scanned or thin-stroked symbols) to the nearest symbol."""
+    if len(groups) < 2:
+        return groups
+    gboxes = [_union_box([boxes[i] for i in g]) for g in groups]
+    tall = [b for b in gboxes if b[3] >= 0.5 * height] or gboxes
+    top = float(np.median([b[1] for b in tall]))
+    base = float(np.median([b[1] + b[3] for b in tall]))
+    groups = [list(g) for g in groups]
+    for k in sorted(range(len(groups)), key=lambda i: gboxes[i][2] * gboxes[i][3]):
+        if not groups[k] or not _is_fragment(gboxes[k], top, base, height):
+            continue
+        x, _, w, _ = gboxes[k]
+
+        def gap(j):
+            bx = gboxes[j]
+            return max(bx[0] - (x + w), x - (bx[0] + bx[2]), 0.0)
+
+        others = [j for j in range(len(groups)) if j != k and groups[j]]
+        j = min(others, key=gap)
+        if gap(j) > 0.35 * height:
+            continue
+        groups[j] += groups[k]
+        groups[k] = []
+        gboxes[j] = _union_box([gboxes[j], gboxes[k]])
+    out = [sorted(g) for g in groups if g]
+    out.sort(key=lambda g: min(boxes[i][0] + boxes[i][2] / 2 for i in g))
+    return out
+
+
+def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    out = mask.copy()
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            if dy * dy + dx * dx > r * r or (dy == 0 and dx == 0):
+                continue
+            out[max(dy, 0):mask.shape[0] + min(dy, 0), max(dx, 0):mask.shape[1] + min(dx, 0)] |= \
+                mask[max(-dy, 0):mask.shape[0] + min(-dy, 0), max(-dx, 0):mask.shape[1] + min(-dx, 0)]
+    return out
+
+
+def segment_image(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Segment]:
+    """A line image (either polarity) -> symbols in reading order, each with its crop.
+
+    Gaps narrower than ``bridge`` x line height are bridged before labelling (thin or
+    faint strokes break apart in scans); each symbol's crop keeps only the true ink.
+    """
     ink = ink_polarity(to_grey(image))
-    comps = connected_components(ink > threshold)
+    mask = ink > threshold
+    comps = connected_components(mask)
     if not comps:
         return []
     sizes = np.array([len(c) for c in comps])
     keep = sizes >= max(3, 0.004 * sizes.max())  # specks of noise, not dots
     comps = [c for c, k in zip(comps, keep) if k]
     h = line_height([_pix_box(c) for c in comps])
+    r = int(round(bridge * h))
+    if r >= 1:
+        joined = connected_components(_dilate(mask, r))
+        label = np.full(mask.shape, -1, dtype=np.int64)
+        for i, c in enumerate(joined):
+            label[c[:, 0], c[:, 1]] = i
+        groups: dict[int, list] = {}
+        for c in comps:
+            groups.setdefault(int(label[c[0, 0], c[0, 1]]), []).append(c)
+        comps = [np.concatenate(g) for g in groups.values()]
     parts = []
     for c in comps:
         parts.extend(_split_touching(ink, c, h))
     boxes = [_pix_box(p) for p in parts]
     h = line_height(boxes)
     segs = []
-    for group in group_boxes(boxes, h):
+    for group in merge_fragments(group_boxes(boxes, h), boxes, h):
         pix = np.concatenate([parts[g] for g in group])
         box = _pix_box(pix)
         x0, y0, w, hh = (int(v) for v in box)

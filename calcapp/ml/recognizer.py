@@ -70,6 +70,52 @@ def _act(x: np.ndarray, name: str) -> np.ndarray:
     raise ValueError(f"unsupported activation {name!r}")
 
 
+def _parses(labels: list[str]) -> bool:
+    from calcapp.core.errors import CalcError
+    from calcapp.core.parser import parse
+
+    try:
+        parse("".join(TO_EXPRESSION.get(lab, lab) for lab in labels))
+        return True
+    except CalcError:
+        return False
+
+
+def repair(labels, conf, tops, min_p: float = 0.01, tries: int = 4):
+    """If a line does not parse, swap in the likeliest alternatives until it does.
+
+    A slanted '1' and a '/' look alike; "1+/2" cannot be right, "1+12" can. Single
+    swaps are tried from the likeliest alternative down, then pairs among the ``tries``
+    least certain symbols. The first reading that parses wins; otherwise it is kept as read.
+    """
+    if _parses(labels):
+        return labels, conf
+    singles = sorted(((p, i, lab) for i, top in enumerate(tops) for lab, p in top[1:] if p >= min_p),
+                     reverse=True)
+    for p, i, lab in singles:
+        trial = list(labels)
+        trial[i] = lab
+        if _parses(trial):
+            return trial, [p if k == i else c for k, c in enumerate(conf)]
+    weakest = sorted(range(len(labels)), key=lambda i: conf[i])[:tries]
+    pairs = []
+    for a in weakest:
+        for b in weakest:
+            if a < b:
+                for la, pa in tops[a][1:]:
+                    for lb, pb in tops[b][1:]:
+                        if pa >= min_p and pb >= min_p:
+                            pairs.append((pa * pb, a, la, b, lb))
+    for _, a, la, b, lb in sorted(pairs, reverse=True):
+        trial = list(labels)
+        trial[a], trial[b] = la, lb
+        if _parses(trial):
+            new = list(conf)
+            new[a], new[b] = dict(tops[a])[la], dict(tops[b])[lb]
+            return trial, new
+    return labels, conf
+
+
 class Recognizer:
     """One loaded recognizer (see ``load_recognizer``)."""
 
@@ -139,11 +185,13 @@ class Recognizer:
 
     def assemble(self, segs: list[Segment], tops: list[list[tuple[str, float]]]) -> Reading:
         labels = [t[0][0] for t in tops]
-        if len(segs) > 1:  # a lone symbol has no line to be placed in
+        conf = [t[0][1] for t in tops]
+        if len(segs) > 1:  # a lone symbol has no line to be placed in, nor a grammar
             labels = resolve_by_geometry(labels, segs)
+            labels, conf = repair(labels, conf, tops)
         out = []
-        for seg, top, lab in zip(segs, tops, labels):
-            out.append(SymbolReading(lab, top[0][1], top, tuple(float(v) for v in seg.box),
+        for seg, top, lab, c in zip(segs, tops, labels, conf):
+            out.append(SymbolReading(lab, c, top, tuple(float(v) for v in seg.box),
                                      list(seg.ids) if seg.image is None else [], seg.rel_size))
         return Reading(out)
 

@@ -82,6 +82,8 @@ def train(model, x, y, x_val=None, y_val=None, epochs: int = 8, batch_size: int 
     best, best_epoch, best_w, history = -1.0, None, None, []
     stopped, step, t0 = False, 0, time.perf_counter()
     for epoch in range(1, epochs + 1):
+        if epochs >= 4 and epoch == int(0.7 * epochs) + 1:  # settle: a smaller step for the last epochs
+            model.optimizer.learning_rate.assign(lr * 0.2)
         order = rng.permutation(len(x))
         xe = x if augment_fn is None else augment_fn(x, rng)
         losses = []

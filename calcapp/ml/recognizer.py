@@ -51,6 +51,10 @@ class Reading:
         return "".join(TO_EXPRESSION.get(s.label, s.label) for s in self.symbols)
 
 
+def _stroke_key(stroke) -> tuple:
+    return tuple((p.x, p.y, p.pressure) for p in stroke.points)
+
+
 def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
     kh, kw = w.shape[:2]
     win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # N,H',W',C,kh,kw
@@ -130,6 +134,8 @@ class Recognizer:
         self.layers = self.card["numpy_layers"]
         with np.load(self.folder / WEIGHTS_NAME) as z:
             self.weights = {k: z[k] for k in z.files}
+        self._ink_cache: dict[tuple, np.ndarray] = {}
+        self._top_cache: dict[int, list] = {}
 
     # --- the network ---
     def probabilities(self, images28: np.ndarray, batch: int = 1024) -> np.ndarray:
@@ -164,20 +170,46 @@ class Recognizer:
         top = np.argsort(-p, axis=1)[:, :k]
         return [[(self.labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
 
+    def _classify_cached(self, images: list[np.ndarray]) -> list[list[tuple[str, float]]]:
+        """``classify`` remembering recent images: re-reading a line after a pen-up runs
+        the network only on the symbol that changed."""
+        keys = [hash(im.tobytes()) for im in images]
+        missing = [i for i, k in enumerate(keys) if k not in self._top_cache]
+        if missing:
+            if len(self._top_cache) > 512:
+                self._top_cache.clear()
+            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]))):
+                self._top_cache[keys[i]] = top
+        return [self._top_cache[k] for k in keys]
+
     # --- whole inputs ---
-    @staticmethod
-    def prepare_strokes(strokes) -> tuple[list[Segment], list[np.ndarray]]:
-        """Segments of a line of ink and their normalised 28x28 images."""
+    def prepare_strokes(self, strokes) -> tuple[list[Segment], list[np.ndarray]]:
+        """Segments of a line of ink and their normalised 28x28 images.
+
+        Drawn symbols are cached by their strokes' content and the line height, so after a
+        pen-up only the symbol that changed is drawn again (the canvas re-reads the line
+        after every stroke).
+        """
         from calcapp.core.segment import line_height
 
         segs = segment_strokes(strokes)
         if not segs:
             return [], []
         h = line_height([s.box for s in segs])
-        return segs, [normalise_strokes([strokes[i] for i in s.ids], h) for s in segs]
+        qh = int(round(np.log(max(h, 1e-6)) * 10))  # 10% steps of line height
+        images = []
+        for seg in segs:
+            key = (qh,) + tuple(_stroke_key(strokes[i]) for i in seg.ids)
+            img = self._ink_cache.get(key)
+            if img is None:
+                img = normalise_strokes([strokes[i] for i in seg.ids], h)
+                if len(self._ink_cache) > 512:
+                    self._ink_cache.clear()
+                self._ink_cache[key] = img
+            images.append(img)
+        return segs, images
 
-    @staticmethod
-    def prepare_image(path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
+    def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
         """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
         image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array
         segs = segment_image(image)
@@ -198,7 +230,8 @@ class Recognizer:
     def read_prepared(self, prepared: list[tuple[list[Segment], list[np.ndarray]]]) -> list[Reading]:
         """Many inputs in one batched forward pass (a thousand PNGs cost one pass)."""
         images = [im for _, ims in prepared for im in ims]
-        tops = self.classify(np.stack(images)) if images else []
+        tops = self._classify_cached(images) if len(images) <= 64 else (
+            self.classify(np.stack(images)) if images else [])
         out, k = [], 0
         for segs, ims in prepared:
             out.append(self.assemble(segs, tops[k:k + len(ims)]))

@@ -120,7 +120,8 @@ class TrainingJob:
     run_id: str
     kind: str  # "train" or "finetune"
     control: RunControl
-    thread: threading.Thread | None = None
+    thread: threading.Thread | None = None  # runs the training, or watches its process
+    child: Any = None  # worker_process.ChildTraining when it runs in a child process
     started: float = field(default_factory=time.time)
     finished: bool = False  # set before the last signal, so a slot never sees it "running"
 

@@ -4,9 +4,10 @@ The GUI never calls a model itself. It posts requests (which return an id at onc
 gets answers back as Qt signals, queued into its own thread, so a slow model can never
 freeze the window. Answers and readings are NumPy forward passes served by one QThread;
 among requests on the same channel only the newest pending one is served ("latest wins":
-typing fast never builds a backlog). TensorFlow is imported later, in a side thread,
-only to report the device and to train; each training runs in a thread of its own with a
-``RunControl``, so inference keeps being served while it runs. Every error becomes a
+typing fast never builds a backlog). TensorFlow never enters this process: a child
+process reports the device for the status bar, and each training runs in a child process
+of its own (``worker_process``) whose events a watcher thread turns into signals, so
+neither inference nor the event loop ever waits for TensorFlow. Every error becomes a
 ``failed`` or ``training_failed`` signal; the serving loop never dies of one.
 """
 
@@ -21,17 +22,8 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from calcapp.engine.qt_signals import emit
 from calcapp.engine.jobs import BridgeCallback, LatestWinsQueue, Request, TrainingJob, new_run_id
+from calcapp.engine.messages import readable
 from calcapp.ml.events import RunControl
-
-
-def readable(exc: BaseException) -> str:
-    """One line a person can read; no traceback."""
-    if isinstance(exc, ImportError):
-        return f"a part of calcapp is not installed: {exc.name or exc}"
-    if isinstance(exc, MemoryError):
-        return "out of memory"
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class _ServeThread(QThread):
@@ -54,6 +46,10 @@ def _default_recognizer():
     from calcapp.ml.recognizer import load_recognizer
 
     return load_recognizer()
+
+
+def _in_thread() -> bool:
+    return os.environ.get("CALCAPP_TRAIN_IN_THREAD", "") not in ("", "0")
 
 
 def _user_models_dir():
@@ -109,6 +105,7 @@ class ModelManager(QObject):
         self._jobs: dict[str, TrainingJob] = {}
         self._tf_thread: threading.Thread | None = None
         self._tf_state: str | None = None
+        self.tf_version: str | None = None
         self._closing = False
         self._warm = warm
         self._warmups: list[Callable[[], None]] = []
@@ -246,23 +243,37 @@ class ModelManager(QObject):
 
     # -- TensorFlow ----------------------------------------------------------------------
     def start_tf(self) -> None:
-        """Import TensorFlow in a side thread (call after the window is up)."""
+        """Ask a child process what TensorFlow sees (call after the window is up)."""
         with self._lock:
             if self._tf_thread is not None or self._closing:
                 return
-            self._tf_thread = threading.Thread(target=self._ensure_tf, name="calcapp-tf",
+            self._tf_thread = threading.Thread(target=self._probe_tf, name="calcapp-tf",
                                                daemon=True)
         self._tf_thread.start()
 
-    def _ensure_tf(self) -> str:
-        from calcapp.engine import tf_runtime
+    def _probe_tf(self) -> None:
+        from calcapp.engine.worker_process import probe_tensorflow
 
-        if tf_runtime.current_status() is None:
-            emit(self.tf_status, "loading")
-        state = tf_runtime.init_tensorflow()
+        emit(self.tf_status, "loading")
+        try:
+            state, version = probe_tensorflow()
+        except Exception as exc:  # cannot start a process at all
+            state, version = f"unavailable: {readable(exc)}", None
+        self.tf_version = version
+        self._set_tf_state(state)
+
+    def _set_tf_state(self, state: str) -> None:
         if state != self._tf_state:
             self._tf_state = state
             emit(self.tf_status, state)
+
+    def _ensure_tf(self) -> str:
+        """TensorFlow in this process: only for trainings run in a thread (tests, or
+        CALCAPP_TRAIN_IN_THREAD=1 where child processes cannot start)."""
+        from calcapp.engine import tf_runtime
+
+        state = tf_runtime.init_tensorflow()
+        self._set_tf_state(state)
         return state
 
     @property
@@ -276,6 +287,9 @@ class ModelManager(QObject):
         # train() saves its best checkpoint in <out_dir>/<config.name>: by default a user
         # model, which the registry then lists
         target = out_dir or str(_user_models_dir())
+        if self._train_fn is None and not _in_thread():
+            spec = {"config": config, "out_dir": target, "resume_from": resume_from}
+            return self._launch_child(run_id, "train", spec)
 
         def work(callback, control):
             train = self._train_fn
@@ -289,6 +303,8 @@ class ModelManager(QObject):
 
     def start_finetune(self, epochs: int = 5) -> str:
         run_id = new_run_id("finetune")
+        if self._finetune_fn is None and not _in_thread():
+            return self._launch_child(run_id, "finetune", {"epochs": epochs})
 
         def work(callback, control):
             fine_tune = self._finetune_fn
@@ -301,16 +317,56 @@ class ModelManager(QObject):
 
         return self._launch(run_id, "finetune", work)
 
+    def _register(self, job: TrainingJob) -> None:
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the model manager is shutting down")
+            self._jobs[job.run_id] = job
+
     def _launch(self, run_id: str, kind: str, work) -> str:
         job = TrainingJob(run_id, kind, RunControl())
         job.thread = threading.Thread(target=self._run_job, args=(job, work),
                                       name=f"calcapp-train-{run_id}", daemon=True)
-        with self._lock:
-            if self._closing:
-                raise RuntimeError("the model manager is shutting down")
-            self._jobs[run_id] = job
+        self._register(job)
         job.thread.start()
         return run_id
+
+    def _launch_child(self, run_id: str, kind: str, spec: dict) -> str:
+        from calcapp.engine.worker_process import ChildTraining
+
+        job = TrainingJob(run_id, kind, RunControl())
+        self._register(job)
+        try:
+            job.child = ChildTraining(run_id, kind, spec)
+        except Exception:
+            with self._lock:
+                self._jobs.pop(run_id, None)
+            raise
+        job.thread = threading.Thread(target=self._watch_child, args=(job,),
+                                      name=f"calcapp-watch-{run_id}", daemon=True)
+        job.thread.start()
+        return run_id
+
+    def _watch_child(self, job: TrainingJob) -> None:
+        """Turn a child's messages into signals; the child's end is always reported."""
+        failed = None
+        result = None
+        for msg in job.child.messages():
+            kind = msg[0]
+            if kind == "started":
+                emit(self.training_started, job.run_id, dict(msg[1]))
+            elif kind == "batch":
+                emit(self.training_batch, job.run_id, int(msg[1]), int(msg[2]), float(msg[3]))
+            elif kind == "epoch":
+                emit(self.training_epoch, job.run_id, msg[1])
+            elif kind == "tf":
+                self._set_tf_state(msg[1])
+            elif kind == "done":
+                result = msg[1]
+            elif kind == "error":
+                failed = msg[1]
+        job.child.join(timeout=60)
+        self._end_job(job, result, failed)
 
     def _run_job(self, job: TrainingJob, work) -> None:
         emitters = {
@@ -321,16 +377,25 @@ class ModelManager(QObject):
         callback = BridgeCallback(job.run_id, emitters)
         try:
             result = work(callback, job.control)
-            result = result if result is not None else callback.result
-            if job.kind == "finetune":
-                self._forget_recognizer()
-            self._load_models()
-            job.finished = True
-            emit(self.training_finished, job.run_id, result)
-            emit(self.models_changed)
         except Exception as exc:
+            self._end_job(job, None, readable(exc))
+            return
+        self._end_job(job, result if result is not None else callback.result, None)
+
+    def _end_job(self, job: TrainingJob, result, failed: str | None) -> None:
+        if failed is not None:
             job.finished = True
-            emit(self.training_failed, job.run_id, readable(exc))
+            emit(self.training_failed, job.run_id, failed)
+            return
+        if job.kind == "finetune":
+            self._forget_recognizer()
+        try:
+            self._load_models()
+        except Exception:
+            pass
+        job.finished = True
+        emit(self.training_finished, job.run_id, result)
+        emit(self.models_changed)
 
     def _forget_recognizer(self) -> None:
         try:
@@ -348,15 +413,21 @@ class ModelManager(QObject):
             raise KeyError(f"no training {run_id!r}")
         return job
 
+    def _command(self, run_id: str, command: str) -> None:
+        job = self._job(run_id)
+        getattr(job.control, command)()  # the flag here also answers is_paused()
+        if job.child is not None:
+            job.child.send(command)
+
     def pause_training(self, run_id: str) -> None:
-        self._job(run_id).control.pause()
+        self._command(run_id, "pause")
 
     def resume_training(self, run_id: str) -> None:
-        self._job(run_id).control.resume()
+        self._command(run_id, "resume")
 
     def stop_training(self, run_id: str) -> None:
         """Cooperative: the loop stops between batches and keeps its best checkpoint."""
-        self._job(run_id).control.stop()
+        self._command(run_id, "stop")
 
     def is_paused(self, run_id: str) -> bool:
         return self._job(run_id).control.paused
@@ -381,6 +452,8 @@ class ModelManager(QObject):
             jobs = list(self._jobs.values())
         for job in jobs:
             job.control.stop()
+            if job.child is not None:
+                job.child.send("stop")
         self._queue.close()
         if already and not wait:
             return

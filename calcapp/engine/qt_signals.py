@@ -10,7 +10,7 @@ Python >= 3.12 where ``True`` is immortal, the probe sees nothing and ``emit`` i
 Every Python-side emit in calcapp should go through here.
 
 Libraries emit too (pyqtgraph on every mouse move), so ``protect_bools()``, called once
-when the app starts, also gives ``True`` and ``False`` a reserve of references far larger
+when the app starts, also gives ``True``, ``False`` and ``None`` a reserve of references far larger
 than any session can wear away. It only acts where the probe found the bug, on CPython
 before 3.12 (where the count is a plain field at the start of the object).
 """
@@ -59,7 +59,8 @@ _protected = False
 
 
 def protect_bools() -> bool:
-    """Give ``True``/``False`` a huge reserve of references if emits wear them away."""
+    """Give ``True``/``False``/``None`` a huge reserve of references if emits wear
+    ``True`` away (the same family of C-extension bugs)."""
     global _protected
     if _protected:
         return True
@@ -69,7 +70,9 @@ def protect_bools() -> bool:
         return False
     with _lock:
         if not _protected:
-            for obj in (True, False):
+            # None too: a run with TensorFlow training under the window once ended in
+            # "none_dealloc" at exit; the culprit was not pinned down, the reserve holds.
+            for obj in (True, False, None):
                 ctypes.c_ssize_t.from_address(id(obj)).value += _RESERVE
             _protected = True
     return True

@@ -24,11 +24,11 @@ def tiny(tmp_path_factory):
 
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
-    x, y, _ = hd.synth_set(60, rng)
+    x, y, _ = hd.synth_set(40, rng)
     xv, yv, _ = hd.synth_set(10, np.random.default_rng(1))
     model = rm.build_model(width=8, dense=48)
     before = float((model.predict(xv[..., None], verbose=0).argmax(1) == yv).mean())
-    run = rm.train(model, x, y, xv, yv, epochs=6, batch_size=32, lr=3e-3)
+    run = rm.train(model, x, y, xv, yv, epochs=5, batch_size=32, lr=3e-3)
     after = run["history"][run["best_epoch"] - 1]["val_accuracy"]
     folder = rm.save(model, tmp_path_factory.mktemp("models") / "recognizer",
                      {"name": "tiny-recognizer", "task": {"name": "test"}})

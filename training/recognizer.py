@@ -158,6 +158,7 @@ def main(argv=None) -> int:
                      "optimizer": "adam 1e-3", "augmentation": "affine, thickness (70% of images per epoch)",
                      "seconds": round(time.time() - t0), "history": run["history"]},
         "metrics": metrics,
+        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "numpy": np.__version__},
         "license_note": "weights trained from MNIST (CC BY-SA 3.0), bhmsds (MIT), mdas (MIT), UCI pendigits (CC BY 4.0)",
     }
     folder = rm.save(model, Path(args.out), card)

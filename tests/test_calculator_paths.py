@@ -50,7 +50,7 @@ def test_numpy_and_keras_agree(tmp_path, arch, task, hp):
     pred = load_predictor(info)
     assert pred is load_predictor(info)  # cached per folder
     ids = pred.encode(texts)
-    np_out = pred.logits(ids)
+    np_out = pred.logits(ids, early_stop=False)
     k_out = keras_forward(model, ids)
     np.testing.assert_allclose(np_out["logits"], k_out["logits"], atol=1e-4)
     np.testing.assert_allclose(np_out["states"], k_out["states"], atol=1e-5)

@@ -14,6 +14,7 @@ from typing import Callable, Iterable
 from calcapp.core.errors import CalcError, EvaluationError
 from calcapp.core.evaluator import format_value, evaluate_node
 from calcapp.core.parser import parse, render
+from calcapp.core.tasks import task_answer
 from calcapp.ml.registry import ModelInfo, best_for, list_models
 
 
@@ -72,11 +73,12 @@ def answer_many(
         if chosen is None:
             ans.outside = "no model covers this input"
             continue
-        why = chosen.task.why_not(ans.input)
-        if why is not None:
-            ans.outside = f"outside {chosen.name}'s task: {why}"
-            continue
-        ans.target = chosen.task.target(ans.input)
+        if model is not None:  # best_for only returns models that cover the input
+            why = chosen.task.why_not(ans.input)
+            if why is not None:
+                ans.outside = f"outside {chosen.name}'s task: {why}"
+                continue
+        ans.target = task_answer(node)  # == chosen.task.target(ans.input), parsed once
         routed.setdefault(chosen.name, (chosen, []))[1].append(ans)
     for info, group in routed.values():
         predictor = predictor_for(info)

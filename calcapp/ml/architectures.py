@@ -153,10 +153,9 @@ def _simple_rnn(ops, W, prefix, xs, h):
 def _lstm_step(ops, W, prefix, x, h, c):
     z = ops.matmul(x, W[f"{prefix}/kernel"]) + ops.matmul(h, W[f"{prefix}/recurrent"]) + W[f"{prefix}/bias"]
     u = h.shape[-1]
-    i = ops.sigmoid(z[:, :u])
-    f = ops.sigmoid(z[:, u:2 * u])
+    gates = ops.sigmoid(z)  # one call for i, f, o (g's slice is simply not used)
+    i, f, o = gates[:, :u], gates[:, u:2 * u], gates[:, 3 * u:]
     g = ops.tanh(z[:, 2 * u:3 * u])
-    o = ops.sigmoid(z[:, 3 * u:])
     c = f * c + i * g
     return o * ops.tanh(c), c
 
@@ -412,8 +411,12 @@ def teacher_logits(ops, W, cfg, enc_ids, dec_ids):
     return ops.stack(out, axis=1)
 
 
-def forward(ops, W, cfg, enc_ids, start_id: int = 1) -> dict[str, Any]:
-    """Inference: greedy decoding. Returns logits (B,Tout,V), encoder states, attention."""
+def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None) -> dict[str, Any]:
+    """Inference: greedy decoding. Returns logits (B,Tout,V), encoder states, attention.
+
+    ``stop(ids)`` may end decoding early once every row has written its end marker (the
+    NumPy path passes one; fewer steps come back, which decoding handles).
+    """
     enc = encode(ops, W, cfg, enc_ids)
     arch = cfg["arch"]
     if not teacher_forced(arch):
@@ -427,6 +430,8 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1) -> dict[str, Any]:
             out.append(logits)
             atts.append(att)
             prev = ops.cast(ops.argmax(logits, axis=-1), "int32")
+            if stop is not None and stop(prev):
+                break
         return {"logits": ops.stack(out, axis=1), "states": enc["states"],
                 "attention": ops.stack(atts, axis=1)}
     ids = ops.expand_dims(prev, 1)

@@ -20,10 +20,10 @@ from calcapp.core.tasks import TaskSpec
 from calcapp.ml import architectures as A
 from calcapp.ml import seq2seq_data as D
 from calcapp.ml.numpy_forward import ops as np_ops
-from calcapp.ml.numpy_forward import read_keras_file
+from calcapp.ml.numpy_forward import read_keras_file, single_thread_blas
 from calcapp.ml.registry import ModelInfo
 
-BATCH = 4096  # rows per NumPy pass: bounds memory on 10,000-line files
+BATCH = 256  # rows per NumPy pass: cache-friendly, and bounds memory on big files
 
 
 @dataclass(frozen=True)
@@ -50,14 +50,17 @@ class Predictor:
 
     @classmethod
     def from_folder(cls, info: ModelInfo) -> "Predictor":
+        single_thread_blas()
         cfg, weights = read_keras_file(info.keras_path)
         return cls(info.task, cfg, weights, info.name)
 
     def encode(self, texts: list[str]) -> np.ndarray:
         return D.encode_inputs(self.spec, self.cfg, [self.spec.model_input(t) for t in texts])
 
-    def logits(self, ids: np.ndarray) -> dict[str, Any]:
-        return A.forward(np_ops, self.weights, self.cfg, ids)
+    def logits(self, ids: np.ndarray, early_stop: bool = True) -> dict[str, Any]:
+        """NumPy greedy decoding; stops once every row has written the end marker."""
+        stop = _all_ended if early_stop else None
+        return A.forward(np_ops, self.weights, self.cfg, ids, stop=stop)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         """Raw user texts (inside the task) -> answers with per-character confidence."""
@@ -97,6 +100,10 @@ class Predictor:
             output_chars=chars,
             confidence=conf,
         )
+
+
+def _all_ended(prev: np.ndarray) -> bool:
+    return bool(np.all(prev <= 2))  # pad, start or end ids: nothing more will be written
 
 
 _CACHE: dict[tuple[str, float], Predictor] = {}

@@ -11,14 +11,46 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import numpy as np
+# Our matrices are small (a few hundred columns); multi-threaded BLAS on them mostly
+# thrashes, and on a busy 2-core machine 10,000 answers took 17 s instead of 1 s.
+# Ask for one BLAS thread before NumPy loads it; ``single_thread_blas`` covers the case
+# where NumPy was imported first.
+if "numpy" not in sys.modules:
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 LAYER_NAME = "seq2seq"  # the one Keras layer that holds every weight (calcapp.ml.layers)
+
+
+def single_thread_blas() -> bool:
+    """Set an already-loaded OpenBLAS to one thread (Linux; best effort, never raises)."""
+    if os.environ.get("OPENBLAS_NUM_THREADS") or not sys.platform.startswith("linux"):
+        return False
+    try:
+        import ctypes
+
+        with open("/proc/self/maps") as fh:
+            paths = {line.split()[-1] for line in fh if "openblas" in line.lower()}
+        for path in paths:
+            lib = ctypes.CDLL(path)
+            for name in ("scipy_openblas_set_num_threads64_", "scipy_openblas_set_num_threads",
+                         "openblas_set_num_threads64_", "openblas_set_num_threads"):
+                fn = getattr(lib, name, None)
+                if fn is not None:
+                    fn(1)
+                    return True
+    except (OSError, ValueError):
+        pass
+    return False
 
 
 def _sigmoid(x):

@@ -11,6 +11,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -28,8 +29,9 @@ class ModelInfo:
     card: dict[str, Any]
     source: str  # "bundled", "user" or "path"
 
-    @property
+    @cached_property
     def task(self) -> TaskSpec:
+        # cached: routing 10,000 inputs asks for it once per input and model
         return TaskSpec.from_dict(self.card["task"])
 
     @property

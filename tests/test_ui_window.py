@@ -77,7 +77,7 @@ def test_outside_the_task_still_shows_the_exact_answer(qtbot, window):
 def test_errors_are_words_with_the_position(qtbot, window):
     qtbot.keyClicks(window.display.edit, "12+)")
     qtbot.keyClick(window.display.edit, Qt.Key_Return)
-    qtbot.waitUntil(lambda: window.display.error_label.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: "at 4" in window.display.error_label.text(), timeout=5000)
     assert "at 4" in window.display.error_label.text()
     assert window.history.entries() == []
 
@@ -292,3 +292,31 @@ def test_geometry_and_model_choice_are_remembered(qtbot, tmp_path):
         assert (second.width(), second.height()) == (720, 600)
     finally:
         second.close()
+
+
+def test_no_covering_model_says_why_the_models_do_not_cover_it(qtbot, window):
+    qtbot.keyClicks(window.display.edit, "1234+5")
+    qtbot.waitUntil(lambda: "add3-fake: operands have at most 3 digits"
+                    in window.display.model_label.text(), timeout=5000)
+    assert window.display.summary() == "network - exact 1239"
+
+
+def test_enter_then_typing_at_once_still_keeps_the_entry(qtbot, tmp_path):
+    info = fake_model(tmp_path)
+    manager = ModelManager(predictor_for=FakePredictor, models_loader=lambda: [info],
+                           recognizer_loader=FakeRecognizer, start=False, warm=False)
+    window = MainWindow(manager, start_tf=False, confirm=lambda *a: True)
+    qtbot.addWidget(window)
+    try:
+        edit = window.display.edit
+        qtbot.keyClicks(edit, "5+6")
+        qtbot.keyClick(edit, Qt.Key_Return)
+        qtbot.keyClick(edit, Qt.Key_Escape)
+        qtbot.keyClicks(edit, "7+")  # the manager has served nothing yet
+        manager._thread.start()
+        qtbot.waitUntil(lambda: window.history.list.count() == 1, timeout=5000)
+        assert window.history.entries()[0].expression == "5+6"
+        qtbot.waitUntil(lambda: window.display.answer is not None
+                        and window.display.answer.input == "7+", timeout=5000)
+    finally:
+        window.close()

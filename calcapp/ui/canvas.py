@@ -326,13 +326,7 @@ class InkCanvas(QWidget):
         painter.setRenderHint(QPainter.Antialiasing)
         pal = self.palette()
         painter.fillRect(self.rect(), pal.base())
-        guide = QColor(pal.text().color())
-        guide.setAlpha(30)
-        painter.setPen(QPen(guide, 1, Qt.DashLine))
-        base_y = self.height() * 0.72
-        painter.drawLine(QPointF(12, base_y), QPointF(self.width() - 12, base_y))
         if not self.strokes and self._current is None:
-            painter.setPen(QPen(guide.darker(100)))
             hint = QColor(pal.text().color())
             hint.setAlpha(110)
             painter.setPen(hint)

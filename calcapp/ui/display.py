@@ -89,10 +89,16 @@ class Display(QFrame):
         self.model_label.setAlignment(Qt.AlignRight)
         self.model_label.setWordWrap(True)
         for label in (self.error_label, self.answer_label, self.model_label):
-            label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Minimum)
+            label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        # Fixed rows: the display must not jump when an error comes and goes.
+        line = self.error_label.fontMetrics().height() + 4
+        self.error_label.setFixedHeight(line)
+        self.model_label.setFixedHeight(line)
+        self.answer_label.setFixedHeight(76)
 
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(12, 8, 12, 8)
+        layout.setContentsMargins(12, 6, 12, 6)
+        layout.setSpacing(2)
         layout.addWidget(self.edit)
         layout.addWidget(self.error_label)
         layout.addWidget(self.answer_label)
@@ -123,7 +129,6 @@ class Display(QFrame):
         self.answer = None
         self._summary = ""
         self.error_label.clear()
-        self.error_label.hide()
         self.answer_label.setText("")
         self.model_label.setText("")
 
@@ -131,15 +136,18 @@ class Display(QFrame):
         """A failure from the model manager, in words."""
         self.model_label.setText(html.escape(message))
 
-    def show_answer(self, answer, final: bool = False) -> None:
+    def show_answer(self, answer, final: bool = False, why_outside: str | None = None) -> None:
         """Draw an Answer. ``final`` (after Enter/=) shows errors in full colour; while the
-        person is still typing an unfinished expression they are shown muted."""
+        person is still typing an unfinished expression they are shown muted.
+        ``why_outside`` says why the models at hand do not cover the input."""
         self.answer = answer
+        self._why_outside = why_outside
         if answer.error:
             self._show_error(answer, final)
         else:
-            self.error_label.hide()
-        self.answer_label.setText(self._answer_html(answer))
+            self.error_label.clear()
+        unreadable = answer.error is not None and answer.exact is None and answer.neural is None
+        self.answer_label.setText("" if unreadable else self._answer_html(answer))
         self.model_label.setText(self._model_text(answer))
         self._summary = self._summary_text(answer)
 
@@ -159,7 +167,6 @@ class Display(QFrame):
             f"<span style='color:{colour}'>{html.escape(answer.error)}</span>"
             + (f"&nbsp;&nbsp;<tt>{shown}</tt>" if text.strip() else "")
         )
-        self.error_label.show()
 
     def _answer_html(self, a) -> str:
         muted = theme.colour(theme.MUTED)
@@ -197,7 +204,8 @@ class Display(QFrame):
                 text += f" (its task's answer is {a.target})"
             return text
         if a.outside:
-            return f"{a.outside}; the exact answer is shown"
+            why = f" ({self._why_outside})" if getattr(self, "_why_outside", None) else ""
+            return f"{a.outside}{why}; the exact answer is shown"
         return ""
 
     def _summary_text(self, a) -> str:

@@ -65,7 +65,8 @@ class MainWindow(QMainWindow):
         self._start_tf, self._tf_delay_ms = start_tf, tf_delay_ms
         self._was_shown = False
         self._answer_rid = -1
-        self._final_text: str | None = None
+        self._final_rids: dict[int, str] = {}  # Enter requests in flight -> input source
+        self._final_count = 0
         self._ink_rid = -1
         self._ink_version = -1
         self._source = "typing"
@@ -94,21 +95,22 @@ class MainWindow(QMainWindow):
         picker_row = QHBoxLayout()
         picker_row.addWidget(QLabel("Model"))
         picker_row.addWidget(self.picker, 1)
+        self.keypad.setMaximumHeight(300)
         left = QWidget()
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         left_layout.addLayout(picker_row)
-        left_layout.addWidget(self.keypad, 1)
-        self.right_split = QSplitter(Qt.Vertical)
+        left_layout.addWidget(self.keypad, 3)
+        left_layout.addWidget(self.history, 2)
+        # The canvas gets the whole right side: a written line needs width and height.
+        self.right_split = QSplitter(Qt.Vertical)  # kept for saved layouts; holds the canvas
         self.right_split.addWidget(self.canvas_panel)
-        self.right_split.addWidget(self.history)
-        self.right_split.setStretchFactor(0, 3)
-        self.right_split.setStretchFactor(1, 2)
         self.split = QSplitter(Qt.Horizontal)
         self.split.addWidget(left)
         self.split.addWidget(self.right_split)
         self.split.setStretchFactor(0, 2)
         self.split.setStretchFactor(1, 3)
+        self.split.setChildrenCollapsible(False)
         calc = QWidget()
         calc_layout = QVBoxLayout(calc)
         calc_layout.addWidget(self.display)
@@ -220,12 +222,18 @@ class MainWindow(QMainWindow):
         edit.setFocus()
 
     def compute(self) -> None:
-        """Enter / =: answer now and keep the answer in the history."""
+        """Enter / =: answer now and keep the answer in the history.
+
+        The request has a channel of its own, so a later keystroke can neither replace it
+        in the manager's queue nor, by making it stale, keep it out of the history."""
         text = self.display.text()
         if not text.strip():
             return
-        self._final_text = text
-        self._request(text)
+        self._final_count += 1
+        rid = self.manager.request_answer(text, self.picker.current_model(),
+                                          channel=f"enter-{self._final_count}")
+        self._final_rids[rid] = self._source
+        self._answer_rid = rid
 
     def clear(self) -> None:
         self.display.set_text("")
@@ -260,7 +268,6 @@ class MainWindow(QMainWindow):
         self._history_pos = -1
 
     def _on_text_changed(self, text: str) -> None:
-        self._final_text = None
         if not text.strip():
             self._answer_rid = -1
             self.display.clear_answer()
@@ -297,18 +304,34 @@ class MainWindow(QMainWindow):
 
     # -- replies from the manager -----------------------------------------------------
     def _on_answered(self, rid: int, answer) -> None:
+        source = self._final_rids.pop(rid, None)
+        final = source is not None
+        if final and not answer.error:
+            self.history.add(answer, source)
+            self._history_pos = -1
         if rid != self._answer_rid:
             return  # an older input's answer
-        final = self._final_text is not None and answer.input == self._final_text
-        self.display.show_answer(answer, final=final)
+        self.display.show_answer(answer, final=final, why_outside=self._why_outside(answer))
         if answer.model:
             self.model_label.setText(f"model: {answer.model}")
-        if final:
-            self._final_text = None
-            if not answer.error:
-                self.history.add(answer, self._source)
-                self._history_pos = -1
         emit(self.answerShown, answer)
+
+    def _why_outside(self, answer) -> str | None:
+        """When no model covers the input, what keeps the best two out, in words."""
+        if answer.neural is not None or not answer.outside or answer.expression is None:
+            return None
+        if answer.model is not None or self.picker.current_model() is not None:
+            return None  # a chosen model: answering already said why
+        models = sorted(self.manager.models(), key=lambda m: -(m.exact_match or 0.0))[:2]
+        reasons = []
+        for info in models:
+            try:
+                why = info.task.why_not(answer.input)
+            except Exception:  # a card with an odd task must not break the display
+                continue
+            if why:
+                reasons.append(f"{info.name}: {why}")
+        return "; ".join(reasons) or None
 
     def _on_failed(self, rid: int, message: str) -> None:
         if rid == self._answer_rid:

@@ -142,3 +142,14 @@ def test_shutdown_stops_a_running_training(qtbot, manager):
     manager.shutdown(wait=True)
     assert manager.running_trainings() == []
     assert not manager._thread.isRunning()
+
+
+def test_recognise_and_answer_in_one_request(qtbot, manager):
+    strokes = [Stroke([Point(0, 0), Point(1, 30)]), Stroke([Point(10, 0), Point(40, 30)]),
+               Stroke([Point(50, 0), Point(51, 30)])]
+    order = []
+    manager.recognized.connect(lambda rid, r: order.append(("read", rid, r.expression)))
+    manager.answered.connect(lambda rid, a: order.append(("answer", rid, a.exact)))
+    rid = manager.request_recognize(strokes, and_answer=True)
+    qtbot.waitUntil(lambda: len(order) == 2, timeout=5000)
+    assert order == [("read", rid, "1+1"), ("answer", rid, "2")]

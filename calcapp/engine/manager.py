@@ -131,8 +131,13 @@ class ModelManager(QObject):
                        channel: str = "typing") -> int:
         return self._post("answer", f"answer:{channel}", text=text, model_name=model_name)
 
-    def request_recognize(self, strokes: list) -> int:
-        return self._post("recognize", "recognize", strokes=list(strokes))
+    def request_recognize(self, strokes: list, and_answer: bool = False,
+                          model_name: str | None = None) -> int:
+        """Read ink. With ``and_answer`` the reading's expression is answered right away
+        too, and ``answered`` comes with this same id just after ``recognized``: pen-up to
+        answer then costs one trip between the threads instead of two."""
+        return self._post("recognize", "recognize", strokes=list(strokes),
+                          and_answer=and_answer, model_name=model_name)
 
     def request_inspect(self, text: str, model_name: str | None = None) -> int:
         return self._post("inspect", "inspect", text=text, model_name=model_name)
@@ -210,18 +215,21 @@ class ModelManager(QObject):
         """Wakes the loop so it looks at its warm-up list."""
 
     def _do_answer(self, request: Request) -> None:
+        self._answer(request.id, request.payload["text"], request.payload.get("model_name"))
+
+    def _answer(self, rid: int, text: str, model_name: str | None) -> None:
         from calcapp.ml.answering import answer_many
 
-        info = self._find(request.payload.get("model_name"))
-        answer = answer_many(
-            [request.payload["text"]], model=info, models=self.models(),
-            predictor_for=self._predictor,
-        )[0]
-        emit(self.answered, request.id, answer)
+        info = self._find(model_name)
+        answer = answer_many([text], model=info, models=self.models(),
+                             predictor_for=self._predictor)[0]
+        emit(self.answered, rid, answer)
 
     def _do_recognize(self, request: Request) -> None:
         reading = self._recognizer_loader().read_strokes(request.payload["strokes"])
         emit(self.recognized, request.id, reading)
+        if request.payload.get("and_answer") and reading.expression:
+            self._answer(request.id, reading.expression, request.payload.get("model_name"))
 
     def _do_inspect(self, request: Request) -> None:
         from calcapp.ml.registry import best_for

@@ -65,6 +65,7 @@ class MainWindow(QMainWindow):
         self._start_tf, self._tf_delay_ms = start_tf, tf_delay_ms
         self._was_shown = False
         self._answer_rid = -1
+        self._prefetched: int | None = None
         self._final_rids: dict[int, str] = {}  # Enter requests in flight -> input source
         self._final_count = 0
         self._ink_rid = -1
@@ -268,6 +269,10 @@ class MainWindow(QMainWindow):
         self._history_pos = -1
 
     def _on_text_changed(self, text: str) -> None:
+        if self._prefetched is not None:  # ink whose answer is already on its way
+            rid, self._prefetched = self._prefetched, None
+            self._answer_rid = rid
+            return
         if not text.strip():
             self._answer_rid = -1
             self.display.clear_answer()
@@ -285,14 +290,18 @@ class MainWindow(QMainWindow):
             self.canvas_panel.status.setText("")
             return
         self._ink_version = self.canvas.version
-        self._ink_rid = self.manager.request_recognize(strokes)
+        self._ink_rid = self.manager.request_recognize(
+            strokes, and_answer=True, model_name=self.picker.current_model())
 
     def _on_recognized(self, rid: int, reading) -> None:
         if rid != self._ink_rid:
             return
         if self.canvas.set_reading(reading, self._ink_version):
             self.canvas_panel.status.setText("")
-            self._set_text(self.canvas.expression(), "ink")
+            text = self.canvas.expression()
+            if text == reading.expression and text and text != self.display.text():
+                self._prefetched = rid  # the manager answers this text with this id
+            self._set_text(text, "ink")
 
     def _on_corrected(self, strokes: list, label: str) -> None:
         try:
@@ -413,6 +422,10 @@ class MainWindow(QMainWindow):
             for run_id in running:
                 self.manager.stop_training(run_id)
         self.save_settings()
+        for i in range(self.tabs.count()):  # let the other tabs end their own work
+            panel = getattr(self.tabs.widget(i), "panel", None)
+            if panel is not None:
+                panel.close()
         self.statusBar().showMessage("stopping\u2026")
         self.manager.shutdown(wait=True)
         self.history_store.close()

@@ -18,6 +18,8 @@ CASES = [
     ("attention", "add3", {"units": 16, "heads": 2, "places": 4}),
     ("attention", "add-long", {"units": 16, "heads": 1, "align": True}),
     ("attention", "add-long", {"units": 16, "heads": 1, "align": True, "char_values": True}),
+    ("attention", "add-long", {"units": 16, "heads": 2, "align": True, "char_values": True,
+                               "length_free": True, "train_max_digits": 3}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 
@@ -51,7 +53,7 @@ def test_numpy_and_keras_agree(tmp_path, arch, task, hp):
     assert pred is load_predictor(info)  # cached per folder
     ids = pred.encode(texts)
     np_out = pred.logits(ids, early_stop=False)
-    k_out = keras_forward(model, ids)
+    k_out = keras_forward(model, ids, pred.cfg)
     np.testing.assert_allclose(np_out["logits"], k_out["logits"], atol=1e-4)
     np.testing.assert_allclose(np_out["states"], k_out["states"], atol=1e-5)
     if A.teacher_forced(arch):
@@ -74,6 +76,7 @@ def test_inspect_shapes(tmp_path, arch, task, hp):
     n_in = len(spec.model_input(text))
     assert len(ins.input_chars) == n_in
     assert ins.encoder_states.shape == (n_in, cfg["units"])
+    assert len(ins.output_chars) <= pred_tout(info)
     if A.teacher_forced(arch):
         assert ins.attention.shape[1] == n_in
         np.testing.assert_allclose(ins.attention.sum(-1), 1.0, atol=1e-5)
@@ -85,3 +88,21 @@ def test_inspect_shapes(tmp_path, arch, task, hp):
 def test_tiny_rnn_fits_in_100_parameters():
     cfg = D.model_cfg(preset("add1"), "tiny-rnn", {"units": 1, "dec_units": 3, "end_marker": False})
     assert A.parameter_count(cfg) <= 100
+
+
+def pred_tout(info):
+    from calcapp.ml.inference import load_predictor
+
+    return load_predictor(info).cfg["tout"]
+
+
+def test_length_free_model_runs_longer_than_it_was_built(tmp_path):
+    from calcapp.ml.inference import load_predictor
+
+    hp = {"units": 16, "heads": 2, "align": True, "char_values": True, "length_free": True,
+          "train_max_digits": 3}
+    info, model, spec, cfg = _save(tmp_path, "attention", "add-long", hp)
+    assert cfg["tin"] == 7 and model.inputs[0].shape[1] == 7
+    pred = load_predictor(info)
+    assert pred.cfg["tin"] == spec.max_input_len == 21
+    assert len(pred.predict(["1234567890+9876543210"])) == 1

@@ -245,7 +245,7 @@ def _layer_norm(ops, W, prefix, x):
 # ----------------------------------------------------------------------------- encoders
 def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
     """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows."""
-    arch, tin, units = cfg["arch"], cfg["tin"], cfg["units"]
+    arch, tin, units = cfg["arch"], enc_ids.shape[1], cfg["units"]
     x = ops.one_hot(enc_ids, cfg["vin"])
     feats = None
     chars = x

@@ -46,7 +46,8 @@ class Predictor:
 
     def __init__(self, spec: TaskSpec, cfg: dict[str, Any], weights: dict[str, np.ndarray],
                  name: str = "model"):
-        self.spec, self.cfg, self.weights, self.name = spec, cfg, weights, name
+        self.spec, self.weights, self.name = spec, weights, name
+        self.cfg = D.inference_cfg(spec, cfg)
 
     @classmethod
     def from_folder(cls, info: ModelInfo) -> "Predictor":
@@ -142,11 +143,11 @@ def keras_predict(model_or_info, texts: list[str], spec: TaskSpec | None = None,
         model = model_or_info
     if spec is None:
         raise ValueError("keras_predict needs the task spec with a bare model")
-    cfg = net_of(model).cfg
+    cfg = D.inference_cfg(spec, net_of(model).cfg)
     out: list[Prediction] = []
     for start in range(0, len(texts), batch_size):
         chunk = texts[start:start + batch_size]
         ids = D.encode_inputs(spec, cfg, [spec.model_input(t) for t in chunk])
-        answers, confs, _ = D.decode_logits(spec, cfg, keras_forward(model, ids)["logits"])
+        answers, confs, _ = D.decode_logits(spec, cfg, keras_forward(model, ids, cfg)["logits"])
         out.extend(Prediction(a, c) for a, c in zip(answers, confs))
     return out

@@ -83,8 +83,11 @@ def net_of(model: keras.Model) -> Seq2SeqNet:
     return model.get_layer(LAYER_NAME)
 
 
-def keras_forward(model: keras.Model, enc_ids) -> dict[str, Any]:
-    """Greedy decoding with Keras ops (eager; batched, runs on a GPU when there is one)."""
+def keras_forward(model: keras.Model, enc_ids, cfg: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Greedy decoding with Keras ops (eager; batched, runs on a GPU when there is one).
+
+    ``cfg`` overrides the layer's own (a length-free model unrolled at other lengths).
+    """
     net = net_of(model)
-    out = A.forward(ops, net.weight_dict(), net.cfg, ops.convert_to_tensor(enc_ids, "int32"))
+    out = A.forward(ops, net.weight_dict(), cfg or net.cfg, ops.convert_to_tensor(enc_ids, "int32"))
     return {k: (None if v is None else ops.convert_to_numpy(v)) for k, v in out.items()}

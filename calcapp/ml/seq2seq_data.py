@@ -22,6 +22,10 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
     if arch not in A.ARCHITECTURES:
         raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(A.ARCHITECTURES)}")
     end_marker = bool(hparams.get("end_marker", True))
+    length_free = bool(hparams.get("length_free")) and hparams.get("train_max_digits")
+    full_spec = spec
+    if length_free:  # build (and train) at the training lengths; run at any length
+        spec = spec.with_(max_digits=int(hparams["train_max_digits"]))
     in_tok = input_tokens(spec)
     out_tok = output_tokens(spec, specials=end_marker or A.teacher_forced(arch))
     tout = spec.max_output_len + (1 if end_marker else 0)
@@ -40,12 +44,31 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
     for key in ("dec_units", "heads", "att_units", "ff", "places"):
         if key in hparams:
             cfg[key] = int(hparams[key])
+    if length_free:
+        cfg["length_free"] = True
+        cfg["full_tin"], cfg["full_tout"] = inference_cfg(full_spec, {**cfg, "length_free": True},
+                                                          sizes_only=True)
     if hparams.get("align"):
         cfg["align"] = True
+        if hparams.get("char_values"):
+            cfg["char_values"] = True
         cfg.setdefault("places", 2)
     if cfg.get("places"):
         cfg["operands"] = spec.max_operands
     return cfg
+
+
+def inference_cfg(spec: TaskSpec, cfg: dict[str, Any], sizes_only: bool = False):
+    """The config to run with on ``spec``'s inputs.
+
+    A ``length_free`` model (aligned attention with character values: no weight depends on
+    a length) is built at its training lengths and unrolled at the task's full lengths here.
+    """
+    if not cfg.get("length_free"):
+        return (cfg["tin"], cfg["tout"]) if sizes_only else cfg
+    tin = spec.max_input_len
+    tout = spec.max_output_len + (1 if cfg.get("end_marker", True) else 0)
+    return (tin, tout) if sizes_only else {**cfg, "tin": tin, "tout": tout}
 
 
 def encode_inputs(spec: TaskSpec, cfg: dict[str, Any], model_inputs: Sequence[str]) -> np.ndarray:

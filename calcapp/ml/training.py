@@ -146,11 +146,11 @@ def greedy_texts(model, spec: TaskSpec, model_inputs: list[str], batch: int = 40
     """Greedy answers through Keras ops for already model-spelled inputs."""
     from calcapp.ml.layers import keras_forward, net_of
 
-    cfg = net_of(model).cfg
+    cfg = D.inference_cfg(spec, net_of(model).cfg)
     texts: list[str] = []
     for s in range(0, len(model_inputs), batch):
         ids = D.encode_inputs(spec, cfg, model_inputs[s:s + batch])
-        texts += D.decode_logits(spec, cfg, keras_forward(model, ids)["logits"])[0]
+        texts += D.decode_logits(spec, cfg, keras_forward(model, ids, cfg)["logits"])[0]
     return texts
 
 

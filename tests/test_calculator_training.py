@@ -74,10 +74,10 @@ def test_learns_one_digit_addition(tmp_path):
 
 def test_stop_keeps_a_checkpoint_and_resume_continues(tmp_path):
     control = RunControl()
-    rec = Recorder(stop_after=130, control=control)
-    first = train(_config(epochs=4), tmp_path, rec, control=control)
+    rec = Recorder(stop_after=65, control=control)
+    first = train(_config(epochs=4, samples_per_epoch=800), tmp_path, rec, control=control)
     assert first.stopped
-    assert rec.batches[-1][1] == 130 and len(rec.epochs) == 1  # stopped inside epoch 2
+    assert rec.batches[-1][1] == 65 and len(rec.epochs) == 1  # stopped inside epoch 2
     from calcapp.ml.registry import load_info, read_card
 
     folder = tmp_path / "t-add1"
@@ -85,10 +85,11 @@ def test_stop_keeps_a_checkpoint_and_resume_continues(tmp_path):
     load_info(folder)  # a loadable model folder with a card
 
     rec2 = Recorder()
-    second = train(_config(epochs=3), tmp_path / "resumed", rec2, resume_from=folder)
+    second = train(_config(epochs=3, samples_per_epoch=800), tmp_path / "resumed", rec2,
+                   resume_from=folder)
     assert rec2.starts[0]["start_epoch"] == 2
     assert [r.epoch for r in rec2.epochs] == [2, 3]
-    assert rec2.batches[0][1] == 101  # global steps continue
+    assert rec2.batches[0][1] == 51  # global steps continue
     assert not second.stopped
     assert read_card(tmp_path / "resumed" / "t-add1")["training"]["epochs_done"] == 3
 

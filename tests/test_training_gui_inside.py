@@ -135,3 +135,26 @@ def test_views_follow_a_training_run_of_the_selected_model(qtbot, manager):
         manager.training_epoch.emit("run-1", EpochReport(2, 3, 20, 0.5, 0.5, 0.9, 0.6))
     qtbot.waitUntil(lambda: panel.inspection is not None, timeout=5000)
     panel.wait_for_jobs()
+
+
+def test_hovering_the_error_map_reads_the_cell(qtbot):
+    from PySide6.QtCore import QPointF
+
+    from calcapp.ui.inside_views import ErrorMapView
+
+    spec = PRESETS["add1"]
+    view = ErrorMapView()
+    qtbot.addWidget(view)
+    view.set_data(error_grid(FakeInsidePredictor(type("I", (), {"task": spec})()), spec))
+
+    class Hover:
+        def isExit(self):
+            return False
+
+        def pos(self):
+            return QPointF(8.4, 8.9)  # b = 8, a = 8
+
+    with qtbot.waitSignal(view.hovered, timeout=1000) as blocker:
+        view.image.hoverEvent(Hover())
+    assert blocker.args[0] == "8+8 → 17   wrong (should be 16)"
+    assert view.image.toolTip() == blocker.args[0]

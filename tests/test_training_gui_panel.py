@@ -218,3 +218,22 @@ def test_the_finetune_job_runs_through_the_manager(qtbot, manager):
     assert rec.kind == "recognizer" and rec.status == "finished"
     p.runs.select(run_id)
     assert not p.activate_button.isEnabled()  # a recognizer is not a calculator model
+
+
+def test_incremental_smoothing_matches_the_full_ema(qtbot):
+    from calcapp.ui.plots import CurvesView
+
+    view = CurvesView()
+    qtbot.addWidget(view)
+    view.add_run("r", "r")
+    losses = list(np.linspace(3, 0.1, 50) + np.sin(np.arange(50)))
+    view.append_batches("r", [(i, 1, v, 0.1 * i) for i, v in enumerate(losses[:20], 1)])
+    view.redraw()
+    view.append_batches("r", [(i, 1, v, 0.1 * i) for i, v in enumerate(losses[20:], 21)])
+    view.redraw()
+    s = view.series["r"]
+    assert np.allclose(s.smoothed(0.8), ema(losses, 0.8))
+    view.smoothing.setValue(50)
+    assert np.allclose(s.smoothed(0.5), ema(losses, 0.5))
+    _x, y = s.items["smooth"].getData()
+    assert np.allclose(y, ema(losses, 0.5))

@@ -80,6 +80,23 @@ class RunSeries:
     times: list[float] = field(default_factory=list)
     epochs: list[dict] = field(default_factory=list)  # rows as in RunsStore.epoch_rows
     items: dict = field(default_factory=dict)  # curve name -> PlotDataItem
+    _smooth: list = field(default_factory=list)  # EMA of losses[:len(_smooth)]
+    _smooth_state: tuple = (None, 0.0, 0.0)  # (weight, acc, norm) after _smooth
+
+    def smoothed(self, weight: float) -> np.ndarray:
+        """EMA of the losses, extended incrementally: a redraw costs only the new points."""
+        w, acc, norm = self._smooth_state
+        if w != weight or len(self._smooth) > len(self.losses):
+            self._smooth, acc, norm = [], 0.0, 0.0
+        if weight <= 0:
+            self._smooth = list(self.losses)
+        else:
+            for x in self.losses[len(self._smooth):]:
+                acc = weight * acc + (1 - weight) * x
+                norm = weight * norm + (1 - weight)
+                self._smooth.append(acc / norm)
+        self._smooth_state = (weight, acc, norm)
+        return np.asarray(self._smooth, dtype=float)
 
 
 def _xs(series: RunSeries, by_time: bool, rows: list[dict] | None = None, t0: float = 0.0):
@@ -198,6 +215,7 @@ class CurvesView(QWidget):
     def set_run_data(self, run_id: str, steps, losses, times, epochs) -> None:
         s = self.series[run_id]
         s.steps, s.losses, s.times, s.epochs = list(steps), list(losses), list(times), list(epochs)
+        s._smooth = []  # data replaced: smooth again from the start
         self._dirty = True
 
     def point_count(self, run_id: str) -> int:
@@ -224,11 +242,12 @@ class CurvesView(QWidget):
         for s in self.series.values():
             x = _xs(s, by_time)
             y = np.asarray(s.losses, dtype=float)
+            smooth = s.smoothed(weight)
             if self.log_scale.isChecked():
-                keep = y > 0
-                x, y = x[keep], y[keep]
+                keep = (y > 0) & (smooth > 0)
+                x, y, smooth = x[keep], y[keep], smooth[keep]
             s.items["raw"].setData(x, y)
-            s.items["smooth"].setData(x, ema(y, weight))
+            s.items["smooth"].setData(x, smooth)
             rows = s.epochs
             ex = _xs(s, by_time, rows)
             for name, key in (("train", "train_loss"), ("val", "val_loss"),

@@ -320,3 +320,19 @@ def test_enter_then_typing_at_once_still_keeps_the_entry(qtbot, tmp_path):
                         and window.display.answer.input == "7+", timeout=5000)
     finally:
         window.close()
+
+
+def test_a_correction_lands_in_the_personal_sample_store(qtbot, tmp_path, calcapp_home):
+    from calcapp.ml.personal import SampleStore
+    from calcapp.ui.main_window import _save_sample
+
+    window = make_window(qtbot, tmp_path)
+    window.sample_saver = _save_sample  # the real store, in this test's data home
+    try:
+        window.canvas.add_stroke(line(20, 20, 22, 80))
+        qtbot.waitUntil(lambda: window.display.text() == "1", timeout=5000)
+        window.canvas.correct_symbol(0, "7")
+        assert SampleStore().by_label() == {"7": 1}
+        assert window.display.text() == "7"
+    finally:
+        window.close()

@@ -49,7 +49,7 @@ def run(args) -> int:
     from calcapp.ml.events import PrintingCallback, RunControl
     from calcapp.ml.training import train
 
-    config = recipe.with_overrides(epochs=args.epochs)
+    config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
     control = RunControl()
     try:
         result = train(config, out, PrintingCallback(), control, resume_from=args.resume)

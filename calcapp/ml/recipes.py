@@ -35,9 +35,10 @@ class Recipe:
     path: Path | None = None
 
     def with_overrides(self, **hparams: Any) -> TrainConfig:
+        """The recipe's config with some hyperparameters replaced (``None`` is a value:
+        ``target_exact=None`` turns early stopping off)."""
         cfg = self.config
-        return TrainConfig(cfg.name, cfg.task, cfg.architecture,
-                           {**cfg.hparams, **{k: v for k, v in hparams.items() if v is not None}})
+        return TrainConfig(cfg.name, cfg.task, cfg.architecture, {**cfg.hparams, **hparams})
 
 
 def load_recipe_file(path: Path) -> Recipe:

@@ -70,6 +70,8 @@ def main(argv=None) -> int:
     ap.add_argument("--units", type=int, default=128)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--resume", action="store_true", help="continue training the saved model in --out")
     args = ap.parse_args(argv)
 
     import tensorflow as tf
@@ -96,8 +98,15 @@ def main(argv=None) -> int:
     vy = np.array([E.encode_sum(a + b) for a, b in vpairs])
     print(f"features ready in {time.time() - t0:.0f}s: bank {len(xb)}, test bank {len(xt)}", flush=True)
 
-    head = E.build_head(feats.shape[1], args.units)
-    head.compile(optimizer=keras.optimizers.Adam(2e-3), loss="sparse_categorical_crossentropy")
+    if args.resume:  # continue from the saved model's encoder-decoder (its CNN stays as it was)
+        old = keras.saving.load_model(Path(args.out) / "model.keras", safe_mode=True)
+        head = old.get_layer("e2e_head")
+        trunk = old.get_layer("read_each").layer
+        feats = trunk.predict(xb[..., None], batch_size=1024, verbose=0)
+        tfeats = trunk.predict(xt[..., None], batch_size=1024, verbose=0)
+    else:
+        head = E.build_head(feats.shape[1], args.units)
+    head.compile(optimizer=keras.optimizers.Adam(args.lr), loss="sparse_categorical_crossentropy")
     best, best_w, history = -1.0, None, []
     for epoch in range(1, args.epochs + 1):
         pairs = E.sample_texts(args.per_epoch, rng)
@@ -131,9 +140,11 @@ def main(argv=None) -> int:
         "data": {"train": "sequences of training-split digit and '+' images of mnist sample, bhmsds, "
                           "pendigits (drawn as ink), mdas; fresh sequences every epoch",
                  "held_out": "sequences of held-out images only"},
-        "training": {"epochs": args.epochs, "sequences_per_epoch": args.per_epoch,
+        "training": {"epochs": args.epochs, "resumed": args.resume, "lr": args.lr,
+                     "sequences_per_epoch": args.per_epoch,
                      "seconds": round(time.time() - t0), "history": history},
         "metrics": {"exact_match": round(exact, 4), "n": len(tpairs)},
+        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "numpy": np.__version__},
     }
     _save(model, Path(args.out), card)
     print(f"saved {args.out}", flush=True)

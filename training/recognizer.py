@@ -27,7 +27,7 @@ from calcapp.ml import handwriting_data as hd  # noqa: E402
 from calcapp.ml.events import PrintingCallback  # noqa: E402
 
 SYNTH = {**{lab: 150 for lab in LABELS}, "(": 2500, ")": 2500, "=": 2500, ".": 1500,
-         "+": 400, "-": 400, "\u00d7": 400, "\u00f7": 600, "/": 400}
+         "+": 400, "-": 400, "\u00d7": 400, "\u00f7": 600, "/": 200}
 OPERATORS = set("+-\u00d7\u00f7/.")
 
 
@@ -101,6 +101,7 @@ def main(argv=None) -> int:
     ap.add_argument("--cache", default="/tmp/calcapp_hw_cache.npz")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--mnist-weight", type=int, default=3, help="repeat the MNIST sample this often")
+    ap.add_argument("--fresh-synth", action="store_true", help="redraw the synthetic ink, not from the cache")
     args = ap.parse_args(argv)
 
     import tensorflow as tf
@@ -114,6 +115,9 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     t0 = time.time()
     sets = load_all(Path(args.data), args.seed, Path(args.cache) if args.cache else None)
+    if args.fresh_synth:  # templates changed since the cache was written
+        x_s, y_s, _ = hd.synth_set(SYNTH, np.random.default_rng(args.seed + 100))
+        sets["synthetic_train"] = (x_s, y_s)
     train = [v for k, v in sets.items() if k.endswith("_train") and len(v[0])]
     # MNIST style is a goal of its own but only 4,000 of its images are here: weigh them up
     train += [sets["mnist_train"]] * (args.mnist_weight - 1)

@@ -71,8 +71,8 @@ def _templates(label: str, rng: np.random.Generator) -> list[np.ndarray]:
         return [_line((0.0, 0.3), (0.4, 0.7)), _line((0.4, 0.3), (0.0, 0.7))]
     if label == "\u00f7":
         return [_line((0.0, 0.5), (0.5, 0.5)), _dot(0.25, 0.3), _dot(0.25, 0.7)]
-    if label == "/":
-        return [_line((0.45, 0.0), (0.05, 1.0))]
+    if label == "/":  # slashes lean ~30 degrees; steeper ones are written as '1'
+        return [_line((0.55 + 0.15 * v, 0.0), (0.0, 1.0))]
     if label in "()":
         t = np.linspace(0, 1, 24)
         bow = 0.22 + 0.08 * v

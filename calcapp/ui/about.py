@@ -21,7 +21,7 @@ def _dist_version(name: str) -> str:
         return "not installed"
 
 
-def versions() -> dict[str, str]:
+def versions(tf_version: str | None = None) -> dict[str, str]:
     import numpy
     import PySide6
     from PySide6.QtCore import qVersion
@@ -35,15 +35,17 @@ def versions() -> dict[str, str]:
         "Qt": qVersion(),
         "PySide6": PySide6.__version__,
         "NumPy": numpy.__version__,
-        "TensorFlow": getattr(tf, "__version__", None) or _dist_version("tensorflow"),
+        "TensorFlow": (tf_version or getattr(tf, "__version__", None)
+                       or _dist_version("tensorflow")),
         "Keras": _dist_version("keras"),
         "system": f"{platform.system()} {platform.release()} ({platform.machine()})",
     }
 
 
-def about_html(tf_state: str | None = None) -> str:
-    rows = "".join(f"<tr><td>{k}</td><td>&nbsp;&nbsp;{v}</td></tr>" for k, v in versions().items())
-    state = f"<p>TensorFlow: {tf_state}</p>" if tf_state else ""
+def about_html(tf_state: str | None = None, tf_version: str | None = None) -> str:
+    rows = "".join(f"<tr><td>{k}</td><td>&nbsp;&nbsp;{v}</td></tr>"
+                   for k, v in versions(tf_version).items())
+    state = f"<p>TensorFlow sees: {tf_state}</p>" if tf_state else ""
     return (
         "<h3>calcapp</h3>"
         "<p>A calculator whose arithmetic is done by neural networks, beside the exact "
@@ -52,5 +54,5 @@ def about_html(tf_state: str | None = None) -> str:
     )
 
 
-def show_about(parent, tf_state: str | None = None) -> None:
-    QMessageBox.about(parent, "About calcapp", about_html(tf_state))
+def show_about(parent, tf_state: str | None = None, tf_version: str | None = None) -> None:
+    QMessageBox.about(parent, "About calcapp", about_html(tf_state, tf_version))

@@ -383,7 +383,8 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         from calcapp.ui.about import show_about
 
-        show_about(self, getattr(self.manager, "tf_state", None))
+        show_about(self, getattr(self.manager, "tf_state", None),
+                   getattr(self.manager, "tf_version", None))
 
     def _restore_settings(self) -> None:
         s = settings()

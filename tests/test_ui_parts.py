@@ -1,0 +1,62 @@
+"""Smaller parts of the window: About, theme, the symbol menu from a tap, pen proximity."""
+
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+from PySide6.QtWidgets import QApplication, QMenu
+
+from calcapp.ui import about, theme
+from calcapp.ui.canvas import InkCanvas
+from test_ui_fakes import FakeRecognizer
+from test_ui_window import line
+
+
+def test_about_names_every_version():
+    html = about.about_html("CPU", "2.21.0")
+    for name in ("calcapp", "Python", "Qt", "PySide6", "NumPy", "TensorFlow", "Keras"):
+        assert name in html
+    assert "2.21.0" in html and "TensorFlow sees: CPU" in html
+
+
+def test_theme_follows_the_override(monkeypatch, qapp):
+    monkeypatch.setenv("CALCAPP_THEME", "dark")
+    assert theme.scheme() == "dark"
+    assert theme.confidence_colour(0.95) != theme.confidence_colour(0.2)
+    monkeypatch.setenv("CALCAPP_THEME", "light")
+    assert theme.scheme() == "light"
+
+
+def _read(canvas):
+    canvas.set_reading(FakeRecognizer().read_strokes(canvas.strokes), canvas.version)
+
+
+def test_a_tap_on_a_symbol_opens_its_menu_and_elsewhere_makes_a_dot(qtbot):
+    canvas = InkCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(400, 200)
+    canvas.show()
+    canvas.add_stroke(line(40, 20, 42, 80))
+    _read(canvas)
+    qtbot.mouseClick(canvas, Qt.LeftButton, pos=QPoint(41, 50))
+    menus = [w for w in QApplication.topLevelWidgets() if isinstance(w, QMenu) and w.isVisible()]
+    assert menus and any(a.text().startswith("7") for a in menus[-1].actions())
+    for menu in menus:
+        menu.close()
+    assert len(canvas.strokes) == 1  # the tap was not ink
+    qtbot.mouseClick(canvas, Qt.LeftButton, pos=QPoint(200, 150))
+    assert len(canvas.strokes) == 2  # a tap on empty paper is a dot
+
+
+def test_the_pen_leaving_the_tablet_reads_pending_ink(qtbot):
+    canvas = InkCanvas()
+    qtbot.addWidget(canvas)
+    got = []
+    canvas.inkChanged.connect(got.append)
+    canvas.strokes.append(line(0, 0, 1, 30))  # ink that was never announced
+    canvas.version += 1
+    device = QPointingDevice("pen", 9, QInputDevice.DeviceType.Stylus,
+                             QPointingDevice.PointerType.Pen,
+                             QInputDevice.Capability.Position, 1, 2)
+    leave = QTabletEvent(QEvent.TabletLeaveProximity, device, QPointF(), QPointF(), 0, 0, 0,
+                         0, 0, 0, Qt.NoModifier, Qt.NoButton, Qt.NoButton)
+    QApplication.sendEvent(QApplication.instance(), leave)
+    assert len(got) == 1 and len(got[0]) == 1

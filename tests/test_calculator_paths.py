@@ -19,7 +19,7 @@ CASES = [
     ("attention", "add-long", {"units": 16, "heads": 1, "align": True}),
     ("attention", "add-long", {"units": 16, "heads": 1, "align": True, "char_values": True}),
     ("attention", "add-long", {"units": 16, "heads": 2, "align": True, "char_values": True,
-                               "length_free": True, "train_max_digits": 3}),
+                               "length_free": True, "train_max_digits": 3, "mask_pad": True}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 
@@ -106,3 +106,17 @@ def test_length_free_model_runs_longer_than_it_was_built(tmp_path):
     pred = load_predictor(info)
     assert pred.cfg["tin"] == spec.max_input_len == 21
     assert len(pred.predict(["1234567890+9876543210"])) == 1
+
+
+def test_masked_encoder_ignores_padding(tmp_path):
+    from calcapp.ml.inference import Predictor
+    from calcapp.ml.numpy_forward import read_keras_file
+
+    info, _, spec, cfg = _save(tmp_path, "attention", "add3",
+                               {"units": 16, "heads": 2, "align": True, "mask_pad": True})
+    cfg, weights = read_keras_file(info.keras_path)
+    short = Predictor(spec, cfg, weights)
+    longer = Predictor(spec, {**cfg, "tin": cfg["tin"] + 9}, weights)
+    texts = ["12+345", "7+8", "999+1"]
+    a, b = short.logits(short.encode(texts), False), longer.logits(longer.encode(texts), False)
+    np.testing.assert_allclose(a["logits"], b["logits"], atol=1e-5)

@@ -165,12 +165,19 @@ def _zeros(ops, like, units):
     return ops.zeros_like(like[:, :1]) * ops.zeros((1, units), dtype="float32")
 
 
-def _lstm(ops, W, prefix, xs, units, reverse=False):
+def _lstm(ops, W, prefix, xs, units, reverse=False, masks=None):
+    """``masks`` (list of (B, 1), 1 = real character): padding leaves the state unchanged,
+    so a model reads ``12+34`` the same however much padding follows."""
     h = c = _zeros(ops, xs[0], units)
     seq = xs[::-1] if reverse else xs
+    mseq = (masks[::-1] if reverse else masks) if masks is not None else [None] * len(seq)
     out = []
-    for x in seq:
-        h, c = _lstm_step(ops, W, prefix, x, h, c)
+    for x, m in zip(seq, mseq):
+        h_new, c_new = _lstm_step(ops, W, prefix, x, h, c)
+        if m is None:
+            h, c = h_new, c_new
+        else:
+            h, c = m * h_new + (1.0 - m) * h, m * c_new + (1.0 - m) * c
         out.append(h)
     return out[::-1] if reverse else out
 
@@ -221,11 +228,11 @@ def _steps(x, n):
     return [x[:, t] for t in range(n)]
 
 
-def _bilstm_stack(ops, W, prefix, xs, units, layers):
+def _bilstm_stack(ops, W, prefix, xs, units, layers, masks=None):
     half = units // 2
     for i in range(layers):
-        f = _lstm(ops, W, f"{prefix}{i}f", xs, half)
-        b = _lstm(ops, W, f"{prefix}{i}b", xs, half, reverse=True)
+        f = _lstm(ops, W, f"{prefix}{i}f", xs, half, masks=masks)
+        b = _lstm(ops, W, f"{prefix}{i}b", xs, half, reverse=True, masks=masks)
         xs = [ops.concatenate([a, c], axis=-1) for a, c in zip(f, b)]
     return xs
 
@@ -260,7 +267,11 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
         for i in range(cfg.get("layers", 1)):
             xs = _lstm(ops, W, f"enc{i}", xs, units)
     elif arch in ("bilstm", "attention"):
-        xs = _bilstm_stack(ops, W, "enc", _steps(x, tin), units, cfg.get("layers", 1))
+        masks = None
+        if cfg.get("mask_pad"):
+            real = 1.0 - pad
+            masks = [real[:, t:t + 1] for t in range(tin)]
+        xs = _bilstm_stack(ops, W, "enc", _steps(x, tin), units, cfg.get("layers", 1), masks)
     elif arch == "transformer":
         h = ops.matmul(x, W["enc_embed"]) + W["enc_pos"]
         bias = ops.expand_dims(ops.expand_dims(pad * NEG, 1), 1)  # (B,1,1,Tin)
@@ -301,7 +312,10 @@ def decode_repeat(ops, W, cfg, enc) -> Any:
 def _attention_start(ops, W, cfg, enc):
     units, heads = cfg["units"], cfg.get("heads", 2)
     H = enc["states"]
-    keys = [_dense(ops, W, f"att{k}/key", H) for k in range(heads)]
+    if cfg.get("char_values"):  # attention from place/operand features only: length-proof
+        keys = [0.0 * _dense(ops, W, f"att{k}/key", H) for k in range(heads)]
+    else:
+        keys = [_dense(ops, W, f"att{k}/key", H) for k in range(heads)]
     if cfg.get("places"):
         keys = [key + _dense(ops, W, f"att{k}/place_key", enc["feats"]) for k, key in enumerate(keys)]
     h = _zeros(ops, enc["last"], units)

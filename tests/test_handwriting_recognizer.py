@@ -185,3 +185,17 @@ def test_repair_picks_alternatives_until_the_line_parses():
     labels, conf = repair(["1", "+", "/", "2"], [0.9, 0.9, 0.6, 0.9], tops)
     assert labels == ["1", "+", "1", "2"] and conf[2] == 0.35
     assert repair(["1", "/", "2"], [0.9, 0.6, 0.9], tops[:1] + tops[2:])[0] == ["1", "/", "2"]
+
+
+def test_reading_many_lines_survives_cache_turnover(tiny):
+    from calcapp.ml.recognizer import Recognizer
+
+    rec = Recognizer(tiny["folder"])
+    rng = np.random.default_rng(12)
+    for _ in range(70):  # > 512 symbols: the caches are emptied and refilled on the way
+        strokes, _ = synth_line("1234567890", rng)
+        assert len(rec.read_strokes(strokes).symbols) == 10
+    again = rec.read_strokes(strokes)
+    rec._ink_cache.clear()
+    rec._top_cache.clear()
+    assert [s.label for s in rec.read_strokes(strokes).symbols] == [s.label for s in again.symbols]

@@ -174,13 +174,15 @@ class Recognizer:
         """``classify`` remembering recent images: re-reading a line after a pen-up runs
         the network only on the symbol that changed."""
         keys = [hash(im.tobytes()) for im in images]
-        missing = [i for i, k in enumerate(keys) if k not in self._top_cache]
+        found = {k: self._top_cache[k] for k in keys if k in self._top_cache}
+        missing = [i for i, k in enumerate(keys) if k not in found]
         if missing:
+            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]))):
+                found[keys[i]] = top
             if len(self._top_cache) > 512:
                 self._top_cache.clear()
-            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]))):
-                self._top_cache[keys[i]] = top
-        return [self._top_cache[k] for k in keys]
+            self._top_cache.update(found)
+        return [found[k] for k in keys]
 
     # --- whole inputs ---
     def prepare_strokes(self, strokes) -> tuple[list[Segment], list[np.ndarray]]:

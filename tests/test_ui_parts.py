@@ -60,3 +60,15 @@ def test_the_pen_leaving_the_tablet_reads_pending_ink(qtbot):
                          0, 0, 0, Qt.NoModifier, Qt.NoButton, Qt.NoButton)
     QApplication.sendEvent(QApplication.instance(), leave)
     assert len(got) == 1 and len(got[0]) == 1
+
+
+def test_no_display_is_a_sentence_and_status_2(monkeypatch, capsys):
+    import sys
+
+    from calcapp.ui import app
+
+    monkeypatch.setattr(sys, "platform", "linux")
+    for var in ("QT_QPA_PLATFORM", "DISPLAY", "WAYLAND_DISPLAY"):
+        monkeypatch.delenv(var, raising=False)
+    assert app.run_app(["calcapp"]) == 2
+    assert "no display" in capsys.readouterr().err

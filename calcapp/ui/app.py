@@ -39,7 +39,22 @@ def make_app(argv: list[str]):
     return app
 
 
+def no_display_reason() -> str | None:
+    """Why a window cannot open here (Linux without a display), else None. Qt would abort
+    the process with a core dump; a sentence and exit status 2 are kinder."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return None
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"):
+        return None
+    return ("no display to open the window on (DISPLAY and WAYLAND_DISPLAY are unset); "
+            "try 'calcapp compute EXPR' or 'calcapp --self-test'")
+
+
 def run_app(argv: list[str]) -> int:
+    reason = no_display_reason()
+    if reason:
+        print(f"calcapp: {reason}", file=sys.stderr)
+        return 2
     app = make_app(argv)
     from calcapp.ui.main_window import MainWindow
 

@@ -237,3 +237,21 @@ def test_incremental_smoothing_matches_the_full_ema(qtbot):
     assert np.allclose(s.smoothed(0.5), ema(losses, 0.5))
     _x, y = s.items["smooth"].getData()
     assert np.allclose(y, ema(losses, 0.5))
+
+
+def test_activation_selects_the_model_in_the_main_window(qtbot, manager):
+    main_window = pytest.importorskip("calcapp.ui.main_window")
+    window = main_window.MainWindow(manager=manager, start_tf=False)
+    qtbot.addWidget(window)
+    panel = window.panel("Training")
+    assert isinstance(panel, TrainingPanel)
+    assert window.panel("Inside the model") is not None
+    panel.form.task.setCurrentText("add1")
+    panel.form.epochs.setValue(1)
+    panel.form.name.setText("gui-window-add1")
+    with qtbot.waitSignal(manager.training_finished, timeout=20000):
+        run_id = panel.start()
+    panel.runs.select(run_id)
+    panel.activate_button.click()
+    assert window.picker.current_model() == "gui-window-add1"
+    window.panel("Inside the model").wait_for_jobs()

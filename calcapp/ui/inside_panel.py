@@ -217,23 +217,26 @@ class InsidePanel(QWidget):
 
     def _run(self, key: str, fn, on_done) -> None:
         job = BackgroundJob(fn)
-
-        def done(result, key=key, job=job):
-            if self.jobs.get(key) is job:  # a newer request for this view wins
-                on_done(result)
-                self.grids_done.emit(key)
-
-        def error(message, key=key, job=job):
-            if self.jobs.get(key) is job:
-                view = self.states if key == "state" else self.errors
-                view.caption.setText(message)
-
-        job.done.connect(done)
-        job.error.connect(error)
+        job.key, job.on_done = key, on_done
+        # bound-method slots: Qt drops these connections if this panel is destroyed first
+        job.done.connect(self._job_done)
+        job.error.connect(self._job_error)
         _ALIVE.add(job)  # a QThread must outlive its run(), even if this panel goes first
         job.finished.connect(lambda job=job: _ALIVE.discard(job))
         self.jobs[key] = job  # an older job still running finishes; its result is dropped
         job.start()
+
+    def _job_done(self, result) -> None:
+        job = self.sender()
+        if job is not None and self.jobs.get(job.key) is job:  # the newest request wins
+            job.on_done(result)
+            self.grids_done.emit(job.key)
+
+    def _job_error(self, message: str) -> None:
+        job = self.sender()
+        if job is not None and self.jobs.get(job.key) is job:
+            view = self.states if job.key == "state" else self.errors
+            view.caption.setText(message)
 
     def compute_states(self) -> None:
         info = self.model_info()

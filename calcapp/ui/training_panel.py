@@ -470,6 +470,10 @@ class TrainingPanel(QWidget):
         else:
             self.manager.models_changed.emit()
         self.model_activated.emit(info.name)
+        # until the window connects model_activated itself: select it in the window's picker
+        picker = getattr(self.window(), "picker", None)
+        if picker is not None and callable(getattr(picker, "select", None)):
+            picker.select(info.name)
         acc = info.exact_match
         acc_text = "" if acc is None else f" (test exact match {100 * acc:.2f}%)"
         self._say(f"{info.name} is now the active model{acc_text}")

@@ -158,3 +158,15 @@ def test_hovering_the_error_map_reads_the_cell(qtbot):
         view.image.hoverEvent(Hover())
     assert blocker.args[0] == "8+8 → 17   wrong (should be 16)"
     assert view.image.toolTip() == blocker.args[0]
+
+
+def test_status_shows_the_answer_and_the_written_order(qtbot, manager):
+    panel = InsidePanel(manager, predictor_for=FakeInsidePredictor)
+    qtbot.addWidget(panel)
+    panel.select_model("tiny-add1")
+    with qtbot.waitSignal(manager.answered, timeout=5000):
+        panel.expression.setText("8+8")
+    qtbot.waitUntil(lambda: panel.answer is not None and panel.inspection is not None
+                    and "".join(panel.inspection.input_chars) == "8+8", timeout=5000)
+    assert "8+8 → 17" in panel.status.text() and "\u2612" in panel.status.text()
+    panel.wait_for_jobs()

@@ -46,7 +46,9 @@ class InsidePanel(QWidget):
         self.manager = manager
         self.predictor_for = predictor_for
         self.pending: int | None = None  # request id of the inspection we wait for
+        self.pending_answer: int | None = None
         self.inspection = None
+        self.answer = None
         self.jobs: dict[str, BackgroundJob] = {}
         self.run_models: dict[str, str] = {}  # training run id -> model name
 
@@ -98,6 +100,7 @@ class InsidePanel(QWidget):
         self.refresh_button.clicked.connect(self.compute_maps)
 
         manager.inspected.connect(self._on_inspected)
+        manager.answered.connect(self._on_answered)
         manager.failed.connect(self._on_failed)
         manager.models_changed.connect(self.reload_models)
         for name in ("training_started", "training_epoch", "training_finished"):
@@ -182,6 +185,34 @@ class InsidePanel(QWidget):
         if not text:
             return
         self.pending = self.manager.request_inspect(text, self.model_name())
+        # the answer too: the decoder may write digits in another order than we read them
+        self.pending_answer = self.manager.request_answer(text, self.model_name(),
+                                                          channel="inside")
+        self.answer = None
+
+    def _on_answered(self, request_id: int, answer) -> None:
+        if request_id != self.pending_answer:
+            return
+        self.pending_answer = None
+        self.answer = answer
+        self._show_status()
+
+    def _show_status(self) -> None:
+        parts = []
+        ins, ans = self.inspection, self.answer
+        if ans is not None and ans.neural is not None:
+            mark = "\u2611" if ans.match else "\u2612"
+            parts.append(f"{ans.expression} → {ans.neural}  {mark}  (target {ans.target}, "
+                         f"model {ans.model})")
+        elif ans is not None and (ans.error or ans.outside):
+            parts.append(ans.error or ans.outside)
+        if ins is not None:
+            written = "".join(ins.output_chars)
+            if ans is None or ans.neural is None or written != ans.neural:
+                parts.append(f"the decoder writes {' '.join(ins.output_chars) or '(nothing)'}"
+                             " in this order (the heatmap rows and bars follow it)")
+        if parts:
+            self.status.setText("   ·   ".join(parts))
 
     def _on_inspected(self, request_id: int, inspection) -> None:
         if request_id != self.pending:
@@ -207,8 +238,7 @@ class InsidePanel(QWidget):
             self.attention.clear()
             self.attention.caption.setText("this model has no attention")
         self.confidence.set_data(outputs, list(ins.confidence))
-        answer = "".join(outputs)
-        self.status.setText(f"{''.join(inputs)!r} → {answer!r}")
+        self._show_status()
 
     # -- background grids --------------------------------------------------------------
     def compute_maps(self) -> None:

@@ -142,6 +142,8 @@ def main() -> int:
     p.add_argument("--home", help="CALCAPP_HOME (user models)")
     p.add_argument("--train-seconds", type=float, default=20.0)
     p.add_argument("--recipe", default="add3", help="recipe the stall test trains")
+    p.add_argument("--training-tab", action="store_true",
+                   help="show the Training tab (live curves) during the stall test")
     args = p.parse_args()
     os.environ["CALCAPP_HOME"] = args.home or tempfile.mkdtemp(prefix="calcapp-bench-")
     from calcapp.ui.app import make_app
@@ -181,11 +183,16 @@ def main() -> int:
 
     config = load_recipe(args.recipe).with_overrides(epochs=50, max_minutes=10)
     out_dir = tempfile.mkdtemp(prefix="calcapp-bench-train-")
+    if args.training_tab and w.panel("Training") is not None:
+        titles = [w.tabs.tabText(i) for i in range(w.tabs.count())]
+        w.tabs.setCurrentIndex(titles.index("Training"))
+        print("stall test with the Training tab showing")
     run_id = w.manager.start_training(config, out_dir=out_dir)
     batches = []
     w.manager.training_batch.connect(lambda *a: batches.append(a))
     b.spin_until(lambda: len(batches) > 2, timeout=120)
     busy = b.stall_probe(args.train_seconds)
+    w.tabs.setCurrentIndex(0)
     keys_busy = b.keypresses(["123+456", "98+7", "500+500"])
     print(summary("event-loop lateness, training", busy, 50))
     print(summary("keypress -> answer shown, training", keys_busy, 30))

@@ -48,6 +48,13 @@ def _default_recognizer():
     return load_recognizer()
 
 
+def _log_fallback(exc: BaseException) -> None:
+    import sys
+
+    print(f"calcapp: cannot start a training process ({readable(exc)}); "
+          "training in a thread instead", file=sys.stderr)
+
+
 def _in_thread() -> bool:
     return os.environ.get("CALCAPP_TRAIN_IN_THREAD", "") not in ("", "0")
 
@@ -297,7 +304,12 @@ class ModelManager(QObject):
         target = out_dir or str(_user_models_dir())
         if self._train_fn is None and not _in_thread():
             spec = {"config": config, "out_dir": target, "resume_from": resume_from}
-            return self._launch_child(run_id, "train", spec)
+            try:
+                return self._launch_child(run_id, "train", spec)
+            except (OSError, RuntimeError, ValueError) as exc:
+                if self._closing:
+                    raise
+                _log_fallback(exc)  # no child process here: train in a thread instead
 
         def work(callback, control):
             train = self._train_fn
@@ -312,7 +324,12 @@ class ModelManager(QObject):
     def start_finetune(self, epochs: int = 5) -> str:
         run_id = new_run_id("finetune")
         if self._finetune_fn is None and not _in_thread():
-            return self._launch_child(run_id, "finetune", {"epochs": epochs})
+            try:
+                return self._launch_child(run_id, "finetune", {"epochs": epochs})
+            except (OSError, RuntimeError, ValueError) as exc:
+                if self._closing:
+                    raise
+                _log_fallback(exc)
 
         def work(callback, control):
             fine_tune = self._finetune_fn

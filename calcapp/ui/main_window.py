@@ -427,7 +427,9 @@ class MainWindow(QMainWindow):
             panel = getattr(self.tabs.widget(i), "panel", None)
             if panel is not None:
                 panel.close()
-        self.statusBar().showMessage("stopping\u2026")
+        if running:
+            self.hide()  # a stopping training may take seconds to save its checkpoint
+            QGuiApplication.processEvents()
         self.manager.shutdown(wait=True)
         self.history_store.close()
         event.accept()

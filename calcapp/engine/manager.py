@@ -20,9 +20,9 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
-from calcapp.engine.qt_signals import emit
 from calcapp.engine.jobs import BridgeCallback, LatestWinsQueue, Request, TrainingJob, new_run_id
 from calcapp.engine.messages import readable
+from calcapp.engine.qt_signals import emit
 from calcapp.ml.events import RunControl
 
 

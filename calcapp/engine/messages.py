@@ -11,4 +11,8 @@ def readable(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "out of memory"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    if isinstance(exc, KeyError) and text.startswith(("'", '"')):
+        text = text[1:-1]  # KeyError quotes its message
+    if text and isinstance(exc, (LookupError, ValueError, OSError)):
+        return text  # these carry a sentence meant for a person
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__

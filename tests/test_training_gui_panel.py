@@ -255,3 +255,20 @@ def test_activation_selects_the_model_in_the_main_window(qtbot, manager):
     panel.activate_button.click()
     assert window.picker.current_model() == "gui-window-add1"
     window.panel("Inside the model").wait_for_jobs()
+
+
+def test_export_and_delete_buttons(qtbot, panel, manager, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    run_id, _ = _run_to_end(qtbot, panel, manager)
+    qtbot.waitUntil(lambda: panel.store.get_run(run_id).status == "finished", timeout=5000)
+    panel.runs.select(run_id)
+    target = tmp_path / "run.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "CSV (*.csv)")))
+    panel.runs.export_button.click()
+    rows = list(csv.DictReader(open(target)))
+    assert {r["kind"] for r in rows} == {"batch", "epoch"}
+    panel.runs.delete_button.click()
+    assert panel.store.get_run(run_id) is None
+    assert panel.runs.list.count() == 0 and run_id not in panel.curves.series

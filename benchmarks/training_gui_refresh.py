@@ -1,7 +1,8 @@
 """How live the Training tab stays while a model trains.
 
 Runs one training from the TrainingPanel (offscreen) and measures, on the GUI thread:
-- curve refreshes per second (goal: >= 5),
+- curve refreshes per second (goal: >= 5) and how soon a batch point is drawn after it
+  arrives (the timer runs at 10 Hz; refreshes happen only when new points came in),
 - the time one refresh takes (``panel.flush``: SQLite append + setData + progress),
 - event-loop stalls: how late a 20 ms heartbeat timer fires (what a user feels as lag),
 - answers served by the model manager meanwhile (inference must keep working).
@@ -72,10 +73,15 @@ def main(argv=None) -> int:
     flush_ms: list[float] = []
     real_flush = panel.flush
 
+    draw_delay_ms: list[float] = []  # batch point arrival (GUI thread) -> on the plot
+
     def timed_flush():
+        arrived = [pt[3] for live in panel.live.values() for pt in live.buffer]
         t = time.perf_counter()
         real_flush()
         flush_ms.append(1000 * (time.perf_counter() - t))
+        now = time.time()
+        draw_delay_ms.extend(1000 * (now - a) for a in arrived)
 
     panel.timer.timeout.disconnect()
     panel.timer.timeout.connect(timed_flush)
@@ -120,6 +126,10 @@ def main(argv=None) -> int:
           f"(timer {1000 // panel.timer.interval()} Hz)")
     print(f"refresh time: median {statistics.median(flush_ms):.2f} ms, "
           f"p95 {pct(flush_ms, 0.95):.2f} ms, max {max(flush_ms):.2f} ms")
+    if draw_delay_ms:
+        print(f"batch point drawn after arriving: median {statistics.median(draw_delay_ms):.0f} "
+              f"ms, p95 {pct(draw_delay_ms, 0.95):.0f} ms, max {max(draw_delay_ms):.0f} ms "
+              f"({len(draw_delay_ms)} points)")
     if gaps:
         print(f"event-loop lateness (20 ms heartbeat): median {statistics.median(gaps):.1f} ms, "
               f"p95 {pct(gaps, 0.95):.1f} ms, max {max(gaps):.1f} ms")

@@ -72,3 +72,14 @@ def test_no_display_is_a_sentence_and_status_2(monkeypatch, capsys):
         monkeypatch.delenv(var, raising=False)
     assert app.run_app(["calcapp"]) == 2
     assert "no display" in capsys.readouterr().err
+
+
+def test_the_app_keeps_blas_to_one_thread_unless_told_otherwise(monkeypatch, qapp):
+    from calcapp.ui import app
+
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    assert app.make_app(["calcapp"]) is qapp
+    import os
+
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["MKL_NUM_THREADS"] == "3"

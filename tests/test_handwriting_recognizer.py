@@ -191,8 +191,9 @@ def test_reading_many_lines_survives_cache_turnover(tiny):
     from calcapp.ml.recognizer import Recognizer
 
     rec = Recognizer(tiny["folder"])
+    rec.cache_limit = 15
     rng = np.random.default_rng(12)
-    for _ in range(70):  # > 512 symbols: the caches are emptied and refilled on the way
+    for _ in range(6):  # > 15 symbols: the caches are emptied and refilled on the way
         strokes, _ = synth_line("1234567890", rng)
         assert len(rec.read_strokes(strokes).symbols) == 10
     again = rec.read_strokes(strokes)

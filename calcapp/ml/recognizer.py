@@ -123,6 +123,8 @@ def repair(labels, conf, tops, min_p: float = 0.01, tries: int = 4):
 class Recognizer:
     """One loaded recognizer (see ``load_recognizer``)."""
 
+    cache_limit = 512  # drawn symbols and readings kept for re-reading a line after a pen-up
+
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         with open(self.folder / "card.json", encoding="utf-8") as fh:
@@ -179,7 +181,7 @@ class Recognizer:
         if missing:
             for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]))):
                 found[keys[i]] = top
-            if len(self._top_cache) > 512:
+            if len(self._top_cache) > self.cache_limit:
                 self._top_cache.clear()
             self._top_cache.update(found)
         return [found[k] for k in keys]
@@ -205,7 +207,7 @@ class Recognizer:
             img = self._ink_cache.get(key)
             if img is None:
                 img = normalise_strokes([strokes[i] for i in seg.ids], h)
-                if len(self._ink_cache) > 512:
+                if len(self._ink_cache) > self.cache_limit:
                     self._ink_cache.clear()
                 self._ink_cache[key] = img
             images.append(img)

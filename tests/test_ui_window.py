@@ -336,3 +336,17 @@ def test_a_correction_lands_in_the_personal_sample_store(qtbot, tmp_path, calcap
         assert window.display.text() == "7"
     finally:
         window.close()
+
+
+def test_copy_and_paste_work_with_the_focus_elsewhere(qtbot, window):
+    QGuiApplication.clipboard().setText("40+2")
+    window.picker.setFocus()
+    qtbot.waitUntil(window.picker.hasFocus, timeout=2000)
+    qtbot.keyClick(window.picker, Qt.Key_V, Qt.ControlModifier)
+    assert window.display.text() == "40+2"
+    wait_summary(qtbot, window, "network 42 \u2713 exact 42")
+    window.picker.setFocus()
+    qtbot.waitUntil(window.picker.hasFocus, timeout=2000)
+    QGuiApplication.clipboard().setText("")
+    qtbot.keyClick(window.picker, Qt.Key_C, Qt.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "42"

@@ -13,7 +13,7 @@ import importlib
 import importlib.util
 
 from PySide6.QtCore import QSettings, QTimer, Qt, Signal
-from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout, QLabel, QMainWindow, QMessageBox, QSplitter, QTabWidget, QVBoxLayout,
     QWidget,
@@ -173,12 +173,16 @@ class MainWindow(QMainWindow):
         file_menu.addAction(quit_action)
         edit = self.menuBar().addMenu("&Edit")
         edit.addAction("Copy result\tCtrl+C").triggered.connect(self.copy_result)
-        edit.addAction("Paste expression\tCtrl+V").triggered.connect(
-            lambda: self.display.edit.paste_expression(QGuiApplication.clipboard().text()))
+        edit.addAction("Paste expression\tCtrl+V").triggered.connect(self.paste_expression)
         edit.addAction("Clear\tEsc").triggered.connect(self.clear)
         edit.addSeparator()
         edit.addAction("Clear ink").triggered.connect(self.canvas.clear)
         edit.addAction("Clear history\u2026").triggered.connect(self.history._ask_clear)
+        # Wherever the focus is (the model picker, a tab): Ctrl+C copies the result and
+        # Ctrl+V pastes an expression. The expression field handles them itself first.
+        for keys, slot in ((QKeySequence.Copy, self.copy_result),
+                           (QKeySequence.Paste, self.paste_expression)):
+            QShortcut(keys, self, slot)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About calcapp").triggered.connect(self.show_about)
 
@@ -247,6 +251,10 @@ class MainWindow(QMainWindow):
         if result is not None:
             QGuiApplication.clipboard().setText(result)
             self.statusBar().showMessage(f"copied {result}", 2000)
+
+    def paste_expression(self) -> None:
+        self.display.edit.paste_expression(QGuiApplication.clipboard().text())
+        self.display.edit.setFocus()
 
     def step_history(self, step: int) -> None:
         entries = self.history.entries()

@@ -91,7 +91,7 @@ def main() -> int:
     shot("handwriting")
 
     edit.clear()
-    QTest.keyClicks(edit, "1234+5")
+    QTest.keyClicks(edit, "2.5*4")
     spin(0.5)
     shot("outside-task")
     edit.clear()

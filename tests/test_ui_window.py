@@ -48,7 +48,7 @@ def test_typing_shows_both_answers_and_marks_a_difference(qtbot, window):
     qtbot.keyClicks(window.display.edit, "100+3")
     wait_summary(qtbot, window, "network 1903 \u2717 exact 103")
     assert "answered by add3-fake" in window.display.model_label.text()
-    assert window.model_label.text() == "model: add3-fake"
+    assert window.model_label.text() == "model: add3-fake (auto)"
 
 
 def test_typed_operators_are_typeset(qtbot, window):

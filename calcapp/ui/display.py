@@ -83,7 +83,6 @@ class Display(QFrame):
         self.answer_label.setTextFormat(Qt.RichText)
         self.answer_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
         self.answer_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.answer_label.setMinimumHeight(64)
         self.model_label = QLabel()
         self.model_label.setObjectName("model")
         self.model_label.setAlignment(Qt.AlignRight)
@@ -93,7 +92,8 @@ class Display(QFrame):
         # Fixed rows: the display must not jump when an error comes and goes.
         line = self.error_label.fontMetrics().height() + 4
         self.error_label.setFixedHeight(line)
-        self.model_label.setFixedHeight(line)
+        self.model_label.setFixedHeight(2 * line - 4)  # room for a reason that wraps
+        self.model_label.setAlignment(Qt.AlignRight | Qt.AlignTop)
         self.answer_label.setFixedHeight(76)
 
         layout = QVBoxLayout(self)
@@ -105,6 +105,7 @@ class Display(QFrame):
         layout.addWidget(self.model_label)
         self.answer = None
         self._summary = ""
+        self._why_outside: str | None = None
         self.clear_answer()
 
     # -- what is shown -----------------------------------------------------------------
@@ -204,7 +205,7 @@ class Display(QFrame):
                 text += f" (its task's answer is {a.target})"
             return text
         if a.outside:
-            why = f" ({self._why_outside})" if getattr(self, "_why_outside", None) else ""
+            why = f" ({self._why_outside})" if self._why_outside else ""
             return f"{a.outside}{why}; the exact answer is shown"
         return ""
 

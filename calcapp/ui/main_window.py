@@ -329,8 +329,11 @@ class MainWindow(QMainWindow):
         if rid != self._answer_rid:
             return  # an older input's answer
         self.display.show_answer(answer, final=final, why_outside=self._why_outside(answer))
+        chosen = self.picker.current_model()
         if answer.model:
-            self.model_label.setText(f"model: {answer.model}")
+            self.model_label.setText(f"model: {answer.model}" + ("" if chosen else " (auto)"))
+        elif answer.outside:
+            self.model_label.setText(f"model: {chosen or 'none covers the input'}")
         emit(self.answerShown, answer)
 
     def _why_outside(self, answer) -> str | None:

@@ -20,6 +20,8 @@ CASES = [
     ("attention", "add-long", {"units": 16, "heads": 1, "align": True, "char_values": True}),
     ("attention", "add-long", {"units": 16, "heads": 2, "align": True, "char_values": True,
                                "length_free": True, "train_max_digits": 3, "mask_pad": True}),
+    ("attention", "add-long", {"units": 16, "heads": 2, "align": True, "char_values": True,
+                               "length_free": True, "train_max_digits": 3, "stateless": True}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 

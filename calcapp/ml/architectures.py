@@ -80,7 +80,10 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
                     else (vin if i == 0 else units), half, 4)
         # previous token + previous context (+ the step number when place features are on)
         step_in = tout if places and not cfg.get("align") else 0
-        rnn("dec0", vout + heads * value_dim(cfg) + step_in, units, 4)
+        if cfg.get("stateless"):  # no recurrence: the decoder cannot count its steps
+            dense("dec0", vout + heads * value_dim(cfg) + step_in, units)
+        else:
+            rnn("dec0", vout + heads * value_dim(cfg) + step_in, units, 4)
         for k in range(heads):
             dense(f"att{k}/query", units, att, bias=False)
             dense(f"att{k}/key", units, att, bias=False)
@@ -338,7 +341,12 @@ def attention_step(ops, W, cfg, enc, state, prev_ids, t):
         step = ops.one_hot(ops.cast(prev_ids * 0 + t, "int32"), cfg["tout"])
         parts.append(step)
     x = ops.concatenate(parts, axis=-1)
-    h, c = _lstm_step(ops, W, "dec0", x, state["h"], state["c"])
+    if cfg.get("stateless"):
+        # The previous output and the previous place's digits fix the carry
+        # (carry = previous digit < a + b there), so no state has to be carried along.
+        h = c = ops.tanh(_dense(ops, W, "dec0", x))
+    else:
+        h, c = _lstm_step(ops, W, "dec0", x, state["h"], state["c"])
     V, bias = state["values"], enc["pad"] * NEG
     match = None
     if cfg.get("align"):  # "digit of place t": the prior that lets addition generalise in length

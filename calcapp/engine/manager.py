@@ -22,7 +22,6 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from calcapp.engine.jobs import BridgeCallback, LatestWinsQueue, Request, TrainingJob, new_run_id
 from calcapp.engine.messages import readable
-from calcapp.engine.qt_signals import emit
 from calcapp.ml.events import RunControl
 
 
@@ -166,7 +165,7 @@ class ModelManager(QObject):
     def refresh_models(self) -> None:
         """Rescan the model folders (after a training) and tell the GUI."""
         self._load_models()
-        emit(self.models_changed)
+        self.models_changed.emit()
 
     def _load_models(self) -> list:
         models = list(self._models_loader())
@@ -216,7 +215,7 @@ class ModelManager(QObject):
                 handler(request)
             except Exception as exc:
                 if not self._closing:
-                    emit(self.failed, request.id, readable(exc))
+                    self.failed.emit(request.id, readable(exc))
 
     def _do_noop(self, request: Request) -> None:
         """Wakes the loop so it looks at its warm-up list."""
@@ -230,11 +229,11 @@ class ModelManager(QObject):
         info = self._find(model_name)
         answer = answer_many([text], model=info, models=self.models(),
                              predictor_for=self._predictor)[0]
-        emit(self.answered, rid, answer)
+        self.answered.emit(rid, answer)
 
     def _do_recognize(self, request: Request) -> None:
         reading = self._recognizer_loader().read_strokes(request.payload["strokes"])
-        emit(self.recognized, request.id, reading)
+        self.recognized.emit(request.id, reading)
         if request.payload.get("and_answer") and reading.expression:
             self._answer(request.id, reading.expression, request.payload.get("model_name"))
 
@@ -245,7 +244,7 @@ class ModelManager(QObject):
         info = self._find(request.payload.get("model_name")) or best_for(text, self.models())
         if info is None:
             raise LookupError("no model covers this input")
-        emit(self.inspected, request.id, self._predictor(info).inspect(text))
+        self.inspected.emit(request.id, self._predictor(info).inspect(text))
 
     def _warm_default_model(self) -> None:
         models = self.models()
@@ -269,7 +268,7 @@ class ModelManager(QObject):
     def _probe_tf(self) -> None:
         from calcapp.engine.worker_process import probe_tensorflow
 
-        emit(self.tf_status, "loading")
+        self.tf_status.emit("loading")
         try:
             state, version = probe_tensorflow()
         except Exception as exc:  # cannot start a process at all
@@ -280,7 +279,7 @@ class ModelManager(QObject):
     def _set_tf_state(self, state: str) -> None:
         if state != self._tf_state:
             self._tf_state = state
-            emit(self.tf_status, state)
+            self.tf_status.emit(state)
 
     def _ensure_tf(self) -> str:
         """TensorFlow in this process: only for trainings run in a thread (tests, or
@@ -379,11 +378,11 @@ class ModelManager(QObject):
         for msg in job.child.messages():
             kind = msg[0]
             if kind == "started":
-                emit(self.training_started, job.run_id, dict(msg[1]))
+                self.training_started.emit(job.run_id, dict(msg[1]))
             elif kind == "batch":
-                emit(self.training_batch, job.run_id, int(msg[1]), int(msg[2]), float(msg[3]))
+                self.training_batch.emit(job.run_id, int(msg[1]), int(msg[2]), float(msg[3]))
             elif kind == "epoch":
-                emit(self.training_epoch, job.run_id, msg[1])
+                self.training_epoch.emit(job.run_id, msg[1])
             elif kind == "tf":
                 self._set_tf_state(msg[1])
             elif kind == "done":
@@ -395,9 +394,9 @@ class ModelManager(QObject):
 
     def _run_job(self, job: TrainingJob, work) -> None:
         emitters = {
-            "started": lambda *a: emit(self.training_started, *a),
-            "batch": lambda *a: emit(self.training_batch, *a),
-            "epoch": lambda *a: emit(self.training_epoch, *a),
+            "started": lambda *a: self.training_started.emit(*a),
+            "batch": lambda *a: self.training_batch.emit(*a),
+            "epoch": lambda *a: self.training_epoch.emit(*a),
         }
         callback = BridgeCallback(job.run_id, emitters)
         try:
@@ -410,7 +409,7 @@ class ModelManager(QObject):
     def _end_job(self, job: TrainingJob, result, failed: str | None) -> None:
         if failed is not None:
             job.finished = True
-            emit(self.training_failed, job.run_id, failed)
+            self.training_failed.emit(job.run_id, failed)
             return
         if job.kind == "finetune":
             self._forget_recognizer()
@@ -419,8 +418,8 @@ class ModelManager(QObject):
         except Exception:
             pass
         job.finished = True
-        emit(self.training_finished, job.run_id, result)
-        emit(self.models_changed)
+        self.training_finished.emit(job.run_id, result)
+        self.models_changed.emit()
 
     def _forget_recognizer(self) -> None:
         try:

@@ -38,9 +38,6 @@ def make_app(argv: list[str]):
         QApplication.setApplicationVersion(__version__)
         QGuiApplication.setDesktopFileName("calcapp")
         app = QApplication(list(argv) or ["calcapp"])
-        from calcapp.engine.qt_signals import protect_bools
-
-        protect_bools()  # see calcapp.engine.qt_signals: a PySide6 6.12 refcount bug
         theme.apply(app)
         icon = resources_dir() / "icons" / "calcapp.png"
         if icon.is_file():

@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from calcapp.engine.qt_signals import emit
 from calcapp.ui import gestures, theme
 
 
@@ -150,8 +149,8 @@ class InkCanvas(QWidget):
         self.overrides[self._symbol_key(symbol)] = label
         strokes = [self.strokes[i] for i in symbol.stroke_ids if 0 <= i < len(self.strokes)]
         self.update()
-        emit(self.symbolCorrected, strokes, label)
-        emit(self.expressionEdited, self.expression())
+        self.symbolCorrected.emit(strokes, label)
+        self.expressionEdited.emit(self.expression())
 
     def erase_symbol(self, index: int) -> None:
         symbol = self.reading.symbols[index]
@@ -208,7 +207,7 @@ class InkCanvas(QWidget):
 
     def _emit(self) -> None:
         self._emitted_version = self.version
-        emit(self.inkChanged, list(self.strokes))
+        self.inkChanged.emit(list(self.strokes))
 
     def _erase_indices(self, indices: set[int]) -> None:
         if not indices:

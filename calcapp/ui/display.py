@@ -15,7 +15,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QSizePolicy, QVBoxLayout
 
-from calcapp.engine.qt_signals import emit
 from calcapp.ui import theme
 
 CHECK, CROSS = "\u2713", "\u2717"
@@ -35,15 +34,15 @@ class ExpressionEdit(QLineEdit):
     def keyPressEvent(self, event):
         key, text = event.key(), event.text()
         if key in (Qt.Key_Return, Qt.Key_Enter) or text == "=":
-            emit(self.computeRequested)
+            self.computeRequested.emit()
         elif key == Qt.Key_Escape:
-            emit(self.clearRequested)
+            self.clearRequested.emit()
         elif key == Qt.Key_Up:
-            emit(self.historyStep, +1)
+            self.historyStep.emit(+1)
         elif key == Qt.Key_Down:
-            emit(self.historyStep, -1)
+            self.historyStep.emit(-1)
         elif event.matches(QKeySequence.Copy) and not self.hasSelectedText():
-            emit(self.copyResultRequested)
+            self.copyResultRequested.emit()
         elif event.matches(QKeySequence.Paste):
             self.paste_expression(QGuiApplication.clipboard().text())
         elif text in PRETTY_KEYS and not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier):

@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from calcapp.engine.qt_signals import emit
 from calcapp.ui import theme
 
 
@@ -29,7 +28,7 @@ class HistoryView(QWidget):
         self.list.setAlternatingRowColors(True)
         self.list.setContextMenuPolicy(Qt.CustomContextMenu)
         self.list.customContextMenuRequested.connect(self._menu)
-        self.list.itemClicked.connect(lambda item: emit(self.chosen, item.data(Qt.UserRole)))
+        self.list.itemClicked.connect(lambda item: self.chosen.emit(item.data(Qt.UserRole)))
         self.list.setFocusPolicy(Qt.NoFocus)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the selected entry (or the newest)")
@@ -98,7 +97,7 @@ class HistoryView(QWidget):
         if item is not None:
             self.list.setCurrentItem(item)
             menu.addAction("Use again").triggered.connect(
-                lambda: emit(self.chosen, item.data(Qt.UserRole)))
+                lambda: self.chosen.emit(item.data(Qt.UserRole)))
             menu.addAction("Copy").triggered.connect(self.copy_selected)
             menu.addSeparator()
         menu.addAction("Clear history\u2026").triggered.connect(self._ask_clear)

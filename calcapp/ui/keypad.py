@@ -10,7 +10,6 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QGridLayout, QPushButton, QSizePolicy, QWidget
 
-from calcapp.engine.qt_signals import emit
 
 BACKSPACE, CLEAR, EQUALS = "\u232b", "C", "="
 LAYOUT = [
@@ -45,6 +44,6 @@ class Keypad(QWidget):
                     button.setToolTip(TOOLTIPS[key])
                 if key == EQUALS:
                     button.setDefault(True)
-                button.clicked.connect(lambda _=False, k=key: emit(self.pressed, k))
+                button.clicked.connect(lambda _=False, k=key: self.pressed.emit(k))
                 grid.addWidget(button, r, c)
                 self.buttons[key] = button

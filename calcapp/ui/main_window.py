@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
 
 from calcapp.core.paths import data_home, resources_dir
 from calcapp.engine.history import HistoryStore
-from calcapp.engine.qt_signals import emit
 from calcapp.ui.canvas import CanvasPanel
 from calcapp.ui.display import Display
 from calcapp.ui.history_view import HistoryView
@@ -156,6 +155,8 @@ class MainWindow(QMainWindow):
             return None
         holder.layout().addWidget(panel)
         holder.panel = panel
+        if hasattr(panel, "model_activated"):  # "Make active model" in the Training tab
+            panel.model_activated.connect(self.picker.select)
         return panel
 
     def panel(self, title: str) -> QWidget | None:
@@ -334,7 +335,7 @@ class MainWindow(QMainWindow):
             self.model_label.setText(f"model: {answer.model}" + ("" if chosen else " (auto)"))
         elif answer.outside:
             self.model_label.setText(f"model: {chosen or 'none covers the input'}")
-        emit(self.answerShown, answer)
+        self.answerShown.emit(answer)
 
     def _why_outside(self, answer) -> str | None:
         """When no model covers the input, what keeps the best two out, in words."""
@@ -386,7 +387,7 @@ class MainWindow(QMainWindow):
         if not self._was_shown:
             self._was_shown = True
             self.display.edit.setFocus()
-            emit(self.shown)
+            self.shown.emit()
             QTimer.singleShot(0, self.manager.warm_up)
             if self._start_tf:
                 QTimer.singleShot(self._tf_delay_ms, self.manager.start_tf)

@@ -9,7 +9,6 @@ from __future__ import annotations
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QComboBox
 
-from calcapp.engine.qt_signals import emit
 
 AUTO_LABEL = "Auto: the best model that covers the input"
 
@@ -31,7 +30,7 @@ class ModelPicker(QComboBox):
         self.setSizeAdjustPolicy(QComboBox.AdjustToMinimumContentsLengthWithIcon)
         self.setMinimumContentsLength(24)
         self.setToolTip("Which network answers")
-        self.currentIndexChanged.connect(lambda _: emit(self.changed, self.current_model()))
+        self.currentIndexChanged.connect(lambda _: self.changed.emit(self.current_model()))
         self.set_models([])
 
     def set_models(self, models, keep: str | None = None) -> None:

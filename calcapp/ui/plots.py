@@ -7,7 +7,6 @@ drawing costs one ``setData`` per curve per tick whatever the batch rate.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,34 +21,6 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-
-def guard_pyside_refcounts() -> int:
-    """Work around PySide6 6.12.0 on CPython < 3.12 dropping a reference to ``None`` (and
-    to ``True``/``False``) on every call of a void method: pyqtgraph makes hundreds such
-    calls per redraw, so live curves abort the process ("none_dealloc") within a minute.
-    CPython 3.12+ makes these singletons immortal; here we give them the same effect by
-    adding 2**40 references. Only done when a probe shows the leak; returns the leak seen.
-    The real fix is a PySide6 other than 6.12.0 (6.11.3 is clean).
-    """
-    from PySide6.QtCore import QObject
-
-    if sys.version_info >= (3, 12) or getattr(guard_pyside_refcounts, "done", False):
-        return 0
-    probe = QObject()
-    before = sys.getrefcount(None)
-    for _ in range(16):
-        probe.setObjectName("probe")
-    leaked = before - sys.getrefcount(None)
-    if leaked >= 16:
-        import ctypes
-
-        for obj in (None, True, False):
-            ctypes.c_ssize_t.from_address(id(obj)).value += 1 << 40
-        guard_pyside_refcounts.done = True
-    return leaked
-
-
-guard_pyside_refcounts()
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2"]

@@ -457,23 +457,8 @@ class TrainingPanel(QWidget):
         from calcapp.ml.registry import load_info
 
         info = load_info(Path(rec.model_dir))
-        setter = getattr(self.manager, "set_active_model", None)
-        if callable(setter):
-            try:
-                setter(info.name)
-            except Exception as exc:  # unknown to the registry, say why
-                self._say(f"cannot activate {info.name}: {exc}")
-                return None
-        refresh = getattr(self.manager, "refresh_models", None)
-        if callable(refresh):
-            refresh()  # rescans the model folders and emits models_changed
-        else:
-            self.manager.models_changed.emit()
-        self.model_activated.emit(info.name)
-        # until the window connects model_activated itself: select it in the window's picker
-        picker = getattr(self.window(), "picker", None)
-        if picker is not None and callable(getattr(picker, "select", None)):
-            picker.select(info.name)
+        self.manager.refresh_models()  # rescans the model folders, emits models_changed
+        self.model_activated.emit(info.name)  # the window selects it in its model picker
         acc = info.exact_match
         acc_text = "" if acc is None else f" (test exact match {100 * acc:.2f}%)"
         self._say(f"{info.name} is now the active model{acc_text}")

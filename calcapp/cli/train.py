@@ -28,6 +28,10 @@ def run(args) -> int:
         return 0
     if not args.recipe:
         raise UsageError("train needs --recipe NAME (or --list)")
+    from calcapp.ml.availability import training_unavailable
+
+    if training_unavailable():
+        raise UsageError(training_unavailable())
     if args.epochs is not None and args.epochs < 1:
         raise UsageError("--epochs must be at least 1")
     try:

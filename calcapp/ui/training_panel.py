@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from calcapp.engine.runs_store import RunsStore
+from calcapp.ml.availability import training_unavailable
 from calcapp.ui.plots import CurvesView
 from calcapp.ui.train_form import SetupForm
 from calcapp.ui.train_runs import RunsList
@@ -117,9 +118,12 @@ class TrainingPanel(QWidget):
         self.current: str | None = None  # the run the controls act on
         self.shown: str | None = None  # the run whose samples/results are shown
         self.redraws = 0
+        self.cannot_train = training_unavailable()  # the lite build has no TensorFlow
 
         self.form = SetupForm()
         self.start_button = QPushButton("Start")
+        if self.cannot_train:
+            self.start_button.setToolTip(self.cannot_train)
         self.pause_button = QPushButton("Pause")
         self.resume_button = QPushButton("Resume")
         self.stop_button = QPushButton("Stop")
@@ -215,7 +219,7 @@ class TrainingPanel(QWidget):
     def _update_buttons(self) -> None:
         live = self.live.get(self.current) if self.current else None
         busy = live is not None
-        self.start_button.setEnabled(not busy)
+        self.start_button.setEnabled(not busy and self.cannot_train is None)
         self.pause_button.setEnabled(busy and live.paused_at is None)
         self.resume_button.setEnabled(busy and live.paused_at is not None)
         self.stop_button.setEnabled(busy)

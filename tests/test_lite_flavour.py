@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 
 from calcapp.cli import main
 from calcapp.ml import availability

@@ -8,9 +8,6 @@ which is small enough to train on a laptop CPU in minutes.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -18,7 +15,7 @@ import numpy as np
 
 from calcapp.core.synth_ink import LABELS
 from calcapp.ml.events import EpochReport, RunControl, TrainingCallback, TrainResult
-from calcapp.ml.registry import CARD_NAME, MODEL_NAME, write_json_atomic
+from calcapp.ml.registry import CARD_NAME, MODEL_NAME, write_json_atomic, writing_model_folder
 
 
 def build_model(n_classes: int = len(LABELS), width: int = 32, dense: int = 128):
@@ -148,11 +145,8 @@ def export_numpy(model, path: Path) -> list[dict]:
 
 
 def save(model, folder: Path, card: dict) -> Path:
-    """Write ``model.keras`` + ``card.json`` into a temp folder, then swap it into place."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", suffix=".tmp", dir=folder.parent))
-    try:
+    """Write ``model.keras``, the NumPy weights and ``card.json``; swap the folder in atomically."""
+    with writing_model_folder(folder) as tmp:
         model.save(tmp / MODEL_NAME)
         card = dict(card)
         card["numpy_layers"] = export_numpy(model, tmp / WEIGHTS_NAME)
@@ -160,17 +154,7 @@ def save(model, folder: Path, card: dict) -> Path:
         card.setdefault("labels", LABELS)
         card.setdefault("parameters", int(model.count_params()))
         write_json_atomic(tmp / CARD_NAME, card)
-        old = None
-        if folder.exists():
-            old = folder.with_name(folder.name + f".old-{os.getpid()}")
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return Path(folder)
 
 
 def as_result(folder, run: dict, metrics: dict, card: dict) -> TrainResult:

@@ -13,11 +13,8 @@ Why it looks like this:
 from __future__ import annotations
 
 import itertools
-import os
 import platform
 import random
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +29,8 @@ from calcapp.ml import seq2seq_data as D
 from calcapp.ml.evaluation import score
 from calcapp.ml.events import (EpochReport, RunControl, Sample, TrainingCallback,
                                TrainResult)
-from calcapp.ml.registry import CARD_NAME, MODEL_NAME, read_card, write_json_atomic
+from calcapp.ml.registry import (CARD_NAME, MODEL_NAME, read_card, write_json_atomic,
+                                 writing_model_folder)
 
 DEFAULT_HPARAMS: dict[str, Any] = {
     "units": 64,
@@ -120,26 +118,11 @@ def versions() -> dict[str, str]:
 
 
 def save_model_folder(model, card: dict, folder: Path) -> Path:
-    """Write ``model.keras`` + ``card.json`` into a temp folder, then swap it in."""
-    folder = Path(folder)
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
-    try:
+    """Write ``model.keras`` + ``card.json`` and swap the folder in atomically."""
+    with writing_model_folder(folder) as tmp:
         model.save(tmp / MODEL_NAME)
         write_json_atomic(tmp / CARD_NAME, card)
-        os.chmod(tmp, 0o755)  # mkdtemp/mkstemp make private files; models are shareable
-        os.chmod(tmp / CARD_NAME, 0o644)
-        old = None
-        if folder.exists():
-            old = folder.parent / f".{folder.name}.old-{os.getpid()}-{time.time_ns()}"
-            os.replace(folder, old)
-        os.replace(tmp, folder)
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return folder
+    return Path(folder)
 
 
 def greedy_texts(model, spec: TaskSpec, model_inputs: list[str], batch: int = 4096):

@@ -95,6 +95,10 @@ def main() -> int:
     spin(0.5)
     shot("outside-task")
     edit.clear()
+    QTest.keyClicks(edit, "9 1 2*8 3")  # arith3 multiplies badly: the app must show it
+    spin(0.5)
+    shot("network-wrong")
+    edit.clear()
     QTest.keyClicks(edit, "12+(3")
     QTest.keyClick(edit, Qt.Key_Return)
     spin(0.5)

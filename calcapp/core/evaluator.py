@@ -1,4 +1,4 @@
-"""The exact reference evaluator: Python ints and Fractions, never floats, never ``eval()``.
+"""The exact reference evaluator: Python ints and Fractions, never floats, never Python's eval.
 
 This is the ground truth the app sets beside every network answer, so it must be exact at
 any size. Non-integers are shown as decimals with a visible mark (``…``) where digits were
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Callable
 
 from calcapp.core.errors import DivisionByZero
 from calcapp.core.nodes import Binary, Group, Node, Num, Unary
@@ -18,8 +19,19 @@ DECIMAL_PLACES = 12
 ROUNDED_MARK = "\u2026"  # …
 
 
-def evaluate_node(node: Node) -> Fraction:
-    """Exact value of a tree; ``DivisionByZero`` carries the position of the ``/``."""
+Divide = Callable[[Fraction, Fraction], Fraction]
+
+
+def exact_divide(left: Fraction, right: Fraction) -> Fraction:
+    return left / right
+
+
+def evaluate_node(node: Node, divide: Divide = exact_divide) -> Fraction:
+    """Exact value of a tree; ``DivisionByZero`` carries the position of the ``/``.
+
+    ``divide`` sets the division semantics (task specs pass a truncating one); it is only
+    called with a non-zero divisor.
+    """
     # Iterative post-order walk: deeply nested input must not hit Python's recursion limit.
     stack: list[tuple[Node, bool]] = [(node, False)]
     values: list[Fraction] = []
@@ -40,7 +52,7 @@ def evaluate_node(node: Node) -> Fraction:
             if done:
                 right = values.pop()
                 left = values.pop()
-                values.append(_apply(cur, left, right))
+                values.append(_apply(cur, left, right, divide))
             else:
                 stack.append((cur, True))
                 stack.append((cur.right, False))
@@ -48,7 +60,7 @@ def evaluate_node(node: Node) -> Fraction:
     return values[0]
 
 
-def _apply(node: Binary, left: Fraction, right: Fraction) -> Fraction:
+def _apply(node: Binary, left: Fraction, right: Fraction, divide: Divide) -> Fraction:
     if node.op == "+":
         return left + right
     if node.op == "-":
@@ -57,7 +69,7 @@ def _apply(node: Binary, left: Fraction, right: Fraction) -> Fraction:
         return left * right
     if right == 0:
         raise DivisionByZero("division by zero", node.pos)
-    return left / right
+    return divide(left, right)
 
 
 def format_value(value: Fraction, fraction: bool = False, places: int = DECIMAL_PLACES) -> str:

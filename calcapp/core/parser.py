@@ -1,4 +1,4 @@
-"""A recursive-descent parser for calculator expressions (never ``eval()``).
+"""A recursive-descent parser for calculator expressions (never Python's eval).
 
 Grammar, with the usual precedence and left associativity::
 

@@ -10,46 +10,29 @@ toward zero; ``NaN`` when any division is by zero, as in the seed models).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
+from fractions import Fraction
 from typing import Any
 
-from calcapp.core.errors import CalcError
+from calcapp.core.errors import CalcError, DivisionByZero
+from calcapp.core.evaluator import evaluate_node
 from calcapp.core.nodes import Binary, Group, Node, Num, Unary, bracket_depth, numbers, walk
 from calcapp.core.parser import parse, render
 
 NAN = "NaN"
 
 
-class _ZeroDivision(Exception):
-    pass
-
-
-def _int_value(node: Node) -> int:
-    """Value under task semantics: ints only, ``/`` truncates toward zero."""
-    if isinstance(node, Num):
-        return int(node.text)
-    if isinstance(node, Group):
-        return _int_value(node.inner)
-    if isinstance(node, Unary):
-        v = _int_value(node.operand)
-        return -v if node.op == "-" else v
-    left, right = _int_value(node.left), _int_value(node.right)
-    if node.op == "+":
-        return left + right
-    if node.op == "-":
-        return left - right
-    if node.op == "*":
-        return left * right
-    if right == 0:
-        raise _ZeroDivision
+def truncating_divide(left: Fraction, right: Fraction) -> Fraction:
+    """Integer quotient truncated toward zero, as the seed models were trained."""
     q = abs(left) // abs(right)
     return q if (left < 0) == (right < 0) else -q
 
 
 def task_answer(node: Node) -> str:
-    """The answer string under task semantics for an already-parsed tree."""
+    """The answer string under task semantics for an already-parsed tree: ``NaN`` when any
+    division is by zero."""
     try:
-        return str(_int_value(node))
-    except _ZeroDivision:
+        return str(int(evaluate_node(node, divide=truncating_divide)))
+    except DivisionByZero:
         return NAN
 
 

@@ -33,6 +33,20 @@ def _context():
     return mp.get_context("spawn")
 
 
+def _native_stderr_to_log() -> None:
+    """Send this child's native stderr (TensorFlow's C++ logging, which 2.21 prints whatever
+    TF_CPP_MIN_LOG_LEVEL says) to ``tensorflow.log`` in the data home instead of the user's
+    terminal. Python-level failures still travel back as messages; the log keeps the rest."""
+    try:
+        from calcapp.core.paths import data_home
+
+        log = os.open(data_home() / "tensorflow.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        os.dup2(log, 2)
+        os.close(log)
+    except OSError:
+        pass
+
+
 def _lower_priority() -> None:
     try:
         os.nice(CHILD_NICE)
@@ -43,15 +57,17 @@ def _lower_priority() -> None:
 # -- child side --------------------------------------------------------------------------
 def _probe_main(out) -> None:
     _lower_priority()
+    _native_stderr_to_log()
     from calcapp.engine.tf_runtime import init_tensorflow
 
+    state = init_tensorflow()  # first: it quiets TF's C++ logging before the import
     try:
         import tensorflow as tf
 
         version = tf.__version__
     except Exception:  # the state says why
         version = None
-    out.put((init_tensorflow(), version))
+    out.put((state, version))
 
 
 def _listen(commands, control) -> None:
@@ -71,6 +87,7 @@ def _listen(commands, control) -> None:
 
 def _training_main(run_id: str, kind: str, spec: dict, events, commands) -> None:
     _lower_priority()
+    _native_stderr_to_log()
     from calcapp.engine.messages import readable
     from calcapp.ml.events import RunControl
 

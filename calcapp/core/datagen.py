@@ -109,10 +109,6 @@ def random_expression(spec: TaskSpec, rng: random.Random, max_digits: int | None
     return out
 
 
-def make_example(spec: TaskSpec, text: str) -> Example:
-    return Example(text, spec.model_input(text), spec.target(text))
-
-
 def iter_examples(
     spec: TaskSpec,
     seed: int | str = 0,
@@ -153,10 +149,3 @@ def generate(
     """``n`` distinct examples of one split (fewer if the task has fewer)."""
     stream = iter_examples(spec, seed, split, holdout, max_digits, max_attempts=60 * n + 2000)
     return list(itertools.islice(stream, n))
-
-
-def all_pairs(spec: TaskSpec, op: str | None = None) -> list[tuple[int, int, str]]:
-    """Every ``(a, b, text)`` of a two-operand task with small operands (for error maps)."""
-    op = op or spec.operators[0]
-    top = 10**spec.max_digits
-    return [(a, b, f"{a}{op}{b}") for a in range(top) for b in range(top)]

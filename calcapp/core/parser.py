@@ -18,9 +18,6 @@ from calcapp.core.errors import ParseError
 from calcapp.core.lexer import PRETTY, Token, tokenize
 from calcapp.core.nodes import Binary, Group, Node, Num, Unary
 
-_DESCRIBE = {"END": "the end"}
-
-
 def _describe(tok: Token) -> str:
     if tok.kind == "END":
         return "the end"

@@ -70,29 +70,6 @@ class TrainingCallback:
         """Once, when the run finishes, is stopped, or fails after saving what it could."""
 
 
-class CallbackList(TrainingCallback):
-    """Fans events out to several callbacks."""
-
-    def __init__(self, *callbacks: TrainingCallback | None):
-        self.callbacks = [c for c in callbacks if c is not None]
-
-    def on_start(self, info):
-        for c in self.callbacks:
-            c.on_start(info)
-
-    def on_batch(self, epoch, step, loss):
-        for c in self.callbacks:
-            c.on_batch(epoch, step, loss)
-
-    def on_epoch(self, report):
-        for c in self.callbacks:
-            c.on_epoch(report)
-
-    def on_end(self, result):
-        for c in self.callbacks:
-            c.on_end(result)
-
-
 class RunControl:
     """Thread-safe stop/pause flags that a training loop checks between batches."""
 

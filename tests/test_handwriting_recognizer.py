@@ -200,3 +200,28 @@ def test_reading_many_lines_survives_cache_turnover(tiny):
     rec._ink_cache.clear()
     rec._top_cache.clear()
     assert [s.label for s in rec.read_strokes(strokes).symbols] == [s.label for s in again.symbols]
+
+
+def test_a_cut_is_kept_only_when_the_pieces_read_more_surely(tiny):
+    from calcapp.core.segment import Segment
+    from calcapp.ml.recognizer import Recognizer
+
+    rec = Recognizer(tiny["folder"])
+    pieces = [Segment([0], (0, 0, 20, 40), extra={"joined": (2, Segment([0, 1], (0, 0, 40, 40)), None)}),
+              Segment([1], (20, 0, 20, 40)), Segment([2], (50, 0, 20, 40))]
+    tops = [[("(", 0.95)], [(")", 0.95)], [("2", 0.99)]]
+    segs, got = rec.settle_splits(pieces, tops, [[("0", 0.99)]])  # 0.99 > 0.9 x 0.95 x 0.95
+    assert [s.ids for s in segs] == [[0, 1], [2]] and [t[0][0] for t in got] == ["0", "2"]
+    segs, got = rec.settle_splits(pieces, tops, [[("8", 0.6)]])  # two sure zeros touching
+    assert [s.ids for s in segs] == [[0], [1], [2]] and [t[0][0] for t in got] == ["(", ")", "2"]
+
+
+def test_bundled_recognizer_reads_a_wide_zero_whole_and_touching_zeros_apart():
+    from calcapp.ml.recognizer import load_recognizer
+
+    rec = load_recognizer()  # the bundled weights: this is about the decision, not training
+    yy, xx = np.mgrid[0:60, 0:84]
+    ring = lambda cx, rx: np.clip(1 - np.abs(np.hypot((yy - 30) / 20, (xx - cx) / rx) - 0.93) / 0.08, 0, 1)  # noqa: E731
+    assert rec.read_image(1.0 - ring(42, 32)).expression == "0"
+    two = np.maximum(ring(25, 14), ring(54, 14))  # two zeros whose rims touch
+    assert rec.read_image(1.0 - two).expression == "00"

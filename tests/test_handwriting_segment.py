@@ -7,7 +7,7 @@ import pytest
 
 from calcapp.core.imagenorm import rasterise
 from calcapp.core.ink import Point, Stroke, strokes_bbox
-from calcapp.core.segment import resolve_by_geometry, segment_image, segment_strokes
+from calcapp.core.segment import join_segments, joinable_runs, resolve_by_geometry, segment_image, segment_strokes
 from calcapp.core.synth_ink import synth_line
 
 LINES = ["12+34=", "7\u00d7(8-9)", "56\u00f74.5", "40/5+1", "(3.25)\u00d710="]
@@ -89,3 +89,39 @@ def test_touching_digits_are_split():
 def test_empty_inputs():
     assert segment_strokes([]) == []
     assert segment_image(np.ones((20, 20))) == []
+
+
+def _wide_zero(width=1.6, height=40, pad=10):
+    """A dark-on-white ellipse much wider than tall: one symbol the cutter sees as two."""
+    h, w = height + 2 * pad, int(width * height) + 2 * pad
+    yy, xx = np.mgrid[0:h, 0:w]
+    cy, cx, ry, rx = h / 2, w / 2, height / 2, width * height / 2
+    r = np.sqrt(((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2)
+    ring = np.clip(1.0 - np.abs(r - 0.93) / 0.07, 0, 1)
+    return 1.0 - ring
+
+
+def test_cut_components_come_back_as_one_joinable_run():
+    img = _wide_zero()
+    segs = segment_image(img)
+    assert len(segs) >= 2  # geometry alone cuts it
+    assert joinable_runs(segs) == [(0, len(segs))]
+    whole = join_segments(segs)
+    ink = 1.0 - img
+    ys, xs = np.nonzero(ink > 0.2)
+    assert whole.box == (xs.min(), ys.min(), xs.max() + 1 - xs.min(), ys.max() + 1 - ys.min())
+    # the pasted pieces are exactly the component's ink
+    assert np.array_equal(whole.image > 0.2, ink[ys.min():ys.max() + 1, xs.min():xs.max() + 1] > 0.2)
+
+
+def test_close_neighbours_are_joinable_but_spaced_symbols_are_not():
+    rng = np.random.default_rng(11)
+    strokes, truth = synth_line("12+3", rng)
+    segs = segment_image(line_image(strokes))
+    assert joinable_runs(segs) == []  # written with normal gaps
+    # a '9' whose loop and stem do not quite meet: two components side by side
+    a = np.ones((60, 60))
+    a[10:30, 12:30] = 0.0  # the loop, as a filled blob
+    a[10:50, 33:37] = 0.0  # the stem, a hair to its right
+    segs = segment_image(a)
+    assert len(segs) == 2 and joinable_runs(segs) == [(0, 2)]

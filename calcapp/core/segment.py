@@ -270,21 +270,75 @@ def segment_image(image, threshold: float = 0.2, bridge: float = 0.03) -> list[S
         for c in comps:
             groups.setdefault(int(label[c[0, 0], c[0, 1]]), []).append(c)
         comps = [np.concatenate(g) for g in groups.values()]
-    parts = []
-    for c in comps:
-        parts.extend(_split_touching(ink, c, h))
+    parts, origin = [], []
+    for k, c in enumerate(comps):
+        pieces = _split_touching(ink, c, h)
+        parts.extend(pieces)
+        origin.extend([k if len(pieces) > 1 else -1] * len(pieces))
     boxes = [_pix_box(p) for p in parts]
     h = line_height(boxes)
     segs = []
     for group in merge_fragments(group_boxes(boxes, h), boxes, h):
         pix = np.concatenate([parts[g] for g in group])
-        box = _pix_box(pix)
-        x0, y0, w, hh = (int(v) for v in box)
-        crop = np.zeros((hh, w), dtype=np.float32)
-        crop[pix[:, 0] - y0, pix[:, 1] - x0] = ink[pix[:, 0], pix[:, 1]]
-        segs.append(Segment(group, box, image=crop))
+        segs.append(Segment(group, _pix_box(pix), image=_crop(ink, pix)))
+        cut = {origin[g] for g in group}
+        if len(cut) == 1 and -1 not in cut:
+            segs[-1].extra["piece_of"] = cut.pop()
     _settle_sizes(segs)
     return segs
+
+
+def _crop(ink: np.ndarray, pix: np.ndarray) -> np.ndarray:
+    """The ink of just these pixels, in their bounding box."""
+    x0, y0, w, hh = (int(v) for v in _pix_box(pix))
+    crop = np.zeros((hh, w), dtype=np.float32)
+    crop[pix[:, 0] - y0, pix[:, 1] - x0] = ink[pix[:, 0], pix[:, 1]]
+    return crop
+
+
+def joinable_runs(segs: list[Segment], gap: float = 0.1, width: float = 1.2) -> list[tuple[int, int]]:
+    """(start, stop) of runs of segments that may be one symbol, for the recognizer to settle.
+
+    Geometry alone guesses wrong both ways: cutting a wide component makes two symbols of a
+    wide '0', '5' or a crossed '7', and a '9' written as a loop and a stem that barely meet
+    arrives as two components side by side. So the runs are the pieces of one cut component,
+    and two neighbours closer than ``gap`` x line height that together are no wider than
+    ``width`` x line height. The recognizer reads each run whole and in pieces.
+    """
+    runs, i = [], 0
+    while i < len(segs):
+        k = segs[i].extra.get("piece_of")
+        j = i + 1
+        while k is not None and j < len(segs) and segs[j].extra.get("piece_of") == k:
+            j += 1
+        if k is not None and j - i > 1:
+            runs.append((i, j))
+            i = j
+            continue
+        if j < len(segs) and segs[j].extra.get("piece_of") is None:
+            a, b = segs[i].box, segs[j].box
+            line = max(a[2], a[3]) / max(segs[i].rel_size, 1e-6)
+            joined = _union_box([a, b])
+            if b[0] - (a[0] + a[2]) < gap * line and joined[2] <= width * line:
+                runs.append((i, j + 1))
+                i = j + 1
+                continue
+        i = j
+    return runs
+
+
+def join_segments(segs: list[Segment]) -> Segment:
+    """One segment holding the ink of several (image segments: crops are pasted together)."""
+    box = _union_box([s.box for s in segs])
+    x0, y0 = int(box[0]), int(box[1])
+    crop = np.zeros((int(box[3]), int(box[2])), dtype=np.float32)
+    for s in segs:
+        sx, sy = int(s.box[0]) - x0, int(s.box[1]) - y0
+        h, w = s.image.shape
+        np.maximum(crop[sy:sy + h, sx:sx + w], s.image, out=crop[sy:sy + h, sx:sx + w])
+    line = max(segs[0].box[2], segs[0].box[3]) / segs[0].rel_size  # the line height they were sized by
+    ids = sorted(i for s in segs for i in s.ids)
+    return Segment(ids, box, image=crop, rel_size=max(box[2], box[3]) / line)
 
 
 # --- after recognition ---------------------------------------------------------------

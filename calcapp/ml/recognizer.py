@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from calcapp.core.imagenorm import load_image, normalise_ink, normalise_strokes
-from calcapp.core.segment import Segment, resolve_by_geometry, segment_image, segment_strokes
+from calcapp.core.segment import (Segment, join_segments, resolve_by_geometry, segment_image, segment_strokes,
+                                  joinable_runs)
 from calcapp.core.paths import bundled_models_dir, user_models_dir
 
 BUNDLED_NAME = "recognizer"
@@ -124,6 +125,9 @@ class Recognizer:
     """One loaded recognizer (see ``load_recognizer``)."""
 
     cache_limit = 512  # drawn symbols and readings kept for re-reading a line after a pen-up
+    # The network never saw half a symbol, so it reads pieces too surely (a 9's loop as '0'
+    # at 0.998): each extra symbol a cut would make costs this factor.
+    cut_prior = 0.9
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
@@ -217,7 +221,33 @@ class Recognizer:
         """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
         image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array
         segs = segment_image(image)
+        for start, stop in joinable_runs(segs):  # also read each cut-up component whole
+            whole = join_segments(segs[start:stop])
+            segs[start].extra["joined"] = (stop, whole, normalise_ink(whole.image))
         return segs, [normalise_ink(s.image) for s in segs]
+
+    def settle_splits(self, segs: list[Segment], tops: list, whole_tops: list) -> tuple[list[Segment], list]:
+        """Keep a run whole when the network reads it whole more surely than in pieces
+        (``cut_prior`` per extra piece): a wide '0' read as '(' ')' loses to '0'."""
+        out_segs, out_tops, i, w = [], [], 0, iter(whole_tops)
+        while i < len(segs):
+            joined = segs[i].extra.get("joined")
+            if joined is None:
+                out_segs.append(segs[i])
+                out_tops.append(tops[i])
+                i += 1
+                continue
+            stop, whole, _ = joined
+            top = next(w)
+            pieces = float(np.prod([t[0][1] for t in tops[i:stop]])) * self.cut_prior ** (stop - i - 1)
+            if top[0][1] >= pieces:
+                out_segs.append(whole)
+                out_tops.append(top)
+            else:
+                out_segs.extend(segs[i:stop])
+                out_tops.extend(tops[i:stop])
+            i = stop
+        return out_segs, out_tops
 
     def assemble(self, segs: list[Segment], tops: list[list[tuple[str, float]]]) -> Reading:
         labels = [t[0][0] for t in tops]
@@ -234,12 +264,17 @@ class Recognizer:
     def read_prepared(self, prepared: list[tuple[list[Segment], list[np.ndarray]]]) -> list[Reading]:
         """Many inputs in one batched forward pass (a thousand PNGs cost one pass)."""
         images = [im for _, ims in prepared for im in ims]
+        wholes = [s.extra["joined"][2] for segs, _ in prepared for s in segs if "joined" in s.extra]
+        images += wholes
         tops = self._classify_cached(images) if len(images) <= 64 else (
             self.classify(np.stack(images)) if images else [])
-        out, k = [], 0
+        out, k, w = [], 0, len(images) - len(wholes)
         for segs, ims in prepared:
-            out.append(self.assemble(segs, tops[k:k + len(ims)]))
+            n_whole = sum("joined" in s.extra for s in segs)
+            segs, line_tops = self.settle_splits(segs, tops[k:k + len(ims)], tops[w:w + n_whole])
+            out.append(self.assemble(segs, line_tops))
             k += len(ims)
+            w += n_whole
         return out
 
     def read_strokes(self, strokes) -> Reading:

@@ -119,9 +119,9 @@ def test_close_neighbours_are_joinable_but_spaced_symbols_are_not():
     strokes, truth = synth_line("12+3", rng)
     segs = segment_image(line_image(strokes))
     assert joinable_runs(segs) == []  # written with normal gaps
-    # a '9' whose loop and stem do not quite meet: two components side by side
-    a = np.ones((60, 60))
+    # a '9' whose stem starts just below its loop without meeting it: two components
+    a = np.ones((70, 60))
     a[10:30, 12:30] = 0.0  # the loop, as a filled blob
-    a[10:50, 33:37] = 0.0  # the stem, a hair to its right
+    a[33:60, 29:34] = 0.0  # the stem, under the loop's right edge
     segs = segment_image(a)
     assert len(segs) == 2 and joinable_runs(segs) == [(0, 2)]

@@ -296,7 +296,7 @@ def _crop(ink: np.ndarray, pix: np.ndarray) -> np.ndarray:
     return crop
 
 
-def joinable_runs(segs: list[Segment], gap: float = 0.1, width: float = 1.2) -> list[tuple[int, int]]:
+def joinable_runs(segs: list[Segment], gap: float = 0.02, width: float = 1.2) -> list[tuple[int, int]]:
     """(start, stop) of runs of segments that may be one symbol, for the recognizer to settle.
 
     Geometry alone guesses wrong both ways: cutting a wide component makes two symbols of a

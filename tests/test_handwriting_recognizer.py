@@ -54,6 +54,24 @@ def test_numpy_forward_agrees_with_keras(tiny):
     assert np.abs(got - want).max() < 1e-4
 
 
+def test_an_ensemble_averages_its_members_in_both_paths(tiny, tmp_path):
+    import keras
+
+    from calcapp.ml import recognizer_model as rm
+    from calcapp.ml.recognizer import Recognizer
+
+    first = keras.saving.load_model(tiny["folder"] / "model.keras", safe_mode=True)
+    second = rm.build_model(width=8, dense=48)  # untrained: its guesses differ from the first's
+    folder = rm.save(rm.build_ensemble([first, second]), tmp_path / "ens", {"name": "ens", "task": {}})
+    card = json.loads((folder / "card.json").read_text())
+    assert card["numpy_members"] == 2
+    xv = tiny["xv"][:64]
+    want = (first.predict(xv[..., None], verbose=0) + second.predict(xv[..., None], verbose=0)) / 2
+    reloaded = keras.saving.load_model(folder / "model.keras", safe_mode=True)
+    assert np.abs(reloaded.predict(xv[..., None], verbose=0) - want).max() < 1e-5
+    assert np.abs(Recognizer(folder).probabilities(xv) - want).max() < 1e-4
+
+
 def test_read_strokes_gives_symbols_in_order(tiny):
     from calcapp.ml.recognizer import load_recognizer
 

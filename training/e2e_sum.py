@@ -72,6 +72,8 @@ def main(argv=None) -> int:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--resume", action="store_true", help="continue training the saved model in --out")
+    ap.add_argument("--trunk-layer", default=None,
+                    help="read this recognizer layer's output instead of its class probabilities")
     args = ap.parse_args(argv)
 
     import tensorflow as tf
@@ -87,7 +89,7 @@ def main(argv=None) -> int:
     t0 = time.time()
     sets = load_all(default_data_root(), args.seed, Path(args.cache))
     rec = keras.saving.load_model(Path(args.recognizer) / "model.keras", safe_mode=True)
-    trunk = E.trunk_of(rec)
+    trunk = E.trunk_of(rec, args.trunk_layer)
     xb, _, pools, plus, blank = bank(sets, "train")
     feats = trunk.predict(xb[..., None], batch_size=1024, verbose=0)
     xt, _, tpools, tplus, tblank = bank(sets, "test")
@@ -132,7 +134,8 @@ def main(argv=None) -> int:
     card = {
         "name": "e2e-sum",
         "kind": "e2e-sum",
-        "architecture": f"TimeDistributed(recognizer CNN trunk, frozen) -> LSTM({args.units}) encoder -> "
+        "architecture": f"TimeDistributed(recognizer CNN, frozen; {args.trunk_layer or 'class probabilities'}) -> "
+                        f"LSTM({args.units}) encoder -> "
                         f"RepeatVector({E.OUT_LEN}) -> LSTM({args.units}) decoder -> softmax over '0-9 '",
         "task": {"name": "image-sequence-sum", "operands": "1-3 digits each, a+b",
                  "input": f"{E.SEQ_LEN} images 28x28, left-aligned, blank-padded",

@@ -119,7 +119,13 @@ def main(argv=None) -> int:
                     help="repeat the MNIST sample's '1's this often in all (slanted 1s were read as / or ( )")
     ap.add_argument("--one-strength", type=float, default=1.0,
                     help="augmentation strength (rotation/shear/scale) for every '1'")
+    ap.add_argument("--width", type=int, default=32, help="filters of the first convolution (the second has twice)")
+    ap.add_argument("--dense", type=int, default=128, help="units of the hidden dense layer")
+    ap.add_argument("--ensemble", nargs="+", default=[], metavar="DIR",
+                    help="no training: average these trained recognizer folders into one model")
     args = ap.parse_args(argv)
+    if args.ensemble:
+        return combine(args, argv)
 
     import tensorflow as tf
 
@@ -163,7 +169,7 @@ def main(argv=None) -> int:
     if args.init_from:
         model = keras.models.load_model(Path(args.init_from) / "model.keras", safe_mode=True)
     else:
-        model = rm.build_model()
+        model = rm.build_model(width=args.width, dense=args.dense)
     run = rm.train(model, xt, yt, xv, yv, epochs=args.epochs, callback=PrintingCallback(),
                    seed=args.seed, augment_fn=aug, lr=args.lr)
     metrics = measure(lambda a: model.predict(a[..., None], batch_size=1024, verbose=0), sets)
@@ -171,7 +177,7 @@ def main(argv=None) -> int:
     card = {
         "name": "recognizer",
         "kind": "recognizer",
-        "architecture": "cnn: conv32-pool-conv64-pool-dense128 (Keras mnist_convnet shape)",
+        "architecture": f"cnn: conv{args.width}-pool-conv{2 * args.width}-pool-dense{args.dense} (Keras mnist_convnet shape)",
         "task": {"name": "handwritten-symbols", "labels": LABELS},
         "input": "28x28 grey, ink 1 on 0, 20 px box centred by mass (calcapp.core.imagenorm)",
         "data": {
@@ -198,6 +204,48 @@ def main(argv=None) -> int:
     }
     folder = rm.save(model, Path(args.out), card)
     print(f"saved {folder}; held-out: " + ", ".join(
+        f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)
+    print({k: v for k, v in metrics.items() if k.startswith("goal")}, flush=True)
+    return 0
+
+
+def combine(args, argv) -> int:
+    """Average trained recognizers into one bundled model, measured like a trained one."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+    import json
+
+    import keras
+
+    from calcapp.ml import recognizer_model as rm
+
+    t0 = time.time()
+    members, cards = [], []
+    for d in args.ensemble:
+        members.append(keras.models.load_model(Path(d) / "model.keras", safe_mode=True))
+        cards.append(json.loads((Path(d) / "card.json").read_text(encoding="utf-8")))
+    model = rm.build_ensemble(members)
+    sets = load_all(Path(args.data), args.seed, Path(args.cache) if args.cache else None)
+    metrics = measure(lambda a: model.predict(a[..., None], batch_size=1024, verbose=0), sets)
+    card = dict(cards[0])
+    card.update({
+        "architecture": f"ensemble: the mean of {len(members)} CNNs "
+                        "(each conv32-pool-conv64-pool-dense128, the Keras mnist_convnet shape)",
+        "training": {"recipe": "python training/recognizer.py " + " ".join(argv if argv is not None else sys.argv[1:]),
+                     "members": [{"recipe": c.get("training", {}).get("recipe"),
+                                  "init_from": c.get("training", {}).get("init_from"),
+                                  "seconds": c.get("training", {}).get("seconds"),
+                                  "held_out": {k: v for k, v in c.get("metrics", {}).items() if k.startswith("goal")}}
+                                 for c in cards],
+                     "seconds": sum(int(c.get("training", {}).get("seconds") or 0) for c in cards)},
+        "metrics": metrics,
+        "parameters": int(model.count_params()),
+    })
+    for key in ("numpy_layers", "numpy_members"):
+        card.pop(key, None)
+    folder = rm.save(model, Path(args.out), card)
+    print(f"saved {folder} in {time.time() - t0:.0f}s; held-out: " + ", ".join(
         f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)
     print({k: v for k, v in metrics.items() if k.startswith("goal")}, flush=True)
     return 0

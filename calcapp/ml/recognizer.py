@@ -52,6 +52,11 @@ class Reading:
         return "".join(TO_EXPRESSION.get(s.label, s.label) for s in self.symbols)
 
 
+def member_prefix(k: int) -> str:
+    """Weight-name prefix of ensemble member ``k`` in weights.npz (none for the first)."""
+    return "" if k == 0 else f"m{k}/"
+
+
 def _stroke_key(stroke) -> tuple:
     return tuple((p.x, p.y, p.pressure) for p in stroke.points)
 
@@ -154,10 +159,19 @@ class Recognizer:
         return np.concatenate(outs) if outs else np.zeros((0, len(self.labels)), np.float32)
 
     def _forward(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities; an ensemble's members are averaged."""
+        n = int(self.card.get("numpy_members", 1))
+        out = self._forward_member(x, member_prefix(0))
+        for k in range(1, n):
+            out = out + self._forward_member(x, member_prefix(k))
+        return out / n if n > 1 else out
+
+    def _forward_member(self, x: np.ndarray, prefix: str) -> np.ndarray:
+        wt = self.weights
         for i, layer in enumerate(self.layers):
             op = layer["op"]
             if op == "conv":
-                x = _act(_conv(x, self.weights[f"{i}_0"], self.weights[f"{i}_1"]), layer["activation"])
+                x = _act(_conv(x, wt[f"{prefix}{i}_0"], wt[f"{prefix}{i}_1"]), layer["activation"])
             elif op == "maxpool":
                 k = layer["size"]
                 n, h, w, c = x.shape
@@ -165,7 +179,7 @@ class Recognizer:
             elif op == "flatten":
                 x = x.reshape(len(x), -1)
             elif op == "dense":
-                x = _act(x @ self.weights[f"{i}_0"] + self.weights[f"{i}_1"], layer["activation"])
+                x = _act(x @ wt[f"{prefix}{i}_0"] + wt[f"{prefix}{i}_1"], layer["activation"])
             else:
                 raise ValueError(f"unsupported layer {op!r}")
         return x

@@ -30,8 +30,11 @@ def test_assembled_model_reads_image_sequences():
     pytest.importorskip("keras")
     from calcapp.ml.recognizer_model import build_model
 
-    trunk = E.trunk_of(build_model(width=4, dense=16))
-    model = E.assemble(trunk, E.build_head(16, units=8))
+    from calcapp.core.synth_ink import LABELS
+
+    trunk = E.trunk_of(build_model(width=4, dense=16))  # reads each image's class probabilities
+    assert trunk.output.shape[-1] == len(LABELS)
+    model = E.assemble(trunk, E.build_head(len(LABELS), units=8))
     out = model.predict(np.zeros((2, E.SEQ_LEN, 28, 28, 1), np.float32), verbose=0)
     assert out.shape == (2, E.OUT_LEN, len(E.OUT_VOCAB))
     assert len(E.predict_sums(model, np.zeros((3, E.SEQ_LEN, 28, 28), np.float32))) == 3

@@ -22,6 +22,7 @@ CASES = [
                                "length_free": True, "train_max_digits": 3, "mask_pad": True}),
     ("attention", "add-long", {"units": 16, "heads": 2, "align": True, "char_values": True,
                                "length_free": True, "train_max_digits": 3, "stateless": True}),
+    ("attention", "arith3", {"units": 16, "heads": 2, "align": True, "pairs": 3, "pair_dim": 8}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 
@@ -122,3 +123,28 @@ def test_masked_encoder_ignores_padding(tmp_path):
     texts = ["12+345", "7+8", "999+1"]
     a, b = short.logits(short.encode(texts), False), longer.logits(longer.encode(texts), False)
     np.testing.assert_allclose(a["logits"], b["logits"], atol=1e-5)
+
+
+def test_pair_column_sums_the_digit_pairs_of_each_place():
+    """Column t of 'ab×cd' sees exactly the pairs whose places add up to t."""
+    import numpy as np
+
+    from calcapp.core.tasks import preset
+    from calcapp.ml.numpy_forward import ops
+
+    spec = preset("arith3").with_(reverse_output=True)
+    cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "pairs": 3, "pair_dim": 100})
+    ids = D.encode_inputs(spec, cfg, [spec.model_input("47*306")])
+    enc = A.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in A.weight_specs(cfg)}, cfg, ids)
+    W = {"pairs/embed/kernel": np.eye(100, dtype=np.float32), "pairs/embed/bias": np.zeros(100, np.float32)}
+
+    def cells(t):  # which (a digit, b digit) cells column t lights up
+        col = A.pair_column(ops, W, cfg, enc, t)[0].reshape(10, 10)
+        return sorted((int(i), int(j)) for i, j in zip(*np.nonzero(col)))
+
+    # a = 47 (places: 7, 4), b = 306 (places: 6, 0, 3)
+    assert cells(0) == [(7, 6)]
+    assert cells(1) == sorted([(7, 0), (4, 6)])
+    assert cells(2) == sorted([(7, 3), (4, 0)])
+    assert cells(3) == [(4, 3)]
+    assert cells(4) == []

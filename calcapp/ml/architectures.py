@@ -79,7 +79,11 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
                 rnn(f"enc{i}{d}", (vin + places + cfg.get("operands", 2)) if i == 0 and places
                     else (vin if i == 0 else units), half, 4)
         # previous token + previous context (+ the step number when place features are on)
+        # (+ the column of digit-pair products when ``pairs`` is on)
         step_in = tout if places and not cfg.get("align") else 0
+        step_in += pair_dim(cfg)
+        if pair_dim(cfg):
+            dense("pairs/embed", 100, pair_dim(cfg))
         if cfg.get("stateless"):  # no recurrence: the decoder cannot count its steps
             dense("dec0", vout + heads * value_dim(cfg) + step_in, units)
         else:
@@ -93,7 +97,7 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
                 dense(f"att{k}/place_key", places + cfg.get("operands", 2), att, bias=False)
             if cfg.get("align"):
                 specs.append((f"att{k}/align_gain", (1,), "align"))
-        dense("combine", units + heads * value_dim(cfg), units)
+        dense("combine", units + heads * value_dim(cfg) + pair_dim(cfg), units)
         dense("out", units, vout)
     elif arch == "transformer":
         d, ff = units, cfg.get("ff", 2 * units)
@@ -136,6 +140,11 @@ def value_dim(cfg: dict[str, Any]) -> int:
     if cfg.get("char_values"):  # characters only: nothing that drifts on longer inputs
         return cfg["vin"] + 1
     return cfg["units"] + ((cfg["vin"] + 1) if cfg.get("align") else 0)
+
+
+def pair_dim(cfg: dict[str, Any]) -> int:
+    """Width of the digit-pair column feature (0: off; needs aligned place features)."""
+    return int(cfg.get("pair_dim", 64)) if cfg.get("pairs") and cfg.get("align") else 0
 
 
 def parameter_count(cfg: dict[str, Any]) -> int:
@@ -331,6 +340,31 @@ def _attention_start(ops, W, cfg, enc):
             "keys": keys, "values": values}
 
 
+def _digit_at(ops, cfg, enc, operand: int, place: int):
+    """(B, 10) one-hot of the digit of ``place`` in ``operand`` (zeros where it has none)."""
+    m = ops.cast(ops.equal(enc["place"], float(place)), "float32") * enc["feats"][:, :, cfg["places"] + operand]
+    return ops.sum(ops.expand_dims(m, -1) * enc["chars"][:, :, 1:11], axis=1)
+
+
+def pair_column(ops, W, cfg, enc, t):
+    """What column ``t`` of a long multiplication adds up: every digit pair a_i, b_(t-i).
+
+    Aligned attention hands the decoder one digit per operand, which is all a sum or a
+    difference needs; a product's digit t depends on every pair whose places add up to t
+    (three pairs at t = 2 for 3-digit operands). Each pair's outer product (100 one-hot
+    cells) goes through one learned table, and the pairs of the column are summed, so the
+    decoder only has to add the carry, as in addition.
+    """
+    n = int(cfg["pairs"])
+    col = _zeros(ops, enc["last"], pair_dim(cfg))
+    for i in range(n):
+        if 0 <= t - i < n:
+            a, b = _digit_at(ops, cfg, enc, 0, i), _digit_at(ops, cfg, enc, 1, t - i)
+            outer = ops.reshape(ops.expand_dims(a, 2) * ops.expand_dims(b, 1), (-1, 100))
+            col = col + _dense(ops, W, "pairs/embed", outer)
+    return col
+
+
 def attention_step(ops, W, cfg, enc, state, prev_ids, t):
     """Decoder step ``t``: returns (logits (B,V), attention (B,Tin) averaged over heads, state)."""
     units, heads = cfg["units"], cfg.get("heads", 2)
@@ -340,6 +374,9 @@ def attention_step(ops, W, cfg, enc, state, prev_ids, t):
     if cfg.get("places") and not cfg.get("align"):
         step = ops.one_hot(ops.cast(prev_ids * 0 + t, "int32"), cfg["tout"])
         parts.append(step)
+    column = pair_column(ops, W, cfg, enc, t) if pair_dim(cfg) else None
+    if column is not None:
+        parts.append(column)
     x = ops.concatenate(parts, axis=-1)
     if cfg.get("stateless"):
         # The previous output and the previous place's digits fix the carry
@@ -370,7 +407,8 @@ def attention_step(ops, W, cfg, enc, state, prev_ids, t):
             ctxs.append(ops.sum(a * m, axis=1, keepdims=True))
         weights.append(a)
     ctx = ops.concatenate(ctxs, axis=-1)
-    out = ops.tanh(_dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
+    out = ops.tanh(_dense(ops, W, "combine", ops.concatenate([h, ctx] + ([column] if column is not None else []),
+                                                            axis=-1)))
     logits = _dense(ops, W, "out", out)
     mean_att = weights[0] if heads == 1 else sum(weights[1:], weights[0]) / heads
     return logits, mean_att, {**state, "h": h, "c": c, "ctx": ctx}

@@ -180,8 +180,14 @@ def export_numpy(model, path: Path) -> tuple[list[dict], int]:
 
 def save(model, folder: Path, card: dict) -> Path:
     """Write ``model.keras``, the NumPy weights and ``card.json``; swap the folder in atomically."""
+    import keras
+
     with writing_model_folder(folder) as tmp:
-        model.save(tmp / MODEL_NAME)
+        # saved without the optimizer's state (which doubles the file and nothing reuses:
+        # fine-tuning and settling runs compile a fresh optimizer)
+        bare = keras.Model.from_config(model.get_config())  # (clone_model keeps the optimizer)
+        bare.set_weights(model.get_weights())
+        bare.save(tmp / MODEL_NAME)
         card = dict(card)
         card["numpy_layers"], card["numpy_members"] = export_numpy(model, tmp / WEIGHTS_NAME)
         card.setdefault("kind", "recognizer")

@@ -41,7 +41,7 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
         "in_tokens": in_tok,
         "out_tokens": out_tok,
     }
-    for key in ("dec_units", "heads", "att_units", "ff", "places", "mask_pad", "stateless"):
+    for key in ("dec_units", "heads", "att_units", "ff", "places", "mask_pad", "stateless", "pairs", "pair_dim"):
         if key in hparams:
             cfg[key] = int(hparams[key])
     if length_free:

@@ -203,6 +203,11 @@ def test_repair_picks_alternatives_until_the_line_parses():
     labels, conf = repair(["1", "+", "/", "2"], [0.9, 0.9, 0.6, 0.9], tops)
     assert labels == ["1", "+", "1", "2"] and conf[2] == 0.35
     assert repair(["1", "/", "2"], [0.9, 0.6, 0.9], tops[:1] + tops[2:])[0] == ["1", "/", "2"]
+    # a unary plus parses but nobody writes one: "3/+6" is a slanted 1, "+1+13" a 7
+    tops = [[("3", 0.99)], [("/", 0.89), ("1", 0.11)], [("+", 0.99)], [("6", 0.99)]]
+    assert repair(["3", "/", "+", "6"], [0.99, 0.89, 0.99, 0.99], tops)[0] == ["3", "1", "+", "6"]
+    tops = [[("+", 0.94), ("7", 0.06)], [("1", 0.99)], [("+", 0.99)], [("1", 0.99)], [("3", 0.99)]]
+    assert repair(["+", "1", "+", "1", "3"], [0.94, 0.99, 0.99, 0.99, 0.99], tops)[0] == list("71+13")
 
 
 def test_reading_many_lines_survives_cache_turnover(tiny):

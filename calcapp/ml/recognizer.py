@@ -80,10 +80,22 @@ def _act(x: np.ndarray, name: str) -> np.ndarray:
     raise ValueError(f"unsupported activation {name!r}")
 
 
+OPERATORS = set("+-\u00d7\u00f7/\u00b7(")
+
+
 def _parses(labels: list[str]) -> bool:
+    """The line is a well-formed expression that a person would write.
+
+    The parser accepts a unary plus ("3/+6"), but nobody writes one by hand: a '+' at the
+    start or right after an operator is a misread ('1' read as '/', '7' as '+'), so such
+    a line goes to ``repair`` like one that does not parse.
+    """
     from calcapp.core.errors import CalcError
     from calcapp.core.parser import parse
 
+    for i, lab in enumerate(labels):
+        if lab == "+" and (i == 0 or labels[i - 1] in OPERATORS):
+            return False
     try:
         parse("".join(TO_EXPRESSION.get(lab, lab) for lab in labels))
         return True
@@ -91,8 +103,8 @@ def _parses(labels: list[str]) -> bool:
         return False
 
 
-def repair(labels, conf, tops, min_p: float = 0.01, tries: int = 4):
-    """If a line does not parse, swap in the likeliest alternatives until it does.
+def repair(labels, conf, tops, min_p: float = 0.001, tries: int = 4):
+    """If a line does not parse (or has a unary plus), swap in the likeliest alternatives until it does.
 
     A slanted '1' and a '/' look alike; "1+/2" cannot be right, "1+12" can. Single
     swaps are tried from the likeliest alternative down, then pairs among the ``tries``

@@ -11,9 +11,9 @@ Reuses the data cache written by training/recognizer.py.
 
 The LSTM reads the recognizer's class probabilities, so a trained encoder-decoder carries
 over to a better recognizer with ``--resume``. The bundled model (card: training.chain):
-40 epochs from scratch and 40 resumed at lr 1e-3 on an intermediate recognizer, then
+40 epochs from scratch and 40 resumed at lr 1e-3 on an intermediate recognizer, 15 on v5, then
 
-    python training/e2e_sum.py --recognizer resources/models/recognizer --resume --epochs 15 --lr 7e-4
+    python training/e2e_sum.py --recognizer resources/models/recognizer --resume --epochs 10 --lr 5e-4
 """
 
 from __future__ import annotations
@@ -171,7 +171,12 @@ def _save(model, folder: Path, card: dict) -> None:
 
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=folder.name + ".", suffix=".tmp", dir=folder.parent))
-    model.save(tmp / "model.keras")
+    import keras
+
+    head = model.get_layer("e2e_head")  # saved without its optimizer's state (--resume compiles afresh)
+    bare_head = keras.Model.from_config(head.get_config())
+    bare_head.set_weights(head.get_weights())
+    E.assemble(model.get_layer("read_each").layer, bare_head).save(tmp / "model.keras")
     write_json_atomic(tmp / "card.json", card)
     if folder.exists():
         shutil.rmtree(folder)

@@ -83,7 +83,7 @@ def _act(x: np.ndarray, name: str) -> np.ndarray:
 OPERATORS = set("+-\u00d7\u00f7/\u00b7(")
 
 
-def _parses(labels: list[str]) -> bool:
+def _well_formed(labels: list[str]) -> bool:
     """The line is a well-formed expression that a person would write.
 
     The parser accepts a unary plus ("3/+6"), but nobody writes one by hand: a '+' at the
@@ -110,14 +110,14 @@ def repair(labels, conf, tops, min_p: float = 0.001, tries: int = 4):
     swaps are tried from the likeliest alternative down, then pairs among the ``tries``
     least certain symbols. The first reading that parses wins; otherwise it is kept as read.
     """
-    if _parses(labels):
+    if _well_formed(labels):
         return labels, conf
     singles = sorted(((p, i, lab) for i, top in enumerate(tops) for lab, p in top[1:] if p >= min_p),
                      reverse=True)
     for p, i, lab in singles:
         trial = list(labels)
         trial[i] = lab
-        if _parses(trial):
+        if _well_formed(trial):
             return trial, [p if k == i else c for k, c in enumerate(conf)]
     weakest = sorted(range(len(labels)), key=lambda i: conf[i])[:tries]
     pairs = []
@@ -131,7 +131,7 @@ def repair(labels, conf, tops, min_p: float = 0.001, tries: int = 4):
     for _, a, la, b, lb in sorted(pairs, reverse=True):
         trial = list(labels)
         trial[a], trial[b] = la, lb
-        if _parses(trial):
+        if _well_formed(trial):
             new = list(conf)
             new[a], new[b] = dict(tops[a])[la], dict(tops[b])[lb]
             return trial, new
@@ -247,7 +247,7 @@ class Recognizer:
         """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
         image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array
         segs = segment_image(image)
-        for start, stop in joinable_runs(segs):  # also read each cut-up component whole
+        for start, stop in joinable_runs(segs):  # runs that may be one symbol: read them whole too
             whole = join_segments(segs[start:stop])
             segs[start].extra["joined"] = (stop, whole, normalise_ink(whole.image))
         return segs, [normalise_ink(s.image) for s in segs]

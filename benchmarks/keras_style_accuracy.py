@@ -33,7 +33,7 @@ def main() -> int:
         spec, hp = info.task, info.card.get("hparams", {})
         test = generate(spec, args.n, seed=hp.get("seed", 0), split="test", holdout=hp.get("holdout", 0.05))
         x = D.encode_inputs(spec, cfg, [spec.model_input(e.text) for e in test])
-        _, y = D.encode_targets(spec, cfg, [e.target for e in test])
+        _, y = D.encode_targets(spec, cfg, [e.target for e in test], [spec.model_input(e.text) for e in test])
         out = A.forward(ops, W, cfg, x)
         pred = (out["logits"] if isinstance(out, dict) else out).argmax(-1)
         print(f"{info.name}: per-position accuracy incl. padding {(pred == y).mean():.4f}, "

@@ -23,6 +23,8 @@ CASES = [
     ("attention", "add-long", {"units": 16, "heads": 2, "align": True, "char_values": True,
                                "length_free": True, "train_max_digits": 3, "stateless": True}),
     ("attention", "arith3", {"units": 16, "heads": 2, "align": True, "pairs": 3, "pair_dim": 8}),
+    ("attention", "arith3", {"units": 16, "heads": 2, "align": True, "pairs": 3, "pair_dim": 8,
+                             "div_msd": 1, "mul_columns": 1}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 
@@ -148,3 +150,29 @@ def test_pair_column_sums_the_digit_pairs_of_each_place():
     assert cells(2) == sorted([(7, 3), (4, 0)])
     assert cells(3) == [(4, 3)]
     assert cells(4) == []
+
+
+def test_spaces_inside_a_number_keep_its_places():
+    """'3 0' is thirty in the spaced task: the 3 is the tens digit, not a second units digit."""
+    from calcapp.ml.numpy_forward import ops
+
+    spec = preset("arith3").with_(reverse_output=True)
+    cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True})
+    ids = D.encode_inputs(spec, cfg, ["3 0-6 4", " 62/4 4", "30-647"])
+    place = A.place_value(ops, ids, cfg)
+    assert place[0].tolist() == [1, -1, 0, -1, 1, -1, 0]
+    assert place[1].tolist() == [-1, 1, 0, -1, 1, -1, 0]
+    assert place[2].tolist()[:6] == [1, 0, -1, 2, 1, 0]
+
+
+def test_long_division_rows_align_with_the_dividend_from_its_top_digit():
+    """A quotient row's step t looks at place len(a)-1-t of the dividend (long division);
+    other rows keep place t."""
+    from calcapp.ml.numpy_forward import ops
+
+    spec = preset("arith3").with_(reverse_output=True)
+    cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "div_msd": 1})
+    ids = D.encode_inputs(spec, cfg, ["0 93/4", "12*34"])
+    enc = A.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in A.weight_specs(cfg)}, cfg, ids)
+    assert enc["div"].ravel().tolist() == [1.0, 0.0]
+    assert enc["len_a"].ravel().tolist() == [3.0, 2.0]

@@ -206,20 +206,34 @@ def place_features(ops, enc_ids, cfg):
     n_operands = cfg.get("operands", 2)
     operand = ops.one_hot(ops.cast(ops.minimum(ops.stack(cols, axis=1), n_operands - 1), "int32"),
                           n_operands)
-    return ops.concatenate([place_index(ops, enc_ids, cfg["places"]), operand], axis=-1)
+    return ops.concatenate([place_index(ops, enc_ids, cfg["places"], cfg), operand], axis=-1)
 
 
-def place_value(ops, enc_ids):
-    """Place of each digit within its number as a float; -1 for every non-digit."""
+def _digit_places(ops, enc_ids, cfg=None):
+    """(places (B, Tin) float, is_digit (B, Tin)): digits to the right of each digit within
+    its number. A space inside a number (``3 0`` is 30 in the spaced tasks) neither counts
+    nor ends the number; any other character ends it."""
     is_digit = ops.cast(enc_ids >= 1, "float32") * ops.cast(enc_ids <= 10, "float32")
+    space_id = None
+    if cfg is not None and " " in cfg.get("in_tokens", ()):
+        space_id = cfg["in_tokens"].index(" ")
+    is_space = (ops.cast(ops.equal(enc_ids, space_id), "float32") if space_id is not None
+                else is_digit * 0.0)
     t = enc_ids.shape[1]
-    cols = [is_digit[:, t - 1] * 0.0]
-    for i in range(t - 2, -1, -1):
-        cols.append(is_digit[:, i] * is_digit[:, i + 1] * (cols[-1] + 1.0))
-    return ops.stack(cols[::-1], axis=1) * is_digit + (is_digit - 1.0)
+    count, cols = is_digit[:, 0] * 0.0, [None] * t
+    for i in range(t - 1, -1, -1):
+        cols[i] = count
+        count = is_digit[:, i] * (count + 1.0) + is_space[:, i] * count
+    return ops.stack(cols, axis=1) * is_digit, is_digit
 
 
-def place_index(ops, enc_ids, places):
+def place_value(ops, enc_ids, cfg=None):
+    """Place of each digit within its number as a float; -1 for every non-digit."""
+    place, is_digit = _digit_places(ops, enc_ids, cfg)
+    return place + (is_digit - 1.0)
+
+
+def place_index(ops, enc_ids, places, cfg=None):
     """Digits to the right of each digit within its number (0 for the units digit).
 
     An explicit place-value feature ("abacus"-style positions): with it, attention only has
@@ -227,12 +241,7 @@ def place_index(ops, enc_ids, places):
     instead of discovering alignment from scratch. Non-digits get place 0 as well; the
     character one-hot tells them apart. Digits are local ids 1..10 in every input alphabet.
     """
-    is_digit = ops.cast(enc_ids >= 1, "float32") * ops.cast(enc_ids <= 10, "float32")
-    t = enc_ids.shape[1]
-    cols = [is_digit[:, t - 1] * 0.0]
-    for i in range(t - 2, -1, -1):
-        cols.append(is_digit[:, i] * is_digit[:, i + 1] * (cols[-1] + 1.0))
-    place = ops.stack(cols[::-1], axis=1)
+    place, _ = _digit_places(ops, enc_ids, cfg)
     return ops.one_hot(ops.cast(ops.minimum(place, places - 1), "int32"), places)
 
 
@@ -300,8 +309,13 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
         last = xs[-1]
     out = {"states": ops.stack(xs, axis=1), "last": last, "pad": pad, "feats": feats}
     if cfg.get("align"):
-        out["place"] = place_value(ops, enc_ids)
+        out["place"] = place_value(ops, enc_ids, cfg)
         out["chars"] = chars
+    if cfg.get("div_msd"):  # long-division order for quotients (seq2seq_data.long_division_rows)
+        slash = cfg["in_tokens"].index("/")
+        out["div"] = ops.sum(ops.cast(ops.equal(enc_ids, slash), "float32"), axis=1, keepdims=True)
+        first = feats[:, :, cfg["places"]] * ops.cast(out["place"] >= 0.0, "float32")
+        out["len_a"] = ops.sum(first, axis=1, keepdims=True)  # digits of the dividend
     return out
 
 
@@ -362,6 +376,8 @@ def pair_column(ops, W, cfg, enc, t):
             a, b = _digit_at(ops, cfg, enc, 0, i), _digit_at(ops, cfg, enc, 1, t - i)
             outer = ops.reshape(ops.expand_dims(a, 2) * ops.expand_dims(b, 1), (-1, 100))
             col = col + _dense(ops, W, "pairs/embed", outer)
+    if cfg.get("div_msd"):  # a quotient row's steps are not product columns
+        col = col * (1.0 - enc["div"])
     return col
 
 
@@ -387,7 +403,12 @@ def attention_step(ops, W, cfg, enc, state, prev_ids, t):
     V, bias = state["values"], enc["pad"] * NEG
     match = None
     if cfg.get("align"):  # "digit of place t": the prior that lets addition generalise in length
-        match = ops.cast(ops.equal(enc["place"], float(t)), "float32")
+        if cfg.get("div_msd"):  # quotient rows: place len_a-1-t of the dividend, as long division
+            div = enc["div"]
+            target = (1.0 - div) * float(t) + div * (enc["len_a"] - 1.0 - float(t))
+            match = ops.cast(ops.equal(enc["place"], target), "float32")
+        else:
+            match = ops.cast(ops.equal(enc["place"], float(t)), "float32")
     ctxs, weights = [], []
     for k in range(heads):
         q = _dense(ops, W, f"att{k}/query", h)  # (B, A)
@@ -400,6 +421,8 @@ def attention_step(ops, W, cfg, enc, state, prev_ids, t):
             if heads > 1:
                 n_ops = cfg.get("operands", 2)
                 m = match * enc["feats"][:, :, cfg["places"] + k % n_ops]
+                if cfg.get("div_msd") and k % n_ops:  # the divisor is needed whole: no prior
+                    m = m * (1.0 - enc["div"])
             scores = scores + W[f"att{k}/align_gain"] * m
         a = ops.softmax(scores + bias, axis=-1)  # (B, Tin)
         ctxs.append(ops.sum(ops.expand_dims(a, -1) * V, axis=1))

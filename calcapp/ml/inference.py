@@ -69,7 +69,7 @@ class Predictor:
         for start in range(0, len(texts), BATCH):
             ids = self.encode(texts[start:start + BATCH])
             res = self.logits(ids)
-            answers, confs, _ = D.decode_logits(self.spec, self.cfg, res["logits"])
+            answers, confs, _ = D.decode_logits(self.spec, self.cfg, res["logits"], ids)
             out.extend(Prediction(a, c) for a, c in zip(answers, confs))
         return out
 
@@ -148,6 +148,6 @@ def keras_predict(model_or_info, texts: list[str], spec: TaskSpec | None = None,
     for start in range(0, len(texts), batch_size):
         chunk = texts[start:start + batch_size]
         ids = D.encode_inputs(spec, cfg, [spec.model_input(t) for t in chunk])
-        answers, confs, _ = D.decode_logits(spec, cfg, keras_forward(model, ids, cfg)["logits"])
+        answers, confs, _ = D.decode_logits(spec, cfg, keras_forward(model, ids, cfg)["logits"], ids)
         out.extend(Prediction(a, c) for a, c in zip(answers, confs))
     return out

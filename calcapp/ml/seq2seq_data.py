@@ -11,10 +11,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from calcapp.core.codec import END_ID, START_ID, Codec
+from calcapp.core.codec import START_ID, Codec
 from calcapp.core.tasks import TaskSpec
 from calcapp.ml import architectures as A
-from calcapp.ml.seq2seq_alphabet import input_tokens, output_tokens, to_local, to_shared
+from calcapp.ml import notation as N
+from calcapp.ml.seq2seq_alphabet import input_tokens, output_tokens, to_local
 
 
 def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, Any]:
@@ -41,9 +42,19 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
         "in_tokens": in_tok,
         "out_tokens": out_tok,
     }
-    for key in ("dec_units", "heads", "att_units", "ff", "places", "mask_pad", "stateless", "pairs", "pair_dim"):
+    for key in ("dec_units", "heads", "att_units", "ff", "places", "mask_pad", "stateless", "pairs",
+                "pair_dim", "div_msd", "mul_columns"):
         if key in hparams:
             cfg[key] = int(hparams[key])
+    if cfg.get("div_msd") and not (hparams.get("align") and "/" in spec.operators
+                                   and spec.max_operands == 2 and spec.reverse_output):
+        raise ValueError("div_msd (long-division order) needs aligned attention, two operands, "
+                         "division and least-significant-first answers")
+    if cfg.get("mul_columns"):
+        if not ("*" in spec.operators and spec.max_operands == 2 and spec.reverse_output):
+            raise ValueError("mul_columns needs two operands, products and least-significant-first answers")
+        cfg["out_tokens"] = out_tok + N.column_tokens(spec.max_digits)
+        cfg["vout"] = len(cfg["out_tokens"])
     if length_free:
         cfg["length_free"] = True
         cfg["full_tin"], cfg["full_tout"] = inference_cfg(full_spec, {**cfg, "length_free": True},
@@ -76,16 +87,29 @@ def encode_inputs(spec: TaskSpec, cfg: dict[str, Any], model_inputs: Sequence[st
     return to_local(Codec(spec).encode_inputs(model_inputs, cfg["tin"]), cfg["in_tokens"])
 
 
-def encode_targets(spec: TaskSpec, cfg: dict[str, Any], targets: Sequence[str]):
-    """Targets -> (decoder inputs, decoder targets), both (N, Tout) local ids."""
-    codec = Codec(spec)
-    if cfg["end_marker"]:
-        shared = codec.encode_targets(targets, cfg["tout"])
-    else:
-        from calcapp.core.codec import encode
+def long_division_rows(cfg: dict[str, Any], enc_ids: np.ndarray) -> np.ndarray:
+    """(N,) bool: the rows a ``div_msd`` model writes in long-division order (see notation)."""
+    ids = np.asarray(enc_ids)
+    if not cfg.get("div_msd"):
+        return np.zeros(len(ids), dtype=bool)
+    return (ids == cfg["in_tokens"].index("/")).any(axis=1)
 
-        shared = encode(targets, cfg["tout"], reverse=spec.reverse_output)
-    y = to_local(shared, cfg["out_tokens"])
+
+def encode_targets(spec: TaskSpec, cfg: dict[str, Any], targets: Sequence[str],
+                   model_inputs: Sequence[str] | None = None):
+    """Targets -> (decoder inputs, decoder targets), both (N, Tout) local ids, written in
+    the model's notation (``model_inputs`` are needed where that depends on the operator)."""
+    index = {tok: i for i, tok in enumerate(cfg["out_tokens"])}
+    y = np.zeros((len(targets), cfg["tout"]), dtype=np.int32)
+    for row, target in enumerate(targets):
+        inp = model_inputs[row] if model_inputs is not None else None
+        toks = N.written(cfg, target, inp, spec.reverse_output) + ([N.END] if cfg["end_marker"] else [])
+        if len(toks) > cfg["tout"]:
+            raise ValueError(f"{target!r} needs {len(toks)} positions; only {cfg['tout']} available")
+        try:
+            y[row, :len(toks)] = [index[t] for t in toks]
+        except KeyError:
+            raise ValueError("a character outside the model's alphabet") from None
     dec_in = np.concatenate([np.full((len(y), 1), START_ID, np.int32), y[:, :-1]], axis=1)
     return dec_in, y
 
@@ -95,36 +119,35 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
-def decode_logits(spec: TaskSpec, cfg: dict[str, Any], logits: np.ndarray):
+def decode_logits(spec: TaskSpec, cfg: dict[str, Any], logits: np.ndarray,
+                  enc_ids: np.ndarray | None = None):
     """Logits (N, Tout, V) -> (texts, per-character confidences, output chars per step).
 
     Confidences follow the written answer's characters in reading order (after reversal),
     one per character; the output chars list the raw steps up to the end marker.
+    ``enc_ids`` tells a long-division model's quotient rows (read as written, leading zeros
+    dropped) from the rest.
     """
+    if cfg.get("div_msd") and enc_ids is None:
+        raise ValueError("a long-division (div_msd) model needs the inputs to decode its answers")
+    msd = long_division_rows(cfg, enc_ids) if enc_ids is not None else np.zeros(len(logits), bool)
     probs = softmax(np.asarray(logits, dtype=np.float64))
     ids = probs.argmax(-1)
     best = probs.max(-1)
-    shared = to_shared(ids, cfg["out_tokens"])
+    tokens = cfg["out_tokens"]
     texts, confs, steps = [], [], []
-    for row, p in zip(shared, best):
-        chars, conf = [], []
+    for row, p, first_msd in zip(ids, best, msd):
+        written, conf = [], []
         for i, c in zip(row, p):
-            i = int(i)
-            if i == END_ID:
+            tok = tokens[int(i)]
+            if tok == N.END:
                 break
-            if i in (0, START_ID):
+            if tok in (N.PAD, N.START):
                 continue
-            chars.append(cfg_token(i))
+            written.append(tok)
             conf.append(float(c))
-        steps.append(list(chars))
-        if spec.reverse_output:
-            chars, conf = chars[::-1], conf[::-1]
+        steps.append(written)
+        chars, idx = N.read(written, bool(first_msd), spec.reverse_output)
         texts.append("".join(chars))
-        confs.append(conf)
+        confs.append([conf[i] for i in idx])
     return texts, confs, steps
-
-
-def cfg_token(shared_id: int) -> str:
-    from calcapp.core.codec import TOKENS
-
-    return TOKENS[shared_id]

@@ -49,6 +49,7 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "eval_digits": [],  # also report test exact match at these operand lengths
     "target_exact": None,  # stop early once validation exact match reaches this
     "max_minutes": None,  # stop early after this much training time
+    "init_from": None,  # warm start from this model folder or model name (see warm_start)
 }
 
 
@@ -98,7 +99,8 @@ def _fixed_split(spec: TaskSpec, hp: dict, split: str, n: int, max_digits=None) 
 
 def arrays(spec: TaskSpec, cfg: dict, examples: list[Example]):
     x = D.encode_inputs(spec, cfg, [e.model_input for e in examples])
-    dec_in, y = D.encode_targets(spec, cfg, [e.target for e in examples])
+    dec_in, y = D.encode_targets(spec, cfg, [e.target for e in examples],
+                                 [e.model_input for e in examples])
     return ((x, dec_in) if A.teacher_forced(cfg["arch"]) else x), y
 
 
@@ -133,7 +135,7 @@ def greedy_texts(model, spec: TaskSpec, model_inputs: list[str], batch: int = 40
     texts: list[str] = []
     for s in range(0, len(model_inputs), batch):
         ids = D.encode_inputs(spec, cfg, model_inputs[s:s + batch])
-        texts += D.decode_logits(spec, cfg, keras_forward(model, ids, cfg)["logits"])[0]
+        texts += D.decode_logits(spec, cfg, keras_forward(model, ids, cfg)["logits"], ids)[0]
     return texts
 
 
@@ -209,6 +211,8 @@ def train(
         else:
             cfg = D.model_cfg(spec, config.architecture, hp)
             model = L.build_model(cfg)
+            if hp["init_from"]:
+                warm_start(model, hp["init_from"])
             _compile(model, hp)
     epochs = int(hp["epochs"])
     params = A.parameter_count(cfg)
@@ -291,6 +295,53 @@ def train(
     result = TrainResult(str(folder), stopped, final["training"]["best_epoch"], _brief(metrics), final)
     cb.on_end(result)
     return result
+
+
+def _model_folder(where) -> Path:
+    """A folder path (absolute, or relative to here or to the checkout) or a model's name."""
+    from calcapp.ml.registry import find_model
+
+    path = Path(where)
+    for candidate in (path, Path(__file__).resolve().parents[2] / path):
+        if (candidate / MODEL_NAME).is_file():
+            return candidate
+    return Path(find_model(str(where)).path)
+
+
+def warm_start(model, folder) -> list[str]:
+    """Copy every weight of the model in ``folder`` whose name and shape match; the names
+    copied come back. Why: a new notation or feature (same weights, new meaning for a few
+    inputs) retrains in minutes from a model that already reads the task, instead of hours.
+
+    An output alphabet that only grew at its end (``mul_columns`` adds column tokens) keeps
+    the old tokens' rows and columns; the new tokens start from the fresh initialisation.
+    """
+    import keras
+
+    from calcapp.ml.layers import net_of
+    from calcapp.ml.numpy_forward import read_keras_file
+
+    old_cfg, old = read_keras_file(_model_folder(folder) / MODEL_NAME)
+    net = net_of(model)
+    v0, v1 = old_cfg["vout"], net.cfg["vout"]
+    grown = v1 > v0 and net.cfg["out_tokens"][:v0] == old_cfg["out_tokens"]
+    copied = []
+    for name, var in net.weight_dict().items():
+        if name not in old:
+            continue
+        w, new = old[name], None
+        if tuple(w.shape) == tuple(var.shape):
+            new = w
+        elif grown and name in ("out/kernel", "out/bias"):
+            new = np.array(keras.ops.convert_to_numpy(var))
+            new[..., :v0] = w
+        elif grown and name == "dec0/kernel" and w.shape[0] - v0 == var.shape[0] - v1:
+            new = np.array(keras.ops.convert_to_numpy(var))  # rows: previous token one-hot, then the rest
+            new[:v0], new[v1:] = w[:v0], w[v0:]
+        if new is not None:
+            var.assign(new)
+            copied.append(name)
+    return copied
 
 
 def _digits_examples(spec: TaskSpec, hp: dict, digits: int, n: int = 2000) -> list[Example]:

@@ -1,0 +1,98 @@
+"""How a network writes its answer: the written tokens of an answer, and the answer they spell.
+
+Why notations: the order and form an answer is written in decide what each output step has
+to compute. Plain notation writes the answer's characters (least-significant first for the
+aligned models), which suits sums and differences: one digit pair and a carry per step.
+Two operators are hard that way, and two opt-in notations write them the way people do on
+paper:
+
+- ``div_msd`` (long division): a quotient is written most significant digit first, one
+  digit per digit of the dividend, leading zeros included (``983/81`` -> ``012``). Each
+  step then needs the running remainder only; least-significant first, the very first
+  character needs the whole quotient.
+- ``mul_columns`` (column totals): a product is written least-significant first as the
+  totals of its long-multiplication columns, carry included (``47*38`` -> 56, 58, 17, 1:
+  7*8 = 56; 4*8 + 7*3 + carry 5 = 58; 4*3 + 5 = 17; 1). A total of 10 or more is one token
+  of its own (``c58``), read as its last digit, so a step adds its column to the carry
+  it just wrote down instead of taking a remainder of a number up to 260.
+
+Reading stays trivial in both (drop leading zeros; keep a total's last digit): the
+arithmetic is the network's, and what it wrote stays visible in the inside-the-model view.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+END, START, PAD = "</s>", "<s>", "<pad>"
+
+
+def _operands(model_input: str, op: str) -> tuple[str, str]:
+    a, b = model_input.split(op)
+    return "".join(c for c in a if c.isdigit()), "".join(c for c in b if c.isdigit())
+
+
+def columns(a: str, b: str) -> list[int]:
+    """Long-multiplication column totals of ``a*b``, carry included, least significant
+    first, up to the product's top digit: ``columns("47", "38") == [56, 58, 17, 1]``, whose
+    last digits spell 1786 = 47*38 backwards."""
+    da = [int(c) for c in reversed(a)]
+    db = [int(c) for c in reversed(b)]
+    out, carry, t = [], 0, 0
+    while t < len(da) + len(db) - 1 or carry:
+        total = carry + sum(da[i] * db[t - i] for i in range(len(da)) if 0 <= t - i < len(db))
+        out.append(total)
+        carry, t = total // 10, t + 1
+    while len(out) > 1 and out[-1] == 0:  # leading zeros of the operands
+        out.pop()
+    return out
+
+
+def max_column(max_digits: int) -> int:
+    """The largest column total two operands of ``max_digits`` digits can make."""
+    nines = "9" * max_digits
+    return max(columns(nines, nines))
+
+
+def column_tokens(max_digits: int) -> list[str]:
+    """The extra output tokens of ``mul_columns``: one per total from 10 up."""
+    return [f"c{v}" for v in range(10, max_column(max_digits) + 1)]
+
+
+def token_char(token: str) -> str:
+    """The answer character a written token stands for."""
+    return str(int(token[1:]) % 10) if token.startswith("c") and len(token) > 1 else token
+
+
+def long_division(cfg: dict[str, Any], model_input: str) -> bool:
+    return bool(cfg.get("div_msd")) and "/" in model_input
+
+
+def column_product(cfg: dict[str, Any], model_input: str) -> bool:
+    return bool(cfg.get("mul_columns")) and "*" in model_input
+
+
+def written(cfg: dict[str, Any], target: str, model_input: str | None, reverse: bool) -> list[str]:
+    """The tokens the network writes for ``target`` (no end marker), in writing order."""
+    needs_input = cfg.get("div_msd") or cfg.get("mul_columns")
+    if needs_input and model_input is None:
+        raise ValueError("this model's notation depends on the input; pass the inputs")
+    if model_input is not None and long_division(cfg, model_input) and target != "NaN":
+        return list(target.zfill(len(_operands(model_input, "/")[0])))
+    if model_input is not None and column_product(cfg, model_input):
+        return [str(v) if v < 10 else f"c{v}" for v in columns(*_operands(model_input, "*"))]
+    if model_input is not None and long_division(cfg, model_input):
+        return list(target)
+    return list(target[::-1] if reverse else target)
+
+
+def read(tokens: Sequence[str], msd_first: bool, reverse: bool) -> tuple[list[str], list[int]]:
+    """Written tokens -> (answer characters in reading order, index of each one's token)."""
+    chars = [token_char(t) for t in tokens]
+    idx = list(range(len(tokens)))
+    if msd_first:
+        while len(chars) > 1 and chars[0] == "0":
+            chars, idx = chars[1:], idx[1:]
+    elif reverse:
+        chars, idx = chars[::-1], idx[::-1]
+    return chars, idx

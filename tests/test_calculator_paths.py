@@ -24,7 +24,7 @@ CASES = [
                                "length_free": True, "train_max_digits": 3, "stateless": True}),
     ("attention", "arith3", {"units": 16, "heads": 2, "align": True, "pairs": 3, "pair_dim": 8}),
     ("attention", "arith3", {"units": 16, "heads": 2, "align": True, "pairs": 3, "pair_dim": 8,
-                             "div_msd": 1, "mul_columns": 1}),
+                             "div_msd": 1, "mul_columns": 1, "divisor_digits": 3}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
 ]
 
@@ -176,3 +176,17 @@ def test_long_division_rows_align_with_the_dividend_from_its_top_digit():
     enc = A.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in A.weight_specs(cfg)}, cfg, ids)
     assert enc["div"].ravel().tolist() == [1.0, 0.0]
     assert enc["len_a"].ravel().tolist() == [3.0, 2.0]
+
+
+def test_divisor_register_holds_the_divisor_by_place_on_quotient_rows_only():
+    from calcapp.ml.numpy_forward import ops
+
+    spec = preset("arith3").with_(reverse_output=True)
+    cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "div_msd": 1,
+                                          "divisor_digits": 3})
+    ids = D.encode_inputs(spec, cfg, ["983/8 1", "12*34"])
+    enc = A.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in A.weight_specs(cfg)}, cfg, ids)
+    reg = A.divisor_register(ops, cfg, enc).reshape(2, 3, 10)
+    assert [int(np.argmax(d)) for d in reg[0][:2]] == [1, 8]  # 81: units 1, tens 8
+    assert reg[0][2].sum() == 0  # no hundreds digit
+    assert reg[1].sum() == 0  # a product row sees nothing

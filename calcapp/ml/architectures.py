@@ -81,7 +81,7 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
         # previous token + previous context (+ the step number when place features are on)
         # (+ the column of digit-pair products when ``pairs`` is on)
         step_in = tout if places and not cfg.get("align") else 0
-        step_in += pair_dim(cfg)
+        step_in += pair_dim(cfg) + 10 * int(cfg.get("divisor_digits", 0))
         if pair_dim(cfg):
             dense("pairs/embed", 100, pair_dim(cfg))
         if cfg.get("stateless"):  # no recurrence: the decoder cannot count its steps
@@ -381,6 +381,16 @@ def pair_column(ops, W, cfg, enc, t):
     return col
 
 
+def divisor_register(ops, cfg, enc):
+    """The divisor's digits by place (one-hot each), on quotient rows only.
+
+    Long division needs the whole divisor at every step; one attention head can only
+    blend its digits, so they are handed over the way the pair column hands over products.
+    """
+    digits = [_digit_at(ops, cfg, enc, 1, p) for p in range(int(cfg["divisor_digits"]))]
+    return ops.concatenate(digits, axis=-1) * enc["div"]
+
+
 def attention_step(ops, W, cfg, enc, state, prev_ids, t):
     """Decoder step ``t``: returns (logits (B,V), attention (B,Tin) averaged over heads, state)."""
     units, heads = cfg["units"], cfg.get("heads", 2)
@@ -393,6 +403,8 @@ def attention_step(ops, W, cfg, enc, state, prev_ids, t):
     column = pair_column(ops, W, cfg, enc, t) if pair_dim(cfg) else None
     if column is not None:
         parts.append(column)
+    if cfg.get("divisor_digits"):
+        parts.append(divisor_register(ops, cfg, enc))
     x = ops.concatenate(parts, axis=-1)
     if cfg.get("stateless"):
         # The previous output and the previous place's digits fix the carry

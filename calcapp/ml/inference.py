@@ -18,6 +18,7 @@ import numpy as np
 
 from calcapp.core.tasks import TaskSpec
 from calcapp.ml import architectures as A
+from calcapp.ml import notation as N
 from calcapp.ml import seq2seq_data as D
 from calcapp.ml.numpy_forward import ops as np_ops
 from calcapp.ml.numpy_forward import read_keras_file, single_thread_blas
@@ -89,7 +90,7 @@ class Predictor:
                 break
             if tok in ("<pad>", "<s>"):
                 continue
-            chars.append(tok)
+            chars.append(N.token_text(tok))  # a column total shows as its number
             conf.append(float(p))
         att = res["attention"]
         if att is not None:

@@ -64,6 +64,11 @@ def token_char(token: str) -> str:
     return str(int(token[1:]) % 10) if token.startswith("c") and len(token) > 1 else token
 
 
+def token_text(token: str) -> str:
+    """How the inside-the-model view shows a written token (a column total as its number)."""
+    return token[1:] if token.startswith("c") and len(token) > 1 else token
+
+
 def long_division(cfg: dict[str, Any], model_input: str) -> bool:
     return bool(cfg.get("div_msd")) and "/" in model_input
 

@@ -314,7 +314,8 @@ def warm_start(model, folder) -> list[str]:
     inputs) retrains in minutes from a model that already reads the task, instead of hours.
 
     An output alphabet that only grew at its end (``mul_columns`` adds column tokens) keeps
-    the old tokens' rows and columns; the new tokens start from the fresh initialisation.
+    the old tokens' rows and columns, and decoder inputs added after the old ones
+    (``divisor_digits``) keep the old rows; what is new starts from the fresh initialisation.
     """
     import keras
 
@@ -335,9 +336,11 @@ def warm_start(model, folder) -> list[str]:
         elif grown and name in ("out/kernel", "out/bias"):
             new = np.array(keras.ops.convert_to_numpy(var))
             new[..., :v0] = w
-        elif grown and name == "dec0/kernel" and w.shape[0] - v0 == var.shape[0] - v1:
-            new = np.array(keras.ops.convert_to_numpy(var))  # rows: previous token one-hot, then the rest
-            new[:v0], new[v1:] = w[:v0], w[v0:]
+        elif (name == "dec0/kernel" and w.shape[1] == var.shape[1]
+              and var.shape[0] - v1 >= w.shape[0] - v0 and (grown or v0 == v1)):
+            # rows: previous token one-hot, then the old inputs, then any new feature rows
+            new = np.array(keras.ops.convert_to_numpy(var))
+            new[:v0], new[v1:v1 + w.shape[0] - v0] = w[:v0], w[v0:]
         if new is not None:
             var.assign(new)
             copied.append(name)

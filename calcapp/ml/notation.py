@@ -16,7 +16,11 @@ paper:
   of its own (``c58``), read as its last digit, so a step adds its column to the carry
   it just wrote down instead of taking a remainder of a number up to 260.
 
-Reading stays trivial in both (drop leading zeros; keep a total's last digit): the
+- ``div_remainders`` (long division with its remainders): each quotient step but the
+  last also writes the remainder it carries down (``493/6`` -> ``q0r4, q8r1, 2``), as a
+  person writes it under the line, so the next step reads it instead of recomputing it.
+
+Reading stays trivial in all of them (drop leading zeros; keep a total's last digit): the
 arithmetic is the network's, and what it wrote stays visible in the inside-the-model view.
 """
 
@@ -59,14 +63,41 @@ def column_tokens(max_digits: int) -> list[str]:
     return [f"c{v}" for v in range(10, max_column(max_digits) + 1)]
 
 
+def remainder_tokens(max_digits: int) -> list[str]:
+    """The extra output tokens of ``div_remainders``: a quotient digit with the remainder it
+    leaves, for every step but the last (whose remainder nobody needs): ``q8r1``."""
+    return [f"q{d}r{r}" for d in range(10) for r in range(10 ** (max_digits - 1))]
+
+
+def long_division_steps(a: str, b: str) -> list[str]:
+    """Long division of ``a`` by ``b`` (digits), one token per digit of ``a``: the quotient
+    digit and the remainder carried to the next step, then the last quotient digit alone
+    (``long_division_steps("493", "6") == ["q0r4", "q8r1", "2"]``)."""
+    divisor, rem, out = int(b), 0, []
+    for i, digit in enumerate(a):
+        partial = 10 * rem + int(digit)
+        q, rem = divmod(partial, divisor)
+        out.append(str(q) if i == len(a) - 1 else f"q{q}r{rem}")
+    return out
+
+
 def token_char(token: str) -> str:
     """The answer character a written token stands for."""
-    return str(int(token[1:]) % 10) if token.startswith("c") and len(token) > 1 else token
+    if token.startswith("c") and len(token) > 1:  # a column total: its last digit
+        return str(int(token[1:]) % 10)
+    if token.startswith("q") and "r" in token:  # a quotient digit with its remainder
+        return token[1:token.index("r")]
+    return token
 
 
 def token_text(token: str) -> str:
-    """How the inside-the-model view shows a written token (a column total as its number)."""
-    return token[1:] if token.startswith("c") and len(token) > 1 else token
+    """How the inside-the-model view shows a written token (a column total as its number,
+    a long-division step as its digit and remainder)."""
+    if token.startswith("c") and len(token) > 1:
+        return token[1:]
+    if token.startswith("q") and "r" in token:
+        return f"{token[1:token.index('r')]} r{token[token.index('r') + 1:]}"
+    return token
 
 
 def long_division(cfg: dict[str, Any], model_input: str) -> bool:
@@ -83,6 +114,8 @@ def written(cfg: dict[str, Any], target: str, model_input: str | None, reverse: 
     if needs_input and model_input is None:
         raise ValueError("this model's notation depends on the input; pass the inputs")
     if model_input is not None and long_division(cfg, model_input) and target != "NaN":
+        if cfg.get("div_remainders"):
+            return long_division_steps(*_operands(model_input, "/"))
         return list(target.zfill(len(_operands(model_input, "/")[0])))
     if model_input is not None and column_product(cfg, model_input):
         return [str(v) if v < 10 else f"c{v}" for v in columns(*_operands(model_input, "*"))]

@@ -43,20 +43,22 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
         "out_tokens": out_tok,
     }
     for key in ("dec_units", "heads", "att_units", "ff", "places", "mask_pad", "stateless", "pairs",
-                "pair_dim", "div_msd", "mul_columns", "divisor_digits"):
+                "pair_dim", "div_msd", "mul_columns", "divisor_digits", "div_remainders"):
         if key in hparams:
             cfg[key] = int(hparams[key])
     if cfg.get("div_msd") and not (hparams.get("align") and "/" in spec.operators
                                    and spec.max_operands == 2 and spec.reverse_output):
         raise ValueError("div_msd (long-division order) needs aligned attention, two operands, "
                          "division and least-significant-first answers")
-    if cfg.get("divisor_digits") and not cfg.get("div_msd"):
-        raise ValueError("divisor_digits is part of long division: it needs div_msd")
+    if (cfg.get("divisor_digits") or cfg.get("div_remainders")) and not cfg.get("div_msd"):
+        raise ValueError("divisor_digits and div_remainders are parts of long division: they need div_msd")
     if cfg.get("mul_columns"):
         if not ("*" in spec.operators and spec.max_operands == 2 and spec.reverse_output):
             raise ValueError("mul_columns needs two operands, products and least-significant-first answers")
-        cfg["out_tokens"] = out_tok + N.column_tokens(spec.max_digits)
-        cfg["vout"] = len(cfg["out_tokens"])
+        cfg["out_tokens"] = cfg["out_tokens"] + N.column_tokens(spec.max_digits)
+    if cfg.get("div_remainders"):
+        cfg["out_tokens"] = cfg["out_tokens"] + N.remainder_tokens(spec.max_digits)
+    cfg["vout"] = len(cfg["out_tokens"])
     if length_free:
         cfg["length_free"] = True
         cfg["full_tin"], cfg["full_tout"] = inference_cfg(full_spec, {**cfg, "length_free": True},

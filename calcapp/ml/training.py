@@ -26,7 +26,7 @@ from calcapp.core.datagen import Example, generate, iter_examples
 from calcapp.core.tasks import TaskSpec, preset
 from calcapp.ml import architectures as A
 from calcapp.ml import seq2seq_data as D
-from calcapp.ml.evaluation import score
+from calcapp.ml.evaluation import operator_of, score
 from calcapp.ml.events import (EpochReport, RunControl, Sample, TrainingCallback,
                                TrainResult)
 from calcapp.ml.registry import (CARD_NAME, MODEL_NAME, read_card, write_json_atomic,
@@ -49,6 +49,7 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "eval_digits": [],  # also report test exact match at these operand lengths
     "target_exact": None,  # stop early once validation exact match reaches this
     "max_minutes": None,  # stop early after this much training time
+    "operator_weights": None,  # e.g. {"/": 3}: oversample an operator in training (see _weighted)
     "init_from": None,  # warm start from this model folder or model name (see warm_start)
 }
 
@@ -81,6 +82,8 @@ def _epoch_examples(spec: TaskSpec, hp: dict, epoch: int) -> list[Example]:
     n = int(hp["samples_per_epoch"])
     stream = iter_examples(spec, f"{hp['seed']}:epoch{epoch}", "train", hp["holdout"],
                            hp["train_max_digits"], max_attempts=60 * n + 2000)
+    if hp["operator_weights"]:
+        stream = _weighted(stream, hp["operator_weights"], random.Random(f"{hp['seed']}:mix{epoch}"))
     got = list(itertools.islice(stream, n))
     if not got:
         raise ValueError("the task's training split is empty")
@@ -88,6 +91,17 @@ def _epoch_examples(spec: TaskSpec, hp: dict, epoch: int) -> list[Example]:
         rng = random.Random(epoch)
         got = [got[rng.randrange(len(got))] for _ in range(n - len(got))] + got
     return got
+
+
+def _weighted(stream, weights: dict[str, float], rng: random.Random):
+    """Keep each example with probability (its operators' largest weight) / (the largest
+    weight): ``{"/": 3}`` trains on three quotients for every sum once the other operators
+    are learnt. Validation and test keep the task's own mix."""
+    top = max([1.0, *weights.values()])
+    for ex in stream:
+        w = max(float(weights.get(op, 1.0)) for op in operator_of(ex.text))
+        if rng.random() * top < w:
+            yield ex
 
 
 def _fixed_split(spec: TaskSpec, hp: dict, split: str, n: int, max_digits=None) -> list[Example]:

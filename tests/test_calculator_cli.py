@@ -44,6 +44,22 @@ def test_unknown_recipe_is_a_usage_error():
     assert "Traceback" not in proc.stderr
 
 
+def test_a_recipe_whose_starting_model_is_missing_is_a_usage_error():
+    """The arith3 chain's later stages warm-start from an earlier stage's model by name."""
+    proc = _run("train", "--recipe", "arith3-quotients")  # CALCAPP_HOME: an empty temp dir
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "arith3-longdiv" in proc.stderr and "train that first" in proc.stderr
+
+
+def test_bundled_arith3_is_the_end_of_its_recipe_chain():
+    chain, name = [], "arith3"
+    while name:
+        chain.append(name)
+        hp = load_recipe(name).config.hp()
+        name = hp.get("init_from") or {"arith3-settle": "arith3-base"}.get(name)
+    assert chain == ["arith3", "arith3-quotients", "arith3-longdiv", "arith3-settle", "arith3-base"]
+
+
 def test_train_list():
     proc = _run("train", "--list")
     assert proc.returncode == 0

@@ -46,6 +46,15 @@ def run(args) -> int:
     if args.resume and not (Path(args.resume) / "card.json").is_file():
         raise UsageError(f"{args.resume} is not a model folder (no card.json)")
 
+    config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
+    if config.hp().get("init_from") and not args.resume:
+        from calcapp.ml.training import init_folder  # (no TensorFlow import)
+
+        try:
+            init_folder(config.hp()["init_from"])
+        except LookupError as exc:
+            raise UsageError(str(exc)) from None
+
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
@@ -53,7 +62,6 @@ def run(args) -> int:
     from calcapp.ml.events import PrintingCallback, RunControl
     from calcapp.ml.training import train
 
-    config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
     control = RunControl()
     try:
         result = train(config, out, PrintingCallback(), control, resume_from=args.resume)

@@ -311,15 +311,20 @@ def train(
     return result
 
 
-def _model_folder(where) -> Path:
-    """A folder path (absolute, or relative to here or to the checkout) or a model's name."""
+def init_folder(where) -> Path:
+    """Where a warm start (``init_from``) starts: a folder path (absolute, or relative to
+    here or to the checkout) or a model's name; a clear LookupError when there is none."""
     from calcapp.ml.registry import find_model
 
     path = Path(where)
     for candidate in (path, Path(__file__).resolve().parents[2] / path):
         if (candidate / MODEL_NAME).is_file():
             return candidate
-    return Path(find_model(str(where)).path)
+    try:
+        return Path(find_model(str(where)).path)
+    except LookupError:
+        raise LookupError(f"this recipe starts from the model {str(where)!r} (init_from), which is "
+                          f"not in your models; train that first (calcapp train --recipe {where})") from None
 
 
 def warm_start(model, folder) -> list[str]:
@@ -336,7 +341,7 @@ def warm_start(model, folder) -> list[str]:
     from calcapp.ml.layers import net_of
     from calcapp.ml.numpy_forward import read_keras_file
 
-    old_cfg, old = read_keras_file(_model_folder(folder) / MODEL_NAME)
+    old_cfg, old = read_keras_file(init_folder(folder) / MODEL_NAME)
     net = net_of(model)
     v0, v1 = old_cfg["vout"], net.cfg["vout"]
     grown = v1 > v0 and net.cfg["out_tokens"][:v0] == old_cfg["out_tokens"]

@@ -3,8 +3,8 @@
 Why notations: the order and form an answer is written in decide what each output step has
 to compute. Plain notation writes the answer's characters (least-significant first for the
 aligned models), which suits sums and differences: one digit pair and a carry per step.
-Two operators are hard that way, and two opt-in notations write them the way people do on
-paper:
+Products and quotients are hard that way; the opt-in notations below write them the way
+people do on paper:
 
 - ``div_msd`` (long division): a quotient is written most significant digit first, one
   digit per digit of the dividend, leading zeros included (``983/81`` -> ``012``). Each
@@ -15,7 +15,6 @@ paper:
   7*8 = 56; 4*8 + 7*3 + carry 5 = 58; 4*3 + 5 = 17; 1). A total of 10 or more is one token
   of its own (``c58``), read as its last digit, so a step adds its column to the carry
   it just wrote down instead of taking a remainder of a number up to 260.
-
 - ``div_remainders`` (long division with its remainders): each quotient step but the
   last also writes the remainder it carries down (``493/6`` -> ``q0r4, q8r1, 2``), as a
   person writes it under the line, so the next step reads it instead of recomputing it.
@@ -113,14 +112,14 @@ def written(cfg: dict[str, Any], target: str, model_input: str | None, reverse: 
     needs_input = cfg.get("div_msd") or cfg.get("mul_columns")
     if needs_input and model_input is None:
         raise ValueError("this model's notation depends on the input; pass the inputs")
-    if model_input is not None and long_division(cfg, model_input) and target != "NaN":
+    if model_input is not None and long_division(cfg, model_input):
+        if target == "NaN":  # division by zero: written as it reads
+            return list(target)
         if cfg.get("div_remainders"):
             return long_division_steps(*_operands(model_input, "/"))
         return list(target.zfill(len(_operands(model_input, "/")[0])))
     if model_input is not None and column_product(cfg, model_input):
         return [str(v) if v < 10 else f"c{v}" for v in columns(*_operands(model_input, "*"))]
-    if model_input is not None and long_division(cfg, model_input):
-        return list(target)
     return list(target[::-1] if reverse else target)
 
 

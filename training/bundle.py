@@ -32,13 +32,12 @@ def main(argv=None) -> int:
     import keras
 
     import calcapp.ml.layers  # noqa: F401  (registers the layer)
-    from calcapp.ml.registry import (CARD_NAME, MODEL_NAME, read_card, write_json_atomic,
-                                     writing_model_folder)
+    from calcapp.ml.registry import (CARD_NAME, MODEL_NAME, read_card, without_optimizer,
+                                     write_json_atomic, writing_model_folder)
 
     card = read_card(args.run)
     model = keras.saving.load_model(args.run / MODEL_NAME, safe_mode=True, compile=False)
-    bare = keras.Model.from_config(model.get_config())  # no optimizer variables
-    bare.set_weights(model.get_weights())
+    bare = without_optimizer(model)
     card["name"] = args.name
     card.setdefault("config", {})["name"] = args.name
     before = (args.run / MODEL_NAME).stat().st_size

@@ -164,13 +164,9 @@ def main(argv=None) -> int:
 
 def _save(model, folder: Path, card: dict) -> None:
     """model.keras + card.json, swapped into place (no NumPy export: Keras-only model)."""
-    import keras
+    from calcapp.ml.registry import without_optimizer, write_json_atomic, writing_model_folder
 
-    from calcapp.ml.registry import write_json_atomic, writing_model_folder
-
-    head = model.get_layer("e2e_head")  # saved without its optimizer's state (--resume compiles afresh)
-    bare_head = keras.Model.from_config(head.get_config())
-    bare_head.set_weights(head.get_weights())
+    bare_head = without_optimizer(model.get_layer("e2e_head"))  # --resume compiles afresh
     with writing_model_folder(folder) as tmp:
         E.assemble(model.get_layer("read_each").layer, bare_head).save(tmp / "model.keras")
         write_json_atomic(tmp / "card.json", card)

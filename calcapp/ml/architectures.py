@@ -194,8 +194,14 @@ def _lstm(ops, W, prefix, xs, units, reverse=False, masks=None):
     return out[::-1] if reverse else out
 
 
-def place_features(ops, enc_ids, cfg):
-    """One-hot place of each digit within its number, and which operand it belongs to."""
+def place_features(ops, enc_ids, cfg, place):
+    """One-hot place of each digit within its number, and which operand it belongs to.
+
+    An explicit place-value feature ("abacus"-style positions): with it, attention only has
+    to match "output step t" to "input digit of place t", which the model learns quickly
+    instead of discovering alignment from scratch. ``place`` is ``place_value``'s; non-digits
+    get place 0 here, and the character one-hot tells them apart.
+    """
     ops_ids = [i for i, tok in enumerate(cfg["in_tokens"]) if tok in "+-*/"]
     is_op = sum((ops.cast(ops.equal(enc_ids, k), "float32") for k in ops_ids[1:]),
                 ops.cast(ops.equal(enc_ids, ops_ids[0]), "float32"))
@@ -206,13 +212,16 @@ def place_features(ops, enc_ids, cfg):
     n_operands = cfg.get("operands", 2)
     operand = ops.one_hot(ops.cast(ops.minimum(ops.stack(cols, axis=1), n_operands - 1), "int32"),
                           n_operands)
-    return ops.concatenate([place_index(ops, enc_ids, cfg["places"], cfg), operand], axis=-1)
+    places = cfg["places"]
+    index = ops.one_hot(ops.cast(ops.minimum(ops.relu(place), places - 1), "int32"), places)
+    return ops.concatenate([index, operand], axis=-1)
 
 
-def _digit_places(ops, enc_ids, cfg=None):
-    """(places (B, Tin) float, is_digit (B, Tin)): digits to the right of each digit within
-    its number. A space inside a number (``3 0`` is 30 in the spaced tasks) neither counts
-    nor ends the number; any other character ends it."""
+def place_value(ops, enc_ids, cfg=None):
+    """Digits to the right of each digit within its number (0 for the units digit) as a
+    float; -1 for every non-digit. A space inside a number (``3 0`` is 30 in the spaced
+    tasks) neither counts nor ends the number; any other character ends it. Digits are
+    local ids 1..10 in every input alphabet."""
     is_digit = ops.cast(enc_ids >= 1, "float32") * ops.cast(enc_ids <= 10, "float32")
     space_id = None
     if cfg is not None and " " in cfg.get("in_tokens", ()):
@@ -224,25 +233,7 @@ def _digit_places(ops, enc_ids, cfg=None):
     for i in range(t - 1, -1, -1):
         cols[i] = count
         count = is_digit[:, i] * (count + 1.0) + is_space[:, i] * count
-    return ops.stack(cols, axis=1) * is_digit, is_digit
-
-
-def place_value(ops, enc_ids, cfg=None):
-    """Place of each digit within its number as a float; -1 for every non-digit."""
-    place, is_digit = _digit_places(ops, enc_ids, cfg)
-    return place + (is_digit - 1.0)
-
-
-def place_index(ops, enc_ids, places, cfg=None):
-    """Digits to the right of each digit within its number (0 for the units digit).
-
-    An explicit place-value feature ("abacus"-style positions): with it, attention only has
-    to match "output step t" to "input digit of place t", which the model learns quickly
-    instead of discovering alignment from scratch. Non-digits get place 0 as well; the
-    character one-hot tells them apart. Digits are local ids 1..10 in every input alphabet.
-    """
-    place, _ = _digit_places(ops, enc_ids, cfg)
-    return ops.one_hot(ops.cast(ops.minimum(place, places - 1), "int32"), places)
+    return ops.stack(cols, axis=1) * is_digit + (is_digit - 1.0)
 
 
 def _steps(x, n):
@@ -275,10 +266,11 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
     """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows."""
     arch, tin, units = cfg["arch"], enc_ids.shape[1], cfg["units"]
     x = ops.one_hot(enc_ids, cfg["vin"])
-    feats = None
+    feats = place = None
     chars = x
-    if cfg.get("places"):
-        feats = place_features(ops, enc_ids, cfg)
+    if cfg.get("places"):  # computed once: the features and the aligned heads share it
+        place = place_value(ops, enc_ids, cfg)
+        feats = place_features(ops, enc_ids, cfg, place)
         x = ops.concatenate([x, feats], axis=-1)
     pad = ops.cast(ops.equal(enc_ids, 0), "float32")  # (B, Tin) 1 where padding
     if arch == "tiny-rnn":
@@ -309,7 +301,7 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
         last = xs[-1]
     out = {"states": ops.stack(xs, axis=1), "last": last, "pad": pad, "feats": feats}
     if cfg.get("align"):
-        out["place"] = place_value(ops, enc_ids, cfg)
+        out["place"] = place
         out["chars"] = chars
     if cfg.get("div_msd"):  # long-division order for quotients (seq2seq_data.long_division_rows)
         slash = cfg["in_tokens"].index("/")

@@ -16,7 +16,8 @@ import numpy as np
 from calcapp.core.synth_ink import LABELS
 from calcapp.ml.events import EpochReport, RunControl, TrainingCallback, TrainResult
 from calcapp.ml.recognizer import member_prefix
-from calcapp.ml.registry import CARD_NAME, MODEL_NAME, write_json_atomic, writing_model_folder
+from calcapp.ml.registry import (CARD_NAME, MODEL_NAME, without_optimizer, write_json_atomic,
+                                 writing_model_folder)
 
 
 def build_model(n_classes: int = len(LABELS), width: int = 32, dense: int = 128):
@@ -181,15 +182,10 @@ def export_numpy(model, path: Path) -> tuple[list[dict], int]:
 
 
 def save(model, folder: Path, card: dict) -> Path:
-    """Write ``model.keras``, the NumPy weights and ``card.json``; swap the folder in atomically."""
-    import keras
-
+    """Write ``model.keras`` (no optimizer state), the NumPy weights and ``card.json``; swap
+    the folder in atomically."""
     with writing_model_folder(folder) as tmp:
-        # saved without the optimizer's state (which doubles the file and nothing reuses:
-        # fine-tuning and settling runs compile a fresh optimizer)
-        bare = keras.Model.from_config(model.get_config())  # (clone_model keeps the optimizer)
-        bare.set_weights(model.get_weights())
-        bare.save(tmp / MODEL_NAME)
+        without_optimizer(model).save(tmp / MODEL_NAME)
         card = dict(card)
         card["numpy_layers"], card["numpy_members"] = export_numpy(model, tmp / WEIGHTS_NAME)
         card.setdefault("kind", "recognizer")

@@ -113,6 +113,20 @@ def writing_model_folder(folder: Path) -> Iterator[Path]:
         raise
 
 
+def without_optimizer(model):
+    """A copy of a Keras model with its weights and no optimizer state, for saving.
+
+    Why: Adam's moments double or treble a ``.keras`` file and nothing reuses them (resumed
+    and fine-tuning runs compile a fresh optimizer). ``clone_model`` would keep it.
+    Keras is imported here, not at module level: the registry is on the no-TensorFlow path.
+    """
+    import keras
+
+    bare = keras.Model.from_config(model.get_config())
+    bare.set_weights(model.get_weights())
+    return bare
+
+
 def load_info(folder: Path, source: str = "path") -> ModelInfo:
     folder = Path(folder)
     if not (folder / CARD_NAME).is_file():

@@ -26,6 +26,7 @@ CASES = [
     ("attention", "arith3", {"units": 16, "heads": 2, "align": True, "pairs": 3, "pair_dim": 8,
                              "div_msd": 1, "mul_columns": 1, "divisor_digits": 3}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
+    ("attention", "expr", {"units": 16, "places": 3, "rewrite": True}),
 ]
 
 

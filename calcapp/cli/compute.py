@@ -46,6 +46,8 @@ def _human(ans) -> str:
             lines.append(f"  target  {ans.target}   (the task's own semantics)")
         mark = CHECK if ans.match else f"{CROSS} (target {ans.target})"
         lines.append(f"  neural  {ans.neural}  {mark}   [{ans.model}]")
+        if len(ans.steps) > 1:  # a rewriting model: what it wrote on the way
+            lines.append(f"  steps   {' -> '.join(ans.steps)}")
     elif ans.outside and ans.expression is not None:
         lines.append(f"  neural  -   {ans.outside}")
     return "\n".join(lines)

@@ -31,9 +31,11 @@ class Answer:
     error_pos: int | None = None  # 0-based position of the error, when it has one
     confidence: list[float] = field(default_factory=list)  # one per neural character
     outside: str | None = None  # why no model covers the input, when none does
+    steps: list[str] = field(default_factory=list)  # a rewriting model's working texts
 
     def to_json(self) -> dict:
-        keys = ("input", "expression", "exact", "target", "neural", "model", "match", "error")
+        keys = ("input", "expression", "exact", "target", "neural", "model", "match", "error",
+                "steps")
         data = asdict(self)
         return {k: data[k] for k in keys}
 
@@ -87,4 +89,5 @@ def answer_many(
             ans.confidence = list(pred.confidence)
             ans.model = info.name
             ans.match = pred.text == ans.target
+            ans.steps = list(getattr(pred, "steps", ()))
     return answers

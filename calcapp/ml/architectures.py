@@ -16,6 +16,9 @@ Architectures:
 - ``attention``: bidirectional LSTM encoder; LSTM decoder with multi-head dot-product
   attention and input feeding, trained with teacher forcing, decoded greedily.
 - ``transformer``: a small pre-norm encoder-decoder transformer, teacher forcing.
+
+The attention architecture's ``rewrite`` option swaps in the decoder of
+``calcapp.ml.rewriter`` (one operation per pass on a working text).
 """
 
 from __future__ import annotations
@@ -78,6 +81,11 @@ def weight_specs(cfg: dict[str, Any]) -> list[tuple[str, tuple[int, ...], str]]:
             for d in ("f", "b"):
                 rnn(f"enc{i}{d}", (vin + places + cfg.get("operands", 2)) if i == 0 and places
                     else (vin if i == 0 else units), half, 4)
+        if cfg.get("rewrite"):
+            from calcapp.ml import rewriter
+
+            rewriter.weight_specs(cfg, specs, dense, rnn)
+            return specs
         # previous token + previous context (+ the step number when place features are on)
         # (+ the column of digit-pair products when ``pairs`` is on)
         step_in = tout if places and not cfg.get("align") else 0
@@ -300,7 +308,7 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
     else:
         last = xs[-1]
     out = {"states": ops.stack(xs, axis=1), "last": last, "pad": pad, "feats": feats}
-    if cfg.get("align"):
+    if cfg.get("align") or cfg.get("rewrite"):
         out["place"] = place
         out["chars"] = chars
     if cfg.get("div_msd"):  # long-division order for quotients (seq2seq_data.long_division_rows)
@@ -485,15 +493,25 @@ def transformer_decode(ops, W, cfg, enc, dec_ids):
     return _dense(ops, W, "out", _layer_norm(ops, W, "dec_ln", h)), weights
 
 
+def _attention_decoder(cfg):
+    """(start, step) of the attention decoder: answer-writing or rewriting."""
+    if cfg.get("rewrite"):
+        from calcapp.ml import rewriter
+
+        return rewriter.start, rewriter.step
+    return _attention_start, attention_step
+
+
 def teacher_logits(ops, W, cfg, enc_ids, dec_ids):
     """Training forward pass: logits (B, Tout, Vout) given the shifted targets."""
     enc = encode(ops, W, cfg, enc_ids)
     if cfg["arch"] == "transformer":
         return transformer_decode(ops, W, cfg, enc, dec_ids)[0]
-    state = _attention_start(ops, W, cfg, enc)
+    start, step = _attention_decoder(cfg)
+    state = start(ops, W, cfg, enc)
     out = []
     for t in range(cfg["tout"]):
-        logits, _, state = attention_step(ops, W, cfg, enc, state, dec_ids[:, t], t)
+        logits, _, state = step(ops, W, cfg, enc, state, dec_ids[:, t], t)
         out.append(logits)
     return ops.stack(out, axis=1)
 
@@ -510,10 +528,11 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None) -> dict[str, Any
         return {"logits": decode_repeat(ops, W, cfg, enc), "states": enc["states"], "attention": None}
     prev = ops.cast(enc_ids[:, 0] * 0 + start_id, "int32")
     if arch == "attention":
-        state = _attention_start(ops, W, cfg, enc)
+        start, step = _attention_decoder(cfg)
+        state = start(ops, W, cfg, enc)
         out, atts = [], []
         for t in range(cfg["tout"]):
-            logits, att, state = attention_step(ops, W, cfg, enc, state, prev, t)
+            logits, att, state = step(ops, W, cfg, enc, state, prev, t)
             out.append(logits)
             atts.append(att)
             prev = ops.cast(ops.argmax(logits, axis=-1), "int32")

@@ -31,6 +31,7 @@ BATCH = 256  # rows per NumPy pass: cache-friendly, and bounds memory on big fil
 class Prediction:
     text: str
     confidence: list[float]  # one per output character, in reading order
+    steps: tuple[str, ...] = ()  # a rewriting model's working texts, the answer last
 
 
 @dataclass(frozen=True)
@@ -68,10 +69,10 @@ class Predictor:
         """Raw user texts (inside the task) -> answers with per-character confidence."""
         out: list[Prediction] = []
         for start in range(0, len(texts), BATCH):
-            ids = self.encode(texts[start:start + BATCH])
-            res = self.logits(ids)
-            answers, confs, _ = D.decode_logits(self.spec, self.cfg, res["logits"], ids)
-            out.extend(Prediction(a, c) for a, c in zip(answers, confs))
+            chunk = [self.spec.model_input(t) for t in texts[start:start + BATCH]]
+            answers, confs, steps = D.answers(self.spec, self.cfg,
+                                              lambda ids: self.logits(ids)["logits"], chunk)
+            out.extend(Prediction(a, c, tuple(s)) for a, c, s in zip(answers, confs, steps))
         return out
 
     def inspect(self, text: str) -> Inspection:
@@ -147,8 +148,8 @@ def keras_predict(model_or_info, texts: list[str], spec: TaskSpec | None = None,
     cfg = D.inference_cfg(spec, net_of(model).cfg)
     out: list[Prediction] = []
     for start in range(0, len(texts), batch_size):
-        chunk = texts[start:start + batch_size]
-        ids = D.encode_inputs(spec, cfg, [spec.model_input(t) for t in chunk])
-        answers, confs, _ = D.decode_logits(spec, cfg, keras_forward(model, ids, cfg)["logits"], ids)
-        out.extend(Prediction(a, c) for a, c in zip(answers, confs))
+        chunk = [spec.model_input(t) for t in texts[start:start + batch_size]]
+        answers, confs, steps = D.answers(spec, cfg, lambda ids: keras_forward(model, ids, cfg)["logits"],
+                                          chunk)
+        out.extend(Prediction(a, c, tuple(s)) for a, c, s in zip(answers, confs, steps))
     return out

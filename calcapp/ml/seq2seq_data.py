@@ -70,6 +70,17 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
         cfg.setdefault("places", 2)
     if cfg.get("places"):
         cfg["operands"] = spec.max_operands
+    if hparams.get("rewrite"):
+        if not (arch == "attention" and cfg.get("places") and spec.reverse_output and end_marker):
+            raise ValueError("rewrite needs the attention architecture with place features, "
+                             "an end marker and last-character-first writing")
+        cfg["rewrite"] = 1
+        # a working text is at most the input's length plus a few digits (calcapp.core.steps)
+        cfg["tin"] = spec.max_input_len + 4
+        cfg["tout"] = cfg["tin"] + 1
+        extra = [tok for tok in cfg["in_tokens"][1:] if tok not in cfg["out_tokens"]]
+        cfg["out_tokens"] = cfg["out_tokens"] + extra
+        cfg["vout"] = len(cfg["out_tokens"])
     return cfg
 
 
@@ -116,6 +127,22 @@ def encode_targets(spec: TaskSpec, cfg: dict[str, Any], targets: Sequence[str],
             raise ValueError("a character outside the model's alphabet") from None
     dec_in = np.concatenate([np.full((len(y), 1), START_ID, np.int32), y[:, :-1]], axis=1)
     return dec_in, y
+
+
+def answers(spec: TaskSpec, cfg: dict[str, Any], forward, model_inputs: Sequence[str]):
+    """Model-spelled inputs -> (texts, confidences, working steps) through ``forward(ids) ->
+    logits`` (NumPy or Keras). A rewriting model runs pass after pass (``rewriter.work_out``);
+    any other writes its answer in one pass and has no steps."""
+    def one_pass(texts):
+        ids = encode_inputs(spec, cfg, texts)
+        return decode_logits(spec, cfg, forward(ids), ids)[:2]
+
+    if cfg.get("rewrite"):
+        from calcapp.ml.rewriter import work_out
+
+        return work_out(one_pass, list(model_inputs), cfg["tin"])
+    texts, confs = one_pass(list(model_inputs))
+    return texts, confs, [[] for _ in texts]
 
 
 def softmax(logits: np.ndarray) -> np.ndarray:

@@ -22,7 +22,9 @@ from typing import Any
 
 import numpy as np
 
-from calcapp.core.datagen import Example, generate, iter_examples
+from calcapp.core.datagen import Example, canonical_key, generate, iter_examples, split_of
+from calcapp.core.parser import parse
+from calcapp.core.steps import steps
 from calcapp.core.tasks import TaskSpec, preset
 from calcapp.ml import architectures as A
 from calcapp.ml import seq2seq_data as D
@@ -51,6 +53,7 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "max_minutes": None,  # stop early after this much training time
     "operator_weights": None,  # e.g. {"/": 3}: oversample an operator in training (see _weighted)
     "init_from": None,  # warm start from this model folder or model name (see warm_start)
+    "rewrite": False,  # one operation per pass (calcapp.ml.rewriter); trains on the steps
 }
 
 
@@ -84,6 +87,8 @@ def _epoch_examples(spec: TaskSpec, hp: dict, epoch: int) -> list[Example]:
                            hp["train_max_digits"], max_attempts=60 * n + 2000)
     if hp["operator_weights"]:
         stream = _weighted(stream, hp["operator_weights"], random.Random(f"{hp['seed']}:mix{epoch}"))
+    if hp.get("rewrite"):
+        stream = _step_pairs(stream, hp["holdout"])
     got = list(itertools.islice(stream, n))
     if not got:
         raise ValueError("the task's training split is empty")
@@ -102,6 +107,18 @@ def _weighted(stream, weights: dict[str, float], rng: random.Random):
         w = max(float(weights.get(op, 1.0)) for op in operator_of(ex.text))
         if rng.random() * top < w:
             yield ex
+
+
+def _step_pairs(stream, holdout: float):
+    """A rewriting model learns passes: each training expression gives one example per
+    step (``6--68+62`` -> ``74+62``). A step that is itself a validation or test
+    expression is left out, so those splits stay unseen."""
+    for ex in stream:
+        work = steps(ex.model_input)
+        for i, (before, after) in enumerate(zip(work, work[1:])):
+            if i and split_of(canonical_key(parse(before)), holdout) != "train":
+                continue
+            yield Example(ex.text, before, after)
 
 
 def _fixed_split(spec: TaskSpec, hp: dict, split: str, n: int, max_digits=None) -> list[Example]:
@@ -148,8 +165,8 @@ def greedy_texts(model, spec: TaskSpec, model_inputs: list[str], batch: int = 40
     cfg = D.inference_cfg(spec, net_of(model).cfg)
     texts: list[str] = []
     for s in range(0, len(model_inputs), batch):
-        ids = D.encode_inputs(spec, cfg, model_inputs[s:s + batch])
-        texts += D.decode_logits(spec, cfg, keras_forward(model, ids, cfg)["logits"], ids)[0]
+        texts += D.answers(spec, cfg, lambda ids: keras_forward(model, ids, cfg)["logits"],
+                           model_inputs[s:s + batch])[0]
     return texts
 
 
@@ -231,7 +248,8 @@ def train(
     epochs = int(hp["epochs"])
     params = A.parameter_count(cfg)
     val = _fixed_split(spec, hp, "val", int(hp["val_size"]), hp["train_max_digits"])
-    val_x, val_y = arrays(spec, cfg, val)
+    # a rewriting model's loss is over passes: every step of the validation expressions
+    val_x, val_y = arrays(spec, cfg, list(_step_pairs(val, 0)) if cfg.get("rewrite") else val)
     steps_per_epoch = -(-int(hp["samples_per_epoch"]) // int(hp["batch_size"]))
     cb.on_start({"name": config.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
                  "parameters": params, "architecture": config.architecture,

@@ -202,6 +202,8 @@ class Display(QFrame):
             text = f"answered by {a.model}"
             if a.target is not None and a.target != a.exact:
                 text += f" (its task's answer is {a.target})"
+            if len(a.steps) > 1:  # a rewriting model shows its working, wrong steps included
+                text += ": " + " \u2192 ".join(html.escape(s) for s in a.steps)
             return text
         if a.outside:
             why = f" ({self._why_outside})" if self._why_outside else ""

@@ -27,6 +27,7 @@ CASES = [
                              "div_msd": 1, "mul_columns": 1, "divisor_digits": 3}),
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
     ("attention", "expr", {"units": 16, "places": 3, "rewrite": True}),
+    ("attention", "expr", {"units": 16, "places": 3, "rewrite": True, "pairs": 1, "pair_dim": 8}),
 ]
 
 

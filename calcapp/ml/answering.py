@@ -34,10 +34,12 @@ class Answer:
     steps: list[str] = field(default_factory=list)  # a rewriting model's working texts
 
     def to_json(self) -> dict:
-        keys = ("input", "expression", "exact", "target", "neural", "model", "match", "error",
-                "steps")
+        keys = ("input", "expression", "exact", "target", "neural", "model", "match", "error")
         data = asdict(self)
-        return {k: data[k] for k in keys}
+        out = {k: data[k] for k in keys}
+        if self.steps:  # only a rewriting model has them
+            out["steps"] = list(self.steps)
+        return out
 
 
 PredictorFactory = Callable[[ModelInfo], object]

@@ -3,18 +3,28 @@
 Why: see ``calcapp.core.steps``. A pass reads the working text (``6--68+62``) and writes the
 next one (``74+62``), last character first, so the new number comes out least-significant
 digit first like the aligned models' answers. It is the ``attention`` architecture with
-``rewrite`` on: the same bidirectional encoder (with place features), and a decoder whose
-heads each start from a prior that says where to look, learning only which number:
+``rewrite`` on: the same bidirectional encoder (with place features), one learned head
+that copies, and digit "heads" that are not learned at all:
 
-- head 0 copies: it starts on the last character and then follows along, one character to
-  the left of where it looked before, so copying the untouched part costs nothing to learn;
-- the other heads read digits: "the digit at place r" and "at place r-1", where r counts
-  the digits this pass has written in a row (the place of the digit being written), and
-  "the digit at place 0" and "at place 1"; two heads of each, one per operand. A sum needs
-  the two digits at place r; a product by a 2-digit number needs a_r, a_(r-1), b_0, b_1.
+- the copy head starts on the last character and is drawn one character to the left of
+  where it looked before, so copying the untouched part costs nothing to learn; where to
+  jump (over the operation it replaces) it learns;
+- when a new number starts (r = 0 digits written in a row) the copy head stands where the
+  rewritten part ends: on the right operand's last digit, or the bracket after it. That
+  "anchor" is held while the number is written; the right operand is the number it is in,
+  the left operand the number before. Choosing the operation is therefore the network's
+  (it puts the copy head there); reading the operands' digits is not left to chance:
+- the operator between the operands is gathered too (the one right after the left
+  operand's last digit);
+- the digit heads gather, from each operand, the digit at place r and at place r-1 (a sum
+  needs a_r and b_r), and at places 0 and 1 (a product by a 2-digit number needs a_r,
+  a_(r-1), b_0, b_1), each with whether there is such a digit (so "no digit" and "0"
+  differ) and whether its number is negative.
 
-Each digit head also reports how much of it found a digit at its place (none: the number
-is shorter), so "no digit" and "digit 0" differ. Nothing here imports Keras.
+Measured on expr (benchmarks/results/calculator.md): learned digit heads with these places
+as priors read the wrong number and stalled near 42%; with gathers, the operator and the
+digit-pair table (``pairs``) the bundled model passes 98% of sums and differences.
+Nothing here imports Keras.
 """
 
 from __future__ import annotations
@@ -26,15 +36,63 @@ import numpy as np
 
 from calcapp.ml import architectures as A
 
-# (prior, place offset) per head: "follow" = the copy head; "run" = place r + offset;
-# "fixed" = that place.
-PRIORS = (("follow", 0), ("run", 0), ("run", 0), ("run", -1), ("run", -1),
-          ("fixed", 0), ("fixed", 0), ("fixed", 1), ("fixed", 1))
+# (prior, place offset, operand) per head: "follow" = the copy head; "run" = place r +
+# offset; "fixed" = that place; operand 0 = left, 1 = right.
+PRIORS = (("follow", 0, None), ("run", 0, 0), ("run", 0, 1), ("run", -1, 0), ("run", -1, 1),
+          ("fixed", 0, 0), ("fixed", 0, 1), ("fixed", 1, 0), ("fixed", 1, 1))
 DIGIT_VALUE = 11  # ten digits and the "found a digit" mass
+MAX_NUMBERS = 8  # numbers in one working text (the expr task has at most 4)
+
+
+# digit pairs (indices into PRIORS) looked up in one learned table when ``pairs`` is on:
+# a_r with b_r (sums, differences); a_r b_0 + a_(r-1) b_1 and b_r a_0 + b_(r-1) a_1 (products)
+PAIRS = ((1, 2), (1, 6), (3, 8), (2, 5), (4, 7))
 
 
 def ctx_dim(cfg: dict[str, Any]) -> int:
-    return cfg["units"] + cfg["vin"] + (len(PRIORS) - 1) * DIGIT_VALUE
+    # copy head, digit heads, their numbers' signs, the operator between the operands,
+    # then (``pairs``) the digit-pair lookups
+    base = 2 * cfg["vin"] + cfg["units"] + (len(PRIORS) - 1) * (DIGIT_VALUE + 1)
+    return base + (len(PAIRS) * pair_width(cfg))
+
+
+def pair_width(cfg: dict[str, Any]) -> int:
+    return int(cfg.get("pair_dim", 32)) if cfg.get("pairs") else 0
+
+
+def numbers_of(ops, enc_ids, cfg):
+    """(B, Tin, MAX_NUMBERS) one-hot: the last number started at or before each position
+    (a bracket or an operator belongs to the number on its left); (B, Tin) 1.0 where that
+    number is negative (a minus before it that is not a subtraction); and (B, Tin) 1.0 on
+    the operators that stand right after a digit (the binary ones)."""
+    toks = cfg["in_tokens"]
+    digit = ops.cast(enc_ids >= 1, "float32") * ops.cast(enc_ids <= 10, "float32")
+    minus = (ops.cast(ops.equal(enc_ids, toks.index("-")), "float32") if "-" in toks
+             else digit * 0.0)
+    opener = sum((ops.cast(ops.equal(enc_ids, toks.index(c)), "float32") for c in "+*/(" if c in toks),
+                 minus)  # what a unary minus may follow
+    t = enc_ids.shape[1]
+    count, neg, ids, negs = digit[:, 0] * 0.0, digit[:, 0] * 0.0, [], []
+    for j in range(t):
+        start = digit[:, j] * (1.0 - digit[:, j - 1]) if j else digit[:, 0]
+        if j == 0:
+            unary = digit[:, 0] * 0.0
+        elif j == 1:
+            unary = minus[:, 0]
+        else:
+            unary = minus[:, j - 1] * ops.minimum(opener[:, j - 2] + 0.0, 1.0)
+        count = count + start
+        neg = start * unary + (1.0 - start) * neg
+        ids.append(count)
+        negs.append(neg)
+    ids = ops.stack(ids, axis=1)
+    after_digit = ops.concatenate([digit[:, :1] * 0.0, digit[:, :-1]], axis=1)
+    operator = sum((ops.cast(ops.equal(enc_ids, toks.index(c)), "float32") for c in "+-*/" if c in toks),
+                   digit * 0.0)
+    binary = operator * after_digit
+    onehot = ops.one_hot(ops.cast(ops.minimum(ops.relu(ids - 1.0), MAX_NUMBERS - 1), "int32"),
+                         MAX_NUMBERS) * ops.expand_dims(ops.minimum(ids, 1.0), -1)
+    return onehot, ops.stack(negs, axis=1), binary
 
 
 def weight_specs(cfg: dict[str, Any], specs: list, dense, rnn) -> None:
@@ -42,11 +100,12 @@ def weight_specs(cfg: dict[str, Any], specs: list, dense, rnn) -> None:
     units, att, vout = cfg["units"], cfg.get("att_units", cfg["units"]), cfg["vout"]
     feat = cfg["places"] + cfg.get("operands", 2)
     rnn("dec0", vout + ctx_dim(cfg), units, 4)
-    for k in range(len(PRIORS)):
-        dense(f"att{k}/query", units, att, bias=False)
-        dense(f"att{k}/key", units, att, bias=False)
-        dense(f"att{k}/place_key", feat, att, bias=False)
-        specs.append((f"att{k}/align_gain", (1,), "align"))
+    dense("att0/query", units, att, bias=False)  # the copy head; digit heads are gathers
+    dense("att0/key", units, att, bias=False)
+    dense("att0/place_key", feat, att, bias=False)
+    specs.append(("att0/align_gain", (1,), "align"))
+    if pair_width(cfg):
+        dense("pairs/embed", 100, pair_width(cfg))
     dense("combine", units + ctx_dim(cfg), units)
     dense("out", units, vout)
 
@@ -54,14 +113,14 @@ def weight_specs(cfg: dict[str, Any], specs: list, dense, rnn) -> None:
 def start(ops, W, cfg, enc) -> dict[str, Any]:
     units = cfg["units"]
     H = enc["states"]
-    keys = [A._dense(ops, W, f"att{k}/key", H) + A._dense(ops, W, f"att{k}/place_key", enc["feats"])
-            for k in range(len(PRIORS))]
+    keys = A._dense(ops, W, "att0/key", H) + A._dense(ops, W, "att0/place_key", enc["feats"])
     real = 1.0 - enc["pad"]  # (B, Tin)
     after = ops.concatenate([real[:, 1:], real[:, :1] * 0.0], axis=1)
     h = A._zeros(ops, enc["last"], units)
     digit_out = np.array([1.0 if tok in "0123456789" else 0.0 for tok in cfg["out_tokens"]],
                          dtype="float32")
     return {"h": h, "c": h, "ctx": A._zeros(ops, enc["last"], ctx_dim(cfg)), "keys": keys,
+            "anchor": A._zeros(ops, enc["last"], MAX_NUMBERS),
             "follow": real * (1.0 - after),  # the last character
             "run": real[:, :1] * 0.0, "digit_out": digit_out.reshape(-1, 1),
             "values": ops.concatenate([H, enc["chars"]], axis=-1),
@@ -77,28 +136,50 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
                         state["h"], state["c"])
     place, bias = enc["place"], enc["pad"] * A.NEG
     is_digit = ops.cast(place >= 0.0, "float32")
-    ctxs, weights = [], []
-    for k, (kind, offset) in enumerate(PRIORS):
-        if kind == "follow":
-            prior = state["follow"]
-        else:
-            want = run + float(offset) if kind == "run" else float(offset)
-            prior = ops.cast(ops.equal(place, want), "float32") * is_digit
-        q = A._dense(ops, W, f"att{k}/query", h)
-        scores = ops.sum(ops.expand_dims(q, 1) * state["keys"][k], axis=-1) / math.sqrt(att)
-        a = ops.softmax(scores + W[f"att{k}/align_gain"] * prior + bias, axis=-1)
-        if kind == "follow":
+    nums = enc["numbers"]  # (B, Tin, K)
+    fresh = 1.0 - ops.minimum(run, 1.0)  # (B, 1): a new number starts here
+    anchor, operand_masks = state["anchor"], None
+    ctxs, weights, signs = [], [], []
+    for kind, offset, operand in PRIORS:
+        if kind == "follow":  # learned attention, drawn to one left of where it last looked
+            q = A._dense(ops, W, "att0/query", h)
+            scores = ops.sum(ops.expand_dims(q, 1) * state["keys"], axis=-1) / math.sqrt(att)
+            a = ops.softmax(scores + W["att0/align_gain"] * state["follow"] + bias, axis=-1)
             ctxs.append(ops.sum(ops.expand_dims(a, -1) * state["values"], axis=1))
-            follow = ops.concatenate([a[:, 1:], a[:, :1] * 0.0], axis=1)  # one to the left
-        else:
-            ctxs.append(ops.sum(ops.expand_dims(a, -1) * state["digits"], axis=1))
-            ctxs.append(ops.sum(a * prior, axis=1, keepdims=True))
-        weights.append(a)
-    ctx = ops.concatenate(ctxs, axis=-1)
+            follow = ops.concatenate([a[:, 1:], a[:, :1] * 0.0], axis=1)
+            here = ops.sum(ops.expand_dims(a, -1) * nums, axis=1)  # (B, K)
+            anchor = fresh * here + (1.0 - fresh) * anchor
+            weights.append(a)
+            continue
+        if operand_masks is None:  # right operand: the anchor's number; left: the one before
+            right = anchor
+            left = ops.concatenate([anchor[:, 1:], anchor[:, :1] * 0.0], axis=1)
+            operand_masks = [ops.sum(nums * ops.expand_dims(m, 1), axis=-1) for m in (left, right)]
+        # a digit head is a gather, not a learned attention: the digit of that place in that
+        # operand (weighted by how sure the anchor is), and how much of one there is
+        want = run + float(offset) if kind == "run" else float(offset)
+        a = ops.cast(ops.equal(place, want), "float32") * is_digit * operand_masks[operand]
+        ctxs.append(ops.sum(ops.expand_dims(a, -1) * state["digits"], axis=1))
+        ctxs.append(ops.sum(a, axis=1, keepdims=True))
+        signs.append(ops.sum(a * enc["negative"], axis=1, keepdims=True))
+        weights.append(a + 1e-9 * (1.0 - enc["pad"]))
+    # the operator between the operands: right after the left operand's last digit
+    binary = enc["binary_op"] * ops.sum(nums * ops.expand_dims(left, 1), axis=-1)
+    ctxs.append(ops.sum(ops.expand_dims(binary, -1) * enc["chars"], axis=1))
+    looked_up = []
+    if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
+        digits = {k: ctxs[2 * k - 1] for k in range(1, len(PRIORS))}  # head k's gathered digit
+        for i, j in PAIRS:
+            outer = ops.expand_dims(digits[i], 2) * ops.expand_dims(digits[j], 1)
+            looked_up.append(A._dense(ops, W, "pairs/embed", ops.reshape(outer, (-1, 100))))
+    ctx = ops.concatenate(ctxs + signs + looked_up, axis=-1)
     out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
     logits = A._dense(ops, W, "out", out)
-    mean_att = sum(weights[1:], weights[0]) / len(weights)
-    return logits, mean_att, {**state, "h": h, "c": c, "ctx": ctx, "run": run, "follow": follow}
+    gathered = sum(weights[2:], weights[1])
+    gathered = gathered / ops.sum(gathered, axis=-1, keepdims=True)
+    mean_att = 0.5 * (weights[0] + gathered)  # where it copied from and what it read
+    return logits, mean_att, {**state, "h": h, "c": c, "ctx": ctx, "run": run, "follow": follow,
+                                "anchor": anchor}
 
 
 # ----------------------------------------------------------------------------- passes

@@ -352,7 +352,8 @@ def warm_start(model, folder) -> list[str]:
 
     An output alphabet that only grew at its end (``mul_columns`` adds column tokens) keeps
     the old tokens' rows and columns, and decoder inputs added after the old ones
-    (``divisor_digits``) keep the old rows; what is new starts from the fresh initialisation.
+    (``divisor_digits``) keep the old rows, as do context features appended after the old
+    ones (the rewriter's sign flags); what is new starts from the fresh initialisation.
     """
     import keras
 
@@ -378,6 +379,11 @@ def warm_start(model, folder) -> list[str]:
             # rows: previous token one-hot, then the old inputs, then any new feature rows
             new = np.array(keras.ops.convert_to_numpy(var))
             new[:v0], new[v1:v1 + w.shape[0] - v0] = w[:v0], w[v0:]
+        elif (name == "combine/kernel" and w.shape[1] == var.shape[1]
+              and var.shape[0] > w.shape[0]):
+            # rows: decoder state, then the context, new context features last (rewriter)
+            new = np.array(keras.ops.convert_to_numpy(var))
+            new[:w.shape[0]] = w
         if new is not None:
             var.assign(new)
             copied.append(name)

@@ -48,7 +48,7 @@ def main() -> int:
     exact = sum(a.text == e.target for a, e in zip(answers, test)) / len(test)
     passes = collections.Counter(len(a.steps) for a in answers)
 
-    pairs = [(b, a) for e in test for b, a in zip(steps(e.model_input), steps(e.model_input)[1:])]
+    pairs = [pair for e in test for work in [steps(e.model_input)] for pair in zip(work, work[1:])]
     got = []
     for s in range(0, len(pairs), 512):  # one pass from each right working text
         ids = D.encode_inputs(pred.spec, pred.cfg, [b for b, _ in pairs[s:s + 512]])

@@ -314,7 +314,7 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
     if cfg.get("rewrite"):
         from calcapp.ml.rewriter import numbers_of
 
-        out["numbers"], out["negative"], out["binary_op"] = numbers_of(ops, enc_ids, cfg)
+        out["numbers"], out["negative"], out["binary_op"] = numbers_of(ops, enc_ids, cfg, place)
     if cfg.get("div_msd"):  # long-division order for quotients (seq2seq_data.long_division_rows)
         slash = cfg["in_tokens"].index("/")
         out["div"] = ops.sum(ops.cast(ops.equal(enc_ids, slash), "float32"), axis=1, keepdims=True)

@@ -36,23 +36,22 @@ import numpy as np
 
 from calcapp.ml import architectures as A
 
-# (prior, place offset, operand) per head: "follow" = the copy head; "run" = place r +
-# offset; "fixed" = that place; operand 0 = left, 1 = right.
-PRIORS = (("follow", 0, None), ("run", 0, 0), ("run", 0, 1), ("run", -1, 0), ("run", -1, 1),
-          ("fixed", 0, 0), ("fixed", 0, 1), ("fixed", 1, 0), ("fixed", 1, 1))
+# (place, operand) per digit gather: "r" = the place being written, "r-1" the one below,
+# 0 and 1 fixed places; operand 0 = left, 1 = right.
+GATHERS = (("r", 0), ("r", 1), ("r-1", 0), ("r-1", 1), (0, 0), (0, 1), (1, 0), (1, 1))
 DIGIT_VALUE = 11  # ten digits and the "found a digit" mass
 MAX_NUMBERS = 8  # numbers in one working text (the expr task has at most 4)
 
 
-# digit pairs (indices into PRIORS) looked up in one learned table when ``pairs`` is on:
+# digit pairs (indices into GATHERS) looked up in one learned table when ``pairs`` is on:
 # a_r with b_r (sums, differences); a_r b_0 + a_(r-1) b_1 and b_r a_0 + b_(r-1) a_1 (products)
-PAIRS = ((1, 2), (1, 6), (3, 8), (2, 5), (4, 7))
+PAIRS = ((0, 1), (0, 5), (2, 7), (1, 4), (3, 6))
 
 
 def ctx_dim(cfg: dict[str, Any]) -> int:
-    # copy head, digit heads, their numbers' signs, the operator between the operands,
+    # copy head, digit gathers, their numbers' signs, the operator between the operands,
     # then (``pairs``) the digit-pair lookups
-    base = 2 * cfg["vin"] + cfg["units"] + (len(PRIORS) - 1) * (DIGIT_VALUE + 1)
+    base = 2 * cfg["vin"] + cfg["units"] + len(GATHERS) * (DIGIT_VALUE + 1)
     return base + (len(PAIRS) * pair_width(cfg))
 
 
@@ -60,35 +59,36 @@ def pair_width(cfg: dict[str, Any]) -> int:
     return int(cfg.get("pair_dim", 32)) if cfg.get("pairs") else 0
 
 
-def numbers_of(ops, enc_ids, cfg):
+def numbers_of(ops, enc_ids, cfg, place):
     """(B, Tin, MAX_NUMBERS) one-hot: the last number started at or before each position
     (a bracket or an operator belongs to the number on its left); (B, Tin) 1.0 where that
     number is negative (a minus before it that is not a subtraction); and (B, Tin) 1.0 on
-    the operators that stand right after a digit (the binary ones)."""
+    the operators that stand right after a digit (the binary ones). ``place`` is
+    ``place_value``'s (>= 0 on digits)."""
     toks = cfg["in_tokens"]
-    digit = ops.cast(enc_ids >= 1, "float32") * ops.cast(enc_ids <= 10, "float32")
-    minus = (ops.cast(ops.equal(enc_ids, toks.index("-")), "float32") if "-" in toks
-             else digit * 0.0)
-    opener = sum((ops.cast(ops.equal(enc_ids, toks.index(c)), "float32") for c in "+*/(" if c in toks),
-                 minus)  # what a unary minus may follow
-    t = enc_ids.shape[1]
+    digit = ops.cast(place >= 0.0, "float32")
+
+    def is_one_of(chars):
+        return sum((ops.cast(ops.equal(enc_ids, toks.index(c)), "float32") for c in chars if c in toks),
+                   digit * 0.0)
+
+    minus, operator = is_one_of("-"), is_one_of("+-*/")
+    opener = operator + is_one_of("(")  # what a unary minus may follow
     count, neg, ids, negs = digit[:, 0] * 0.0, digit[:, 0] * 0.0, [], []
-    for j in range(t):
+    for j in range(enc_ids.shape[1]):
         start = digit[:, j] * (1.0 - digit[:, j - 1]) if j else digit[:, 0]
         if j == 0:
             unary = digit[:, 0] * 0.0
-        elif j == 1:
+        elif j == 1:  # a minus at the very start
             unary = minus[:, 0]
         else:
-            unary = minus[:, j - 1] * ops.minimum(opener[:, j - 2] + 0.0, 1.0)
+            unary = minus[:, j - 1] * opener[:, j - 2]
         count = count + start
         neg = start * unary + (1.0 - start) * neg
         ids.append(count)
         negs.append(neg)
     ids = ops.stack(ids, axis=1)
     after_digit = ops.concatenate([digit[:, :1] * 0.0, digit[:, :-1]], axis=1)
-    operator = sum((ops.cast(ops.equal(enc_ids, toks.index(c)), "float32") for c in "+-*/" if c in toks),
-                   digit * 0.0)
     binary = operator * after_digit
     onehot = ops.one_hot(ops.cast(ops.minimum(ops.relu(ids - 1.0), MAX_NUMBERS - 1), "int32"),
                          MAX_NUMBERS) * ops.expand_dims(ops.minimum(ids, 1.0), -1)
@@ -137,47 +137,46 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     place, bias = enc["place"], enc["pad"] * A.NEG
     is_digit = ops.cast(place >= 0.0, "float32")
     nums = enc["numbers"]  # (B, Tin, K)
+
+    # the copy head: learned attention, drawn to one left of where it last looked
+    q = A._dense(ops, W, "att0/query", h)
+    scores = ops.sum(ops.expand_dims(q, 1) * state["keys"], axis=-1) / math.sqrt(att)
+    copy = ops.softmax(scores + W["att0/align_gain"] * state["follow"] + bias, axis=-1)
+    follow = ops.concatenate([copy[:, 1:], copy[:, :1] * 0.0], axis=1)
+
+    # the operands: the anchor (where the copy head stood when this number began) is in
+    # the right one; the left one is the number before it
     fresh = 1.0 - ops.minimum(run, 1.0)  # (B, 1): a new number starts here
-    anchor, operand_masks = state["anchor"], None
-    ctxs, weights, signs = [], [], []
-    for kind, offset, operand in PRIORS:
-        if kind == "follow":  # learned attention, drawn to one left of where it last looked
-            q = A._dense(ops, W, "att0/query", h)
-            scores = ops.sum(ops.expand_dims(q, 1) * state["keys"], axis=-1) / math.sqrt(att)
-            a = ops.softmax(scores + W["att0/align_gain"] * state["follow"] + bias, axis=-1)
-            ctxs.append(ops.sum(ops.expand_dims(a, -1) * state["values"], axis=1))
-            follow = ops.concatenate([a[:, 1:], a[:, :1] * 0.0], axis=1)
-            here = ops.sum(ops.expand_dims(a, -1) * nums, axis=1)  # (B, K)
-            anchor = fresh * here + (1.0 - fresh) * anchor
-            weights.append(a)
-            continue
-        if operand_masks is None:  # right operand: the anchor's number; left: the one before
-            right = anchor
-            left = ops.concatenate([anchor[:, 1:], anchor[:, :1] * 0.0], axis=1)
-            operand_masks = [ops.sum(nums * ops.expand_dims(m, 1), axis=-1) for m in (left, right)]
-        # a digit head is a gather, not a learned attention: the digit of that place in that
-        # operand (weighted by how sure the anchor is), and how much of one there is
-        want = run + float(offset) if kind == "run" else float(offset)
-        a = ops.cast(ops.equal(place, want), "float32") * is_digit * operand_masks[operand]
-        ctxs.append(ops.sum(ops.expand_dims(a, -1) * state["digits"], axis=1))
-        ctxs.append(ops.sum(a, axis=1, keepdims=True))
-        signs.append(ops.sum(a * enc["negative"], axis=1, keepdims=True))
-        weights.append(a + 1e-9 * (1.0 - enc["pad"]))
+    here = ops.sum(ops.expand_dims(copy, -1) * nums, axis=1)  # (B, K)
+    anchor = fresh * here + (1.0 - fresh) * state["anchor"]
+    left = ops.concatenate([anchor[:, 1:], anchor[:, :1] * 0.0], axis=1)
+    operands = [ops.sum(nums * ops.expand_dims(m, 1), axis=-1) for m in (left, anchor)]
+
+    # digit gathers, not learned attention: the digit of that place in that operand
+    # (weighted by how sure the anchor is), how much of one there is, and its sign
+    digits, found, signs, gathered = [], [], [], 1e-9 * (1.0 - enc["pad"])
+    for where, operand in GATHERS:
+        want = run + {"r": 0.0, "r-1": -1.0}[where] if isinstance(where, str) else float(where)
+        g = ops.cast(ops.equal(place, want), "float32") * is_digit * operands[operand]
+        digits.append(ops.sum(ops.expand_dims(g, -1) * state["digits"], axis=1))
+        found.append(ops.sum(g, axis=1, keepdims=True))
+        signs.append(ops.sum(g * enc["negative"], axis=1, keepdims=True))
+        gathered = gathered + g
     # the operator between the operands: right after the left operand's last digit
-    binary = enc["binary_op"] * ops.sum(nums * ops.expand_dims(left, 1), axis=-1)
-    ctxs.append(ops.sum(ops.expand_dims(binary, -1) * enc["chars"], axis=1))
+    binary = enc["binary_op"] * operands[0]
+    operator = ops.sum(ops.expand_dims(binary, -1) * enc["chars"], axis=1)
     looked_up = []
     if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
-        digits = {k: ctxs[2 * k - 1] for k in range(1, len(PRIORS))}  # head k's gathered digit
         for i, j in PAIRS:
             outer = ops.expand_dims(digits[i], 2) * ops.expand_dims(digits[j], 1)
             looked_up.append(A._dense(ops, W, "pairs/embed", ops.reshape(outer, (-1, 100))))
-    ctx = ops.concatenate(ctxs + signs + looked_up, axis=-1)
+    copied = ops.sum(ops.expand_dims(copy, -1) * state["values"], axis=1)
+    per_gather = [x for pair in zip(digits, found) for x in pair]
+    ctx = ops.concatenate([copied, *per_gather, operator, *signs, *looked_up], axis=-1)
     out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
     logits = A._dense(ops, W, "out", out)
-    gathered = sum(weights[2:], weights[1])
     gathered = gathered / ops.sum(gathered, axis=-1, keepdims=True)
-    mean_att = 0.5 * (weights[0] + gathered)  # where it copied from and what it read
+    mean_att = 0.5 * (copy + gathered)  # where it copied from and what it read
     return logits, mean_att, {**state, "h": h, "c": c, "ctx": ctx, "run": run, "follow": follow,
                                 "anchor": anchor}
 

@@ -16,18 +16,10 @@ import sys
 import time
 
 from calcapp.core.datagen import generate
-from calcapp.core.steps import is_final, steps
+from calcapp.core.steps import is_final, operation, steps
 from calcapp.ml import seq2seq_data as D
 from calcapp.ml.inference import load_predictor
 from calcapp.ml.registry import find_model, load_info
-
-
-def _operation(before: str, after: str) -> str:
-    """The operator a step did (the first one whose count went down), '()' for a bracket."""
-    for op in "*/+-":
-        if after.count(op) < before.count(op):
-            return op
-    return "()"
 
 
 def main() -> int:
@@ -55,7 +47,7 @@ def main() -> int:
         got += D.decode_logits(pred.spec, pred.cfg, pred.logits(ids)["logits"], ids)[0]
     right, total = collections.Counter(), collections.Counter()
     for (before, after), out in zip(pairs, got):
-        for key in (_operation(before, after), "last pass" if is_final(after) else "middle pass", "all"):
+        for key in (operation(before, after), "last pass" if is_final(after) else "middle pass", "all"):
             total[key] += 1
             right[key] += out == after
 

@@ -28,6 +28,8 @@ CASES = [
     ("transformer", "expr", {"units": 16, "layers": 1, "heads": 2}),
     ("attention", "expr", {"units": 16, "places": 3, "rewrite": True}),
     ("attention", "expr", {"units": 16, "places": 3, "rewrite": True, "pairs": 1, "pair_dim": 8}),
+    ("attention", "expr", {"units": 16, "places": 3, "rewrite": True, "pairs": 1, "pair_dim": 8,
+                           "wide": 1, "deep": 8}),
 ]
 
 

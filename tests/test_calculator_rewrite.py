@@ -61,3 +61,57 @@ def test_a_tiny_rewriting_model_trains_on_steps_and_answers_through_passes(tmp_p
     for p in out:
         assert 1 <= len(p.steps) <= 8 and p.text == p.steps[-1]
         assert len(p.confidence) == len(p.text)
+
+
+def test_a_warm_start_into_wide_and_deep_begins_as_the_old_model(tmp_path):
+    """New inputs start with zero rows and the residual layer with zero output weights, so
+    the wider model answers exactly as the one it starts from (training/recipes/expr-wide)."""
+    import keras
+    import numpy as np
+
+    from calcapp.ml import seq2seq_data as D
+    from calcapp.ml.layers import build_model, keras_forward, net_of
+    from calcapp.ml.training import warm_start
+
+    spec = preset("expr").with_(reverse_output=True)
+    base = {"units": 16, "places": 3, "rewrite": True, "pairs": 1, "pair_dim": 8}
+    keras.utils.set_random_seed(3)
+    old = build_model(D.model_cfg(spec, "attention", base))
+    (tmp_path / "old").mkdir()
+    old.save(tmp_path / "old" / "model.keras")
+    new = build_model(D.model_cfg(spec, "attention", {**base, "wide": 1, "deep": 8}))
+    copied = warm_start(new, tmp_path / "old")
+    assert "combine/kernel" in copied and "dec0/kernel" in copied
+    ids = D.encode_inputs(spec, net_of(old).cfg, ["6--(12+56)+62", "-(13+-89)", "99+-113", "1914/33"])
+    logits = [keras.ops.convert_to_numpy(keras_forward(m, ids, net_of(m).cfg)["logits"])
+              for m in (old, new)]
+    np.testing.assert_allclose(logits[0], logits[1], atol=1e-5)
+
+
+def test_each_digit_is_worth_its_place_for_the_operand_comparison():
+    from calcapp.ml import architectures as A
+    from calcapp.ml import seq2seq_data as D
+    from calcapp.ml.numpy_forward import ops
+    from calcapp.ml.rewriter import _magnitude
+
+    spec = preset("expr").with_(reverse_output=True)
+    cfg = D.model_cfg(spec, "attention", {"units": 8, "places": 3, "rewrite": True, "wide": 1})
+    ids = D.encode_inputs(spec, cfg, ["1724+-38"])
+    enc = {"chars": ops.one_hot(ids, cfg["vin"]), "place": A.place_value(ops, ids, cfg)}
+    assert _magnitude(ops, enc)[0, :8].tolist() == [1000, 700, 20, 4, 0, 0, 30, 8]
+
+
+def test_step_weights_give_the_hard_operations_more_of_an_epoch():
+    import random
+
+    from calcapp.core.datagen import iter_examples
+    from calcapp.core.steps import operation
+    from calcapp.ml.training import _step_pairs
+
+    spec = preset("expr")
+    counts = []
+    for weights in ({}, {"/": 4}):
+        stream = _step_pairs(iter_examples(spec, 1, "train", 0.1), 0.1, weights, random.Random(0))
+        got = [operation(ex.model_input, ex.target) for ex, _ in zip(stream, range(3000))]
+        counts.append(got.count("/") / len(got))
+    assert counts[1] > 2 * counts[0] > 0

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from calcapp.core.datagen import random_expression
-from calcapp.core.steps import is_final, next_step, steps
+from calcapp.core.steps import is_final, next_step, operation, steps
 from calcapp.core.tasks import NAN, preset, task_answer
 from calcapp.core.parser import parse
 
@@ -48,3 +48,11 @@ def test_every_step_keeps_the_answer_and_does_one_operation(seed):
         assert task_answer(parse(after)) == work[-1]  # a step never changes the value
         assert len(after) <= len(text) + 4  # the rewriting model's room (model_cfg)
         assert sum(ch.isdigit() for ch in after) < sum(ch.isdigit() for ch in before) + 4
+
+
+def test_operation_names_what_a_step_did():
+    assert operation("6--(12+56)+62", "6--68+62") == "+"
+    assert operation("2+3*4", "2+12") == "*"
+    assert operation("7+-66/4", "7+-16") == "/"
+    assert operation("-5911--55", "-5856") == "-"
+    assert operation("(7)", "7") == "()"

@@ -87,6 +87,15 @@ def _step(node: Node) -> tuple[Node, bool]:
     return unwrapped, unwrapped is not rebuilt
 
 
+def operation(before: str, after: str) -> str:
+    """The operator a step did (the first whose count went down), or "()" for a bracket
+    taken off a lone number: for reports and for weighting training steps."""
+    for op in "*/+-":
+        if after.count(op) < before.count(op):
+            return op
+    return "()"
+
+
 def is_final(text: str) -> bool:
     """Whether a working text is an answer: a (negative) whole number or ``NaN``."""
     body = text[1:] if text.startswith("-") else text

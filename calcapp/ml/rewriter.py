@@ -46,13 +46,22 @@ MAX_NUMBERS = 8  # numbers in one working text (the expr task has at most 4)
 # digit pairs (indices into GATHERS) looked up in one learned table when ``pairs`` is on:
 # a_r with b_r (sums, differences); a_r b_0 + a_(r-1) b_1 and b_r a_0 + b_(r-1) a_1 (products)
 PAIRS = ((0, 1), (0, 5), (2, 7), (1, 4), (3, 6))
+# ``wide``: the operands' digits at the places above 1 as well (a quotient's last digit
+# depends on the whole dividend), and which operand is larger (a sum of a positive and a
+# negative number takes the larger one's sign, and its digits are the larger minus the smaller)
+WIDE_PLACES = (2, 3, 4)
+COMPARE = 3  # left larger, equal, right larger (in magnitude)
 
 
 def ctx_dim(cfg: dict[str, Any]) -> int:
     # copy head, digit gathers, their numbers' signs, the operator between the operands,
     # then (``pairs``) the digit-pair lookups
     base = 2 * cfg["vin"] + cfg["units"] + len(GATHERS) * (DIGIT_VALUE + 1)
-    return base + (len(PAIRS) * pair_width(cfg))
+    return base + len(PAIRS) * pair_width(cfg) + wide_width(cfg)
+
+
+def wide_width(cfg: dict[str, Any]) -> int:
+    return (2 * len(WIDE_PLACES) * DIGIT_VALUE + COMPARE) if cfg.get("wide") else 0
 
 
 def pair_width(cfg: dict[str, Any]) -> int:
@@ -107,6 +116,11 @@ def weight_specs(cfg: dict[str, Any], specs: list, dense, rnn) -> None:
     if pair_width(cfg):
         dense("pairs/embed", 100, pair_width(cfg))
     dense("combine", units + ctx_dim(cfg), units)
+    if cfg.get("deep"):  # a residual hidden layer; its output weights start at zero, so a
+        # warm start from a model without it begins as exactly that model
+        dense("deep/hidden", units, int(cfg["deep"]))
+        specs.append(("deep/out/kernel", (int(cfg["deep"]), units), "zeros"))
+        specs.append(("deep/out/bias", (units,), "zeros"))
     dense("out", units, vout)
 
 
@@ -124,7 +138,14 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
             "follow": real * (1.0 - after),  # the last character
             "run": real[:, :1] * 0.0, "digit_out": digit_out.reshape(-1, 1),
             "values": ops.concatenate([H, enc["chars"]], axis=-1),
-            "digits": enc["chars"][:, :, 1:11]}
+            "digits": enc["chars"][:, :, 1:11], "magnitude": _magnitude(ops, enc)}
+
+
+def _magnitude(ops, enc):
+    """(B, Tin): what each digit is worth in its number (7 in 1724 -> 700); 0 elsewhere."""
+    value = ops.matmul(enc["chars"][:, :, 1:11], np.arange(10, dtype="float32").reshape(10, 1))[..., 0]
+    scale = sum(ops.cast(ops.equal(enc["place"], float(p)), "float32") * 10.0 ** p for p in range(9))
+    return value * scale
 
 
 def step(ops, W, cfg, enc, state, prev_ids, t):
@@ -165,15 +186,30 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     # the operator between the operands: right after the left operand's last digit
     binary = enc["binary_op"] * operands[0]
     operator = ops.sum(ops.expand_dims(binary, -1) * enc["chars"], axis=1)
+    if cfg.get("wide"):
+        for p in WIDE_PLACES:
+            for operand in (0, 1):
+                g = ops.cast(ops.equal(place, float(p)), "float32") * is_digit * operands[operand]
+                digits.append(ops.sum(ops.expand_dims(g, -1) * state["digits"], axis=1))
+                found.append(ops.sum(g, axis=1, keepdims=True))
+        left_minus_right = ops.sum(state["magnitude"] * (operands[0] - operands[1]), axis=1,
+                                   keepdims=True)
+        larger = [ops.minimum(ops.relu(left_minus_right), 1.0),
+                  ops.minimum(ops.relu(-left_minus_right), 1.0)]
+        compare = [larger[0], 1.0 - larger[0] - larger[1], larger[1]]
     looked_up = []
     if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
         for i, j in PAIRS:
             outer = ops.expand_dims(digits[i], 2) * ops.expand_dims(digits[j], 1)
             looked_up.append(A._dense(ops, W, "pairs/embed", ops.reshape(outer, (-1, 100))))
     copied = ops.sum(ops.expand_dims(copy, -1) * state["values"], axis=1)
-    per_gather = [x for pair in zip(digits, found) for x in pair]
-    ctx = ops.concatenate([copied, *per_gather, operator, *signs, *looked_up], axis=-1)
+    n = len(GATHERS)
+    per_gather = [x for pair in zip(digits[:n], found[:n]) for x in pair]
+    wide = [x for pair in zip(digits[n:], found[n:]) for x in pair] + (compare if cfg.get("wide") else [])
+    ctx = ops.concatenate([copied, *per_gather, operator, *signs, *looked_up, *wide], axis=-1)
     out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
+    if cfg.get("deep"):
+        out = out + A._dense(ops, W, "deep/out", ops.tanh(A._dense(ops, W, "deep/hidden", out)))
     logits = A._dense(ops, W, "out", out)
     gathered = gathered / ops.sum(gathered, axis=-1, keepdims=True)
     mean_att = 0.5 * (copy + gathered)  # where it copied from and what it read

@@ -24,7 +24,7 @@ import numpy as np
 
 from calcapp.core.datagen import Example, canonical_key, generate, iter_examples, split_of
 from calcapp.core.parser import parse
-from calcapp.core.steps import steps
+from calcapp.core.steps import operation, steps
 from calcapp.core.tasks import TaskSpec, preset
 from calcapp.ml import architectures as A
 from calcapp.ml import seq2seq_data as D
@@ -54,6 +54,7 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "operator_weights": None,  # e.g. {"/": 3}: oversample an operator in training (see _weighted)
     "init_from": None,  # warm start from this model folder or model name (see warm_start)
     "rewrite": False,  # one operation per pass (calcapp.ml.rewriter); trains on the steps
+    "step_weights": None,  # rewrite only: e.g. {"*": 2, "/": 3}, per step (see _step_pairs)
 }
 
 
@@ -88,7 +89,8 @@ def _epoch_examples(spec: TaskSpec, hp: dict, epoch: int) -> list[Example]:
     if hp["operator_weights"]:
         stream = _weighted(stream, hp["operator_weights"], random.Random(f"{hp['seed']}:mix{epoch}"))
     if hp.get("rewrite"):
-        stream = _step_pairs(stream, hp["holdout"])
+        stream = _step_pairs(stream, hp["holdout"], hp.get("step_weights") or {},
+                             random.Random(f"{hp['seed']}:steps{epoch}"))
     got = list(itertools.islice(stream, n))
     if not got:
         raise ValueError("the task's training split is empty")
@@ -109,14 +111,19 @@ def _weighted(stream, weights: dict[str, float], rng: random.Random):
             yield ex
 
 
-def _step_pairs(stream, holdout: float):
+def _step_pairs(stream, holdout: float, weights: dict | None = None, rng=None):
     """A rewriting model learns passes: each training expression gives one example per
     step (``6--68+62`` -> ``74+62``). A step that is itself a validation or test
-    expression is left out, so those splits stay unseen."""
+    expression is left out, so those splits stay unseen. ``weights`` ({"/": 3}) keeps a
+    step with probability (its operation's weight) / (the largest weight), like
+    ``operator_weights`` but per step: the hard operations get more of the epoch."""
+    top = max([1.0, *(weights or {}).values()])
     for ex in stream:
         work = steps(ex.model_input)
         for i, (before, after) in enumerate(zip(work, work[1:])):
             if i and split_of(canonical_key(parse(before)), holdout) != "train":
+                continue
+            if weights and rng.random() * top >= float(weights.get(operation(before, after), 1.0)):
                 continue
             yield Example(ex.text, before, after)
 
@@ -353,7 +360,8 @@ def warm_start(model, folder) -> list[str]:
     An output alphabet that only grew at its end (``mul_columns`` adds column tokens) keeps
     the old tokens' rows and columns, and decoder inputs added after the old ones
     (``divisor_digits``) keep the old rows, as do context features appended after the old
-    ones (the rewriter's sign flags); what is new starts from the fresh initialisation.
+    ones (the rewriter's sign flags). Rows for new inputs start at zero, so the warm model
+    begins exactly where the old one was; other new weights start from their initialisation.
     """
     import keras
 
@@ -379,10 +387,11 @@ def warm_start(model, folder) -> list[str]:
             # rows: previous token one-hot, then the old inputs, then any new feature rows
             new = np.array(keras.ops.convert_to_numpy(var))
             new[:v0], new[v1:v1 + w.shape[0] - v0] = w[:v0], w[v0:]
+            new[v1 + w.shape[0] - v0:] = 0.0
         elif (name == "combine/kernel" and w.shape[1] == var.shape[1]
               and var.shape[0] > w.shape[0]):
             # rows: decoder state, then the context, new context features last (rewriter)
-            new = np.array(keras.ops.convert_to_numpy(var))
+            new = np.zeros(var.shape, dtype="float32")
             new[:w.shape[0]] = w
         if new is not None:
             var.assign(new)

@@ -60,6 +60,15 @@ def test_bundled_arith3_is_the_end_of_its_recipe_chain():
     assert chain == ["arith3", "arith3-quotients", "arith3-longdiv", "arith3-settle", "arith3-base"]
 
 
+def test_bundled_expr_is_the_end_of_its_recipe_chain():
+    chain, name = [], "expr"
+    while name:
+        chain.append(name)
+        name = load_recipe(name).config.hp().get("init_from")
+    assert chain == ["expr", "expr-wide", "expr-rewrite"]
+    assert load_recipe("expr").bundled and not load_recipe("expr-wide").bundled
+
+
 def test_train_list():
     proc = _run("train", "--list")
     assert proc.returncode == 0

@@ -79,7 +79,7 @@ def test_a_warm_start_into_wide_and_deep_begins_as_the_old_model(tmp_path):
     old = build_model(D.model_cfg(spec, "attention", base))
     (tmp_path / "old").mkdir()
     old.save(tmp_path / "old" / "model.keras")
-    new = build_model(D.model_cfg(spec, "attention", {**base, "wide": 1, "deep": 8}))
+    new = build_model(D.model_cfg(spec, "attention", {**base, "wide": 1, "deep": 8, "quotients": 4}))
     copied = warm_start(new, tmp_path / "old")
     assert "combine/kernel" in copied and "dec0/kernel" in copied
     ids = D.encode_inputs(spec, net_of(old).cfg, ["6--(12+56)+62", "-(13+-89)", "99+-113", "1914/33"])

@@ -27,7 +27,7 @@ table), ``wide`` (the operands' digits at places 2-4 and which operand is larger
 hidden layer before the output). Measured on expr (benchmarks/results/calculator.md):
 learned digit heads with these places as priors read the wrong number and stalled near
 42%; gathers, the operator and ``pairs`` gave 85%; ``wide`` and ``deep`` then lifted it
-further, and ``quotients`` took 2-digit by 1-digit quotients from 65% to 89% in 4 epochs.
+further, and ``quotients`` took 2-digit by 1-digit quotients from 65% to 99.4% (95.26%).
 Nothing here imports Keras.
 """
 
@@ -64,7 +64,9 @@ QUOTIENT_GATHERS = (6, 4, 5)  # indices into GATHERS: left place 1, left place 0
 
 def ctx_dim(cfg: dict[str, Any]) -> int:
     # copy head, digit gathers, their numbers' signs, the operator between the operands,
-    # then (``pairs``) the digit-pair lookups
+    # then the digit-pair lookups (``pairs``), the higher places and the operand comparison
+    # (``wide``) and the quotient lookup (``quotients``): options come last, so a warm start
+    # from a model without them keeps every old row
     base = 2 * cfg["vin"] + cfg["units"] + len(GATHERS) * (DIGIT_VALUE + 1)
     return base + len(PAIRS) * pair_width(cfg) + wide_width(cfg) + int(cfg.get("quotients", 0))
 
@@ -197,6 +199,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     # the operator between the operands: right after the left operand's last digit
     binary = enc["binary_op"] * operands[0]
     operator = ops.sum(ops.expand_dims(binary, -1) * enc["chars"], axis=1)
+    compare = []
     if cfg.get("wide"):
         for p in WIDE_PLACES:
             for operand in (0, 1):
@@ -216,14 +219,14 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     copied = ops.sum(ops.expand_dims(copy, -1) * state["values"], axis=1)
     n = len(GATHERS)
     per_gather = [x for pair in zip(digits[:n], found[:n]) for x in pair]
-    wide = [x for pair in zip(digits[n:], found[n:]) for x in pair] + (compare if cfg.get("wide") else [])
+    extra = [x for pair in zip(digits[n:], found[n:]) for x in pair] + compare
     if cfg.get("quotients"):  # on divisions only: the operator is "/"
         a1, a0, b0 = (digits[i] for i in QUOTIENT_GATHERS)
         outer = (ops.expand_dims(ops.expand_dims(a1, 2), 3) * ops.expand_dims(ops.expand_dims(a0, 1), 3)
                  * ops.expand_dims(ops.expand_dims(b0, 1), 2))
         is_div = operator[:, cfg["in_tokens"].index("/"):cfg["in_tokens"].index("/") + 1]
-        wide.append(A._dense(ops, W, "quotients/embed", ops.reshape(outer, (-1, 1000)) * is_div))
-    ctx = ops.concatenate([copied, *per_gather, operator, *signs, *looked_up, *wide], axis=-1)
+        extra.append(A._dense(ops, W, "quotients/embed", ops.reshape(outer, (-1, 1000)) * is_div))
+    ctx = ops.concatenate([copied, *per_gather, operator, *signs, *looked_up, *extra], axis=-1)
     out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
     if cfg.get("deep"):
         out = out + A._dense(ops, W, "deep/out", ops.tanh(A._dense(ops, W, "deep/hidden", out)))

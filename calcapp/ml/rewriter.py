@@ -154,6 +154,12 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
             "digits": enc["chars"][:, :, 1:11], "magnitude": _magnitude(ops, enc)}
 
 
+def _outer(ops, x, y):
+    """(B, m*n): the outer product of two (B, m) and (B, n) one-hots, flattened: one cell
+    per combination, the row a learned table looks up."""
+    return ops.reshape(ops.expand_dims(x, 2) * ops.expand_dims(y, 1), (-1, x.shape[-1] * y.shape[-1]))
+
+
 def _magnitude(ops, enc):
     """(B, Tin): what each digit is worth in its number (7 in 1724 -> 700); 0 elsewhere."""
     value = ops.matmul(enc["chars"][:, :, 1:11], np.arange(10, dtype="float32").reshape(10, 1))[..., 0]
@@ -214,18 +220,16 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     looked_up = []
     if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
         for i, j in PAIRS:
-            outer = ops.expand_dims(digits[i], 2) * ops.expand_dims(digits[j], 1)
-            looked_up.append(A._dense(ops, W, "pairs/embed", ops.reshape(outer, (-1, 100))))
+            looked_up.append(A._dense(ops, W, "pairs/embed", _outer(ops, digits[i], digits[j])))
     copied = ops.sum(ops.expand_dims(copy, -1) * state["values"], axis=1)
     n = len(GATHERS)
     per_gather = [x for pair in zip(digits[:n], found[:n]) for x in pair]
     extra = [x for pair in zip(digits[n:], found[n:]) for x in pair] + compare
     if cfg.get("quotients"):  # on divisions only: the operator is "/"
         a1, a0, b0 = (digits[i] for i in QUOTIENT_GATHERS)
-        outer = (ops.expand_dims(ops.expand_dims(a1, 2), 3) * ops.expand_dims(ops.expand_dims(a0, 1), 3)
-                 * ops.expand_dims(ops.expand_dims(b0, 1), 2))
-        is_div = operator[:, cfg["in_tokens"].index("/"):cfg["in_tokens"].index("/") + 1]
-        extra.append(A._dense(ops, W, "quotients/embed", ops.reshape(outer, (-1, 1000)) * is_div))
+        slash = cfg["in_tokens"].index("/")
+        cases = _outer(ops, _outer(ops, a1, a0), b0) * operator[:, slash:slash + 1]
+        extra.append(A._dense(ops, W, "quotients/embed", cases))
     ctx = ops.concatenate([copied, *per_gather, operator, *signs, *looked_up, *extra], axis=-1)
     out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
     if cfg.get("deep"):

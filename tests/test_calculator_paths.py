@@ -29,7 +29,7 @@ CASES = [
     ("attention", "expr", {"units": 16, "places": 3, "rewrite": True}),
     ("attention", "expr", {"units": 16, "places": 3, "rewrite": True, "pairs": 1, "pair_dim": 8}),
     ("attention", "expr", {"units": 16, "places": 3, "rewrite": True, "pairs": 1, "pair_dim": 8,
-                           "wide": 1, "deep": 8, "quotients": 4}),
+                           "wide": 1, "deep": 8, "quotients": 4, "long_division": 4}),
 ]
 
 

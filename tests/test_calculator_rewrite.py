@@ -63,7 +63,7 @@ def test_a_tiny_rewriting_model_trains_on_steps_and_answers_through_passes(tmp_p
         assert len(p.confidence) == len(p.text)
 
 
-def test_a_warm_start_into_wide_and_deep_begins_as_the_old_model(tmp_path):
+def test_a_warm_start_into_new_options_begins_as_the_old_model(tmp_path):
     """New inputs start with zero rows and the residual layer with zero output weights, so
     the wider model answers exactly as the one it starts from (training/recipes/expr-wide)."""
     import keras
@@ -79,10 +79,12 @@ def test_a_warm_start_into_wide_and_deep_begins_as_the_old_model(tmp_path):
     old = build_model(D.model_cfg(spec, "attention", base))
     (tmp_path / "old").mkdir()
     old.save(tmp_path / "old" / "model.keras")
-    new = build_model(D.model_cfg(spec, "attention", {**base, "wide": 1, "deep": 8, "quotients": 4}))
+    new = build_model(D.model_cfg(spec, "attention", {**base, "wide": 1, "deep": 8, "quotients": 4,
+                                                           "long_division": 4}))
     copied = warm_start(new, tmp_path / "old")
     assert "combine/kernel" in copied and "dec0/kernel" in copied
-    ids = D.encode_inputs(spec, net_of(old).cfg, ["6--(12+56)+62", "-(13+-89)", "99+-113", "1914/33"])
+    ids = D.encode_inputs(spec, net_of(old).cfg, ["6--(12+56)+62", "-(13+-89)", "99+-113", "1914/33",
+                                                        "4+9801/7"])
     logits = [keras.ops.convert_to_numpy(keras_forward(m, ids, net_of(m).cfg)["logits"])
               for m in (old, new)]
     np.testing.assert_allclose(logits[0], logits[1], atol=1e-5)
@@ -114,4 +116,21 @@ def test_step_weights_give_the_hard_operations_more_of_an_epoch():
         stream = _step_pairs(iter_examples(spec, 1, "train", 0.1), 0.1, weights, random.Random(0))
         got = [operation(ex.model_input, ex.target) for ex, _ in zip(stream, range(3000))]
         counts.append(got.count("/") / len(got))
+    assert counts[1] > 2 * counts[0] > 0
+
+
+def test_step_weights_by_operand_size_give_the_long_operands_more():
+    import random
+
+    from calcapp.core.datagen import iter_examples
+    from calcapp.core.steps import operand_digits, operation
+    from calcapp.ml.training import _step_pairs
+
+    spec = preset("expr")
+    counts = []
+    for weights in ({"/": 2}, {"/": 2, "/3": 8, "/4": 8}):
+        stream = _step_pairs(iter_examples(spec, 1, "train", 0.1), 0.1, weights, random.Random(0))
+        got = [(operation(ex.model_input, ex.target), operand_digits(ex.model_input))
+               for ex, _ in zip(stream, range(3000))]
+        counts.append(sum(op == "/" and n >= 3 for op, n in got) / len(got))
     assert counts[1] > 2 * counts[0] > 0

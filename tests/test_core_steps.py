@@ -56,3 +56,12 @@ def test_operation_names_what_a_step_did():
     assert operation("7+-66/4", "7+-16") == "/"
     assert operation("-5911--55", "-5856") == "-"
     assert operation("(7)", "7") == "()"
+
+
+def test_operand_digits_measures_the_next_operation():
+    from calcapp.core.steps import operand_digits
+
+    assert operand_digits("3+9801/7") == 4  # ÷ comes first; its dividend has 4 digits
+    assert operand_digits("-(13+-89)*2") == 2
+    assert operand_digits("(5)*3") == 0  # the next step only drops the brackets
+    assert operand_digits("12") == 0

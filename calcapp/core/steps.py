@@ -96,6 +96,24 @@ def operation(before: str, after: str) -> str:
     return "()"
 
 
+def operand_digits(text: str) -> int:
+    """Digits of the larger operand of the operation the next step does (0 for none):
+    ``operand_digits("3+9801/7") == 4``. Why: the long operands are the rare, hard steps,
+    and training weights them by size (``step_weights`` keys like ``"/4"``)."""
+    def first(node: Node):
+        if isinstance(node, Num) or _atom(node) is not None:
+            return None
+        if isinstance(node, Binary):
+            a, b = _atom(node.left), _atom(node.right)
+            if a is not None and b is not None:
+                return a, b
+            return first(node.left) or first(node.right)
+        return first(node.inner if isinstance(node, Group) else node.operand)
+
+    found = first(parse(text))
+    return max(len(str(abs(int(v)))) for v in found) if found else 0
+
+
 def is_final(text: str) -> bool:
     """Whether a working text is an answer: a (negative) whole number or ``NaN``."""
     body = text[1:] if text.startswith("-") else text

@@ -60,6 +60,13 @@ COMPARE = 3  # left larger, equal, right larger (in magnitude)
 # every digit of both operands (92/7 = 13), which the combining layer learnt slowly (2-digit
 # by 1-digit quotients were 65% right); a table row per case learns each case directly.
 QUOTIENT_GATHERS = (6, 4, 5)  # indices into GATHERS: left place 1, left place 0, right place 0
+# ``long_division`` (needs ``wide``): quotients by a 1-digit divisor worked out as on paper,
+# from the dividend's top digit down, with one learned cell shared by every place: (the
+# remainder carried down, this digit, the divisor) -> (a quotient digit's row, the remainder
+# it leaves). Why: written last digit first, the units digit of 9801/7 depends on the whole
+# dividend; 3- and 4-digit dividends were 26-63% right, and each was too rare to learn on its
+# own. A shared cell learns from every 2-digit dividend what it then needs on longer ones.
+DIVIDEND_PLACES = 5  # places 0-4: the 4-digit intermediates of expr, and one more
 
 
 def ctx_dim(cfg: dict[str, Any]) -> int:
@@ -68,7 +75,8 @@ def ctx_dim(cfg: dict[str, Any]) -> int:
     # (``wide``) and the quotient lookup (``quotients``): options come last, so a warm start
     # from a model without them keeps every old row
     base = 2 * cfg["vin"] + cfg["units"] + len(GATHERS) * (DIGIT_VALUE + 1)
-    return base + len(PAIRS) * pair_width(cfg) + wide_width(cfg) + int(cfg.get("quotients", 0))
+    return (base + len(PAIRS) * pair_width(cfg) + wide_width(cfg) + int(cfg.get("quotients", 0))
+            + 2 * int(cfg.get("long_division", 0)))
 
 
 def wide_width(cfg: dict[str, Any]) -> int:
@@ -129,6 +137,11 @@ def weight_specs(cfg: dict[str, Any], specs: list, dense, rnn) -> None:
     dense("combine", units + ctx_dim(cfg), units)
     if cfg.get("quotients"):
         dense("quotients/embed", 1000, int(cfg["quotients"]))
+    if cfg.get("long_division"):
+        if not cfg.get("wide"):
+            raise ValueError("long_division reads the dividend's places 2-4: it needs wide")
+        dense("division/embed", 1000, int(cfg["long_division"]), bias=False)
+        dense("division/remainder", 1000, 10)
     if cfg.get("deep"):  # a residual hidden layer; its output weights start at zero, so a
         # warm start from a model without it begins as exactly that model
         dense("deep/hidden", units, int(cfg["deep"]))
@@ -193,44 +206,47 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     operands = [ops.sum(nums * ops.expand_dims(m, 1), axis=-1) for m in (left, anchor)]
 
     # digit gathers, not learned attention: the digit of that place in that operand
-    # (weighted by how sure the anchor is), how much of one there is, and its sign
-    digits, found, signs, gathered = [], [], [], 1e-9 * (1.0 - enc["pad"])
-    for where, operand in GATHERS:
-        want = run + {"r": 0.0, "r-1": -1.0}[where] if isinstance(where, str) else float(where)
-        g = ops.cast(ops.equal(place, want), "float32") * is_digit * operands[operand]
-        digits.append(ops.sum(ops.expand_dims(g, -1) * state["digits"], axis=1))
-        found.append(ops.sum(g, axis=1, keepdims=True))
-        signs.append(ops.sum(g * enc["negative"], axis=1, keepdims=True))
-        gathered = gathered + g
+    # (weighted by how sure the anchor is), how much of one there is, and its sign; all
+    # gathers at once (one (B, gathers, Tin) mask), as a chain of small ops costs more
+    # than the arithmetic on one expression
+    where, by = _gather_plan(cfg)
+    want = run * where[0] + where[1]  # (B, gathers): the place each gather reads
+    masks = ops.stack([operands[o] for o in by], axis=1) * ops.expand_dims(is_digit, 1)
+    g = ops.cast(ops.equal(ops.expand_dims(place, 1), ops.expand_dims(want, -1)), "float32") * masks
+    digits = ops.matmul(g, state["digits"])  # (B, gathers, 10)
+    found = ops.sum(g, axis=-1, keepdims=True)  # (B, gathers, 1)
+    n = len(GATHERS)
+    signs = ops.sum(g[:, :n] * ops.expand_dims(enc["negative"], 1), axis=-1)  # (B, n)
+    gathered = 1e-9 * (1.0 - enc["pad"]) + ops.sum(g[:, :n], axis=1)
     # the operator between the operands: right after the left operand's last digit
     binary = enc["binary_op"] * operands[0]
     operator = ops.sum(ops.expand_dims(binary, -1) * enc["chars"], axis=1)
-    compare = []
+    per_gather = [ops.reshape(ops.concatenate([digits[:, :n], found[:, :n]], axis=-1), (-1, n * (DIGIT_VALUE)))]
+    extra = []
     if cfg.get("wide"):
-        for p in WIDE_PLACES:
-            for operand in (0, 1):
-                g = ops.cast(ops.equal(place, float(p)), "float32") * is_digit * operands[operand]
-                digits.append(ops.sum(ops.expand_dims(g, -1) * state["digits"], axis=1))
-                found.append(ops.sum(g, axis=1, keepdims=True))
+        extra.append(ops.reshape(ops.concatenate([digits[:, n:], found[:, n:]], axis=-1),
+                                 (-1, (len(by) - n) * DIGIT_VALUE)))
         left_minus_right = ops.sum(state["magnitude"] * (operands[0] - operands[1]), axis=1,
                                    keepdims=True)
         larger = [ops.minimum(ops.relu(left_minus_right), 1.0),
                   ops.minimum(ops.relu(-left_minus_right), 1.0)]
-        compare = [larger[0], 1.0 - larger[0] - larger[1], larger[1]]
+        extra += [larger[0], 1.0 - larger[0] - larger[1], larger[1]]
     looked_up = []
     if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
-        for i, j in PAIRS:
-            looked_up.append(A._dense(ops, W, "pairs/embed", _outer(ops, digits[i], digits[j])))
+        first = ops.stack([digits[:, i] for i, _ in PAIRS], axis=1)  # (B, pairs, 10)
+        second = ops.stack([digits[:, j] for _, j in PAIRS], axis=1)
+        cells = ops.reshape(ops.expand_dims(first, 3) * ops.expand_dims(second, 2), (-1, len(PAIRS), 100))
+        looked_up.append(ops.reshape(A._dense(ops, W, "pairs/embed", cells), (-1, len(PAIRS) * pair_width(cfg))))
     copied = ops.sum(ops.expand_dims(copy, -1) * state["values"], axis=1)
-    n = len(GATHERS)
-    per_gather = [x for pair in zip(digits[:n], found[:n]) for x in pair]
-    extra = [x for pair in zip(digits[n:], found[n:]) for x in pair] + compare
-    if cfg.get("quotients"):  # on divisions only: the operator is "/"
-        a1, a0, b0 = (digits[i] for i in QUOTIENT_GATHERS)
+    if cfg.get("quotients") or cfg.get("long_division"):  # (B, 1): the operator is "/"
         slash = cfg["in_tokens"].index("/")
-        cases = _outer(ops, _outer(ops, a1, a0), b0) * operator[:, slash:slash + 1]
-        extra.append(A._dense(ops, W, "quotients/embed", cases))
-    ctx = ops.concatenate([copied, *per_gather, operator, *signs, *looked_up, *extra], axis=-1)
+        division = operator[:, slash:slash + 1]
+    if cfg.get("quotients"):  # on divisions only: the operator is "/"
+        a1, a0, b0 = (digits[:, i] for i in QUOTIENT_GATHERS)
+        extra.append(_gated_dense(ops, W, "quotients/embed", _outer(ops, _outer(ops, a1, a0), b0), division))
+    if cfg.get("long_division"):
+        extra += _long_division(ops, W, cfg, digits, found, division, run)
+    ctx = ops.concatenate([copied, *per_gather, operator, signs, *looked_up, *extra], axis=-1)
     out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
     if cfg.get("deep"):
         out = out + A._dense(ops, W, "deep/out", ops.tanh(A._dense(ops, W, "deep/hidden", out)))
@@ -239,6 +255,50 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     mean_att = 0.5 * (copy + gathered)  # where it copied from and what it read
     return logits, mean_att, {**state, "h": h, "c": c, "ctx": ctx, "run": run, "follow": follow,
                                 "anchor": anchor}
+
+
+def _gather_plan(cfg):
+    """Per gather: (its place as run * a + b: the two rows), and which operand it reads."""
+    plan = list(GATHERS) + ([(p, o) for p in WIDE_PLACES for o in (0, 1)] if cfg.get("wide") else [])
+    a = np.array([1.0 if isinstance(w, str) else 0.0 for w, _ in plan], dtype="float32")
+    b = np.array([{"r": 0.0, "r-1": -1.0}.get(w, 0.0) if isinstance(w, str) else float(w)
+                  for w, _ in plan], dtype="float32")
+    return (a, b), [o for _, o in plan]
+
+
+def _gated_dense(ops, W, name, x, gate):
+    """``dense(x * gate)``; where NumPy sees the gate shut on every row, only the bias."""
+    if isinstance(gate, np.ndarray) and not gate.any():
+        out = np.zeros((x.shape[0], W[f"{name}/kernel"].shape[1]), dtype="float32")
+        return out + W[f"{name}/bias"] if f"{name}/bias" in W else out
+    return A._dense(ops, W, name, x * gate)
+
+
+def _long_division(ops, W, cfg, digits, found, division, run):
+    """The quotient digit's row at the place being written and the sum of the rows above it
+    (all zero there: the number ends), on divisions by a 1-digit number; zeros otherwise.
+
+    The chain starts with remainder 0 above the top digit; a missing digit reads as 0."""
+    n, dim = len(GATHERS), int(cfg["long_division"])
+    places = [4, 6] + [n + 2 * k for k in range(len(WIDE_PLACES))]  # left operand, places 0-4
+    gate = division * (1.0 - found[:, 7])  # a "/" and no divisor tens digit
+    if isinstance(gate, np.ndarray) and not gate.any():
+        zeros = np.zeros((gate.shape[0], dim), dtype="float32")
+        return [zeros, zeros]
+    zero = np.eye(10, dtype="float32")[0]
+    divisor = digits[:, 5]
+    remainder = divisor * 0.0 + zero
+    rows = []
+    for p in reversed(range(DIVIDEND_PLACES)):
+        digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * zero
+        cell = _outer(ops, _outer(ops, remainder, digit), divisor)
+        rows.append(A._dense(ops, W, "division/embed", cell))
+        remainder = ops.softmax(A._dense(ops, W, "division/remainder", cell), axis=-1)
+    rows = rows[::-1]  # rows[p]: place p
+    here = sum((ops.cast(ops.equal(run, float(p)), "float32") * r for p, r in enumerate(rows)),
+               rows[0] * 0.0)
+    above = sum((ops.cast(run < float(p), "float32") * r for p, r in enumerate(rows)), rows[0] * 0.0)
+    return [here * gate, above * gate]
 
 
 # ----------------------------------------------------------------------------- passes

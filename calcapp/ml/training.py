@@ -24,7 +24,7 @@ import numpy as np
 
 from calcapp.core.datagen import Example, canonical_key, generate, iter_examples, split_of
 from calcapp.core.parser import parse
-from calcapp.core.steps import operation, steps
+from calcapp.core.steps import operand_digits, operation, steps
 from calcapp.core.tasks import TaskSpec, preset
 from calcapp.ml import architectures as A
 from calcapp.ml import seq2seq_data as D
@@ -54,7 +54,7 @@ DEFAULT_HPARAMS: dict[str, Any] = {
     "operator_weights": None,  # e.g. {"/": 3}: oversample an operator in training (see _weighted)
     "init_from": None,  # warm start from this model folder or model name (see warm_start)
     "rewrite": False,  # one operation per pass (calcapp.ml.rewriter); trains on the steps
-    "step_weights": None,  # rewrite only: e.g. {"*": 2, "/": 3}, per step (see _step_pairs)
+    "step_weights": None,  # rewrite only: e.g. {"*": 2, "/": 3, "/4": 6}, per step (see _step_pairs)
 }
 
 
@@ -123,9 +123,19 @@ def _step_pairs(stream, holdout: float, weights: dict | None = None, rng=None):
         for i, (before, after) in enumerate(zip(work, work[1:])):
             if i and split_of(canonical_key(parse(before)), holdout) != "train":
                 continue
-            if weights and rng.random() * top >= float(weights.get(operation(before, after), 1.0)):
+            if weights and rng.random() * top >= _step_weight(weights, before, after):
                 continue
             yield Example(ex.text, before, after)
+
+
+def _step_weight(weights: dict, before: str, after: str) -> float:
+    """A step's weight: its operation's (``"/"``), or, where given, that of its operation
+    with the larger operand's digit count (``"/4"``: 9801/7)."""
+    op = operation(before, after)
+    w = float(weights.get(op, 1.0))
+    if op != "()" and any(k[1:].isdigit() for k in weights):
+        w = float(weights.get(f"{op}{operand_digits(before)}", w))
+    return w
 
 
 def _fixed_split(spec: TaskSpec, hp: dict, split: str, n: int, max_digits=None) -> list[Example]:

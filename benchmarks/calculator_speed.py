@@ -58,6 +58,15 @@ def main() -> int:
     print(f"model {info.name} ({info.architecture}, {info.card.get('parameters')} parameters)")
     print(f"load (NumPy, from model.keras): {load_ms:.1f} ms")
     print(f"one expression, NumPy predictor: median {one:.2f} ms")
+    if info.card.get("hparams", {}).get("rewrite"):  # passes: the time depends on the expression
+        from calcapp.core.datagen import generate
+
+        sample = [e.model_input for e in generate(info.task, 200, seed=0, split="test")]
+        per = [_median_ms(lambda e=e: pred.predict([e]), 5) for e in sample]
+        passes = [len(p.steps) for p in pred.predict(sample)]
+        print(f"one expression of the task's test split: median {statistics.median(per):.2f} ms "
+              f"over {len(sample)} ({statistics.mean(passes):.1f} passes each on average; "
+              f"one pass: median {statistics.median([t for t, n in zip(per, passes) if n == 1]):.2f} ms)")
 
     if not args.no_keras:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

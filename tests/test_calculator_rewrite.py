@@ -134,3 +134,26 @@ def test_step_weights_by_operand_size_give_the_long_operands_more():
                for ex, _ in zip(stream, range(3000))]
         counts.append(sum(op == "/" and n >= 3 for op, n in got) / len(got))
     assert counts[1] > 2 * counts[0] > 0
+
+
+def test_long_division_remainders_are_taught_only_where_a_one_digit_divisor_divides():
+    """In training the long-division cell's remainders get their own lesson (a loss beside
+    the answer's); a batch without a division adds nothing, and a 2-digit divisor (where an
+    untrained copy head is not yet sure which numbers are the operands) much less."""
+    import keras
+
+    from calcapp.ml import seq2seq_data as D
+    from calcapp.ml.layers import build_model
+
+    spec = preset("expr").with_(reverse_output=True)
+    cfg = D.model_cfg(spec, "attention", {"units": 16, "places": 3, "rewrite": True, "pairs": 1,
+                                          "pair_dim": 8, "wide": 1, "long_division": 4})
+    keras.utils.set_random_seed(0)
+    model = build_model(cfg)
+    lessons = []
+    for text, after in (("4+981/7", "4+140"), ("12+3*4", "12+12"), ("4+981/17", "4+57")):
+        x = D.encode_inputs(spec, cfg, [text])
+        dec, _ = D.encode_targets(spec, cfg, [after], [text])
+        model([x, dec])
+        lessons.append(sum(float(v) for v in model.losses))
+    assert lessons[0] > 0.01 and lessons[1] == 0.0 and lessons[2] < lessons[0] / 3

@@ -506,17 +506,23 @@ def _attention_decoder(cfg):
     return _attention_start, attention_step
 
 
-def teacher_logits(ops, W, cfg, enc_ids, dec_ids):
-    """Training forward pass: logits (B, Tout, Vout) given the shifted targets."""
+def teacher_logits(ops, W, cfg, enc_ids, dec_ids, losses: list | None = None):
+    """Training forward pass: logits (B, Tout, Vout) given the shifted targets. Extra
+    training losses a decoder reports (the rewriter's long-division remainders) are
+    appended to ``losses``."""
     enc = encode(ops, W, cfg, enc_ids)
     if cfg["arch"] == "transformer":
         return transformer_decode(ops, W, cfg, enc, dec_ids)[0]
     start, step = _attention_decoder(cfg)
     state = start(ops, W, cfg, enc)
+    if losses is not None and cfg.get("rewrite") and cfg.get("long_division"):
+        state["division_loss"] = enc["pad"][:, :1] * 0.0
     out = []
     for t in range(cfg["tout"]):
         logits, _, state = step(ops, W, cfg, enc, state, dec_ids[:, t], t)
         out.append(logits)
+    if "division_loss" in state:
+        losses.append(ops.mean(state["division_loss"]) * (cfg.get("teacher_weight", 1.0) / cfg["tout"]))
     return ops.stack(out, axis=1)
 
 

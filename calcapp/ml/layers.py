@@ -56,7 +56,11 @@ class Seq2SeqNet(keras.layers.Layer):
         W = self.weight_dict()
         if A.teacher_forced(self.cfg["arch"]):
             enc_ids, dec_ids = inputs
-            return A.teacher_logits(ops, W, self.cfg, enc_ids, dec_ids)
+            losses: list = []
+            out = A.teacher_logits(ops, W, self.cfg, enc_ids, dec_ids, losses)
+            for loss in losses:
+                self.add_loss(loss)
+            return out
         enc_ids = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
         return A.decode_repeat(ops, W, self.cfg, A.encode(ops, W, self.cfg, enc_ids))
 

@@ -169,8 +169,6 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
             "follow": real * (1.0 - after),  # the last character
             "run": real[:, :1] * 0.0, "digit_out": digit_out.reshape(-1, 1),
             "values": ops.concatenate([H, enc["chars"]], axis=-1),
-            "not_written": np.array([1.0 if tok in ("<pad>", "</s>") else 0.0 for tok in cfg["out_tokens"]],
-                                    dtype="float32"),
             "digits": enc["chars"][:, :, 1:11], "magnitude": _magnitude(ops, enc)}
 
 
@@ -252,8 +250,6 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         a1, a0, b0 = (digits[:, i] for i in QUOTIENT_GATHERS)
         extra.append(_gated_dense(ops, W, "quotients/embed", _outer(ops, _outer(ops, a1, a0), b0), division))
     if cfg.get("long_division"):
-        if "division_loss" in state and cfg.get("written_lessons"):  # the step writes something
-            state["lesson_here"] = 1.0 - ops.sum(prev * state["not_written"], axis=-1, keepdims=True)
         extra += _long_division(ops, W, cfg, digits, found, division, run, state)
     ctx = ops.concatenate([copied, *per_gather, operator, signs, *looked_up, *extra], axis=-1)
     out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
@@ -308,12 +304,7 @@ def _long_division(ops, W, cfg, digits, found, division, run, state):
         tens = np.arange(10, dtype="float32").reshape(10, 1)
         b = ops.maximum(ops.matmul(divisor, tens), 1.0)  # (B, 1); a 0 divisor: no lesson
         # where to teach is not itself learnt from the lesson (or shutting the gate would pass it)
-        lesson = gate * ops.cast(ops.matmul(divisor, tens) > 0.5, "float32")
-        if "lesson_here" in state:  # ``written_lessons``: only where the step writes a character
-            # after the answer's end the copy head wanders, and its half-sure operands taught
-            # half-digits' remainders (a probe found the cell's remainders off by one)
-            lesson = lesson * state["lesson_here"]
-        lesson = ops.stop_gradient(lesson)
+        lesson = ops.stop_gradient(gate * ops.cast(ops.matmul(divisor, tens) > 0.5, "float32"))
         true_rem = 0.0 * b
     for p in reversed(range(DIVIDEND_PLACES)):
         digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * zero

@@ -44,7 +44,7 @@ def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, A
     }
     for key in ("dec_units", "heads", "att_units", "ff", "places", "mask_pad", "stateless", "pairs",
                 "pair_dim", "div_msd", "mul_columns", "divisor_digits", "div_remainders",
-                "wide", "deep", "quotients", "long_division", "written_lessons"):
+                "wide", "deep", "quotients", "long_division"):
         if key in hparams:
             cfg[key] = int(hparams[key])
     if cfg.get("div_msd") and not (hparams.get("align") and "/" in spec.operators

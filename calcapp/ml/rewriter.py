@@ -262,9 +262,14 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
                                 "anchor": anchor}
 
 
+def _gathers(cfg) -> list:
+    """Every (place, operand) gathered, in context order: GATHERS, then ``wide``'s."""
+    return list(GATHERS) + ([(p, o) for p in WIDE_PLACES for o in (0, 1)] if cfg.get("wide") else [])
+
+
 def _gather_plan(cfg):
     """Per gather: (its place as run * a + b: the two rows), and which operand it reads."""
-    plan = list(GATHERS) + ([(p, o) for p in WIDE_PLACES for o in (0, 1)] if cfg.get("wide") else [])
+    plan = _gathers(cfg)
     a = np.array([1.0 if isinstance(w, str) else 0.0 for w, _ in plan], dtype="float32")
     b = np.array([{"r": 0.0, "r-1": -1.0}.get(w, 0.0) if isinstance(w, str) else float(w)
                   for w, _ in plan], dtype="float32")
@@ -288,23 +293,24 @@ def _long_division(ops, W, cfg, digits, found, division, run, state):
     remainder the cell writes is also checked against the one long division carries down,
     as a teacher checks each line of a pupil's working: learnt from the answers alone, the
     cell's remainders stayed at chance (13% sure of any, after 6 epochs)."""
-    n, dim = len(GATHERS), int(cfg["long_division"])
-    places = [4, 6] + [n + 2 * k for k in range(len(WIDE_PLACES))]  # left operand, places 0-4
-    gate = division * (1.0 - found[:, 7])  # a "/" and no divisor tens digit
+    dim, plan = int(cfg["long_division"]), _gathers(cfg)
+    places = [plan.index((p, 0)) for p in range(DIVIDEND_PLACES)]  # the dividend's places 0-4
+    gate = division * (1.0 - found[:, plan.index((1, 1))])  # a "/" and no divisor tens digit
     if isinstance(gate, np.ndarray) and not gate.any():
         zeros = np.zeros((gate.shape[0], dim), dtype="float32")
         return [zeros, zeros]
     zero = np.eye(10, dtype="float32")[0]
     if "division_loss" in state:  # the lesson trains the cell, not where the digits come from
         digits, found = ops.stop_gradient(digits), ops.stop_gradient(found)
-    divisor = digits[:, 5]
+    divisor = digits[:, plan.index((0, 1))]
     remainder = divisor * 0.0 + zero
     rows, teach = [], "division_loss" in state
     if teach:
         tens = np.arange(10, dtype="float32").reshape(10, 1)
-        b = ops.maximum(ops.matmul(divisor, tens), 1.0)  # (B, 1); a 0 divisor: no lesson
+        value = ops.matmul(divisor, tens)  # (B, 1)
+        b = ops.maximum(value, 1.0)  # a 0 divisor: no lesson
         # where to teach is not itself learnt from the lesson (or shutting the gate would pass it)
-        lesson = ops.stop_gradient(gate * ops.cast(ops.matmul(divisor, tens) > 0.5, "float32"))
+        lesson = ops.stop_gradient(gate * ops.cast(value > 0.5, "float32"))
         true_rem = 0.0 * b
     for p in reversed(range(DIVIDEND_PLACES)):
         digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * zero

@@ -26,6 +26,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
+
 ARCHITECTURES = ("tiny-rnn", "lstm", "bilstm", "attention", "transformer")
 TEACHER_FORCED = ("attention", "transformer")
 NEG = -1e9  # additive mask for padded keys
@@ -172,7 +174,12 @@ def _simple_rnn(ops, W, prefix, xs, h):
 
 def _lstm_step(ops, W, prefix, x, h, c):
     z = ops.matmul(x, W[f"{prefix}/kernel"]) + ops.matmul(h, W[f"{prefix}/recurrent"]) + W[f"{prefix}/bias"]
-    u = h.shape[-1]
+    return _lstm_cell(ops, z, c)
+
+
+def _lstm_cell(ops, z, c):
+    """The gates from the pre-activations ``z`` (B, 4u): returns (h, c)."""
+    u = c.shape[-1]
     gates = ops.sigmoid(z)  # one call for i, f, o (g's slice is simply not used)
     i, f, o = gates[:, :u], gates[:, u:2 * u], gates[:, 3 * u:]
     g = ops.tanh(z[:, 2 * u:3 * u])
@@ -185,15 +192,18 @@ def _zeros(ops, like, units):
     return ops.zeros_like(like[:, :1]) * ops.zeros((1, units), dtype="float32")
 
 
-def _lstm(ops, W, prefix, xs, units, reverse=False, masks=None):
+def _lstm(ops, W, prefix, xs, units, reverse=False, masks=None, init=None):
     """``masks`` (list of (B, 1), 1 = real character): padding leaves the state unchanged,
-    so a model reads ``12+34`` the same however much padding follows."""
-    h = c = _zeros(ops, xs[0], units)
+    so a model reads ``12+34`` the same however much padding follows. ``init``: the (h, c)
+    to start from (zeros if None). Every step's input projection is one matmul up front:
+    fewer, larger products."""
+    h, c = init if init is not None else (_zeros(ops, xs[0], units),) * 2
     seq = xs[::-1] if reverse else xs
     mseq = (masks[::-1] if reverse else masks) if masks is not None else [None] * len(seq)
+    proj = ops.matmul(ops.stack(seq, axis=1), W[f"{prefix}/kernel"]) + W[f"{prefix}/bias"]
     out = []
-    for x, m in zip(seq, mseq):
-        h_new, c_new = _lstm_step(ops, W, prefix, x, h, c)
+    for t, m in enumerate(mseq):
+        h_new, c_new = _lstm_cell(ops, proj[:, t] + ops.matmul(h, W[f"{prefix}/recurrent"]), c)
         if m is None:
             h, c = h_new, c_new
         else:
@@ -213,13 +223,9 @@ def place_features(ops, enc_ids, cfg, place):
     ops_ids = [i for i, tok in enumerate(cfg["in_tokens"]) if tok in "+-*/"]
     is_op = sum((ops.cast(ops.equal(enc_ids, k), "float32") for k in ops_ids[1:]),
                 ops.cast(ops.equal(enc_ids, ops_ids[0]), "float32"))
-    count, cols = is_op[:, 0] * 0.0, []
-    for i in range(enc_ids.shape[1]):
-        cols.append(count)
-        count = count + is_op[:, i]
+    before = ops.cumsum(is_op, axis=1) - is_op  # operators to the left of each position
     n_operands = cfg.get("operands", 2)
-    operand = ops.one_hot(ops.cast(ops.minimum(ops.stack(cols, axis=1), n_operands - 1), "int32"),
-                          n_operands)
+    operand = ops.one_hot(ops.cast(ops.minimum(before, n_operands - 1), "int32"), n_operands)
     places = cfg["places"]
     index = ops.one_hot(ops.cast(ops.minimum(ops.relu(place), places - 1), "int32"), places)
     return ops.concatenate([index, operand], axis=-1)
@@ -236,25 +242,70 @@ def place_value(ops, enc_ids, cfg=None):
         space_id = cfg["in_tokens"].index(" ")
     is_space = (ops.cast(ops.equal(enc_ids, space_id), "float32") if space_id is not None
                 else is_digit * 0.0)
+    # digits to the right of each position, minus those beyond the first character to its
+    # right that ends a number; the counts only fall to the right, so that character's
+    # count is the largest of any such character's to the right (one (Tin, Tin) mask)
+    right = ops.sum(is_digit, axis=1, keepdims=True) - ops.cumsum(is_digit, axis=1)  # (B, Tin)
+    ends = 1.0 - is_digit - is_space
     t = enc_ids.shape[1]
-    count, cols = is_digit[:, 0] * 0.0, [None] * t
-    for i in range(t - 1, -1, -1):
-        cols[i] = count
-        count = is_digit[:, i] * (count + 1.0) + is_space[:, i] * count
-    return ops.stack(cols, axis=1) * is_digit + (is_digit - 1.0)
+    later = np.triu(np.ones((t, t), dtype="float32"), k=1)  # [i, j]: j is right of i
+    beyond = ops.max(later * ops.expand_dims(ends * (right + is_digit), 1), axis=-1)
+    return (right - beyond) * is_digit + (is_digit - 1.0)
 
 
 def _steps(x, n):
     return [x[:, t] for t in range(n)]
 
 
-def _bilstm_stack(ops, W, prefix, xs, units, layers, masks=None):
+def _bilstm_stack(ops, W, prefix, xs, units, layers, masks=None, back_init=None, cache=None):
+    """``back_init``: the first layer's backward (h, c) at the last step (see ``_cut``).
+    ``cache`` (NumPy only): run both directions as one LSTM (``_fused_bilstm``)."""
     half = units // 2
     for i in range(layers):
+        init = back_init if i == 0 else None
+        if cache is not None:
+            xs = _fused_bilstm(ops, W, cache, f"{prefix}{i}", xs, half, masks, init)
+            continue
         f = _lstm(ops, W, f"{prefix}{i}f", xs, half, masks=masks)
-        b = _lstm(ops, W, f"{prefix}{i}b", xs, half, reverse=True, masks=masks)
+        b = _lstm(ops, W, f"{prefix}{i}b", xs, half, reverse=True, masks=masks, init=init)
         xs = [ops.concatenate([a, c], axis=-1) for a, c in zip(f, b)]
     return xs
+
+
+def _fused_bilstm(ops, W, cache, prefix, xs, half, masks, init):
+    """A bidirectional layer as one LSTM of twice the units (NumPy): step t reads x[t]
+    forwards and x[T-1-t] backwards, its gates laid out (i, f, g, o) each as (forward,
+    backward), the recurrent weights block-diagonal. Why: half the steps, and on one
+    expression the cost is the count of small ops, not the arithmetic. Same numbers."""
+    t_len, b = len(xs), xs[0].shape[0]
+    key = ("fused", prefix)
+    if key not in cache:
+        rec = np.zeros((2 * half, 4, 2, half), dtype="float32")
+        for d, name in enumerate("fb"):
+            rec[d * half:(d + 1) * half, :, d] = W[f"{prefix}{name}/recurrent"].reshape(half, 4, half)
+        cache[key] = rec.reshape(2 * half, 8 * half)
+    rec = cache[key]
+    x = ops.stack(xs, axis=1)
+    fwd = (ops.matmul(x, W[f"{prefix}f/kernel"]) + W[f"{prefix}f/bias"]).reshape(b, t_len, 4, 1, half)
+    bwd = (ops.matmul(x, W[f"{prefix}b/kernel"]) + W[f"{prefix}b/bias"])[:, ::-1].reshape(b, t_len, 4, 1, half)
+    proj = np.concatenate([fwd, bwd], axis=3).reshape(b, t_len, 8 * half)
+    zeros = np.zeros((b, half), dtype="float32")
+    back_h, back_c = init if init is not None else (zeros, zeros)
+    h, c = np.concatenate([zeros, back_h], axis=1), np.concatenate([zeros, back_c], axis=1)
+    if masks is not None:
+        m = np.concatenate([np.stack(masks, 1), np.stack(masks[::-1], 1)], axis=2)  # (B, T, 2)
+        m = np.repeat(m, half, axis=2)
+    out = []
+    for t in range(t_len):
+        h_new, c_new = _lstm_cell(ops, proj[:, t] + h @ rec, c)
+        if masks is None:
+            h, c = h_new, c_new
+        else:
+            h, c = m[:, t] * h_new + (1.0 - m[:, t]) * h, m[:, t] * c_new + (1.0 - m[:, t]) * c
+        out.append(h)
+    states = np.stack(out, axis=1)
+    both = np.concatenate([states[:, :, :half], states[:, ::-1, half:]], axis=2)
+    return [both[:, t] for t in range(t_len)]
 
 
 def _dense(ops, W, prefix, x):
@@ -270,9 +321,17 @@ def _layer_norm(ops, W, prefix, x):
 
 
 # ----------------------------------------------------------------------------- encoders
-def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
-    """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows."""
-    arch, tin, units = cfg["arch"], enc_ids.shape[1], cfg["units"]
+def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
+    """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows.
+
+    ``cache`` (NumPy only, a dict the caller keeps for these weights): read only up to the
+    longest row (``_cut``; everything returned is then that many steps long), both LSTM
+    directions at once (``_fused_bilstm``)."""
+    arch, units = cfg["arch"], cfg["units"]
+    cut = _cut(cfg, enc_ids) if cache is not None else 0
+    if cut:  # one pad is kept: its features start the backward LSTM (then it goes too)
+        enc_ids = enc_ids[:, :enc_ids.shape[1] - cut + 1]
+    tin = enc_ids.shape[1]
     x = ops.one_hot(enc_ids, cfg["vin"])
     feats = place = None
     chars = x
@@ -281,6 +340,12 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
         feats = place_features(ops, enc_ids, cfg, place)
         x = ops.concatenate([x, feats], axis=-1)
     pad = ops.cast(ops.equal(enc_ids, 0), "float32")  # (B, Tin) 1 where padding
+    back_init = None
+    if cut:
+        back_init = _pad_state(ops, W, cfg, cache, x[:, -1], cut)
+        enc_ids, x, chars, feats, place, pad = (None if a is None else a[:, :-1]
+                                                for a in (enc_ids, x, chars, feats, place, pad))
+        tin -= 1
     if arch == "tiny-rnn":
         xs = _simple_rnn(ops, W, "enc0", _steps(x, tin), _zeros(ops, x[:, 0], units))
     elif arch == "lstm":
@@ -292,7 +357,8 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
         if cfg.get("mask_pad"):
             real = 1.0 - pad
             masks = [real[:, t:t + 1] for t in range(tin)]
-        xs = _bilstm_stack(ops, W, "enc", _steps(x, tin), units, cfg.get("layers", 1), masks)
+        xs = _bilstm_stack(ops, W, "enc", _steps(x, tin), units, cfg.get("layers", 1), masks, back_init,
+                           cache)
     elif arch == "transformer":
         h = ops.matmul(x, W["enc_embed"]) + W["enc_pos"]
         bias = ops.expand_dims(ops.expand_dims(pad * NEG, 1), 1)  # (B,1,1,Tin)
@@ -321,6 +387,40 @@ def encode(ops, W, cfg, enc_ids) -> dict[str, Any]:
         first = feats[:, :, cfg["places"]] * ops.cast(out["place"] >= 0.0, "float32")
         out["len_a"] = ops.sum(first, axis=1, keepdims=True)  # digits of the dividend
     return out
+
+
+def _cut(cfg, enc_ids) -> int:
+    """How many pads after the longest row the attention encoder may skip. Why: ``2+3``
+    padded to 22 steps spent most of a pass reading padding. Nothing after the longest
+    row reaches the decoder (padded keys get zero attention) except the backward LSTM's
+    state on arrival, which depends only on how many pads it read and their features (a
+    pad's operand feature counts the row's operators): ``_pad_state``. Exact for one
+    layer, or any number with ``mask_pad`` (pads then leave the state at zero)."""
+    if cfg["arch"] != "attention" or (cfg.get("layers", 1) != 1 and not cfg.get("mask_pad")):
+        return 0
+    real = np.asarray(enc_ids) != 0
+    if not real.any():
+        return 0
+    return int(np.argmax(real[:, ::-1], axis=1).min())
+
+
+def _pad_state(ops, W, cfg, cache, pad_feats, cut):
+    """The backward LSTM's (h, c) after ``cut`` pads whose features are ``pad_feats`` (one
+    row each), from ``cache`` (worked out once per kind, at batch size 1)."""
+    half = cfg["units"] // 2
+    if cfg.get("mask_pad"):
+        zeros = np.zeros((pad_feats.shape[0], half), dtype="float32")
+        return zeros, zeros
+    states = []
+    for kind in np.asarray(pad_feats):
+        key = (kind.tobytes(), cut)
+        if key not in cache:
+            h = c = np.zeros((1, half), dtype="float32")
+            for _ in range(cut):
+                h, c = _lstm_step(ops, W, "enc0b", kind[None], h, c)
+            cache[key] = (h[0], c[0])
+        states.append(cache[key])
+    return tuple(np.stack([st[j] for st in states]) for j in (0, 1))
 
 
 # ----------------------------------------------------------------------------- decoders
@@ -526,13 +626,17 @@ def teacher_logits(ops, W, cfg, enc_ids, dec_ids, losses: list | None = None):
     return ops.stack(out, axis=1)
 
 
-def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None) -> dict[str, Any]:
+def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
+            cache: dict | None = None, attention: bool = True) -> dict[str, Any]:
     """Inference: greedy decoding. Returns logits (B,Tout,V), encoder states, attention.
 
     ``stop(ids)`` may end decoding early once every row has written its end marker (the
-    NumPy path passes one; fewer steps come back, which decoding handles).
+    NumPy path passes one; fewer steps come back, which decoding handles). ``cache``:
+    see ``encode`` (states and attention then stop at the longest row). ``attention=False``:
+    a decoder that can skip working out its attention (the rewriter) returns None for it.
     """
-    enc = encode(ops, W, cfg, enc_ids)
+    enc = encode(ops, W, cfg, enc_ids, cache)
+    enc["attention"], enc["cache"] = attention, cache
     arch = cfg["arch"]
     if not teacher_forced(arch):
         return {"logits": decode_repeat(ops, W, cfg, enc), "states": enc["states"], "attention": None}
@@ -549,7 +653,7 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None) -> dict[str, Any
             if stop is not None and stop(prev):
                 break
         return {"logits": ops.stack(out, axis=1), "states": enc["states"],
-                "attention": ops.stack(atts, axis=1)}
+                "attention": None if atts[0] is None else ops.stack(atts, axis=1)}
     ids = ops.expand_dims(prev, 1)
     logits = weights = None
     for _ in range(cfg["tout"]):

@@ -50,6 +50,7 @@ class Predictor:
                  name: str = "model"):
         self.spec, self.weights, self.name = spec, weights, name
         self.cfg = D.inference_cfg(spec, cfg)
+        self._cache: dict = {}  # what the NumPy encoder works out once (architectures.encode)
 
     @classmethod
     def from_folder(cls, info: ModelInfo) -> "Predictor":
@@ -60,10 +61,13 @@ class Predictor:
     def encode(self, texts: list[str]) -> np.ndarray:
         return D.encode_inputs(self.spec, self.cfg, [self.spec.model_input(t) for t in texts])
 
-    def logits(self, ids: np.ndarray, early_stop: bool = True) -> dict[str, Any]:
-        """NumPy greedy decoding; stops once every row has written the end marker."""
+    def logits(self, ids: np.ndarray, early_stop: bool = True, attention: bool = True) -> dict[str, Any]:
+        """NumPy greedy decoding; stops once every row has written the end marker. The
+        encoder reads only up to the longest row, so states and attention may be shorter
+        than ``ids``; ``attention=False`` may leave attention out (answers only)."""
         stop = _all_ended if early_stop else None
-        return A.forward(np_ops, self.weights, self.cfg, ids, stop=stop)
+        return A.forward(np_ops, self.weights, self.cfg, ids, stop=stop, cache=self._cache,
+                         attention=attention)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         """Raw user texts (inside the task) -> answers with per-character confidence."""
@@ -71,7 +75,7 @@ class Predictor:
         for start in range(0, len(texts), BATCH):
             chunk = [self.spec.model_input(t) for t in texts[start:start + BATCH]]
             answers, confs, steps = D.answers(self.spec, self.cfg,
-                                              lambda ids: self.logits(ids)["logits"], chunk)
+                                              lambda ids: self.logits(ids, attention=False)["logits"], chunk)
             out.extend(Prediction(a, c, tuple(s)) for a, c, s in zip(answers, confs, steps))
         return out
 

@@ -66,6 +66,32 @@ def _one_hot(ids, depth):
     return np.eye(depth, dtype=np.float32)[np.asarray(ids)]
 
 
+# The decoder runs ~100 ops per character; on one expression NumPy's Python-level argument
+# handling costs more than the arithmetic (``np.expand_dims`` 2.2 us against 0.14 us for
+# indexing, ``np.sum`` 3.2 us against 1.7 us for ``np.add.reduce``), so the hot three are
+# written as the indexing and ufunc calls they amount to.
+def _expand_dims(x, axis):
+    x = np.asarray(x)
+    if axis < 0:
+        axis += x.ndim + 1
+    return x[(slice(None),) * axis + (None,)]
+
+
+def _stack(arrays, axis=0):
+    arrays = [np.asarray(a) for a in arrays]
+    if axis < 0:
+        axis += arrays[0].ndim + 1
+    index = (slice(None),) * axis + (None,)
+    return np.concatenate([a[index] for a in arrays], axis=axis)
+
+
+def _sum(x, axis=None, keepdims=False):
+    x = np.asarray(x)
+    if x.dtype == bool:
+        return np.sum(x, axis=axis, keepdims=keepdims)
+    return np.add.reduce(x, axis=axis, keepdims=keepdims)
+
+
 ops = SimpleNamespace(
     matmul=np.matmul,
     tanh=np.tanh,
@@ -74,11 +100,14 @@ ops = SimpleNamespace(
     relu=lambda x: np.maximum(x, 0),
     one_hot=_one_hot,
     concatenate=np.concatenate,
-    stack=np.stack,
-    expand_dims=np.expand_dims,
+    stack=_stack,
+    expand_dims=_expand_dims,
     reshape=np.reshape,
     transpose=np.transpose,
-    sum=np.sum,
+    take=np.take,
+    cumsum=np.cumsum,
+    max=np.max,
+    sum=_sum,
     mean=np.mean,
     sqrt=np.sqrt,
     square=np.square,

@@ -47,6 +47,8 @@ from calcapp.ml import architectures as A
 GATHERS = (("r", 0), ("r", 1), ("r-1", 0), ("r-1", 1), (0, 0), (0, 1), (1, 0), (1, 1))
 DIGIT_VALUE = 11  # ten digits and the "found a digit" mass
 MAX_NUMBERS = 8  # numbers in one working text (the expr task has at most 4)
+# anchor (B, K) @ PICK -> (the number before it, it): the left and right operands
+PICK = np.concatenate([np.eye(MAX_NUMBERS, k=-1, dtype="float32"), np.eye(MAX_NUMBERS, dtype="float32")], axis=1)
 
 
 # digit pairs (indices into GATHERS) looked up in one learned table when ``pairs`` is on:
@@ -61,7 +63,7 @@ COMPARE = 3  # left larger, equal, right larger (in magnitude)
 # used on divisions only. Why: written last digit first, a quotient's units digit depends on
 # every digit of both operands (92/7 = 13), which the combining layer learnt slowly (2-digit
 # by 1-digit quotients were 65% right); a table row per case learns each case directly.
-QUOTIENT_GATHERS = (6, 4, 5)  # indices into GATHERS: left place 1, left place 0, right place 0
+QUOTIENT_GATHERS = ((1, 0), (0, 0), (0, 1))  # (place, operand): left tens, left units, right units
 # ``long_division`` (needs ``wide``): quotients by a 1-digit divisor worked out as on paper,
 # from the dividend's top digit down, with one learned cell shared by every place: (the
 # remainder carried down, this digit, the divisor) -> (a quotient digit's row, the remainder
@@ -69,6 +71,7 @@ QUOTIENT_GATHERS = (6, 4, 5)  # indices into GATHERS: left place 1, left place 0
 # dividend; 3- and 4-digit dividends were 26-63% right, and each was too rare to learn on its
 # own. A shared cell learns from every 2-digit dividend what it then needs on longer ones.
 DIVIDEND_PLACES = 5  # places 0-4: the 4-digit intermediates of expr, and one more
+PLACE_INDEX = np.arange(DIVIDEND_PLACES, dtype="float32").reshape(1, -1)  # as run compares
 # the cell's rows are scaled up: Adam moves a weight about one learning rate per step, and a
 # table row that must reach a sure remainder (logits several units apart) learnt too slowly
 CELL_GAIN = (5.0, 20.0)  # (quotient-digit rows, remainder logits)
@@ -107,25 +110,20 @@ def numbers_of(ops, enc_ids, cfg, place):
 
     minus, operator = is_one_of("-"), is_one_of("+-*/")
     opener = operator + is_one_of("(")  # what a unary minus may follow
-    count, neg, ids, negs = digit[:, 0] * 0.0, digit[:, 0] * 0.0, [], []
-    for j in range(enc_ids.shape[1]):
-        start = digit[:, j] * (1.0 - digit[:, j - 1]) if j else digit[:, 0]
-        if j == 0:
-            unary = digit[:, 0] * 0.0
-        elif j == 1:  # a minus at the very start
-            unary = minus[:, 0]
-        else:
-            unary = minus[:, j - 1] * opener[:, j - 2]
-        count = count + start
-        neg = start * unary + (1.0 - start) * neg
-        ids.append(count)
-        negs.append(neg)
-    ids = ops.stack(ids, axis=1)
-    after_digit = ops.concatenate([digit[:, :1] * 0.0, digit[:, :-1]], axis=1)
+    none = digit[:, :1] * 0.0
+    after_digit = ops.concatenate([none, digit[:, :-1]], axis=1)
+    start = digit * (1.0 - after_digit)  # a number's first digit
+    # a unary minus: right before the number, and at the very start or after an opener
+    after_minus = ops.concatenate([none, minus[:, :-1]], axis=1)
+    after_opener = ops.concatenate([none + 1.0, none + 1.0, opener[:, :-2]], axis=1)[:, :digit.shape[1]]
+    ids = ops.cumsum(start, axis=1)  # 1 from the first number's first digit on, 2 ...
+    # each position takes the sign its number started with: the start with the same count
+    same = ops.cast(ops.equal(ops.expand_dims(ids, 2), ops.expand_dims(ids, 1)), "float32")
+    negs = ops.matmul(ops.expand_dims(start * after_minus * after_opener, 1), same)[:, 0]
     binary = operator * after_digit
     onehot = ops.one_hot(ops.cast(ops.minimum(ops.relu(ids - 1.0), MAX_NUMBERS - 1), "int32"),
                          MAX_NUMBERS) * ops.expand_dims(ops.minimum(ids, 1.0), -1)
-    return onehot, ops.stack(negs, axis=1), binary
+    return onehot, negs, binary
 
 
 def weight_specs(cfg: dict[str, Any], specs: list, dense, rnn) -> None:
@@ -156,20 +154,86 @@ def weight_specs(cfg: dict[str, Any], specs: list, dense, rnn) -> None:
 
 
 def start(ops, W, cfg, enc) -> dict[str, Any]:
-    units = cfg["units"]
-    H = enc["states"]
+    """The decoder's first state, and what every step of this pass reads but never changes
+    (worked out once here, not at every step)."""
+    units, att = cfg["units"], cfg.get("att_units", cfg["units"])
+    H, place, tin = enc["states"], enc["place"], enc["place"].shape[1]
     keys = A._dense(ops, W, "att0/key", H) + A._dense(ops, W, "att0/place_key", enc["feats"])
     real = 1.0 - enc["pad"]  # (B, Tin)
     after = ops.concatenate([real[:, 1:], real[:, :1] * 0.0], axis=1)
     h = A._zeros(ops, enc["last"], units)
     digit_out = np.array([1.0 if tok in "0123456789" else 0.0 for tok in cfg["out_tokens"]],
                          dtype="float32")
-    return {"h": h, "c": h, "ctx": A._zeros(ops, enc["last"], ctx_dim(cfg)), "keys": keys,
-            "anchor": A._zeros(ops, enc["last"], MAX_NUMBERS),
+    is_digit = ops.cast(place >= 0.0, "float32")
+    fixed = np.array(_fixed_places(cfg), dtype="float32").reshape(1, -1, 1)
+    chars = enc["chars"]
+    # per position: its digit (one-hot), 1, and its number's sign: a gather's (B, G, Tin)
+    # mask times this is, in one matmul, what it read, how much of a digit, and its sign
+    read = ops.concatenate([chars[:, :, 1:11], ops.expand_dims(real, -1) * 0.0 + 1.0,
+                            ops.expand_dims(enc["negative"], -1)], axis=-1)
+    values = ops.concatenate([H, chars], axis=-1)
+    state = {}
+    if enc.get("cache") is not None:  # NumPy: the context's parts projected (``_split``)
+        split = state["split"] = _split(W, cfg, enc["cache"])
+        state["values"] = np.matmul(values, split["copied"])  # what copying each position adds
+        state["ctx"] = np.zeros((values.shape[0], split["copied"].shape[1]), dtype="float32")
+    else:
+        state["values"], state["ctx"] = values, A._zeros(ops, enc["last"], ctx_dim(cfg))
+    return {**state, "h": h, "c": h,
+            "keys": keys / math.sqrt(att), "anchor": A._zeros(ops, enc["last"], MAX_NUMBERS),
             "follow": real * (1.0 - after),  # the last character
-            "run": real[:, :1] * 0.0, "digit_out": digit_out.reshape(-1, 1),
-            "values": ops.concatenate([H, enc["chars"]], axis=-1),
-            "digits": enc["chars"][:, :, 1:11], "magnitude": _magnitude(ops, enc)}
+            "run": real[:, :1] * 0.0, "digit_out": digit_out,
+            "shift": np.eye(tin, k=-1, dtype="float32"),  # copy @ shift: one to the left
+            "bias": enc["pad"] * A.NEG, "is_digit": is_digit,
+            "place": ops.expand_dims(place, 1),  # (B, 1, Tin)
+            "pass": {  # per row; what ``_anchored`` reads (NumPy may take a subset of rows)
+                "numbers": ops.transpose(enc["numbers"], (0, 2, 1)),  # (B, K, Tin)
+                "is_digit": ops.expand_dims(is_digit, 1), "read": read, "chars": chars,
+                "fixed": ops.cast(ops.equal(ops.expand_dims(place, 1), fixed), "float32"),
+                "binary_op": enc["binary_op"], "magnitude": _magnitude(ops, enc)}}
+
+
+def _layout(cfg) -> list[tuple[str, int]]:
+    """The context's parts and widths, in the order the trained weights' rows follow."""
+    parts = [("copied", cfg["units"] + cfg["vin"]), ("per_gather", len(GATHERS) * DIGIT_VALUE),
+             ("operator", cfg["vin"]), ("signs", len(GATHERS)), ("pairs", len(PAIRS) * pair_width(cfg)),
+             ("tail", wide_width(cfg) + int(cfg.get("quotients", 0))),
+             ("division", 2 * int(cfg.get("long_division", 0)))]
+    return [(name, width) for name, width in parts if width]
+
+
+def _split(W, cfg, cache) -> dict[str, np.ndarray]:
+    """NumPy: the rows of the two weights that read the context (the decoder LSTM's input
+    and ``combine``), side by side and cut by part; cached. Why: on one expression a step's
+    cost is mostly streaming those weights (2.2 MB, more than this machine's 2 MB L2). Cut
+    by part, what the copy head reads is projected once per pass (``values``), what
+    depends on the anchor once per anchor (``_anchored``), and the step multiplies only
+    the rest: 1.3 MB. Same numbers, summed in another order."""
+    key = ("rewriter-split",)
+    if key not in cache:
+        vout, units = cfg["vout"], cfg["units"]
+        lstm, combine = W["dec0/kernel"], W["combine/kernel"]
+        split, at = {}, 0
+        for name, width in _layout(cfg):
+            split[name] = np.concatenate([lstm[vout + at:vout + at + width],
+                                          combine[units + at:units + at + width]], axis=1)
+            at += width
+        split["step"] = np.concatenate([split[n] for n in STEP_PARTS if n in split])
+        split["prev"], split["h"] = lstm[:vout], combine[:units]
+        if cfg.get("long_division"):  # the cell's two tables side by side, by divisor digit
+            tables = np.concatenate([W["division/embed/kernel"], W["division/remainder/kernel"]], axis=1)
+            split["cell"] = tables.reshape(100, 10, -1).transpose(1, 0, 2).reshape(10, -1)
+        cache[key] = split
+    return cache[key]
+
+
+STEP_PARTS = ("per_gather", "signs", "pairs")  # the parts that change at every step
+
+
+def _fixed_places(cfg) -> list[int]:
+    """The places gathered at every step whatever is being written: 0 and 1 (GATHERS),
+    then ``wide``'s."""
+    return [0, 1] + (list(WIDE_PLACES) if cfg.get("wide") else [])
 
 
 def _outer(ops, x, y):
@@ -185,139 +249,240 @@ def _magnitude(ops, enc):
     return value * scale
 
 
+def _weighted(ops, w, x):
+    """(B, D): the (B, T) weights ``w`` applied to the (B, T, D) rows ``x``."""
+    return ops.matmul(ops.expand_dims(w, 1), x)[:, 0]
+
+
+def _by_operand(ops, masks, operands):
+    """(B, P, Tin) place masks times (B, 2, Tin) operands -> (B, 2P, Tin) gathers, in
+    GATHERS' order: each place for the left operand, then the right."""
+    p, tin = masks.shape[1], masks.shape[2]
+    return ops.reshape(ops.expand_dims(masks, 2) * ops.expand_dims(operands, 1), (-1, 2 * p, tin))
+
+
 def step(ops, W, cfg, enc, state, prev_ids, t):
-    """Decoder step ``t``: (logits (B,V), attention (B,Tin) averaged over heads, state)."""
-    att = cfg.get("att_units", cfg["units"])
-    prev = ops.one_hot(prev_ids, cfg["vout"])
-    run = (state["run"] + 1.0) * ops.matmul(prev, state["digit_out"])  # 0 after the start
-    h, c = A._lstm_step(ops, W, "dec0", ops.concatenate([prev, state["ctx"]], axis=-1),
-                        state["h"], state["c"])
-    place, bias = enc["place"], enc["pad"] * A.NEG
-    is_digit = ops.cast(place >= 0.0, "float32")
-    nums = enc["numbers"]  # (B, Tin, K)
+    """Decoder step ``t``: (logits (B,V), attention (B,Tin) averaged over heads, or None
+    where ``enc["attention"]`` is False, and the state)."""
+    run = (state["run"] + 1.0) * ops.expand_dims(ops.take(state["digit_out"], prev_ids), -1)  # 0 after the start
+    kernel, split = W["dec0/kernel"], state.get("split")
+    gates = 4 * cfg["units"]
+    if split is not None:  # the last step's context, already projected
+        z = ops.take(split["prev"], prev_ids, axis=0) + state["ctx"][:, :gates]
+    else:  # the previous character's one-hot times the kernel: its row
+        z = ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg["vout"]:])
+    z = z + ops.matmul(state["h"], W["dec0/recurrent"]) + W["dec0/bias"]
+    h, c = A._lstm_cell(ops, z, state["c"])
 
     # the copy head: learned attention, drawn to one left of where it last looked
     q = A._dense(ops, W, "att0/query", h)
-    scores = ops.sum(ops.expand_dims(q, 1) * state["keys"], axis=-1) / math.sqrt(att)
-    copy = ops.softmax(scores + W["att0/align_gain"] * state["follow"] + bias, axis=-1)
-    follow = ops.concatenate([copy[:, 1:], copy[:, :1] * 0.0], axis=1)
+    scores = ops.matmul(state["keys"], ops.expand_dims(q, -1))[..., 0]
+    copy = ops.softmax(scores + W["att0/align_gain"] * state["follow"] + state["bias"], axis=-1)
 
     # the operands: the anchor (where the copy head stood when this number began) is in
-    # the right one; the left one is the number before it
+    # the right one; the left one is the number before it. What depends on the anchor
+    # alone is worked out when it moves (``_anchored``)
     fresh = 1.0 - ops.minimum(run, 1.0)  # (B, 1): a new number starts here
-    here = ops.sum(ops.expand_dims(copy, -1) * nums, axis=1)  # (B, K)
+    rows = state["pass"]
+    here = ops.matmul(rows["numbers"], ops.expand_dims(copy, -1))[..., 0]  # (B, K)
     anchor = fresh * here + (1.0 - fresh) * state["anchor"]
-    left = ops.concatenate([anchor[:, 1:], anchor[:, :1] * 0.0], axis=1)
-    operands = [ops.sum(nums * ops.expand_dims(m, 1), axis=-1) for m in (left, anchor)]
+    fixed, lesson = _anchored_cached(ops, W, cfg, state, anchor, fresh, split)
 
-    # digit gathers, not learned attention: the digit of that place in that operand
-    # (weighted by how sure the anchor is), how much of one there is, and its sign; all
-    # gathers at once (one (B, gathers, Tin) mask), as a chain of small ops costs more
-    # than the arithmetic on one expression
-    where, by = _gather_plan(cfg)
-    want = run * where[0] + where[1]  # (B, gathers): the place each gather reads
-    masks = ops.stack([operands[o] for o in by], axis=1) * ops.expand_dims(is_digit, 1)
-    g = ops.cast(ops.equal(ops.expand_dims(place, 1), ops.expand_dims(want, -1)), "float32") * masks
-    digits = ops.matmul(g, state["digits"])  # (B, gathers, 10)
-    found = ops.sum(g, axis=-1, keepdims=True)  # (B, gathers, 1)
-    n = len(GATHERS)
-    signs = ops.sum(g[:, :n] * ops.expand_dims(enc["negative"], 1), axis=-1)  # (B, n)
-    gathered = 1e-9 * (1.0 - enc["pad"]) + ops.sum(g[:, :n], axis=1)
-    # the operator between the operands: right after the left operand's last digit
-    binary = enc["binary_op"] * operands[0]
-    operator = ops.sum(ops.expand_dims(binary, -1) * enc["chars"], axis=1)
-    per_gather = [ops.reshape(ops.concatenate([digits[:, :n], found[:, :n]], axis=-1), (-1, n * DIGIT_VALUE))]
-    extra = []
-    if cfg.get("wide"):
-        extra.append(ops.reshape(ops.concatenate([digits[:, n:], found[:, n:]], axis=-1),
-                                 (-1, (len(by) - n) * DIGIT_VALUE)))
-        left_minus_right = ops.sum(state["magnitude"] * (operands[0] - operands[1]), axis=1,
-                                   keepdims=True)
-        larger = [ops.minimum(ops.relu(left_minus_right), 1.0),
-                  ops.minimum(ops.relu(-left_minus_right), 1.0)]
-        extra += [larger[0], 1.0 - larger[0] - larger[1], larger[1]]
-    looked_up = []
+    # digit gathers, not learned attention: the digit at places r and r-1 of each operand
+    # (weighted by how sure the anchor is), how much of one there is, and its sign
+    want = ops.expand_dims(ops.concatenate([run, run - 1.0], axis=-1), -1)  # (B, 2, 1)
+    g = _by_operand(ops, ops.cast(ops.equal(state["place"], want), "float32"), fixed["operands"])
+    n, nr = len(GATHERS), 4  # gathers; those at places r and r-1
+    base = ops.concatenate([ops.matmul(g, rows["read"]), fixed["read"][:, :n - nr]], axis=1)  # (B, n, 12)
+    per_gather = ops.reshape(base[:, :, :DIGIT_VALUE], (-1, n * DIGIT_VALUE))
+    signs = base[:, :, DIGIT_VALUE]
+    parts = {"per_gather": per_gather, "signs": signs}
     if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
-        first = ops.stack([digits[:, i] for i, _ in PAIRS], axis=1)  # (B, pairs, 10)
-        second = ops.stack([digits[:, j] for _, j in PAIRS], axis=1)
+        digits = base[:, :, :10]
+        first = ops.take(digits, [i for i, _ in PAIRS], axis=1)  # (B, pairs, 10)
+        second = ops.take(digits, [j for _, j in PAIRS], axis=1)
         cells = ops.reshape(ops.expand_dims(first, 3) * ops.expand_dims(second, 2), (-1, len(PAIRS), 100))
-        looked_up.append(ops.reshape(A._dense(ops, W, "pairs/embed", cells), (-1, len(PAIRS) * pair_width(cfg))))
-    copied = ops.sum(ops.expand_dims(copy, -1) * state["values"], axis=1)
-    if cfg.get("quotients") or cfg.get("long_division"):  # (B, 1): the operator is "/"
-        slash = cfg["in_tokens"].index("/")
-        division = operator[:, slash:slash + 1]
-    if cfg.get("quotients"):  # on divisions only: the operator is "/"
-        a1, a0, b0 = (digits[:, i] for i in QUOTIENT_GATHERS)
-        extra.append(_gated_dense(ops, W, "quotients/embed", _outer(ops, _outer(ops, a1, a0), b0), division))
-    if cfg.get("long_division"):
-        extra += _long_division(ops, W, cfg, digits, found, division, run, state)
-    ctx = ops.concatenate([copied, *per_gather, operator, signs, *looked_up, *extra], axis=-1)
-    out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
+        parts["pairs"] = ops.reshape(A._dense(ops, W, "pairs/embed", cells), (-1, len(PAIRS) * pair_width(cfg)))
+    if cfg.get("long_division"):  # the quotient digit's row at place r, and the sum above it
+        rows_ld = fixed["division"]
+        if not (isinstance(rows_ld, np.ndarray) and not rows_ld.any()):  # NumPy: none divides
+            select = ops.stack([ops.cast(ops.equal(run, PLACE_INDEX), "float32"),
+                                ops.cast(run < PLACE_INDEX, "float32")], axis=1)  # (B, 2, places)
+            parts["division"] = ops.reshape(ops.matmul(select, rows_ld), (-1, 2 * rows_ld.shape[2]))
+    if split is not None:
+        ctx = (_weighted(ops, copy, state["values"]) + fixed["projected"]
+               + np.matmul(np.concatenate([parts[n] for n in STEP_PARTS if n in parts], axis=-1), split["step"]))
+        if "division" in parts:
+            ctx = ctx + np.matmul(parts["division"], split["division"])
+        out = np.tanh(np.matmul(h, split["h"]) + ctx[:, gates:] + W["combine/bias"])
+    else:
+        parts.update(copied=_weighted(ops, copy, state["values"]), operator=fixed["operator"])
+        if "tail" in fixed:
+            parts["tail"] = fixed["tail"]
+        ctx = ops.concatenate([parts.get(name, _no(ops, h, width)) for name, width in _layout(cfg)], axis=-1)
+        out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
     if cfg.get("deep"):
         out = out + A._dense(ops, W, "deep/out", ops.tanh(A._dense(ops, W, "deep/hidden", out)))
     logits = A._dense(ops, W, "out", out)
-    gathered = gathered / ops.sum(gathered, axis=-1, keepdims=True)
-    mean_att = 0.5 * (copy + gathered)  # where it copied from and what it read
-    return logits, mean_att, {**state, "h": h, "c": c, "ctx": ctx, "run": run, "follow": follow,
-                                "anchor": anchor}
+    mean_att = None
+    if enc.get("attention", True):  # where it copied from and what it read
+        gathered = 1e-9 * (1.0 - enc["pad"]) + ops.sum(g, axis=1) + fixed["gathered"]
+        mean_att = 0.5 * (copy + gathered / ops.sum(gathered, axis=-1, keepdims=True))
+    new = {**state, "h": h, "c": c, "ctx": ctx, "run": run, "follow": ops.matmul(copy, state["shift"]),
+           "anchor": anchor, "anchored": fixed}
+    if lesson is not None:
+        new["division_loss"] = state["division_loss"] + lesson
+    return logits, mean_att, new
 
 
-def _gathers(cfg) -> list:
-    """Every (place, operand) gathered, in context order: GATHERS, then ``wide``'s."""
-    return list(GATHERS) + ([(p, o) for p in WIDE_PLACES for o in (0, 1)] if cfg.get("wide") else [])
+def _no(ops, like, width):
+    """(B, width) zeros: a context part that is zero on every row."""
+    return A._zeros(ops, like, width)
 
 
-def _gather_plan(cfg):
-    """Per gather: (its place as run * a + b: the two rows), and which operand it reads."""
-    plan = _gathers(cfg)
-    a = np.array([1.0 if isinstance(w, str) else 0.0 for w, _ in plan], dtype="float32")
-    b = np.array([{"r": 0.0, "r-1": -1.0}.get(w, 0.0) if isinstance(w, str) else float(w)
-                  for w, _ in plan], dtype="float32")
-    return (a, b), [o for _, o in plan]
+def _anchored_cached(ops, W, cfg, state, anchor, fresh, split):
+    """``_anchored``, which NumPy works out only for the rows whose anchor moved (a new
+    number starts on about two steps in five; between, the anchor is held exactly)."""
+    old = state.get("anchored")
+    if old is None or not isinstance(fresh, np.ndarray):
+        return _anchored(ops, W, cfg, state["pass"], anchor, state, split)
+    moved = np.flatnonzero(fresh[:, 0])
+    if moved.size == fresh.shape[0]:
+        return _anchored(ops, W, cfg, state["pass"], anchor, state, split)
+    if moved.size == 0:
+        return old, None
+    sub, _ = _anchored(ops, W, cfg, {k: v[moved] for k, v in state["pass"].items()}, anchor[moved], {},
+                       split)
+    merged = {k: v.copy() for k, v in old.items()}
+    for k, v in sub.items():
+        merged[k][moved] = v
+    return merged, None
 
 
-def _gated_dense(ops, W, name, x, gate):
-    """``dense(x * gate)``; where NumPy sees the gate shut on every row, only the bias."""
-    if isinstance(gate, np.ndarray) and not gate.any():
-        out = np.zeros((x.shape[0], W[f"{name}/kernel"].shape[1]), dtype="float32")
-        return out + W[f"{name}/bias"] if f"{name}/bias" in W else out
-    return A._dense(ops, W, name, x * gate)
+def _anchored(ops, W, cfg, rows, anchor, state, split=None):
+    """Everything a step reads that depends only on the anchor (and the pass): the two
+    operands, the gathers at fixed places, the operator between the operands, ``wide``'s
+    comparison, the ``quotients`` lookup and the ``long_division`` rows (with ``split``,
+    the operator and those lookups come projected). Returns (that, the long-division
+    lesson's loss for this step or None)."""
+    which = ops.reshape(ops.matmul(anchor, PICK), (-1, 2, MAX_NUMBERS))  # (B, 2, K): left, right
+    operands = ops.matmul(which, rows["numbers"])  # (B, 2, Tin)
+    masked = operands * rows["is_digit"]
+    g = _by_operand(ops, rows["fixed"], masked)  # (B, 2 * fixed places, Tin)
+    read = ops.matmul(g, rows["read"])  # (B, gathers, 12)
+    n = len(GATHERS) - 4  # GATHERS at fixed places
+    binary = rows["binary_op"] * operands[:, 0]  # right after the left operand's last digit
+    out = {"operands": masked, "read": read, "gathered": ops.sum(g[:, :n], axis=1),
+           "operator": _weighted(ops, binary, rows["chars"])}
+    digits, found = read[:, :, :10], read[:, :, 10:11]
+    tail = []
+    if cfg.get("wide"):
+        tail.append(ops.reshape(read[:, n:, :DIGIT_VALUE], (-1, (read.shape[1] - n) * DIGIT_VALUE)))
+        left_minus_right = ops.sum(rows["magnitude"] * (operands[:, 0] - operands[:, 1]), axis=1,
+                                   keepdims=True)
+        larger = [ops.minimum(ops.relu(left_minus_right), 1.0),
+                  ops.minimum(ops.relu(-left_minus_right), 1.0)]
+        tail += [larger[0], 1.0 - larger[0] - larger[1], larger[1]]
+    division = lesson = None
+    if cfg.get("quotients") or cfg.get("long_division"):  # (B, 1): the operator is "/"
+        slash = cfg["in_tokens"].index("/")
+        division = out["operator"][:, slash:slash + 1]
+    if cfg.get("quotients"):  # a learned table over (dividend tens, units; divisor units)
+        a1, a0, b0 = (digits[:, _fixed_index(cfg, w)] for w in QUOTIENT_GATHERS)
+        tail.append(_gated(ops, lambda x: A._dense(ops, W, "quotients/embed", x),
+                           _outer(ops, _outer(ops, a1, a0), b0), division))
+    if tail:
+        out["tail"] = ops.concatenate(tail, axis=-1)
+    if split is not None:
+        out["projected"] = np.matmul(out["operator"], split["operator"])
+        if tail:
+            out["projected"] += np.matmul(out["tail"], split["tail"])
+    if cfg.get("long_division"):
+        out["division"], lesson = _long_division(ops, W, cfg, digits, found, division, state, split)
+    return out, lesson
 
 
-def _long_division(ops, W, cfg, digits, found, division, run, state):
-    """The quotient digit's row at the place being written and the sum of the rows above it
-    (all zero there: the number ends), on divisions by a 1-digit number; zeros otherwise.
+def _fixed_index(cfg, gather) -> int:
+    """Where a fixed-place gather (place, operand) sits in ``_anchored``'s reads."""
+    place, operand = gather
+    return 2 * _fixed_places(cfg).index(place) + operand
+
+
+def _gated(ops, fn, x, gate):
+    """``fn(x * gate)``, which NumPy works out only on the rows whose gate is open."""
+    if not isinstance(gate, np.ndarray):
+        return fn(x * gate)
+    open_rows = np.flatnonzero(gate[:, 0])
+    if open_rows.size == gate.shape[0]:
+        return fn(x * gate)
+    shut = fn(x[:1] * 0.0)  # what a shut row gets (a bias, or zeros)
+    out = np.repeat(shut, gate.shape[0], axis=0)
+    if open_rows.size:
+        out[open_rows] = fn(x[open_rows] * gate[open_rows])
+    return out
+
+
+def _long_division(ops, W, cfg, digits, found, division, state, split=None):
+    """(B, places, dim): each place's quotient-digit row, on divisions by a 1-digit number
+    (zeros otherwise), and the lesson's loss (None outside training).
 
     The chain starts with remainder 0 above the top digit; a missing digit reads as 0.
     In training (``state["division_loss"]``, set by ``architectures.teacher_logits``) each
     remainder the cell writes is also checked against the one long division carries down,
     as a teacher checks each line of a pupil's working: learnt from the answers alone, the
     cell's remainders stayed at chance (13% sure of any, after 6 epochs)."""
-    dim, plan = int(cfg["long_division"]), _gathers(cfg)
-    places = [plan.index((p, 0)) for p in range(DIVIDEND_PLACES)]  # the dividend's places 0-4
-    gate = division * (1.0 - found[:, plan.index((1, 1))])  # a "/" and no divisor tens digit
-    if isinstance(gate, np.ndarray) and not gate.any():
-        zeros = np.zeros((gate.shape[0], dim), dtype="float32")
-        return [zeros, zeros]
-    zero = np.eye(10, dtype="float32")[0]
-    if "division_loss" in state:  # the lesson trains the cell, not where the digits come from
+    places = [_fixed_index(cfg, (p, 0)) for p in range(DIVIDEND_PLACES)]  # the dividend's places 0-4
+    gate = division * (1.0 - found[:, _fixed_index(cfg, (1, 1))])  # a "/", no divisor tens digit
+    teach = "division_loss" in state
+    if teach:  # the lesson trains the cell, not where the digits come from
         digits, found = ops.stop_gradient(digits), ops.stop_gradient(found)
-    divisor = digits[:, plan.index((0, 1))]
-    remainder = divisor * 0.0 + zero
-    rows, teach = [], "division_loss" in state
+    divisor = digits[:, _fixed_index(cfg, (0, 1))]
+
+    def chain(digits, found, divisor):
+        zero = np.eye(10, dtype="float32")[0]
+        remainder = divisor * 0.0 + zero
+        rows, misses = [], []
+        for p in reversed(range(DIVIDEND_PLACES)):
+            digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * zero
+            cell = _outer(ops, _outer(ops, remainder, digit), divisor)
+            rows.append(CELL_GAIN[0] * A._dense(ops, W, "division/embed", cell))
+            remainder = ops.softmax(CELL_GAIN[1] * A._dense(ops, W, "division/remainder", cell), axis=-1)
+            misses.append((digit, remainder))
+        return ops.stack(rows[::-1], axis=1), misses  # rows[:, p]: place p
+
+    def divided_first(digits, found, divisor):
+        """The same chain, the divisor multiplied into the cell's tables first (``split``):
+        a (100, dim + 10) table per row, not a 1000-row product at every place."""
+        dim = int(cfg["long_division"])
+        table = np.matmul(divisor, split["cell"]).reshape(divisor.shape[0], 100, -1)
+        bias = np.concatenate([np.zeros(dim, dtype="float32"), W["division/remainder/bias"]])
+        zero = np.eye(10, dtype="float32")[0]
+        remainder, rows = divisor * 0.0 + zero, []
+        for p in reversed(range(DIVIDEND_PLACES)):
+            digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * zero
+            y = np.matmul(_outer(ops, remainder, digit)[:, None], table)[:, 0] + bias
+            rows.append(CELL_GAIN[0] * y[:, :dim])
+            remainder = ops.softmax(CELL_GAIN[1] * y[:, dim:], axis=-1)
+        return np.stack(rows[::-1], axis=1), None
+
+    if isinstance(gate, np.ndarray) and not teach:  # NumPy: only the rows that divide
+        open_rows = np.flatnonzero(gate[:, 0])
+        out = np.zeros((gate.shape[0], DIVIDEND_PLACES, int(cfg["long_division"])), dtype="float32")
+        if open_rows.size:
+            rows, _ = (chain if split is None else divided_first)(digits[open_rows], found[open_rows],
+                                                                 divisor[open_rows])
+            out[open_rows] = rows * gate[open_rows, :, None]
+        return out, None
+    rows, misses = chain(digits, found, divisor)
+    lesson = None
     if teach:
         tens = np.arange(10, dtype="float32").reshape(10, 1)
         value = ops.matmul(divisor, tens)  # (B, 1)
         b = ops.maximum(value, 1.0)  # a 0 divisor: no lesson
         # where to teach is not itself learnt from the lesson (or shutting the gate would pass it)
-        lesson = ops.stop_gradient(gate * ops.cast(value > 0.5, "float32"))
-        true_rem = 0.0 * b
-    for p in reversed(range(DIVIDEND_PLACES)):
-        digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * zero
-        cell = _outer(ops, _outer(ops, remainder, digit), divisor)
-        rows.append(CELL_GAIN[0] * A._dense(ops, W, "division/embed", cell))
-        remainder = ops.softmax(CELL_GAIN[1] * A._dense(ops, W, "division/remainder", cell), axis=-1)
-        if teach:
+        where = ops.stop_gradient(gate * ops.cast(value > 0.5, "float32"))
+        true_rem, lesson = 0.0 * b, 0.0 * b
+        for digit, remainder in misses:
             x = 10.0 * true_rem + ops.matmul(digit, tens)
             true_rem = x - b * ops.floor(x / b)
             # Known flaw, kept so the expr recipe reproduces the bundled cell: a digit gathered
@@ -326,12 +491,8 @@ def _long_division(ops, W, cfg, digits, found, division, run, state):
             # x fixes it; it needs a rerun of the expr stage (training/README.md).
             want = ops.one_hot(ops.cast(true_rem[:, 0], "int32"), 10)
             miss = -ops.sum(want * ops.log(remainder + 1e-7), axis=-1, keepdims=True)
-            state["division_loss"] = state["division_loss"] + miss * lesson
-    rows = rows[::-1]  # rows[p]: place p
-    here = sum((ops.cast(ops.equal(run, float(p)), "float32") * r for p, r in enumerate(rows)),
-               rows[0] * 0.0)
-    above = sum((ops.cast(run < float(p), "float32") * r for p, r in enumerate(rows)), rows[0] * 0.0)
-    return [here * gate, above * gate]
+            lesson = lesson + miss * where
+    return rows * ops.expand_dims(gate, -1), lesson
 
 
 # ----------------------------------------------------------------------------- passes

@@ -77,7 +77,8 @@ class _Parser:
         tok = self.tok
         if tok.kind == "NUM":
             self.advance()
-            return Num(Fraction(tok.text), tok.text, tok.raw, tok.pos)
+            text = tok.text  # Fraction("12") parses a pattern; Fraction(12) does not
+            return Num(Fraction(int(text)) if text.isdigit() else Fraction(text), text, tok.raw, tok.pos)
         if tok.kind == "LPAR":
             self.advance()
             if self.tok.kind == "RPAR":

@@ -96,12 +96,14 @@ class TaskSpec:
         return self.max_operands == 2 and self.min_operands == 2 and not self.brackets
 
     # -- coverage and answers ----------------------------------------------------------
-    def why_not(self, text: str) -> str | None:
-        """``None`` if the input lies inside the task, else a reason a person can read."""
-        try:
-            node = parse(text)
-        except CalcError as exc:
-            return str(exc)
+    def why_not(self, text: str, node: Node | None = None) -> str | None:
+        """``None`` if the input lies inside the task, else a reason a person can read.
+        ``node``: the input already parsed."""
+        if node is None:
+            try:
+                node = parse(text)
+            except CalcError as exc:
+                return str(exc)
         nums = numbers(node)
         for num in nums:
             if not num.is_integer:

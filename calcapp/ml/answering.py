@@ -78,7 +78,7 @@ def answer_many(
             ans.outside = "no model covers this input"
             continue
         if model is not None:  # best_for only returns models that cover the input
-            why = chosen.task.why_not(ans.input)
+            why = chosen.task.why_not(ans.input, node)
             if why is not None:
                 ans.outside = f"outside {chosen.name}'s task: {why}"
                 continue

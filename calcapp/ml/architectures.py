@@ -23,6 +23,7 @@ The attention architecture's ``rewrite`` option swaps in the decoder of
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -212,6 +213,22 @@ def _lstm(ops, W, prefix, xs, units, reverse=False, masks=None, init=None):
     return out[::-1] if reverse else out
 
 
+CLASSES = ("digit", "space", "minus", "operator", "opener")  # what token_classes tells apart
+
+
+@functools.lru_cache(maxsize=None)
+def _class_table(tokens: tuple) -> np.ndarray:
+    """(vocabulary, CLASSES) 0/1: an opener is an operator or "(", what a unary minus follows."""
+    rows = [[tok in "0123456789", tok == " ", tok == "-", tok in "+-*/", tok in "+-*/("] for tok in tokens]
+    return np.array(rows, dtype="float32").reshape(len(tokens), len(CLASSES))
+
+
+def token_classes(ops, enc_ids, cfg):
+    """(B, Tin, CLASSES) float: each input token's classes, one lookup (not one comparison
+    per character and class)."""
+    return ops.take(_class_table(tuple(cfg["in_tokens"])), enc_ids, axis=0)
+
+
 def place_features(ops, enc_ids, cfg, place):
     """One-hot place of each digit within its number, and which operand it belongs to.
 
@@ -220,9 +237,7 @@ def place_features(ops, enc_ids, cfg, place):
     instead of discovering alignment from scratch. ``place`` is ``place_value``'s; non-digits
     get place 0 here, and the character one-hot tells them apart.
     """
-    ops_ids = [i for i, tok in enumerate(cfg["in_tokens"]) if tok in "+-*/"]
-    is_op = sum((ops.cast(ops.equal(enc_ids, k), "float32") for k in ops_ids[1:]),
-                ops.cast(ops.equal(enc_ids, ops_ids[0]), "float32"))
+    is_op = token_classes(ops, enc_ids, cfg)[..., CLASSES.index("operator")]
     before = ops.cumsum(is_op, axis=1) - is_op  # operators to the left of each position
     n_operands = cfg.get("operands", 2)
     operand = ops.one_hot(ops.cast(ops.minimum(before, n_operands - 1), "int32"), n_operands)
@@ -231,26 +246,25 @@ def place_features(ops, enc_ids, cfg, place):
     return ops.concatenate([index, operand], axis=-1)
 
 
-def place_value(ops, enc_ids, cfg=None):
+def place_value(ops, enc_ids, cfg):
     """Digits to the right of each digit within its number (0 for the units digit) as a
     float; -1 for every non-digit. A space inside a number (``3 0`` is 30 in the spaced
-    tasks) neither counts nor ends the number; any other character ends it. Digits are
-    local ids 1..10 in every input alphabet."""
-    is_digit = ops.cast(enc_ids >= 1, "float32") * ops.cast(enc_ids <= 10, "float32")
-    space_id = None
-    if cfg is not None and " " in cfg.get("in_tokens", ()):
-        space_id = cfg["in_tokens"].index(" ")
-    is_space = (ops.cast(ops.equal(enc_ids, space_id), "float32") if space_id is not None
-                else is_digit * 0.0)
+    tasks) neither counts nor ends the number; any other character ends it."""
+    classes = token_classes(ops, enc_ids, cfg)
+    is_digit, is_space = classes[..., 0], classes[..., 1]
     # digits to the right of each position, minus those beyond the first character to its
     # right that ends a number; the counts only fall to the right, so that character's
     # count is the largest of any such character's to the right (one (Tin, Tin) mask)
     right = ops.sum(is_digit, axis=1, keepdims=True) - ops.cumsum(is_digit, axis=1)  # (B, Tin)
     ends = 1.0 - is_digit - is_space
-    t = enc_ids.shape[1]
-    later = np.triu(np.ones((t, t), dtype="float32"), k=1)  # [i, j]: j is right of i
-    beyond = ops.max(later * ops.expand_dims(ends * (right + is_digit), 1), axis=-1)
+    beyond = ops.max(_later(enc_ids.shape[1]) * ops.expand_dims(ends * (right + is_digit), 1), axis=-1)
     return (right - beyond) * is_digit + (is_digit - 1.0)
+
+
+@functools.lru_cache(maxsize=None)
+def _later(t: int) -> np.ndarray:
+    """(t, t): [i, j] = 1 where j is right of i."""
+    return np.triu(np.ones((t, t), dtype="float32"), k=1)
 
 
 def _steps(x, n):
@@ -263,13 +277,16 @@ def _bilstm_stack(ops, W, prefix, xs, units, layers, masks=None, back_init=None,
     half = units // 2
     for i in range(layers):
         init = back_init if i == 0 else None
-        if cache is not None:
+        if cache is not None and xs[0].shape[0] <= FUSE_ROWS:
             xs = _fused_bilstm(ops, W, cache, f"{prefix}{i}", xs, half, masks, init)
             continue
         f = _lstm(ops, W, f"{prefix}{i}f", xs, half, masks=masks)
         b = _lstm(ops, W, f"{prefix}{i}b", xs, half, reverse=True, masks=masks, init=init)
         xs = [ops.concatenate([a, c], axis=-1) for a, c in zip(f, b)]
     return xs
+
+
+FUSE_ROWS = 16  # beyond this batch size the fused layer's zero blocks cost more than its calls save
 
 
 def _fused_bilstm(ops, W, cache, prefix, xs, half, masks, init):
@@ -597,6 +614,44 @@ def transformer_decode(ops, W, cfg, enc, dec_ids):
     return _dense(ops, W, "out", _layer_norm(ops, W, "dec_ln", h)), weights
 
 
+PER_PASS = ("digit_out", "shift", "split", "cache", "attention")  # state and enc entries not per row
+
+
+def _rows(d: dict, keep) -> dict:
+    """A decoder's state (or encoder output) for the rows ``keep`` (NumPy): every array
+    and list of arrays is per row, except the PER_PASS entries."""
+    def pick(v):
+        if isinstance(v, np.ndarray):
+            return v[keep]
+        if isinstance(v, list):
+            return [pick(x) for x in v]
+        if isinstance(v, dict):
+            return _rows(v, keep)
+        return v
+    return {k: (v if k in PER_PASS else pick(v)) for k, v in d.items()}
+
+
+def _stack_rows(steps: list, batch: int, end_id: int | None = None):
+    """(B, steps, ...) from per-step arrays, some of them (rows, values) for the rows still
+    decoding; the rows that had ended read as ``end_id`` (a sure end marker), or zeros."""
+    first = steps[0]
+    shape = (batch, len(steps)) + first.shape[1:]
+    out = np.zeros(shape, dtype="float32")
+    if end_id is not None:
+        out[..., end_id] = 30.0
+    for t, x in enumerate(steps):
+        if isinstance(x, tuple):
+            out[x[0], t] = x[1]
+        else:
+            out[:, t] = x
+    return out
+
+
+def end_id(cfg) -> int | None:
+    tokens = cfg["out_tokens"]
+    return tokens.index("</s>") if "</s>" in tokens else None
+
+
 def _attention_decoder(cfg):
     """(start, step) of the attention decoder: answer-writing or rewriting."""
     if cfg.get("rewrite"):
@@ -630,10 +685,12 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
             cache: dict | None = None, attention: bool = True) -> dict[str, Any]:
     """Inference: greedy decoding. Returns logits (B,Tout,V), encoder states, attention.
 
-    ``stop(ids)`` may end decoding early once every row has written its end marker (the
-    NumPy path passes one; fewer steps come back, which decoding handles). ``cache``:
-    see ``encode`` (states and attention then stop at the longest row). ``attention=False``:
-    a decoder that can skip working out its attention (the rewriter) returns None for it.
+    ``stop(ids)`` -> (B,) bool, True for the rows that have written their end marker: the
+    NumPy path passes one; decoding ends once every row has (fewer steps come back, which
+    decoding handles), and the attention decoder drops ended rows as it goes (their later
+    steps come back as the end marker). ``cache``: see ``encode`` (states and attention
+    then stop at the longest row). ``attention=False``: a decoder that can skip working
+    out its attention (the rewriter) returns None for it.
     """
     enc = encode(ops, W, cfg, enc_ids, cache)
     enc["attention"], enc["cache"] = attention, cache
@@ -644,16 +701,26 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
     if arch == "attention":
         start, step = _attention_decoder(cfg)
         state = start(ops, W, cfg, enc)
-        out, atts = [], []
+        states, rows, out, atts = enc["states"], None, [], []
         for t in range(cfg["tout"]):
             logits, att, state = step(ops, W, cfg, enc, state, prev, t)
-            out.append(logits)
-            atts.append(att)
+            out.append(logits if rows is None else (rows, logits))
+            atts.append(att if rows is None or att is None else (rows, att))
             prev = ops.cast(ops.argmax(logits, axis=-1), "int32")
-            if stop is not None and stop(prev):
+            if stop is None:
+                continue
+            ended = np.asarray(stop(prev))
+            if ended.all():
                 break
-        return {"logits": ops.stack(out, axis=1), "states": enc["states"],
-                "attention": None if atts[0] is None else ops.stack(atts, axis=1)}
+            if ended.sum() * 8 >= len(ended):  # NumPy: decode on with the rows still writing
+                keep = ~ended
+                rows = (np.arange(len(ended)) if rows is None else rows)[keep]
+                prev, enc, state = prev[keep], _rows(enc, keep), _rows(state, keep)
+        if rows is None:
+            return {"logits": ops.stack(out, axis=1), "states": states,
+                    "attention": None if atts[0] is None else ops.stack(atts, axis=1)}
+        return {"logits": _stack_rows(out, len(enc_ids), end_id=end_id(cfg)), "states": states,
+                "attention": None if atts[0] is None else _stack_rows(atts, len(enc_ids))}
     ids = ops.expand_dims(prev, 1)
     logits = weights = None
     for _ in range(cfg["tout"]):

@@ -9,7 +9,9 @@ two agree.
 
 from __future__ import annotations
 
+import os
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +26,8 @@ from calcapp.ml.numpy_forward import ops as np_ops
 from calcapp.ml.numpy_forward import read_keras_file, single_thread_blas
 from calcapp.ml.registry import ModelInfo
 
-BATCH = 256  # rows per NumPy pass: cache-friendly, and bounds memory on big files
+BATCH = 512  # rows per NumPy forward pass (10,000 expr inputs: 64: 4.6 s, 256: 2.7 s, 512: 2.5 s, 2048: 3.1 s)
+WORKERS = min(2, os.cpu_count() or 1)  # chunks decoded at once on a big batch
 
 
 @dataclass(frozen=True)
@@ -71,12 +74,29 @@ class Predictor:
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         """Raw user texts (inside the task) -> answers with per-character confidence."""
-        out: list[Prediction] = []
-        for start in range(0, len(texts), BATCH):
-            chunk = [self.spec.model_input(t) for t in texts[start:start + BATCH]]
-            answers, confs, steps = D.answers(self.spec, self.cfg,
-                                              lambda ids: self.logits(ids, attention=False)["logits"], chunk)
-            out.extend(Prediction(a, c, tuple(s)) for a, c, s in zip(answers, confs, steps))
+        inputs = [self.spec.model_input(t) for t in texts]
+        answers, confs, steps = D.answers(self.spec, self.cfg, self._answer_logits, inputs)
+        return [Prediction(a, c, tuple(s)) for a, c, s in zip(answers, confs, steps)]
+
+    def _answer_logits(self, ids: np.ndarray) -> np.ndarray:
+        """Logits for every row, BATCH rows at a time, the rows sorted by length first.
+        Why: a chunk's encoder reads up to its longest row and its decoder runs until its
+        longest answer ends, so rows of like length waste little; and chunking each pass
+        (not the texts) keeps a rewriting model's later passes in full batches."""
+        if len(ids) <= BATCH:
+            return self.logits(ids, attention=False)["logits"]
+        order = np.argsort((ids != 0).sum(axis=1), kind="stable")
+        chunks = [order[i:i + BATCH] for i in range(0, len(ids), BATCH)]
+        with ThreadPoolExecutor(WORKERS) as pool:  # NumPy lets go of the GIL in its loops
+            pieces = list(zip(chunks, pool.map(lambda rows: self.logits(ids[rows], attention=False)["logits"],
+                                               chunks)))
+        steps = max(p.shape[1] for _, p in pieces)
+        out = np.zeros((len(ids), steps, pieces[0][1].shape[2]), dtype="float32")
+        end = A.end_id(self.cfg)
+        if end is not None:  # a chunk that ended sooner: the rest of its rows is the end marker
+            out[:, :, end] = 30.0
+        for rows, p in pieces:
+            out[rows, :p.shape[1]] = p
         return out
 
     def inspect(self, text: str) -> Inspection:
@@ -109,8 +129,8 @@ class Predictor:
         )
 
 
-def _all_ended(prev: np.ndarray) -> bool:
-    return bool(np.all(prev <= 2))  # pad, start or end ids: nothing more will be written
+def _all_ended(prev: np.ndarray) -> np.ndarray:
+    return prev <= 2  # pad, start or end ids: nothing more will be written
 
 
 _CACHE: dict[tuple[str, float], Predictor] = {}

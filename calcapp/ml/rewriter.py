@@ -35,6 +35,7 @@ Nothing here imports Keras.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Any
 
@@ -101,15 +102,9 @@ def numbers_of(ops, enc_ids, cfg, place):
     number is negative (a minus before it that is not a subtraction); and (B, Tin) 1.0 on
     the operators that stand right after a digit (the binary ones). ``place`` is
     ``place_value``'s (>= 0 on digits)."""
-    toks = cfg["in_tokens"]
     digit = ops.cast(place >= 0.0, "float32")
-
-    def is_one_of(chars):
-        return sum((ops.cast(ops.equal(enc_ids, toks.index(c)), "float32") for c in chars if c in toks),
-                   digit * 0.0)
-
-    minus, operator = is_one_of("-"), is_one_of("+-*/")
-    opener = operator + is_one_of("(")  # what a unary minus may follow
+    classes = A.token_classes(ops, enc_ids, cfg)
+    minus, operator, opener = (classes[..., A.CLASSES.index(c)] for c in ("minus", "operator", "opener"))
     none = digit[:, :1] * 0.0
     after_digit = ops.concatenate([none, digit[:, :-1]], axis=1)
     start = digit * (1.0 - after_digit)  # a number's first digit
@@ -121,8 +116,8 @@ def numbers_of(ops, enc_ids, cfg, place):
     same = ops.cast(ops.equal(ops.expand_dims(ids, 2), ops.expand_dims(ids, 1)), "float32")
     negs = ops.matmul(ops.expand_dims(start * after_minus * after_opener, 1), same)[:, 0]
     binary = operator * after_digit
-    onehot = ops.one_hot(ops.cast(ops.minimum(ops.relu(ids - 1.0), MAX_NUMBERS - 1), "int32"),
-                         MAX_NUMBERS) * ops.expand_dims(ops.minimum(ids, 1.0), -1)
+    # numbers 1..K-1 by their count, every later one as the K-th; none before the first
+    onehot = ops.one_hot(ops.cast(ops.minimum(ids, float(MAX_NUMBERS)), "int32"), MAX_NUMBERS + 1)[..., 1:]
     return onehot, negs, binary
 
 
@@ -162,8 +157,7 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
     real = 1.0 - enc["pad"]  # (B, Tin)
     after = ops.concatenate([real[:, 1:], real[:, :1] * 0.0], axis=1)
     h = A._zeros(ops, enc["last"], units)
-    digit_out = np.array([1.0 if tok in "0123456789" else 0.0 for tok in cfg["out_tokens"]],
-                         dtype="float32")
+    digit_out = _is_digit(tuple(cfg["out_tokens"]))
     is_digit = ops.cast(place >= 0.0, "float32")
     fixed = np.array(_fixed_places(cfg), dtype="float32").reshape(1, -1, 1)
     chars = enc["chars"]
@@ -175,7 +169,10 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
     state = {}
     if enc.get("cache") is not None:  # NumPy: the context's parts projected (``_split``)
         split = state["split"] = _split(W, cfg, enc["cache"])
-        state["values"] = np.matmul(values, split["copied"])  # what copying each position adds
+        # what copying each position adds, once per pass; a big batch projects what it
+        # copied at each step instead ((B, Tin, 640) per pass outgrows the caches)
+        state["values"] = (np.matmul(values, split["copied"]) if values.shape[0] * tin <= PROJECT_ROWS
+                           else values)
         state["ctx"] = np.zeros((values.shape[0], split["copied"].shape[1]), dtype="float32")
     else:
         state["values"], state["ctx"] = values, A._zeros(ops, enc["last"], ctx_dim(cfg))
@@ -183,7 +180,7 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
             "keys": keys / math.sqrt(att), "anchor": A._zeros(ops, enc["last"], MAX_NUMBERS),
             "follow": real * (1.0 - after),  # the last character
             "run": real[:, :1] * 0.0, "digit_out": digit_out,
-            "shift": np.eye(tin, k=-1, dtype="float32"),  # copy @ shift: one to the left
+            "shift": _shift(tin),  # copy @ shift: one to the left
             "bias": enc["pad"] * A.NEG, "is_digit": is_digit,
             "place": ops.expand_dims(place, 1),  # (B, 1, Tin)
             "pass": {  # per row; what ``_anchored`` reads (NumPy may take a subset of rows)
@@ -191,6 +188,16 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
                 "is_digit": ops.expand_dims(is_digit, 1), "read": read, "chars": chars,
                 "fixed": ops.cast(ops.equal(ops.expand_dims(place, 1), fixed), "float32"),
                 "binary_op": enc["binary_op"], "magnitude": _magnitude(ops, enc)}}
+
+
+@functools.lru_cache(maxsize=None)
+def _is_digit(tokens: tuple) -> np.ndarray:
+    return np.array([tok in "0123456789" for tok in tokens], dtype="float32")
+
+
+@functools.lru_cache(maxsize=None)
+def _shift(t: int) -> np.ndarray:
+    return np.eye(t, k=-1, dtype="float32")
 
 
 def _layout(cfg) -> list[tuple[str, int]]:
@@ -218,7 +225,9 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
             split[name] = np.concatenate([lstm[vout + at:vout + at + width],
                                           combine[units + at:units + at + width]], axis=1)
             at += width
-        split["step"] = np.concatenate([split[n] for n in STEP_PARTS if n in split])
+        # the parts that change at every step, after what was copied: a big batch reads all
+        # of it, one expression (which projects what it copies once per pass) the rest
+        split["step"] = np.concatenate([split[n] for n in ("copied",) + STEP_PARTS if n in split])
         split["prev"], split["h"] = lstm[:vout], combine[:units]
         if cfg.get("long_division"):  # the cell's two tables side by side, by divisor digit
             tables = np.concatenate([W["division/embed/kernel"], W["division/remainder/kernel"]], axis=1)
@@ -228,6 +237,7 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
 
 
 STEP_PARTS = ("per_gather", "signs", "pairs")  # the parts that change at every step
+PROJECT_ROWS = 512  # batch x positions up to which a pass projects what each position adds
 
 
 def _fixed_places(cfg) -> list[int]:
@@ -243,10 +253,14 @@ def _outer(ops, x, y):
 
 
 def _magnitude(ops, enc):
-    """(B, Tin): what each digit is worth in its number (7 in 1724 -> 700); 0 elsewhere."""
+    """(B, Tin): what each digit is worth in its number (7 in 1724 -> 700); 0 elsewhere
+    (and from place 9 on)."""
     value = ops.matmul(enc["chars"][:, :, 1:11], np.arange(10, dtype="float32").reshape(10, 1))[..., 0]
-    scale = sum(ops.cast(ops.equal(enc["place"], float(p)), "float32") * 10.0 ** p for p in range(9))
-    return value * scale
+    at = ops.cast(ops.minimum(enc["place"] + 1.0, float(len(WORTH) - 1)), "int32")
+    return value * ops.take(WORTH, at)
+
+
+WORTH = np.array([0.0] + [10.0 ** p for p in range(9)] + [0.0], dtype="float32")  # by place + 1
 
 
 def _weighted(ops, w, x):
@@ -310,8 +324,13 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
                                 ops.cast(run < PLACE_INDEX, "float32")], axis=1)  # (B, 2, places)
             parts["division"] = ops.reshape(ops.matmul(select, rows_ld), (-1, 2 * rows_ld.shape[2]))
     if split is not None:
-        ctx = (_weighted(ops, copy, state["values"]) + fixed["projected"]
-               + np.matmul(np.concatenate([parts[n] for n in STEP_PARTS if n in parts], axis=-1), split["step"]))
+        copied = _weighted(ops, copy, state["values"])
+        changing = [parts[n] for n in STEP_PARTS if n in parts]
+        if copied.shape[1] == split["step"].shape[1]:  # already projected
+            ctx = copied + np.matmul(np.concatenate(changing, axis=-1), split["step"][split["copied"].shape[0]:])
+        else:
+            ctx = np.matmul(np.concatenate([copied] + changing, axis=-1), split["step"])
+        ctx += fixed["projected"]
         if "division" in parts:
             ctx = ctx + np.matmul(parts["division"], split["division"])
         out = np.tanh(np.matmul(h, split["h"]) + ctx[:, gates:] + W["combine/bias"])
@@ -388,9 +407,11 @@ def _anchored(ops, W, cfg, rows, anchor, state, split=None):
         slash = cfg["in_tokens"].index("/")
         division = out["operator"][:, slash:slash + 1]
     if cfg.get("quotients"):  # a learned table over (dividend tens, units; divisor units)
-        a1, a0, b0 = (digits[:, _fixed_index(cfg, w)] for w in QUOTIENT_GATHERS)
-        tail.append(_gated(ops, lambda x: A._dense(ops, W, "quotients/embed", x),
-                           _outer(ops, _outer(ops, a1, a0), b0), division))
+        def cells(digits):
+            a1, a0, b0 = (digits[:, _fixed_index(cfg, w)] for w in QUOTIENT_GATHERS)
+            return _outer(ops, _outer(ops, a1, a0), b0)
+
+        tail.append(_gated(ops, W, "quotients/embed", cells, digits, division))
     if tail:
         out["tail"] = ops.concatenate(tail, axis=-1)
     if split is not None:
@@ -408,17 +429,17 @@ def _fixed_index(cfg, gather) -> int:
     return 2 * _fixed_places(cfg).index(place) + operand
 
 
-def _gated(ops, fn, x, gate):
-    """``fn(x * gate)``, which NumPy works out only on the rows whose gate is open."""
+def _gated(ops, W, name, cells, digits, gate):
+    """``dense(cells(digits) * gate)``, which NumPy works out only on the rows whose gate
+    is open (a shut row gets the bias)."""
     if not isinstance(gate, np.ndarray):
-        return fn(x * gate)
+        return A._dense(ops, W, name, cells(digits) * gate)
+    out = np.zeros((gate.shape[0], W[f"{name}/kernel"].shape[1]), dtype="float32")
+    if f"{name}/bias" in W:
+        out += W[f"{name}/bias"]
     open_rows = np.flatnonzero(gate[:, 0])
-    if open_rows.size == gate.shape[0]:
-        return fn(x * gate)
-    shut = fn(x[:1] * 0.0)  # what a shut row gets (a bias, or zeros)
-    out = np.repeat(shut, gate.shape[0], axis=0)
     if open_rows.size:
-        out[open_rows] = fn(x[open_rows] * gate[open_rows])
+        out[open_rows] = A._dense(ops, W, name, cells(digits[open_rows]) * gate[open_rows])
     return out
 
 
@@ -451,19 +472,23 @@ def _long_division(ops, W, cfg, digits, found, division, state, split=None):
         return ops.stack(rows[::-1], axis=1), misses  # rows[:, p]: place p
 
     def divided_first(digits, found, divisor):
-        """The same chain, the divisor multiplied into the cell's tables first (``split``):
-        a (100, dim + 10) table per row, not a 1000-row product at every place."""
-        dim = int(cfg["long_division"])
-        table = np.matmul(divisor, split["cell"]).reshape(divisor.shape[0], 100, -1)
-        bias = np.concatenate([np.zeros(dim, dtype="float32"), W["division/remainder/bias"]])
+        """The same chain in NumPy, leaner: the divisor multiplied into the cell's tables
+        first (a (100, dim + 10) table per row, not a 1000-row product at every place),
+        only the remainders worked out place by place, and the rows in one product."""
+        dim, b = int(cfg["long_division"]), divisor.shape[0]
+        table = np.matmul(divisor, split["cell"]).reshape(b, 100, dim + 10)
+        to_remainder = CELL_GAIN[1] * table[:, :, dim:]
+        bias = CELL_GAIN[1] * W["division/remainder/bias"]
         zero = np.eye(10, dtype="float32")[0]
-        remainder, rows = divisor * 0.0 + zero, []
+        each = digits[:, places] + (1.0 - found[:, places]) * zero  # (B, places, 10)
+        remainder, cells = divisor * 0.0 + zero, [None] * DIVIDEND_PLACES
         for p in reversed(range(DIVIDEND_PLACES)):
-            digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * zero
-            y = np.matmul(_outer(ops, remainder, digit)[:, None], table)[:, 0] + bias
-            rows.append(CELL_GAIN[0] * y[:, :dim])
-            remainder = ops.softmax(CELL_GAIN[1] * y[:, dim:], axis=-1)
-        return np.stack(rows[::-1], axis=1), None
+            cells[p] = (remainder[:, :, None] * each[:, None, p]).reshape(b, 100)
+            if p:  # the last remainder is not needed
+                y = np.matmul(cells[p][:, None], to_remainder)[:, 0] + bias
+                e = np.exp(y - y.max(axis=-1, keepdims=True))
+                remainder = e / e.sum(axis=-1, keepdims=True)
+        return CELL_GAIN[0] * np.matmul(np.stack(cells, axis=1), table[:, :, :dim]), None
 
     if isinstance(gate, np.ndarray) and not teach:  # NumPy: only the rows that divide
         open_rows = np.flatnonzero(gate[:, 0])

@@ -163,21 +163,22 @@ def decode_logits(spec: TaskSpec, cfg: dict[str, Any], logits: np.ndarray,
     if cfg.get("div_msd") and enc_ids is None:
         raise ValueError("a long-division (div_msd) model needs the inputs to decode its answers")
     msd = long_division_rows(cfg, enc_ids) if enc_ids is not None else np.zeros(len(logits), bool)
-    probs = softmax(np.asarray(logits, dtype=np.float64))
-    ids = probs.argmax(-1)
-    best = probs.max(-1)
+    logits = np.asarray(logits, dtype=np.float64)
+    ids = logits.argmax(-1)
+    # the chosen character's probability: 1 / sum(exp(logit - its logit)), no full softmax
+    best = 1.0 / np.exp(logits - logits.max(-1, keepdims=True)).sum(-1)
     tokens = cfg["out_tokens"]
     texts, confs, steps = [], [], []
-    for row, p, first_msd in zip(ids, best, msd):
+    for row, p, first_msd in zip(ids.tolist(), best.tolist(), msd.tolist()):
         written, conf = [], []
         for i, c in zip(row, p):
-            tok = tokens[int(i)]
+            tok = tokens[i]
             if tok == N.END:
                 break
             if tok in (N.PAD, N.START):
                 continue
             written.append(tok)
-            conf.append(float(c))
+            conf.append(c)
         steps.append(written)
         chars, idx = N.read(written, bool(first_msd), spec.reverse_output)
         texts.append("".join(chars))

@@ -202,3 +202,26 @@ def test_divisor_register_holds_the_divisor_by_place_on_quotient_rows_only():
     assert [int(np.argmax(d)) for d in reg[0][:2]] == [1, 8]  # 81: units 1, tens 8
     assert reg[0][2].sum() == 0  # no hundreds digit
     assert reg[1].sum() == 0  # a product row sees nothing
+
+
+@pytest.mark.parametrize("hp", [CASES[-1][2], {"units": 16, "heads": 2, "places": 4}])
+def test_dropping_ended_rows_and_chunking_change_no_answer(tmp_path, monkeypatch, hp):
+    """Decoding drops rows that wrote their end marker, and big batches go in sorted
+    chunks on two threads: the answers are those of one plain full-length pass."""
+    from calcapp.ml import inference
+
+    task = "expr" if hp.get("rewrite") else "add3"
+    info, _, spec, cfg = _save(tmp_path, "attention", task, hp)
+    pred = inference.load_predictor(info)
+    texts = [e.text for e in generate(spec, 60, seed=4)]
+    ids = pred.encode(texts)
+    short, full = pred.logits(ids), pred.logits(ids, early_stop=False)
+    assert D.decode_logits(spec, pred.cfg, short["logits"], ids)[0] == \
+        D.decode_logits(spec, pred.cfg, full["logits"], ids)[0]
+    whole = pred.predict(texts)
+    monkeypatch.setattr(inference, "BATCH", 7)
+    chunked = pred.predict(texts)
+    assert [p.text for p in chunked] == [p.text for p in whole]
+    assert [p.steps for p in chunked] == [p.steps for p in whole]
+    for a, b in zip(chunked, whole):
+        np.testing.assert_allclose(a.confidence, b.confidence, atol=1e-4)

@@ -685,10 +685,10 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
             cache: dict | None = None, attention: bool = True) -> dict[str, Any]:
     """Inference: greedy decoding. Returns logits (B,Tout,V), encoder states, attention.
 
-    ``stop(ids)`` -> (B,) bool, True for the rows that have written their end marker: the
-    NumPy path passes one; decoding ends once every row has (fewer steps come back, which
-    decoding handles), and the attention decoder drops ended rows as it goes (their later
-    steps come back as the end marker). ``cache``: see ``encode`` (states and attention
+    ``stop(ids)`` -> (B,) bool, True for the rows that will write nothing more: the NumPy
+    path passes one; decoding ends once every row is (fewer steps come back, which
+    decoding handles), and the attention decoder drops the rows that wrote their end
+    marker as it goes (their later steps come back as the end marker). ``cache``: see ``encode`` (states and attention
     then stop at the longest row). ``attention=False``: a decoder that can skip working
     out its attention (the rewriter) returns None for it.
     """
@@ -701,7 +701,7 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
     if arch == "attention":
         start, step = _attention_decoder(cfg)
         state = start(ops, W, cfg, enc)
-        states, rows, out, atts = enc["states"], None, [], []
+        states, rows, out, atts, end = enc["states"], None, [], [], end_id(cfg)
         for t in range(cfg["tout"]):
             logits, att, state = step(ops, W, cfg, enc, state, prev, t)
             out.append(logits if rows is None else (rows, logits))
@@ -709,12 +709,12 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
             prev = ops.cast(ops.argmax(logits, axis=-1), "int32")
             if stop is None:
                 continue
-            ended = np.asarray(stop(prev))
-            if ended.all():
+            if np.asarray(stop(prev)).all():
                 break
-            if ended.sum() * 8 >= len(ended):  # NumPy: decode on with the rows still writing
-                keep = ~ended
-                rows = (np.arange(len(ended)) if rows is None else rows)[keep]
+            done = prev == end  # a row that wrote its end marker is finished (decoding stops there)
+            if end is not None and done.sum() * 8 >= len(done):  # NumPy: go on with the others
+                keep = ~done
+                rows = (np.arange(len(done)) if rows is None else rows)[keep]
                 prev, enc, state = prev[keep], _rows(enc, keep), _rows(state, keep)
         if rows is None:
             return {"logits": ops.stack(out, axis=1), "states": states,

@@ -221,14 +221,15 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
         vout, units = cfg["vout"], cfg["units"]
         lstm, combine = W["dec0/kernel"], W["combine/kernel"]
         split, at = {}, 0
-        for name, width in _layout(cfg):
-            split[name] = np.concatenate([lstm[vout + at:vout + at + width],
+        for name, width in _layout(cfg):  # the LSTM's columns ready for A.lstm_cell_halved
+            split[name] = np.concatenate([A.halve_gates(lstm[vout + at:vout + at + width]),
                                           combine[units + at:units + at + width]], axis=1)
             at += width
         # the parts that change at every step, after what was copied: a big batch reads all
         # of it, one expression (which projects what it copies once per pass) the rest
         split["step"] = np.concatenate([split[n] for n in ("copied",) + STEP_PARTS if n in split])
-        split["prev"], split["h"] = lstm[:vout], combine[:units]
+        split["prev"], split["h"] = A.halve_gates(lstm[:vout] + W["dec0/bias"]), combine[:units]
+        split["recurrent"] = A.halve_gates(W["dec0/recurrent"])
         if cfg.get("long_division"):  # the cell's two tables side by side, by divisor digit
             tables = np.concatenate([W["division/embed/kernel"], W["division/remainder/kernel"]], axis=1)
             split["cell"] = tables.reshape(100, 10, -1).transpose(1, 0, 2).reshape(10, -1)
@@ -281,12 +282,14 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     run = (state["run"] + 1.0) * ops.expand_dims(ops.take(state["digit_out"], prev_ids), -1)  # 0 after the start
     kernel, split = W["dec0/kernel"], state.get("split")
     gates = 4 * cfg["units"]
-    if split is not None:  # the last step's context, already projected
+    if split is not None:  # the last step's context, already projected (and the bias)
         z = ops.take(split["prev"], prev_ids, axis=0) + state["ctx"][:, :gates]
     else:  # the previous character's one-hot times the kernel: its row
-        z = ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg["vout"]:])
-    z = z + ops.matmul(state["h"], W["dec0/recurrent"]) + W["dec0/bias"]
-    h, c = A._lstm_cell(ops, z, state["c"])
+        z = ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg["vout"]:]) + W["dec0/bias"]
+    if split is not None:
+        h, c = A.lstm_cell_halved(z + np.matmul(state["h"], split["recurrent"]), state["c"])
+    else:
+        h, c = A._lstm_cell(ops, z + ops.matmul(state["h"], W["dec0/recurrent"]), state["c"])
 
     # the copy head: learned attention, drawn to one left of where it last looked
     q = A._dense(ops, W, "att0/query", h)
@@ -298,8 +301,11 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     # alone is worked out when it moves (``_anchored``)
     fresh = 1.0 - ops.minimum(run, 1.0)  # (B, 1): a new number starts here
     rows = state["pass"]
-    here = ops.matmul(rows["numbers"], ops.expand_dims(copy, -1))[..., 0]  # (B, K)
-    anchor = fresh * here + (1.0 - fresh) * state["anchor"]
+    if isinstance(fresh, np.ndarray) and not fresh.any():  # NumPy: held on every row
+        anchor = state["anchor"]
+    else:
+        here = ops.matmul(rows["numbers"], ops.expand_dims(copy, -1))[..., 0]  # (B, K)
+        anchor = fresh * here + (1.0 - fresh) * state["anchor"]
     fixed, lesson = _anchored_cached(ops, W, cfg, state, anchor, fresh, split)
 
     # digit gathers, not learned attention: the digit at places r and r-1 of each operand

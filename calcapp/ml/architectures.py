@@ -731,8 +731,10 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
                 continue
             if np.asarray(stop(prev)).all():
                 break
+            if end is None or len(prev) < 16:  # fewer rows than 16: dropping one saves nothing
+                continue
             done = prev == end  # a row that wrote its end marker is finished (decoding stops there)
-            if end is not None and done.sum() * 16 >= len(done):  # NumPy: go on with the others
+            if done.sum() * 16 >= len(done):  # NumPy: go on with the others
                 keep = ~done
                 rows = (np.arange(len(done)) if rows is None else rows)[keep]
                 prev, enc, state = prev[keep], _rows(enc, keep), _rows(state, keep)

@@ -174,6 +174,7 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
         state["values"] = (np.matmul(values, split["copied"]) if values.shape[0] * tin <= PROJECT_ROWS
                            else values)
         state["ctx"] = np.zeros((values.shape[0], split["copied"].shape[1]), dtype="float32")
+        state["recurrent"] = np.zeros((values.shape[0], 4 * units), dtype="float32")  # h = 0
     else:
         state["values"], state["ctx"] = values, A._zeros(ops, enc["last"], ctx_dim(cfg))
     return {**state, "h": h, "c": h,
@@ -228,8 +229,10 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
         # the parts that change at every step, after what was copied: a big batch reads all
         # of it, one expression (which projects what it copies once per pass) the rest
         split["step"] = np.concatenate([split[n] for n in ("copied",) + STEP_PARTS if n in split])
-        split["prev"], split["h"] = A.halve_gates(lstm[:vout] + W["dec0/bias"]), combine[:units]
-        split["recurrent"] = A.halve_gates(W["dec0/recurrent"])
+        split["prev"] = A.halve_gates(lstm[:vout] + W["dec0/bias"])
+        # what reads h: the copy head's query, combine, and (at the next step) the LSTM
+        split["from_h"] = np.concatenate([W["att0/query/kernel"], combine[:units],
+                                          A.halve_gates(W["dec0/recurrent"])], axis=1)
         if cfg.get("long_division"):  # the cell's two tables side by side, by divisor digit
             tables = np.concatenate([W["division/embed/kernel"], W["division/remainder/kernel"]], axis=1)
             split["cell"] = tables.reshape(100, 10, -1).transpose(1, 0, 2).reshape(10, -1)
@@ -286,13 +289,16 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         z = ops.take(split["prev"], prev_ids, axis=0) + state["ctx"][:, :gates]
     else:  # the previous character's one-hot times the kernel: its row
         z = ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg["vout"]:]) + W["dec0/bias"]
-    if split is not None:
-        h, c = A.lstm_cell_halved(z + np.matmul(state["h"], split["recurrent"]), state["c"])
+    if split is not None:  # h times everything that reads it, in one product
+        h, c = A.lstm_cell_halved(z + state["recurrent"], state["c"])
+        from_h = np.matmul(h, split["from_h"])
+        att_units = W["att0/query/kernel"].shape[1]
+        q, from_h = from_h[:, :att_units], from_h[:, att_units:]
     else:
         h, c = A._lstm_cell(ops, z + ops.matmul(state["h"], W["dec0/recurrent"]), state["c"])
+        q = A._dense(ops, W, "att0/query", h)
 
     # the copy head: learned attention, drawn to one left of where it last looked
-    q = A._dense(ops, W, "att0/query", h)
     scores = ops.matmul(state["keys"], ops.expand_dims(q, -1))[..., 0]
     copy = ops.softmax(scores + W["att0/align_gain"] * state["follow"] + state["bias"], axis=-1)
 
@@ -339,7 +345,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         ctx += fixed["projected"]
         if "division" in parts:
             ctx = ctx + np.matmul(parts["division"], split["division"])
-        out = np.tanh(np.matmul(h, split["h"]) + ctx[:, gates:] + W["combine/bias"])
+        out = np.tanh(from_h[:, :cfg["units"]] + ctx[:, gates:] + W["combine/bias"])
     else:
         parts.update(copied=_weighted(ops, copy, state["values"]), operator=fixed["operator"])
         if "tail" in fixed:
@@ -355,6 +361,8 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         mean_att = 0.5 * (copy + gathered / ops.sum(gathered, axis=-1, keepdims=True))
     new = {**state, "h": h, "c": c, "ctx": ctx, "run": run, "follow": ops.matmul(copy, state["shift"]),
            "anchor": anchor, "anchored": fixed}
+    if split is not None:
+        new["recurrent"] = from_h[:, cfg["units"]:]  # the next step's h @ recurrent
     if lesson is not None:
         new["division_loss"] = state["division_loss"] + lesson
     return logits, mean_att, new

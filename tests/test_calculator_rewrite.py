@@ -157,3 +157,22 @@ def test_long_division_remainders_are_taught_only_where_a_one_digit_divisor_divi
         model([x, dec])
         lessons.append(sum(float(v) for v in model.losses))
     assert lessons[0] > 0.01 and lessons[1] == 0.0 and lessons[2] < lessons[0] / 3
+
+
+def test_the_lesson_carries_the_remainders_long_division_writes():
+    """9801 / 7: 9 -> 2, 28 -> 0, 0 -> 0, 1 -> 1; digits gathered as 6.99999 count as 7."""
+    import numpy as np
+
+    from calcapp.ml.numpy_forward import ops
+    from calcapp.ml.rewriter import _as_number, carried_remainders
+
+    def soft(d):  # a one-hot digit as a softmax anchor gathers it: slightly short of sure
+        row = np.full((1, 10), 1e-6, dtype="float32")
+        row[0, d] = 1.0 - 9e-6
+        return row
+
+    seven = _as_number(ops, soft(7))
+    assert seven.tolist() == [[7.0]]
+    got = carried_remainders(ops, seven, [_as_number(ops, soft(d)) for d in (0, 9, 8, 0, 1)])
+    assert [float(r[0, 0]) for r in got] == [0.0, 2.0, 0.0, 0.0, 1.0]
+    assert [float(r[0, 0]) for r in carried_remainders(ops, np.zeros((1, 1)), [np.full((1, 1), 5.0)])] == [0.0]

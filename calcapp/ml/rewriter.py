@@ -518,23 +518,34 @@ def _long_division(ops, W, cfg, digits, found, division, state, split=None):
     rows, misses = chain(digits, found, divisor)
     lesson = None
     if teach:
-        tens = np.arange(10, dtype="float32").reshape(10, 1)
-        value = ops.matmul(divisor, tens)  # (B, 1)
-        b = ops.maximum(value, 1.0)  # a 0 divisor: no lesson
+        value = _as_number(ops, divisor)  # (B, 1)
         # where to teach is not itself learnt from the lesson (or shutting the gate would pass it)
         where = ops.stop_gradient(gate * ops.cast(value > 0.5, "float32"))
-        true_rem, lesson = 0.0 * b, 0.0 * b
-        for digit, remainder in misses:
-            x = 10.0 * true_rem + ops.matmul(digit, tens)
-            true_rem = x - b * ops.floor(x / b)
-            # Known flaw, kept so the expr recipe reproduces the bundled cell: a digit gathered
-            # as 0.99999 (the anchor is a softmax) makes 5 -> 4.99999, cast down to 4, so most
-            # lessons say remainder - 1; the cell learnt that labelling consistently. Rounding
-            # x fixes it; it needs a rerun of the expr stage (training/README.md).
-            want = ops.one_hot(ops.cast(true_rem[:, 0], "int32"), 10)
+        lesson = 0.0 * value
+        true = carried_remainders(ops, value, [_as_number(ops, digit) for digit, _ in misses])
+        for (_, remainder), rem in zip(misses, true):
+            want = ops.one_hot(ops.cast(rem[:, 0], "int32"), 10)
             miss = -ops.sum(want * ops.log(remainder + 1e-7), axis=-1, keepdims=True)
             lesson = lesson + miss * where
     return rows * ops.expand_dims(gate, -1), lesson
+
+
+def _as_number(ops, digit):
+    """(B, 1): a gathered digit's value as a whole number. Why rounded: gathered through a
+    softmax anchor, a 7 reads as 6.99999; unrounded, 5 / 7 left remainder 4, and the first
+    bundled long-division cell learnt that labelling."""
+    return ops.round(ops.matmul(digit, np.arange(10, dtype="float32").reshape(10, 1)))
+
+
+def carried_remainders(ops, divisor, digits):
+    """The remainders long division carries down: (B, 1) each, after each of ``digits``
+    (top digit first), by ``divisor`` ((B, 1); 0 counts as 1, where there is no lesson)."""
+    b, rem, out = ops.maximum(divisor, 1.0), 0.0 * divisor, []
+    for digit in digits:
+        x = 10.0 * rem + digit
+        rem = x - b * ops.floor(x / b)
+        out.append(rem)
+    return out
 
 
 # ----------------------------------------------------------------------------- passes

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from calcapp.ml import numpy_routes as NR
+
 ARCHITECTURES = ("tiny-rnn", "lstm", "bilstm", "attention", "transformer")
 TEACHER_FORCED = ("attention", "transformer")
 NEG = -1e9  # additive mask for padded keys
@@ -188,26 +190,6 @@ def _lstm_cell(ops, z, c):
     return o * ops.tanh(c), c
 
 
-def halve_gates(x):
-    """(..., 4u) LSTM pre-activations or weights with the i, f and o columns halved, for
-    ``lstm_cell_halved`` (exact: halving is a change of exponent)."""
-    u = x.shape[-1] // 4
-    scale = np.full(4 * u, 0.5, dtype="float32")
-    scale[2 * u:3 * u] = 1.0
-    return x * scale
-
-
-def lstm_cell_halved(z, c):
-    """NumPy ``_lstm_cell`` for pre-activations from ``halve_gates``d weights: sigmoid(x)
-    is (tanh(x / 2) + 1) / 2, so one tanh serves all four gates (8 array ops, not 10;
-    the same numbers)."""
-    u = c.shape[-1]
-    t = np.tanh(z)
-    s = t * 0.5 + 0.5
-    c = s[:, u:2 * u] * c + s[:, :u] * t[:, 2 * u:3 * u]
-    return s[:, 3 * u:] * np.tanh(c), c
-
-
 def _zeros(ops, like, units):
     """A (B, units) zero state whose batch size follows ``like`` (B, D)."""
     return ops.zeros_like(like[:, :1]) * ops.zeros((1, units), dtype="float32")
@@ -292,57 +274,18 @@ def _steps(x, n):
 
 
 def _bilstm_stack(ops, W, prefix, xs, units, layers, masks=None, back_init=None, cache=None):
-    """``back_init``: the first layer's backward (h, c) at the last step (see ``_cut``).
-    ``cache`` (NumPy only): run both directions as one LSTM (``_fused_bilstm``)."""
+    """``back_init``: the first layer's backward (h, c) at the last step (see
+    ``numpy_routes.cut_length``). ``cache`` (NumPy only): both directions as one LSTM."""
     half = units // 2
     for i in range(layers):
         init = back_init if i == 0 else None
-        if cache is not None and xs[0].shape[0] <= FUSE_ROWS:
-            xs = _fused_bilstm(ops, W, cache, f"{prefix}{i}", xs, half, masks, init)
+        if cache is not None and xs[0].shape[0] <= NR.FUSE_ROWS:
+            xs = NR.fused_bilstm(W, cache, f"{prefix}{i}", xs, half, masks, init)
             continue
         f = _lstm(ops, W, f"{prefix}{i}f", xs, half, masks=masks)
         b = _lstm(ops, W, f"{prefix}{i}b", xs, half, reverse=True, masks=masks, init=init)
         xs = [ops.concatenate([a, c], axis=-1) for a, c in zip(f, b)]
     return xs
-
-
-FUSE_ROWS = 16  # beyond this batch size the fused layer's zero blocks cost more than its calls save
-
-
-def _fused_bilstm(ops, W, cache, prefix, xs, half, masks, init):
-    """A bidirectional layer as one LSTM of twice the units (NumPy): step t reads x[t]
-    forwards and x[T-1-t] backwards, its gates laid out (i, f, g, o) each as (forward,
-    backward), the recurrent weights block-diagonal. Why: half the steps, and on one
-    expression the cost is the count of small ops, not the arithmetic. Same numbers."""
-    t_len, b = len(xs), xs[0].shape[0]
-    key = ("fused", prefix)
-    if key not in cache:
-        rec = np.zeros((2 * half, 4, 2, half), dtype="float32")
-        for d, name in enumerate("fb"):
-            rec[d * half:(d + 1) * half, :, d] = W[f"{prefix}{name}/recurrent"].reshape(half, 4, half)
-        cache[key] = halve_gates(rec.reshape(2 * half, 8 * half))
-    rec = cache[key]
-    x = ops.stack(xs, axis=1)
-    fwd = (ops.matmul(x, W[f"{prefix}f/kernel"]) + W[f"{prefix}f/bias"]).reshape(b, t_len, 4, 1, half)
-    bwd = (ops.matmul(x, W[f"{prefix}b/kernel"]) + W[f"{prefix}b/bias"])[:, ::-1].reshape(b, t_len, 4, 1, half)
-    proj = halve_gates(np.concatenate([fwd, bwd], axis=3).reshape(b, t_len, 8 * half))
-    zeros = np.zeros((b, half), dtype="float32")
-    back_h, back_c = init if init is not None else (zeros, zeros)
-    h, c = np.concatenate([zeros, back_h], axis=1), np.concatenate([zeros, back_c], axis=1)
-    if masks is not None:
-        m = np.concatenate([np.stack(masks, 1), np.stack(masks[::-1], 1)], axis=2)  # (B, T, 2)
-        m = np.repeat(m, half, axis=2)
-    out = []
-    for t in range(t_len):
-        h_new, c_new = lstm_cell_halved(proj[:, t] + h @ rec, c)
-        if masks is None:
-            h, c = h_new, c_new
-        else:
-            h, c = m[:, t] * h_new + (1.0 - m[:, t]) * h, m[:, t] * c_new + (1.0 - m[:, t]) * c
-        out.append(h)
-    states = np.stack(out, axis=1)
-    both = np.concatenate([states[:, :, :half], states[:, ::-1, half:]], axis=2)
-    return [both[:, t] for t in range(t_len)]
 
 
 def _dense(ops, W, prefix, x):
@@ -362,10 +305,10 @@ def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
     """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows.
 
     ``cache`` (NumPy only, a dict the caller keeps for these weights): read only up to the
-    longest row (``_cut``; everything returned is then that many steps long), both LSTM
-    directions at once (``_fused_bilstm``)."""
+    longest row (``numpy_routes.cut_length``; everything returned is then that many steps long), both LSTM
+    directions at once (``numpy_routes.fused_bilstm``)."""
     arch, units = cfg["arch"], cfg["units"]
-    cut = _cut(cfg, enc_ids) if cache is not None else 0
+    cut = NR.cut_length(cfg, enc_ids) if cache is not None else 0
     if cut:  # one pad is kept: its features start the backward LSTM (then it goes too)
         enc_ids = enc_ids[:, :enc_ids.shape[1] - cut + 1]
     tin = enc_ids.shape[1]
@@ -379,7 +322,7 @@ def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
     pad = ops.cast(ops.equal(enc_ids, 0), "float32")  # (B, Tin) 1 where padding
     back_init = None
     if cut:
-        back_init = _pad_state(ops, W, cfg, cache, x[:, -1], cut)
+        back_init = NR.pad_state(W, cfg, cache, x[:, -1], cut)
         enc_ids, x, chars, feats, place, pad = (None if a is None else a[:, :-1]
                                                 for a in (enc_ids, x, chars, feats, place, pad))
         tin -= 1
@@ -424,40 +367,6 @@ def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
         first = feats[:, :, cfg["places"]] * ops.cast(out["place"] >= 0.0, "float32")
         out["len_a"] = ops.sum(first, axis=1, keepdims=True)  # digits of the dividend
     return out
-
-
-def _cut(cfg, enc_ids) -> int:
-    """How many pads after the longest row the attention encoder may skip. Why: ``2+3``
-    padded to 22 steps spent most of a pass reading padding. Nothing after the longest
-    row reaches the decoder (padded keys get zero attention) except the backward LSTM's
-    state on arrival, which depends only on how many pads it read and their features (a
-    pad's operand feature counts the row's operators): ``_pad_state``. Exact for one
-    layer, or any number with ``mask_pad`` (pads then leave the state at zero)."""
-    if cfg["arch"] != "attention" or (cfg.get("layers", 1) != 1 and not cfg.get("mask_pad")):
-        return 0
-    real = np.asarray(enc_ids) != 0
-    if not real.any():
-        return 0
-    return int(np.argmax(real[:, ::-1], axis=1).min())
-
-
-def _pad_state(ops, W, cfg, cache, pad_feats, cut):
-    """The backward LSTM's (h, c) after ``cut`` pads whose features are ``pad_feats`` (one
-    row each), from ``cache`` (worked out once per kind, at batch size 1)."""
-    half = cfg["units"] // 2
-    if cfg.get("mask_pad"):
-        zeros = np.zeros((pad_feats.shape[0], half), dtype="float32")
-        return zeros, zeros
-    states = []
-    for kind in np.asarray(pad_feats):
-        key = (kind.tobytes(), cut)
-        if key not in cache:
-            h = c = np.zeros((1, half), dtype="float32")
-            for _ in range(cut):
-                h, c = _lstm_step(ops, W, "enc0b", kind[None], h, c)
-            cache[key] = (h[0], c[0])
-        states.append(cache[key])
-    return tuple(np.stack([st[j] for st in states]) for j in (0, 1))
 
 
 # ----------------------------------------------------------------------------- decoders
@@ -634,39 +543,6 @@ def transformer_decode(ops, W, cfg, enc, dec_ids):
     return _dense(ops, W, "out", _layer_norm(ops, W, "dec_ln", h)), weights
 
 
-PER_PASS = ("digit_out", "shift", "split", "cache", "attention")  # state and enc entries not per row
-
-
-def _rows(d: dict, keep) -> dict:
-    """A decoder's state (or encoder output) for the rows ``keep`` (NumPy): every array
-    and list of arrays is per row, except the PER_PASS entries."""
-    def pick(v):
-        if isinstance(v, np.ndarray):
-            return v[keep]
-        if isinstance(v, list):
-            return [pick(x) for x in v]
-        if isinstance(v, dict):
-            return _rows(v, keep)
-        return v
-    return {k: (v if k in PER_PASS else pick(v)) for k, v in d.items()}
-
-
-def _stack_rows(steps: list, batch: int, end_id: int | None = None):
-    """(B, steps, ...) from per-step arrays, some of them (rows, values) for the rows still
-    decoding; the rows that had ended read as ``end_id`` (a sure end marker), or zeros."""
-    first = steps[0]
-    shape = (batch, len(steps)) + first.shape[1:]
-    out = np.zeros(shape, dtype="float32")
-    if end_id is not None:
-        out[..., end_id] = 30.0
-    for t, x in enumerate(steps):
-        if isinstance(x, tuple):
-            out[x[0], t] = x[1]
-        else:
-            out[:, t] = x
-    return out
-
-
 def end_id(cfg) -> int | None:
     tokens = cfg["out_tokens"]
     return tokens.index("</s>") if "</s>" in tokens else None
@@ -737,12 +613,12 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
             if done.sum() * 16 >= len(done):  # NumPy: go on with the others
                 keep = ~done
                 rows = (np.arange(len(done)) if rows is None else rows)[keep]
-                prev, enc, state = prev[keep], _rows(enc, keep), _rows(state, keep)
+                prev, enc, state = prev[keep], NR.rows_of(enc, keep), NR.rows_of(state, keep)
         if rows is None:
             return {"logits": ops.stack(out, axis=1), "states": states,
                     "attention": None if atts[0] is None else ops.stack(atts, axis=1)}
-        return {"logits": _stack_rows(out, len(enc_ids), end_id=end_id(cfg)), "states": states,
-                "attention": None if atts[0] is None else _stack_rows(atts, len(enc_ids))}
+        return {"logits": NR.stack_rows(out, len(enc_ids), end_id=end_id(cfg)), "states": states,
+                "attention": None if atts[0] is None else NR.stack_rows(atts, len(enc_ids))}
     ids = ops.expand_dims(prev, 1)
     logits = weights = None
     for _ in range(cfg["tout"]):

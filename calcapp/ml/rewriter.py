@@ -45,6 +45,7 @@ from typing import Any
 import numpy as np
 
 from calcapp.ml import architectures as A
+from calcapp.ml import numpy_routes as NR
 
 # (place, operand) per digit gather: "r" = the place being written, "r-1" the one below,
 # 0 and 1 fixed places; operand 0 = left, 1 = right.
@@ -225,17 +226,17 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
         vout, units = cfg["vout"], cfg["units"]
         lstm, combine = W["dec0/kernel"], W["combine/kernel"]
         split, at = {}, 0
-        for name, width in _layout(cfg):  # the LSTM's columns ready for A.lstm_cell_halved
-            split[name] = np.concatenate([A.halve_gates(lstm[vout + at:vout + at + width]),
+        for name, width in _layout(cfg):  # the LSTM's columns ready for NR.lstm_cell_halved
+            split[name] = np.concatenate([NR.halve_gates(lstm[vout + at:vout + at + width]),
                                           combine[units + at:units + at + width]], axis=1)
             at += width
         # the parts that change at every step, after what was copied: a big batch reads all
         # of it, one expression (which projects what it copies once per pass) the rest
         split["step"] = np.concatenate([split[n] for n in ("copied",) + STEP_PARTS if n in split])
-        split["prev"] = A.halve_gates(lstm[:vout] + W["dec0/bias"])
+        split["prev"] = NR.halve_gates(lstm[:vout] + W["dec0/bias"])
         # what reads h: the copy head's query, combine, and (at the next step) the LSTM
         split["from_h"] = np.concatenate([W["att0/query/kernel"], combine[:units],
-                                          A.halve_gates(W["dec0/recurrent"])], axis=1)
+                                          NR.halve_gates(W["dec0/recurrent"])], axis=1)
         if cfg.get("long_division"):  # the cell's two tables side by side, by divisor digit
             tables = np.concatenate([W["division/embed/kernel"], W["division/remainder/kernel"]], axis=1)
             split["cell"] = tables.reshape(100, 10, -1).transpose(1, 0, 2).reshape(10, -1)
@@ -293,7 +294,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     else:  # the previous character's one-hot times the kernel: its row
         z = ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg["vout"]:]) + W["dec0/bias"]
     if split is not None:  # h times everything that reads it, in one product
-        h, c = A.lstm_cell_halved(z + state["recurrent"], state["c"])
+        h, c = NR.lstm_cell_halved(z + state["recurrent"], state["c"])
         from_h = np.matmul(h, split["from_h"])
         att_units = W["att0/query/kernel"].shape[1]
         q, from_h = from_h[:, :att_units], from_h[:, att_units:]

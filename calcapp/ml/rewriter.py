@@ -288,19 +288,18 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     """Decoder step ``t``: (logits (B,V), attention (B,Tin) averaged over heads, or None
     where ``enc["attention"]`` is False, and the state)."""
     run = (state["run"] + 1.0) * ops.expand_dims(ops.take(state["digit_out"], prev_ids), -1)  # 0 after the start
-    kernel, split = W["dec0/kernel"], state.get("split")
-    gates = 4 * cfg["units"]
-    if split is not None:  # the last step's context, already projected (and the bias)
-        z = ops.take(split["prev"], prev_ids, axis=0) + state["ctx"][:, :gates]
-    else:  # the previous character's one-hot times the kernel: its row
-        z = ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg["vout"]:]) + W["dec0/bias"]
-    if split is not None:  # h times everything that reads it, in one product
-        h, c = NR.lstm_cell_halved(z + state["recurrent"], state["c"])
-        from_h = np.matmul(h, split["from_h"])
+    split, gates = state.get("split"), 4 * cfg["units"]
+    if split is not None:  # the last step's context and h, already projected (and the bias)
+        z = ops.take(split["prev"], prev_ids, axis=0) + state["ctx"][:, :gates] + state["recurrent"]
+        h, c = NR.lstm_cell_halved(z, state["c"])
+        from_h = np.matmul(h, split["from_h"])  # h times everything that reads it, at once
         att_units = W["att0/query/kernel"].shape[1]
         q, from_h = from_h[:, :att_units], from_h[:, att_units:]
-    else:
-        h, c = A._lstm_cell(ops, z + ops.matmul(state["h"], W["dec0/recurrent"]), state["c"])
+    else:  # the previous character's one-hot times the kernel: its row
+        kernel = W["dec0/kernel"]
+        z = (ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg["vout"]:])
+             + W["dec0/bias"] + ops.matmul(state["h"], W["dec0/recurrent"]))
+        h, c = A._lstm_cell(ops, z, state["c"])
         q = A._dense(ops, W, "att0/query", h)
 
     # the copy head: learned attention, drawn to one left of where it last looked
@@ -355,7 +354,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         parts.update(copied=_weighted(ops, copy, state["values"]), operator=fixed["operator"])
         if "tail" in fixed:
             parts["tail"] = fixed["tail"]
-        ctx = ops.concatenate([parts.get(name, _no(ops, h, width)) for name, width in _layout(cfg)], axis=-1)
+        ctx = ops.concatenate([parts.get(name, A._zeros(ops, h, width)) for name, width in _layout(cfg)], axis=-1)
         out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
     if cfg.get("deep"):
         out = out + A._dense(ops, W, "deep/out", ops.tanh(A._dense(ops, W, "deep/hidden", out)))
@@ -371,11 +370,6 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     if lesson is not None:
         new["division_loss"] = state["division_loss"] + lesson
     return logits, mean_att, new
-
-
-def _no(ops, like, width):
-    """(B, width) zeros: a context part that is zero on every row."""
-    return A._zeros(ops, like, width)
 
 
 def _anchored_cached(ops, W, cfg, state, anchor, fresh, split):

@@ -305,8 +305,8 @@ def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
     """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows.
 
     ``cache`` (NumPy only, a dict the caller keeps for these weights): read only up to the
-    longest row (``numpy_routes.cut_length``; everything returned is then that many steps long), both LSTM
-    directions at once (``numpy_routes.fused_bilstm``)."""
+    longest row (``numpy_routes.cut_length``; everything returned is then that many steps
+    long), both LSTM directions at once (``numpy_routes.fused_bilstm``)."""
     arch, units = cfg["arch"], cfg["units"]
     cut = NR.cut_length(cfg, enc_ids) if cache is not None else 0
     if cut:  # one pad is kept: its features start the backward LSTM (then it goes too)
@@ -584,9 +584,9 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
     ``stop(ids)`` -> (B,) bool, True for the rows that will write nothing more: the NumPy
     path passes one; decoding ends once every row is (fewer steps come back, which
     decoding handles), and the attention decoder drops the rows that wrote their end
-    marker as it goes (their later steps come back as the end marker). ``cache``: see ``encode`` (states and attention
-    then stop at the longest row). ``attention=False``: a decoder that can skip working
-    out its attention (the rewriter) returns None for it.
+    marker as it goes (their later steps come back as the end marker). ``cache``: see
+    ``encode`` (states and attention then stop at the longest row). ``attention=False``: a
+    decoder that can skip working out its attention (the rewriter) returns None for it.
     """
     enc = encode(ops, W, cfg, enc_ids, cache)
     enc["attention"], enc["cache"] = attention, cache
@@ -607,17 +607,17 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
                 continue
             if np.asarray(stop(prev)).all():
                 break
-            if end is None or len(prev) < 16:  # fewer rows than 16: dropping one saves nothing
+            if end is None or len(prev) < NR.DROP_ROWS:  # a small batch: dropping saves nothing
                 continue
             done = prev == end  # a row that wrote its end marker is finished (decoding stops there)
-            if done.sum() * 16 >= len(done):  # NumPy: go on with the others
+            if done.sum() * NR.DROP_ROWS >= len(done):  # NumPy: go on with the others
                 keep = ~done
                 rows = (np.arange(len(done)) if rows is None else rows)[keep]
                 prev, enc, state = prev[keep], NR.rows_of(enc, keep), NR.rows_of(state, keep)
         if rows is None:
             return {"logits": ops.stack(out, axis=1), "states": states,
                     "attention": None if atts[0] is None else ops.stack(atts, axis=1)}
-        return {"logits": NR.stack_rows(out, len(enc_ids), end_id=end_id(cfg)), "states": states,
+        return {"logits": NR.stack_rows(out, len(enc_ids), end_id=end), "states": states,
                 "attention": None if atts[0] is None else NR.stack_rows(atts, len(enc_ids))}
     ids = ops.expand_dims(prev, 1)
     logits = weights = None

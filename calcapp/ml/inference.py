@@ -21,6 +21,7 @@ import numpy as np
 from calcapp.core.tasks import TaskSpec
 from calcapp.ml import architectures as A
 from calcapp.ml import notation as N
+from calcapp.ml import numpy_routes as NR
 from calcapp.ml import seq2seq_data as D
 from calcapp.ml.numpy_forward import ops as np_ops
 from calcapp.ml.numpy_forward import read_keras_file, single_thread_blas
@@ -91,10 +92,8 @@ class Predictor:
             pieces = list(zip(chunks, pool.map(lambda rows: self.logits(ids[rows], attention=False)["logits"],
                                                chunks)))
         steps = max(p.shape[1] for _, p in pieces)
-        out = np.zeros((len(ids), steps, pieces[0][1].shape[2]), dtype="float32")
-        end = A.end_id(self.cfg)
-        if end is not None:  # a chunk that ended sooner: the rest of its rows is the end marker
-            out[:, :, end] = 30.0
+        # a chunk that ended sooner: the rest of its rows is the end marker
+        out = NR.end_filled((len(ids), steps, pieces[0][1].shape[2]), A.end_id(self.cfg))
         for rows, p in pieces:
             out[rows, :p.shape[1]] = p
         return out

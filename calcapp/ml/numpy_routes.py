@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 FUSE_ROWS = 16  # beyond this batch size the fused layer's zero blocks cost more than its calls save
+DROP_ROWS = 16  # decoding drops ended rows from batches this big, once 1 in DROP_ROWS has ended
 PER_PASS = ("digit_out", "shift", "split", "cache", "attention")  # state and enc entries not per row
 
 
@@ -126,12 +127,19 @@ def rows_of(d: dict, keep) -> dict:
     return {k: (v if k in PER_PASS else pick(v)) for k, v in d.items()}
 
 
+def end_filled(shape, end_id: int | None):
+    """Zero logits (or attention) of ``shape``, except, with an ``end_id``, a sure end
+    marker at every step: what a row that ended reads as from then on."""
+    out = np.zeros(shape, dtype="float32")
+    if end_id is not None:
+        out[..., end_id] = 30.0
+    return out
+
+
 def stack_rows(steps: list, batch: int, end_id: int | None = None):
     """(B, steps, ...) from per-step arrays, some of them (rows, values) for the rows still
     decoding; the rows that had ended read as ``end_id`` (a sure end marker), or zeros."""
-    out = np.zeros((batch, len(steps)) + steps[0].shape[1:], dtype="float32")
-    if end_id is not None:
-        out[..., end_id] = 30.0
+    out = end_filled((batch, len(steps)) + steps[0].shape[1:], end_id)
     for t, x in enumerate(steps):
         if isinstance(x, tuple):
             out[x[0], t] = x[1]

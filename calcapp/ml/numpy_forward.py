@@ -9,6 +9,7 @@ h5py, so there is no second weight file to keep in sync.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import os
@@ -63,7 +64,12 @@ def _softmax(x, axis=-1):
 
 
 def _one_hot(ids, depth):
-    return np.eye(depth, dtype=np.float32)[np.asarray(ids)]
+    return _eye(depth)[np.asarray(ids)]
+
+
+@functools.lru_cache(maxsize=None)
+def _eye(depth):
+    return np.eye(depth, dtype=np.float32)
 
 
 # The decoder runs ~100 ops per character; on one expression NumPy's Python-level argument
@@ -85,6 +91,10 @@ def _stack(arrays, axis=0):
     return np.concatenate([a[index] for a in arrays], axis=axis)
 
 
+def _asarray(x):
+    return x if isinstance(x, np.ndarray) else np.asarray(x)
+
+
 def _sum(x, axis=None, keepdims=False):
     x = np.asarray(x)
     if x.dtype == bool:
@@ -102,17 +112,18 @@ ops = SimpleNamespace(
     concatenate=np.concatenate,
     stack=_stack,
     expand_dims=_expand_dims,
-    reshape=np.reshape,
-    transpose=np.transpose,
-    take=np.take,
-    cumsum=np.cumsum,
-    max=np.max,
+    # the array methods: the same calls without np.take's (etc.) Python-level dispatch
+    reshape=lambda x, shape: _asarray(x).reshape(shape),
+    transpose=lambda x, axes=None: _asarray(x).transpose(axes),
+    take=lambda x, indices, axis=None: _asarray(x).take(indices, axis=axis),
+    cumsum=lambda x, axis=None: _asarray(x).cumsum(axis=axis),
+    max=lambda x, axis=None, keepdims=False: _asarray(x).max(axis=axis, keepdims=keepdims),
     sum=_sum,
     mean=np.mean,
     sqrt=np.sqrt,
     square=np.square,
     equal=np.equal,
-    argmax=np.argmax,
+    argmax=lambda x, axis=None: _asarray(x).argmax(axis=axis),
     triu=np.triu,
     minimum=np.minimum,
     maximum=np.maximum,
@@ -120,8 +131,8 @@ ops = SimpleNamespace(
     floor=np.floor,
     ones=lambda shape, dtype="float32": np.ones(shape, dtype=dtype),
     zeros=lambda shape, dtype="float32": np.zeros(shape, dtype=dtype),
-    zeros_like=np.zeros_like,
-    cast=lambda x, dtype: np.asarray(x).astype(dtype),
+    zeros_like=lambda x: np.zeros(np.shape(x), dtype=_asarray(x).dtype),
+    cast=lambda x, dtype: _asarray(x).astype(dtype),
 )
 
 

@@ -164,7 +164,7 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
     h = A._zeros(ops, enc["last"], units)
     digit_out = _is_digit(tuple(cfg["out_tokens"]))
     is_digit = ops.cast(place >= 0.0, "float32")
-    fixed = np.array(_fixed_places(cfg), dtype="float32").reshape(1, -1, 1)
+    fixed = _as_column(_fixed_places(cfg))
     chars = enc["chars"]
     # per position: its digit (one-hot), 1, and its number's sign: a gather's (B, G, Tin)
     # mask times this is, in one matmul, what it read, how much of a digit, and its sign
@@ -198,7 +198,12 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=None)
 def _is_digit(tokens: tuple) -> np.ndarray:
-    return np.array([tok in "0123456789" for tok in tokens], dtype="float32")
+    return np.array([tok in "0123456789" for tok in tokens], dtype="float32").reshape(-1, 1)  # (V, 1)
+
+
+@functools.lru_cache(maxsize=None)
+def _as_column(places: tuple) -> np.ndarray:
+    return np.array(places, dtype="float32").reshape(1, -1, 1)
 
 
 @functools.lru_cache(maxsize=None)
@@ -234,10 +239,16 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
         # the parts that change at every step, after what was copied: a big batch reads all
         # of it, one expression (which projects what it copies once per pass) the rest
         split["step"] = np.concatenate([split[n] for n in ("copied",) + STEP_PARTS if n in split])
+        split["changing"] = split["step"][split["copied"].shape[0]:]
         split["prev"] = NR.halve_gates(lstm[:vout] + W["dec0/bias"])
         # what reads h: the copy head's query, combine, and (at the next step) the LSTM
         split["from_h"] = np.concatenate([W["att0/query/kernel"], combine[:units],
                                           NR.halve_gates(W["dec0/recurrent"])], axis=1)
+        if cfg.get("deep"):  # the output layer folded into the deep layer's (``_logits``)
+            vout_k = W["out/kernel"]
+            split["head"] = np.concatenate([vout_k, W["deep/hidden/kernel"]], axis=1)
+            split["deep_logits"] = W["deep/out/kernel"] @ vout_k
+            split["logits_bias"] = W["deep/out/bias"] @ vout_k + W["out/bias"]
         if cfg.get("long_division"):  # the cell's two tables side by side, by divisor digit
             tables = np.concatenate([W["division/embed/kernel"], W["division/remainder/kernel"]], axis=1)
             split["cell"] = tables.reshape(100, 10, -1).transpose(1, 0, 2).reshape(10, -1)
@@ -249,10 +260,10 @@ STEP_PARTS = ("per_gather", "signs", "pairs")  # the parts that change at every 
 PROJECT_ROWS = 512  # batch x positions up to which a pass projects what each position adds
 
 
-def _fixed_places(cfg) -> list[int]:
+def _fixed_places(cfg) -> tuple[int, ...]:
     """The places gathered at every step whatever is being written: 0 and 1 (GATHERS),
     then ``wide``'s."""
-    return [0, 1] + (list(WIDE_PLACES) if cfg.get("wide") else [])
+    return (0, 1) + (WIDE_PLACES if cfg.get("wide") else ())
 
 
 def _outer(ops, x, y):
@@ -287,7 +298,7 @@ def _by_operand(ops, masks, operands):
 def step(ops, W, cfg, enc, state, prev_ids, t):
     """Decoder step ``t``: (logits (B,V), attention (B,Tin) averaged over heads, or None
     where ``enc["attention"]`` is False, and the state)."""
-    run = (state["run"] + 1.0) * ops.expand_dims(ops.take(state["digit_out"], prev_ids), -1)  # 0 after the start
+    run = (state["run"] + 1.0) * ops.take(state["digit_out"], prev_ids, axis=0)  # 0 after the start
     split, gates = state.get("split"), 4 * cfg["units"]
     if split is not None:  # the last step's context and h, already projected (and the bias)
         z = ops.take(split["prev"], prev_ids, axis=0) + state["ctx"][:, :gates] + state["recurrent"]
@@ -343,7 +354,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         copied = _weighted(ops, copy, state["values"])
         changing = [parts[n] for n in STEP_PARTS if n in parts]
         if copied.shape[1] == split["step"].shape[1]:  # already projected
-            ctx = copied + np.matmul(np.concatenate(changing, axis=-1), split["step"][split["copied"].shape[0]:])
+            ctx = copied + np.matmul(np.concatenate(changing, axis=-1), split["changing"])
         else:
             ctx = np.matmul(np.concatenate([copied] + changing, axis=-1), split["step"])
         ctx += fixed["projected"]
@@ -356,9 +367,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
             parts["tail"] = fixed["tail"]
         ctx = ops.concatenate([parts.get(name, A._zeros(ops, h, width)) for name, width in _layout(cfg)], axis=-1)
         out = ops.tanh(A._dense(ops, W, "combine", ops.concatenate([h, ctx], axis=-1)))
-    if cfg.get("deep"):
-        out = out + A._dense(ops, W, "deep/out", ops.tanh(A._dense(ops, W, "deep/hidden", out)))
-    logits = A._dense(ops, W, "out", out)
+    logits = _logits(ops, W, cfg, out, split)
     mean_att = None
     if enc.get("attention", True):  # where it copied from and what it read
         gathered = 1e-9 * (1.0 - enc["pad"]) + ops.sum(g, axis=1) + fixed["gathered"]
@@ -370,6 +379,21 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     if lesson is not None:
         new["division_loss"] = state["division_loss"] + lesson
     return logits, mean_att, new
+
+
+def _logits(ops, W, cfg, out, split):
+    """The output layer, after ``deep``'s residual layer if there is one. NumPy (``split``)
+    folds the two: out @ W_out + tanh(out @ W_hidden) @ (W_deep_out @ W_out), a (256, 21)
+    product where there was a (256, 128) one, and one product reads ``out``."""
+    if not cfg.get("deep"):
+        return A._dense(ops, W, "out", out)
+    if split is None:
+        out = out + A._dense(ops, W, "deep/out", ops.tanh(A._dense(ops, W, "deep/hidden", out)))
+        return A._dense(ops, W, "out", out)
+    both = np.matmul(out, split["head"])
+    vout = W["out/kernel"].shape[1]
+    hidden = np.tanh(both[:, vout:] + W["deep/hidden/bias"])
+    return both[:, :vout] + np.matmul(hidden, split["deep_logits"]) + split["logits_bias"]
 
 
 def _anchored_cached(ops, W, cfg, state, anchor, fresh, split):
@@ -438,8 +462,13 @@ def _anchored(ops, W, cfg, rows, anchor, state, split=None):
 
 def _fixed_index(cfg, gather) -> int:
     """Where a fixed-place gather (place, operand) sits in ``_anchored``'s reads."""
+    return _index_in(_fixed_places(cfg), gather)
+
+
+@functools.lru_cache(maxsize=None)
+def _index_in(places: tuple, gather) -> int:
     place, operand = gather
-    return 2 * _fixed_places(cfg).index(place) + operand
+    return 2 * places.index(place) + operand
 
 
 def _gated(ops, W, name, cells, digits, gate):
@@ -465,7 +494,7 @@ def _long_division(ops, W, cfg, digits, found, division, state, split=None):
     remainder the cell writes is also checked against the one long division carries down,
     as a teacher checks each line of a pupil's working: learnt from the answers alone, the
     cell's remainders stayed at chance (13% sure of any, after 6 epochs)."""
-    places = [_fixed_index(cfg, (p, 0)) for p in range(DIVIDEND_PLACES)]  # the dividend's places 0-4
+    places = _dividend_indices(_fixed_places(cfg))  # the dividend's places 0-4
     gate = division * (1.0 - found[:, _fixed_index(cfg, (1, 1))])  # a "/", no divisor tens digit
     teach = "division_loss" in state
     if teach:  # the lesson trains the cell, not where the digits come from
@@ -524,6 +553,11 @@ def _long_division(ops, W, cfg, digits, found, division, state, split=None):
             miss = -ops.sum(want * ops.log(remainder + 1e-7), axis=-1, keepdims=True)
             lesson = lesson + miss * where
     return rows * ops.expand_dims(gate, -1), lesson
+
+
+@functools.lru_cache(maxsize=None)
+def _dividend_indices(places: tuple) -> list[int]:
+    return [_index_in(places, (p, 0)) for p in range(DIVIDEND_PLACES)]
 
 
 def _as_number(ops, digit):

@@ -7,6 +7,7 @@ Calculator input is forgiving: spaces may stand anywhere, even inside a number
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
 
 from calcapp.core.errors import InputTooLong, ParseError
@@ -81,6 +82,21 @@ def _scan_number(src: str, i: int) -> tuple[Token, int]:
     return Token("NUM", text, start, src[start:last]), last
 
 
+# Input in plain ASCII digits, operators and brackets (what the networks write, and most of
+# what people type) splits on one regular expression, ~3x faster than the scanner below;
+# anything else (spaces, points, other spellings, errors) takes the scanner.
+_PLAIN = re.compile(r"[0-9+\-*/()]*")
+_PLAIN_TOKEN = re.compile(r"[0-9]+|[^0-9]")
+_PLAIN_KIND = {"+": "OP", "-": "OP", "*": "OP", "/": "OP", "(": "LPAR", ")": "RPAR"}
+
+
+def _tokenize_plain(src: str) -> list[Token]:
+    tokens = [Token(_PLAIN_KIND.get(m.group(), "NUM"), m.group(), m.start(), m.group())
+              for m in _PLAIN_TOKEN.finditer(src)]
+    tokens.append(Token("END", "", len(src)))
+    return tokens
+
+
 def tokenize(src: str) -> list[Token]:
     """Split ``src`` into tokens, ending with an END token.
 
@@ -90,6 +106,8 @@ def tokenize(src: str) -> list[Token]:
         raise InputTooLong(
             f"the input is {len(src)} characters long; the limit is {MAX_INPUT_LENGTH}"
         )
+    if _PLAIN.fullmatch(src):
+        return _tokenize_plain(src)
     tokens: list[Token] = []
     i, n = 0, len(src)
     while i < n:

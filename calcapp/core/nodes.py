@@ -6,13 +6,14 @@ can check bracket depth and so that the expression can be written back as typed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
-from typing import Iterator, Union
+from typing import Iterator, NamedTuple, Union
 
 
-@dataclass(frozen=True)
-class Num:
+class Num(NamedTuple):
+    """Named tuples, not frozen dataclasses: as immutable, and built in half the time
+    (every line of a file is parsed up to three times)."""
+
     value: Fraction
     text: str  # digits as typed, spaces removed ("093", "1.5")
     raw: str  # as typed, inner spaces kept ("3 0")
@@ -23,23 +24,20 @@ class Num:
         return "." not in self.text
 
 
-@dataclass(frozen=True)
-class Unary:
+class Unary(NamedTuple):
     op: str  # "+" or "-"
     operand: "Node"
     pos: int
 
 
-@dataclass(frozen=True)
-class Binary:
+class Binary(NamedTuple):
     op: str  # "+", "-", "*", "/"
     left: "Node"
     right: "Node"
     pos: int
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     inner: "Node"
     pos: int
 

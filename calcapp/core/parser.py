@@ -29,6 +29,12 @@ def _describe(tok: Token) -> str:
 
 
 class _Parser:
+    """Recursive descent over the token list. The loops read ``self.tokens[self.i]`` directly
+    (no property or method per token): a file of 10,000 lines parses each line up to three
+    times (as read, as the network reads it, and each working text a rewriting model writes)."""
+
+    __slots__ = ("tokens", "i")
+
     def __init__(self, tokens: list[Token]):
         self.tokens = tokens
         self.i = 0
@@ -55,28 +61,35 @@ class _Parser:
 
     def expr(self) -> Node:
         node = self.term()
-        while self.tok.kind == "OP" and self.tok.text in "+-":
-            op = self.advance()
+        tokens = self.tokens
+        while True:
+            op = tokens[self.i]
+            if op.kind != "OP" or op.text not in "+-":
+                return node
+            self.i += 1
             node = Binary(op.text, node, self.term(), op.pos)
-        return node
 
     def term(self) -> Node:
         node = self.unary()
-        while self.tok.kind == "OP" and self.tok.text in "*/":
-            op = self.advance()
+        tokens = self.tokens
+        while True:
+            op = tokens[self.i]
+            if op.kind != "OP" or op.text not in "*/":
+                return node
+            self.i += 1
             node = Binary(op.text, node, self.unary(), op.pos)
-        return node
 
     def unary(self) -> Node:
-        if self.tok.kind == "OP" and self.tok.text in "+-":
-            op = self.advance()
+        op = self.tokens[self.i]
+        if op.kind == "OP" and op.text in "+-":
+            self.i += 1
             return Unary(op.text, self.unary(), op.pos)
         return self.primary()
 
     def primary(self) -> Node:
-        tok = self.tok
+        tok = self.tokens[self.i]
         if tok.kind == "NUM":
-            self.advance()
+            self.i += 1
             text = tok.text  # Fraction("12") parses a pattern; Fraction(12) does not
             return Num(Fraction(int(text)) if text.isdigit() else Fraction(text), text, tok.raw, tok.pos)
         if tok.kind == "LPAR":

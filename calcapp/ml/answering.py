@@ -61,7 +61,7 @@ def answer_many(
     """Answer every text; a given ``model`` is used where its task covers the input."""
     answers = [Answer(text) for text in texts]
     pool = models if models is not None else (None if model is not None else list_models())
-    routed: dict[str, tuple[ModelInfo, list[Answer]]] = {}
+    routed: dict[str, tuple[ModelInfo, list]] = {}
     for ans in answers:
         try:
             node = parse(ans.input)
@@ -83,10 +83,13 @@ def answer_many(
                 ans.outside = f"outside {chosen.name}'s task: {why}"
                 continue
         ans.target = task_answer(node)  # == chosen.task.target(ans.input), parsed once
-        routed.setdefault(chosen.name, (chosen, []))[1].append(ans)
+        routed.setdefault(chosen.name, (chosen, []))[1].append((ans, node))
     for info, group in routed.values():
         predictor = predictor_for(info)
-        for ans, pred in zip(group, predictor.predict([a.input for a in group])):
+        spelled = getattr(predictor, "predict_spelled", None)  # a Predictor: no second parse
+        preds = (spelled([info.task.spell(node) for _, node in group]) if spelled is not None
+                 else predictor.predict([ans.input for ans, _ in group]))
+        for (ans, _), pred in zip(group, preds):
             ans.neural = pred.text
             ans.confidence = list(pred.confidence)
             ans.model = info.name

@@ -75,7 +75,11 @@ class Predictor:
 
     def predict(self, texts: list[str]) -> list[Prediction]:
         """Raw user texts (inside the task) -> answers with per-character confidence."""
-        inputs = [self.spec.model_input(t) for t in texts]
+        return self.predict_spelled([self.spec.model_input(t) for t in texts])
+
+    def predict_spelled(self, inputs: list[str]) -> list[Prediction]:
+        """``predict`` for inputs already spelled as the network reads them
+        (``TaskSpec.spell`` of a parsed tree): the caller that parsed them parses nothing twice."""
         answers, confs, steps = D.answers(self.spec, self.cfg, self._answer_logits, inputs)
         return [Prediction(a, c, tuple(s)) for a, c, s in zip(answers, confs, steps)]
 

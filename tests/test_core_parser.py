@@ -85,3 +85,17 @@ def test_left_associativity_and_precedence_in_tree():
     assert tree.op == "-" and tree.left.op == "-"  # (8-4)-2
     tree = parse("1+2*3")
     assert tree.op == "+" and tree.right.op == "*"
+
+
+def test_plain_input_tokenizes_as_the_scanner_does():
+    """The regular-expression route for plain ASCII input gives the scanner's tokens."""
+    import random
+
+    from calcapp.core.lexer import _PLAIN, _scan, _tokenize_plain
+
+    rng = random.Random(0)
+    for _ in range(3000):
+        text = "".join(rng.choice("0123456789+-*/()") for _ in range(rng.randint(0, 16)))
+        assert _PLAIN.fullmatch(text)
+        assert _tokenize_plain(text) == _scan(text), text
+    assert not _PLAIN.fullmatch("1 2+3") and not _PLAIN.fullmatch("1.5") and not _PLAIN.fullmatch("2×3")

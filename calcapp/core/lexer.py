@@ -106,8 +106,10 @@ def tokenize(src: str) -> list[Token]:
         raise InputTooLong(
             f"the input is {len(src)} characters long; the limit is {MAX_INPUT_LENGTH}"
         )
-    if _PLAIN.fullmatch(src):
-        return _tokenize_plain(src)
+    return _tokenize_plain(src) if _PLAIN.fullmatch(src) else _scan(src)
+
+
+def _scan(src: str) -> list[Token]:
     tokens: list[Token] = []
     i, n = 0, len(src)
     while i < n:

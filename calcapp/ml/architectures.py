@@ -273,15 +273,12 @@ def _steps(x, n):
     return [x[:, t] for t in range(n)]
 
 
-def _bilstm_stack(ops, W, prefix, xs, units, layers, masks=None, back_init=None, cache=None):
+def _bilstm_stack(ops, W, prefix, xs, units, layers, masks=None, back_init=None):
     """``back_init``: the first layer's backward (h, c) at the last step (see
-    ``numpy_routes.cut_length``). ``cache`` (NumPy only): both directions as one LSTM."""
+    ``numpy_routes.cut_length``)."""
     half = units // 2
     for i in range(layers):
         init = back_init if i == 0 else None
-        if cache is not None and xs[0].shape[0] <= NR.FUSE_ROWS:
-            xs = NR.fused_bilstm(W, cache, f"{prefix}{i}", xs, half, masks, init)
-            continue
         f = _lstm(ops, W, f"{prefix}{i}f", xs, half, masks=masks)
         b = _lstm(ops, W, f"{prefix}{i}b", xs, half, reverse=True, masks=masks, init=init)
         xs = [ops.concatenate([a, c], axis=-1) for a, c in zip(f, b)]
@@ -327,18 +324,25 @@ def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
                                                 for a in (enc_ids, x, chars, feats, place, pad))
         tin -= 1
     if arch == "tiny-rnn":
-        xs = _simple_rnn(ops, W, "enc0", _steps(x, tin), _zeros(ops, x[:, 0], units))
+        states = ops.stack(_simple_rnn(ops, W, "enc0", _steps(x, tin), _zeros(ops, x[:, 0], units)), axis=1)
     elif arch == "lstm":
         xs = _steps(x, tin)
         for i in range(cfg.get("layers", 1)):
             xs = _lstm(ops, W, f"enc{i}", xs, units)
+        states = ops.stack(xs, axis=1)
     elif arch in ("bilstm", "attention"):
         masks = None
         if cfg.get("mask_pad"):
             real = 1.0 - pad
             masks = [real[:, t:t + 1] for t in range(tin)]
-        xs = _bilstm_stack(ops, W, "enc", _steps(x, tin), units, cfg.get("layers", 1), masks, back_init,
-                           cache)
+        if cache is not None and x.shape[0] <= NR.FUSE_ROWS:  # NumPy, a few rows: one LSTM
+            states = x
+            for i in range(cfg.get("layers", 1)):
+                states = NR.fused_bilstm(W, cache, f"enc{i}", states, units // 2, masks,
+                                         back_init if i == 0 else None)
+        else:
+            states = ops.stack(_bilstm_stack(ops, W, "enc", _steps(x, tin), units, cfg.get("layers", 1),
+                                             masks, back_init), axis=1)
     elif arch == "transformer":
         h = ops.matmul(x, W["enc_embed"]) + W["enc_pos"]
         bias = ops.expand_dims(ops.expand_dims(pad * NEG, 1), 1)  # (B,1,1,Tin)
@@ -350,10 +354,10 @@ def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
         raise ValueError(arch)
     if arch == "bilstm":
         half = units // 2
-        last = ops.concatenate([xs[-1][:, :half], xs[0][:, half:]], axis=-1)
+        last = ops.concatenate([states[:, -1, :half], states[:, 0, half:]], axis=-1)
     else:
-        last = xs[-1]
-    out = {"states": ops.stack(xs, axis=1), "last": last, "pad": pad, "feats": feats}
+        last = states[:, -1]
+    out = {"states": states, "last": last, "pad": pad, "feats": feats}
     if cfg.get("align") or cfg.get("rewrite"):
         out["place"] = place
         out["chars"] = chars

@@ -62,7 +62,7 @@ def pad_state(W, cfg, cache, pad_feats, cut):
         zeros = np.zeros((pad_feats.shape[0], half), dtype="float32")
         return zeros, zeros
     states = []
-    for kind in np.asarray(pad_feats):
+    for kind in pad_feats:
         key = (kind.tobytes(), cut)
         if key not in cache:
             kernel, rec = halve_gates(W["enc0b/kernel"]), halve_gates(W["enc0b/recurrent"])
@@ -70,29 +70,22 @@ def pad_state(W, cfg, cache, pad_feats, cut):
             h = c = np.zeros((1, half), dtype="float32")
             for _ in range(cut):
                 h, c = lstm_cell_halved(x + h @ rec, c)
-            cache[key] = (h[0], c[0])
+            cache[key] = (h, c)  # (1, half) each
         states.append(cache[key])
-    return tuple(np.stack([st[j] for st in states]) for j in (0, 1))
+    if len(states) == 1:  # one expression
+        return states[0]
+    return tuple(np.concatenate([st[j] for st in states]) for j in (0, 1))
 
 
-def fused_bilstm(W, cache, prefix, xs, half, masks, init):
+def fused_bilstm(W, cache, prefix, x, half, masks, init):
     """A bidirectional layer as one LSTM of twice the units: step t reads x[t] forwards
     and x[T-1-t] backwards, its gates laid out (i, f, g, o) each as (forward, backward),
-    the recurrent weights block-diagonal. Why: half the steps. ``xs``: the steps' (B, D)
-    inputs; ``masks``: (B, 1) per step or None; ``init``: the backward (h, c) to start
-    from, or None. Returns the steps' (B, 2 * half) outputs."""
-    t_len, b = len(xs), xs[0].shape[0]
-    key = ("fused", prefix)
-    if key not in cache:
-        rec = np.zeros((2 * half, 4, 2, half), dtype="float32")
-        for d, name in enumerate("fb"):
-            rec[d * half:(d + 1) * half, :, d] = W[f"{prefix}{name}/recurrent"].reshape(half, 4, half)
-        cache[key] = halve_gates(rec.reshape(2 * half, 8 * half))
-    rec = cache[key]
-    x = np.stack(xs, axis=1)
-    fwd = (x @ W[f"{prefix}f/kernel"] + W[f"{prefix}f/bias"]).reshape(b, t_len, 4, 1, half)
-    bwd = (x @ W[f"{prefix}b/kernel"] + W[f"{prefix}b/bias"])[:, ::-1].reshape(b, t_len, 4, 1, half)
-    proj = halve_gates(np.concatenate([fwd, bwd], axis=3).reshape(b, t_len, 8 * half))
+    the recurrent weights block-diagonal. Why: half the steps. ``x``: (B, T, D) inputs;
+    ``masks``: (B, 1) per step or None; ``init``: the backward (h, c) to start from, or
+    None. Returns (B, T, 2 * half): each step's (forward, backward) output."""
+    b, t_len = x.shape[0], x.shape[1]
+    kernel_f, kernel_b, bias, rec = _fused_weights(W, cache, prefix, half)
+    proj = x @ kernel_f + x[:, ::-1] @ kernel_b + bias  # (B, T, 8 * half), gates halved
     zeros = np.zeros((b, half), dtype="float32")
     back_h, back_c = init if init is not None else (zeros, zeros)
     h, c = np.concatenate([zeros, back_h], axis=1), np.concatenate([zeros, back_c], axis=1)
@@ -108,8 +101,25 @@ def fused_bilstm(W, cache, prefix, xs, half, masks, init):
             h, c = m[:, t] * h_new + (1.0 - m[:, t]) * h, m[:, t] * c_new + (1.0 - m[:, t]) * c
         out.append(h)
     states = np.stack(out, axis=1)
-    both = np.concatenate([states[:, :, :half], states[:, ::-1, half:]], axis=2)
-    return [both[:, t] for t in range(t_len)]
+    return np.concatenate([states[:, :, :half], states[:, ::-1, half:]], axis=2)
+
+
+def _fused_weights(W, cache, prefix, half):
+    """``fused_bilstm``'s weights, worked out once: the forward and backward input kernels
+    each in its own columns of the fused layout (zeros in the other's), the biases, and the
+    block-diagonal recurrent weights; every gate's columns ready for ``lstm_cell_halved``."""
+    key = ("fused", prefix)
+    if key not in cache:
+        def fused(d, name):  # (rows, 4, half) -> (rows, 4 gates, 2 directions, half), d's only
+            w = W[f"{prefix}{name}"]
+            out = np.zeros((w.shape[0] if w.ndim > 1 else 1, 4, 2, half), dtype="float32")
+            out[:, :, d] = w.reshape(-1, 4, half)
+            return halve_gates(out.reshape(-1, 8 * half))
+
+        rec = np.concatenate([fused(0, "f/recurrent"), fused(1, "b/recurrent")], axis=0)
+        cache[key] = (fused(0, "f/kernel"), fused(1, "b/kernel"),
+                      fused(0, "f/bias")[0] + fused(1, "b/bias")[0], rec)
+    return cache[key]
 
 
 # ----------------------------------------------------------------------------- decoding

@@ -158,10 +158,8 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
     (worked out once here, not at every step)."""
     units, att = cfg["units"], cfg.get("att_units", cfg["units"])
     H, place, tin = enc["states"], enc["place"], enc["place"].shape[1]
-    keys = A._dense(ops, W, "att0/key", H) + A._dense(ops, W, "att0/place_key", enc["feats"])
     real = 1.0 - enc["pad"]  # (B, Tin)
     after = ops.concatenate([real[:, 1:], real[:, :1] * 0.0], axis=1)
-    h = A._zeros(ops, enc["last"], units)
     digit_out = _is_digit(tuple(cfg["out_tokens"]))
     is_digit = ops.cast(place >= 0.0, "float32")
     fixed = _as_column(_fixed_places(cfg))
@@ -174,6 +172,9 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
     state = {}
     if enc.get("cache") is not None:  # NumPy: the context's parts projected (``_split``)
         split = state["split"] = _split(W, cfg, enc["cache"])
+        keys = np.matmul(np.concatenate([H, enc["feats"]], axis=-1), split["keys"])
+        state["h"] = state["c"] = np.zeros((H.shape[0], units), dtype="float32")
+        state["anchor"] = np.zeros((H.shape[0], MAX_NUMBERS), dtype="float32")
         # what copying each position adds, once per pass; a big batch projects what it
         # copied at each step instead ((B, Tin, 640) per pass outgrows the caches)
         state["values"] = (np.matmul(values, split["copied"]) if values.shape[0] * tin <= PROJECT_ROWS
@@ -182,12 +183,14 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
         state["recurrent"] = np.zeros((values.shape[0], 4 * units), dtype="float32")  # h = 0
     else:
         state["values"], state["ctx"] = values, A._zeros(ops, enc["last"], ctx_dim(cfg))
-    return {**state, "h": h, "c": h,
-            "keys": keys / math.sqrt(att), "anchor": A._zeros(ops, enc["last"], MAX_NUMBERS),
+        keys = (A._dense(ops, W, "att0/key", H) + A._dense(ops, W, "att0/place_key", enc["feats"])) / math.sqrt(att)
+        state["h"] = state["c"] = A._zeros(ops, enc["last"], units)
+        state["anchor"] = A._zeros(ops, enc["last"], MAX_NUMBERS)
+    return {**state, "keys": keys,
             "follow": real * (1.0 - after),  # the last character
             "run": real[:, :1] * 0.0, "digit_out": digit_out,
             "shift": _shift(tin),  # copy @ shift: one to the left
-            "bias": enc["pad"] * A.NEG, "is_digit": is_digit,
+            "bias": enc["pad"] * A.NEG,
             "place": ops.expand_dims(place, 1),  # (B, 1, Tin)
             "pass": {  # per row; what ``_anchored`` reads (NumPy may take a subset of rows)
                 "numbers": ops.transpose(enc["numbers"], (0, 2, 1)),  # (B, K, Tin)
@@ -241,6 +244,9 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
         split["step"] = np.concatenate([split[n] for n in ("copied",) + STEP_PARTS if n in split])
         split["changing"] = split["step"][split["copied"].shape[0]:]
         split["prev"] = NR.halve_gates(lstm[:vout] + W["dec0/bias"])
+        # the copy head's keys from the encoder's states and place features at once
+        att = W["att0/key/kernel"].shape[1]
+        split["keys"] = np.concatenate([W["att0/key/kernel"], W["att0/place_key/kernel"]]) / math.sqrt(att)
         # what reads h: the copy head's query, combine, and (at the next step) the LSTM
         split["from_h"] = np.concatenate([W["att0/query/kernel"], combine[:units],
                                           NR.halve_gates(W["dec0/recurrent"])], axis=1)

@@ -28,7 +28,8 @@ train(TrainConfig("jax-add1", preset("add1").with_(reverse_output=True), "attent
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")
 def test_trains_under_jax_and_the_numpy_path_reads_the_result(tmp_path):
-    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT)}
+    path = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": path}
     subprocess.run([sys.executable, "-c", TRAIN, str(tmp_path)], env=env, check=True, cwd=ROOT,
                    capture_output=True, timeout=300)
     card = json.loads((tmp_path / "jax-add1" / "card.json").read_text())

@@ -55,10 +55,13 @@ def run(args) -> int:
         except LookupError as exc:
             raise UsageError(str(exc)) from None
 
-    import tensorflow as tf
+    import keras
 
-    tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    if keras.backend.backend() == "tensorflow":  # (JAX picks its own threads and the GPU)
+        import tensorflow as tf
+
+        tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
+        tf.config.threading.set_inter_op_parallelism_threads(1)
     from calcapp.ml.events import PrintingCallback, RunControl
     from calcapp.ml.training import train
 

@@ -10,6 +10,8 @@ outputs keep the start and end markers at 1 and 2 (so greedy decoding and
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from calcapp.core.codec import END, INDEX, PAD, START, VOCAB_SIZE
@@ -41,13 +43,18 @@ def output_tokens(spec: TaskSpec, specials: bool = True) -> list[str]:
 
 def to_local(ids: np.ndarray, tokens: list[str]) -> np.ndarray:
     """Shared codec ids -> this alphabet's ids (unknown characters raise)."""
-    table = np.full(VOCAB_SIZE, -1, dtype=np.int32)
-    for i, tok in enumerate(tokens):
-        table[INDEX[tok]] = i
-    out = table[ids]
+    out = _local_table(tuple(tokens))[ids]
     if (out < 0).any():
         raise ValueError("a character outside the model's alphabet")
     return out
+
+
+@functools.lru_cache(maxsize=None)
+def _local_table(tokens: tuple) -> np.ndarray:
+    table = np.full(VOCAB_SIZE, -1, dtype=np.int32)
+    for i, tok in enumerate(tokens):
+        table[INDEX[tok]] = i
+    return table
 
 
 def to_shared(ids: np.ndarray, tokens: list[str]) -> np.ndarray:

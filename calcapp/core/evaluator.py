@@ -23,7 +23,7 @@ Divide = Callable[[Fraction, Fraction], Fraction]
 
 
 def exact_divide(left: Fraction, right: Fraction) -> Fraction:
-    return left / right
+    return Fraction(left) / right  # whole numbers are ints: int / int would be a float
 
 
 def evaluate_node(node: Node, divide: Divide = exact_divide) -> Fraction:

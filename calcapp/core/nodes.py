@@ -14,7 +14,7 @@ class Num(NamedTuple):
     """Named tuples, not frozen dataclasses: as immutable, and built in half the time
     (every line of a file is parsed up to three times)."""
 
-    value: Fraction
+    value: Fraction  # an int for a whole number ("093" -> 93), a Fraction for "1.5"
     text: str  # digits as typed, spaces removed ("093", "1.5")
     raw: str  # as typed, inner spaces kept ("3 0")
     pos: int

@@ -90,8 +90,8 @@ class _Parser:
         tok = self.tokens[self.i]
         if tok.kind == "NUM":
             self.i += 1
-            text = tok.text  # Fraction("12") parses a pattern; Fraction(12) does not
-            return Num(Fraction(int(text)) if text.isdigit() else Fraction(text), text, tok.raw, tok.pos)
+            text = tok.text  # a whole number as an int: exact, and ~5x quicker to add or multiply
+            return Num(int(text) if text.isdigit() else Fraction(text), text, tok.raw, tok.pos)
         if tok.kind == "LPAR":
             self.advance()
             if self.tok.kind == "RPAR":

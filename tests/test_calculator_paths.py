@@ -72,6 +72,9 @@ def test_numpy_and_keras_agree(tmp_path, arch, task, hp):
     if A.teacher_forced(arch):
         np.testing.assert_allclose(np_out["attention"], k_out["attention"][..., :n], atol=1e-5)
         np.testing.assert_allclose(np.asarray(k_out["attention"])[..., n:], 0.0, atol=1e-6)
+    for i in range(0, len(texts), 8):  # one expression alone: the routes a few rows take
+        one = pred.logits(ids[i:i + 1], early_stop=False, attention=False)["logits"]
+        np.testing.assert_allclose(one, np.asarray(k_out["logits"])[i:i + 1], atol=1e-4)
     full = A.forward(np_ops, pred.weights, pred.cfg, ids)  # no cache: nothing cut or fused
     np.testing.assert_allclose(full["logits"], k_out["logits"], atol=1e-4)
     np.testing.assert_allclose(full["states"], k_out["states"], atol=1e-5)

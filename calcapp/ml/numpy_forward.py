@@ -58,9 +58,9 @@ def _sigmoid(x):
     return 0.5 * (np.tanh(0.5 * x) + 1.0)  # overflow-free and exact enough
 
 
-def _softmax(x, axis=-1):
-    e = np.exp(x - x.max(axis=axis, keepdims=True))
-    return e / e.sum(axis=axis, keepdims=True)
+def _softmax(x, axis=-1):  # the ufuncs' own reductions: ndarray.max/.sum add a Python layer
+    e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
+    return e / np.add.reduce(e, axis=axis, keepdims=True)
 
 
 def _one_hot(ids, depth):
@@ -77,6 +77,8 @@ def _eye(depth):
 # indexing, ``np.sum`` 3.2 us against 1.7 us for ``np.add.reduce``), so the hot three are
 # written as the indexing and ufunc calls they amount to.
 def _expand_dims(x, axis):
+    if axis == -1:
+        return x[..., None] if isinstance(x, np.ndarray) else np.asarray(x)[..., None]
     x = np.asarray(x)
     if axis < 0:
         axis += x.ndim + 1
@@ -117,7 +119,7 @@ ops = SimpleNamespace(
     transpose=lambda x, axes=None: _asarray(x).transpose(axes),
     take=lambda x, indices, axis=None: _asarray(x).take(indices, axis=axis),
     cumsum=lambda x, axis=None: _asarray(x).cumsum(axis=axis),
-    max=lambda x, axis=None, keepdims=False: _asarray(x).max(axis=axis, keepdims=keepdims),
+    max=lambda x, axis=None, keepdims=False: np.maximum.reduce(_asarray(x), axis=axis, keepdims=keepdims),
     sum=_sum,
     mean=np.mean,
     sqrt=np.sqrt,

@@ -46,6 +46,7 @@ from typing import Any
 import numpy as np
 
 from calcapp.ml import architectures as A
+from calcapp.ml import numpy_forward as NF
 from calcapp.ml import numpy_routes as NR
 
 # (place, operand) per digit gather: "r" = the place being written, "r-1" the one below,
@@ -81,6 +82,7 @@ PLACE_INDEX = np.arange(DIVIDEND_PLACES, dtype="float32").reshape(1, -1)  # as r
 # the cell's rows are scaled up: Adam moves a weight about one learning rate per step, and a
 # table row that must reach a sure remainder (logits several units apart) learnt too slowly
 CELL_GAIN = (5.0, 20.0)  # (quotient-digit rows, remainder logits)
+ZERO_DIGIT = np.eye(10, dtype="float32")[0]  # a missing digit, and the remainder above the top one
 
 
 def ctx_dim(cfg: dict[str, Any]) -> int:
@@ -257,7 +259,12 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
             split["logits_bias"] = W["deep/out/bias"] @ vout_k + W["out/bias"]
         if cfg.get("long_division"):  # the cell's two tables side by side, by divisor digit
             tables = np.concatenate([W["division/embed/kernel"], W["division/remainder/kernel"]], axis=1)
-            split["cell"] = tables.reshape(100, 10, -1).transpose(1, 0, 2).reshape(10, -1)
+            dim = int(cfg["long_division"])
+            by = tables.reshape(10, 10, 10, -1).transpose(2, 1, 0, 3)  # (divisor, digit, remainder, .)
+            split["cell"] = np.concatenate([CELL_GAIN[1] * by[..., dim:].reshape(10, 10, -1),
+                                            CELL_GAIN[0] * by[..., :dim].reshape(10, 10, -1)],
+                                           axis=2).reshape(10, -1)
+            split["cell_bias"] = CELL_GAIN[1] * W["division/remainder/bias"]
         cache[key] = split
     return cache[key]
 
@@ -306,7 +313,11 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     where ``enc["attention"]`` is False, and the state)."""
     run = (state["run"] + 1.0) * ops.take(state["digit_out"], prev_ids, axis=0)  # 0 after the start
     split, gates = state.get("split"), 4 * cfg["units"]
-    if split is not None:  # the last step's context and h, already projected (and the bias)
+    if split is not None and t == 0:  # from the start marker and zero states: every pass's first
+        h, c, from_h = _first_step(split, prev_ids)
+        att_units = W["att0/query/kernel"].shape[1]
+        q, from_h = from_h[:, :att_units], from_h[:, att_units:]
+    elif split is not None:  # the last step's context and h, already projected (and the bias)
         z = ops.take(split["prev"], prev_ids, axis=0) + state["ctx"][:, :gates] + state["recurrent"]
         h, c = NR.lstm_cell_halved(z, state["c"])
         from_h = np.matmul(h, split["from_h"])  # h times everything that reads it, at once
@@ -328,12 +339,12 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     # alone is worked out when it moves (``_anchored``)
     fresh = 1.0 - ops.minimum(run, 1.0)  # (B, 1): a new number starts here
     rows = state["pass"]
-    if isinstance(fresh, np.ndarray) and not fresh.any():  # NumPy: held on every row
-        anchor = state["anchor"]
+    if isinstance(fresh, np.ndarray) and "anchored" in state and not np.add.reduce(fresh, axis=None):
+        anchor, fixed, lesson = state["anchor"], state["anchored"], None  # NumPy: held on every row
     else:
         here = ops.matmul(rows["numbers"], ops.expand_dims(copy, -1))[..., 0]  # (B, K)
         anchor = fresh * here + (1.0 - fresh) * state["anchor"]
-    fixed, lesson = _anchored_cached(ops, W, cfg, state, anchor, fresh, split)
+        fixed, lesson = _anchored_cached(ops, W, cfg, state, anchor, fresh, split)
 
     # digit gathers, not learned attention: the digit at places r and r-1 of each operand
     # (weighted by how sure the anchor is), how much of one there is, and its sign
@@ -387,6 +398,20 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     return logits, mean_att, new
 
 
+def _first_step(split, prev_ids):
+    """NumPy: the decoder LSTM's first step, (h, c, h @ everything that reads it), which
+    depends only on the start marker (``start`` sets every state to zero): worked out
+    once per start id and shared by every row and pass."""
+    start_id = int(prev_ids[0])
+    key = ("first", start_id)
+    if key not in split:
+        z = split["prev"][start_id:start_id + 1]  # + zero context + zero h @ recurrent
+        h, c = NR.lstm_cell_halved(z, np.zeros((1, z.shape[1] // 4), dtype="float32"))
+        split[key] = (h, c, np.matmul(h, split["from_h"]))
+    rows = len(prev_ids)
+    return tuple(np.broadcast_to(x, (rows, x.shape[1])) for x in split[key])
+
+
 def _logits(ops, W, cfg, out, split):
     """The output layer, after ``deep``'s residual layer if there is one. NumPy (``split``)
     folds the two: out @ W_out + tanh(out @ W_hidden) @ (W_deep_out @ W_out), a (256, 21)
@@ -408,7 +433,7 @@ def _anchored_cached(ops, W, cfg, state, anchor, fresh, split):
     old = state.get("anchored")
     if old is None or not isinstance(fresh, np.ndarray):
         return _anchored(ops, W, cfg, state["pass"], anchor, state, split)
-    moved = np.flatnonzero(fresh[:, 0])
+    moved = np.nonzero(fresh[:, 0])[0]
     if moved.size == fresh.shape[0]:
         return _anchored(ops, W, cfg, state["pass"], anchor, state, split)
     if moved.size == 0:
@@ -508,11 +533,10 @@ def _long_division(ops, W, cfg, digits, found, division, state, split=None):
     divisor = digits[:, _fixed_index(cfg, (0, 1))]
 
     def chain(digits, found, divisor):
-        zero = np.eye(10, dtype="float32")[0]
-        remainder = divisor * 0.0 + zero
+        remainder = divisor * 0.0 + ZERO_DIGIT
         rows, misses = [], []
         for p in reversed(range(DIVIDEND_PLACES)):
-            digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * zero
+            digit = digits[:, places[p]] + (1.0 - found[:, places[p]]) * ZERO_DIGIT
             cell = _outer(ops, _outer(ops, remainder, digit), divisor)
             rows.append(CELL_GAIN[0] * A._dense(ops, W, "division/embed", cell))
             remainder = ops.softmax(CELL_GAIN[1] * A._dense(ops, W, "division/remainder", cell), axis=-1)
@@ -520,23 +544,22 @@ def _long_division(ops, W, cfg, digits, found, division, state, split=None):
         return ops.stack(rows[::-1], axis=1), misses  # rows[:, p]: place p
 
     def divided_first(digits, found, divisor):
-        """The same chain in NumPy, leaner: the divisor multiplied into the cell's tables
-        first (a (100, dim + 10) table per row, not a 1000-row product at every place),
-        only the remainders worked out place by place, and the rows in one product."""
+        """The same chain in NumPy, leaner: the divisor and then each place's digit
+        multiplied into the cell's tables first (``split["cell"]``, laid out by divisor,
+        digit and remainder), so a place's step is the remainder times a (10, 10) table,
+        and the rows of every place are one product at the end."""
         dim, b = int(cfg["long_division"]), divisor.shape[0]
-        table = np.matmul(divisor, split["cell"]).reshape(b, 100, dim + 10)
-        to_remainder = CELL_GAIN[1] * table[:, :, dim:]
-        bias = CELL_GAIN[1] * W["division/remainder/bias"]
-        zero = np.eye(10, dtype="float32")[0]
-        each = digits[:, places] + (1.0 - found[:, places]) * zero  # (B, places, 10)
-        remainder, cells = divisor * 0.0 + zero, [None] * DIVIDEND_PLACES
+        by_digit = np.matmul(divisor, split["cell"]).reshape(b, 10, -1)
+        each = digits[:, places] + (1.0 - found[:, places]) * ZERO_DIGIT  # (B, places, 10)
+        tables = np.matmul(each, by_digit)  # (B, places, remainder x (10 + dim))
+        to_remainder = tables[:, :, :100].reshape(b, DIVIDEND_PLACES, 10, 10)
+        remainder, entering = divisor * 0.0 + ZERO_DIGIT, [None] * DIVIDEND_PLACES
         for p in reversed(range(DIVIDEND_PLACES)):
-            cells[p] = (remainder[:, :, None] * each[:, None, p]).reshape(b, 100)
+            entering[p] = remainder
             if p:  # the last remainder is not needed
-                y = np.matmul(cells[p][:, None], to_remainder)[:, 0] + bias
-                e = np.exp(y - y.max(axis=-1, keepdims=True))
-                remainder = e / e.sum(axis=-1, keepdims=True)
-        return CELL_GAIN[0] * np.matmul(np.stack(cells, axis=1), table[:, :, :dim]), None
+                remainder = NF._softmax(np.matmul(remainder[:, None], to_remainder[:, p])[:, 0] + split["cell_bias"])
+        rows = np.matmul(np.stack(entering, axis=1)[:, :, None], tables[:, :, 100:].reshape(b, DIVIDEND_PLACES, 10, dim))
+        return rows[:, :, 0], None
 
     if isinstance(gate, np.ndarray) and not teach:  # NumPy: only the rows that divide
         open_rows = np.flatnonzero(gate[:, 0])

@@ -76,13 +76,17 @@ def _eye(depth):
 # handling costs more than the arithmetic (``np.expand_dims`` 2.2 us against 0.14 us for
 # indexing, ``np.sum`` 3.2 us against 1.7 us for ``np.add.reduce``), so the hot three are
 # written as the indexing and ufunc calls they amount to.
+_NEW_AXIS = {0: (None,), 1: (slice(None), None), 2: (slice(None), slice(None), None), -1: (..., None)}
+
+
 def _expand_dims(x, axis):
-    if axis == -1:
-        return x[..., None] if isinstance(x, np.ndarray) else np.asarray(x)[..., None]
-    x = np.asarray(x)
-    if axis < 0:
-        axis += x.ndim + 1
-    return x[(slice(None),) * axis + (None,)]
+    try:
+        return x[_NEW_AXIS[axis]]
+    except (KeyError, TypeError):  # another axis, or not an array
+        x = np.asarray(x)
+        if axis < 0:
+            axis += x.ndim + 1
+        return x[(slice(None),) * axis + (None,)]
 
 
 def _stack(arrays, axis=0):
@@ -95,6 +99,29 @@ def _stack(arrays, axis=0):
 
 def _asarray(x):
     return x if isinstance(x, np.ndarray) else np.asarray(x)
+
+
+# the array methods: the same calls without np.take's (etc.) Python-level dispatch; anything
+# that is not an array (a list, a float) takes the NumPy function
+def _reshape(x, shape):
+    try:
+        return x.reshape(shape)
+    except AttributeError:
+        return np.reshape(x, shape)
+
+
+def _take(x, indices, axis=None):
+    try:
+        return x.take(indices, axis=axis)
+    except AttributeError:
+        return np.take(x, indices, axis=axis)
+
+
+def _cast(x, dtype):
+    try:
+        return x.astype(dtype)
+    except AttributeError:
+        return np.asarray(x).astype(dtype)
 
 
 def _sum(x, axis=None, keepdims=False):
@@ -114,10 +141,9 @@ ops = SimpleNamespace(
     concatenate=np.concatenate,
     stack=_stack,
     expand_dims=_expand_dims,
-    # the array methods: the same calls without np.take's (etc.) Python-level dispatch
-    reshape=lambda x, shape: _asarray(x).reshape(shape),
+    reshape=_reshape,
     transpose=lambda x, axes=None: _asarray(x).transpose(axes),
-    take=lambda x, indices, axis=None: _asarray(x).take(indices, axis=axis),
+    take=_take,
     cumsum=lambda x, axis=None: _asarray(x).cumsum(axis=axis),
     max=lambda x, axis=None, keepdims=False: np.maximum.reduce(_asarray(x), axis=axis, keepdims=keepdims),
     sum=_sum,
@@ -134,7 +160,7 @@ ops = SimpleNamespace(
     ones=lambda shape, dtype="float32": np.ones(shape, dtype=dtype),
     zeros=lambda shape, dtype="float32": np.zeros(shape, dtype=dtype),
     zeros_like=lambda x: np.zeros(np.shape(x), dtype=_asarray(x).dtype),
-    cast=lambda x, dtype: _asarray(x).astype(dtype),
+    cast=_cast,
 )
 
 

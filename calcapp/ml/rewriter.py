@@ -409,7 +409,7 @@ def _first_step(split, prev_ids):
         h, c = NR.lstm_cell_halved(z, np.zeros((1, z.shape[1] // 4), dtype="float32"))
         split[key] = (h, c, np.matmul(h, split["from_h"]))
     rows = len(prev_ids)
-    return tuple(np.broadcast_to(x, (rows, x.shape[1])) for x in split[key])
+    return split[key] if rows == 1 else tuple(np.repeat(x, rows, axis=0) for x in split[key])
 
 
 def _logits(ops, W, cfg, out, split):

@@ -203,7 +203,7 @@ def _lstm(ops, W, prefix, xs, units, reverse=False, masks=None, init=None):
     h, c = init if init is not None else (_zeros(ops, xs[0], units),) * 2
     seq = xs[::-1] if reverse else xs
     mseq = (masks[::-1] if reverse else masks) if masks is not None else [None] * len(seq)
-    proj = ops.matmul(ops.stack(seq, axis=1), W[f"{prefix}/kernel"]) + W[f"{prefix}/bias"]
+    proj = _product(ops, ops.stack(seq, axis=1), W[f"{prefix}/kernel"]) + W[f"{prefix}/bias"]
     out = []
     for t, m in enumerate(mseq):
         h_new, c_new = _lstm_cell(ops, proj[:, t] + ops.matmul(h, W[f"{prefix}/recurrent"]), c)
@@ -285,8 +285,15 @@ def _bilstm_stack(ops, W, prefix, xs, units, layers, masks=None, back_init=None)
     return xs
 
 
+def _product(ops, x, kernel):
+    """x @ kernel; a NumPy stack as one 2-D product (``numpy_routes.flat_matmul``)."""
+    if isinstance(x, np.ndarray) and x.ndim > 2:
+        return NR.flat_matmul(x, kernel)
+    return ops.matmul(x, kernel)
+
+
 def _dense(ops, W, prefix, x):
-    y = ops.matmul(x, W[f"{prefix}/kernel"])
+    y = _product(ops, x, W[f"{prefix}/kernel"])
     bias = W.get(f"{prefix}/bias")
     return y if bias is None else y + bias
 

@@ -17,6 +17,13 @@ DROP_ROWS = 16  # decoding drops ended rows from batches this big, once 1 in DRO
 PER_PASS = ("digit_out", "shift", "split", "cache", "attention")  # state and enc entries not per row
 
 
+def flat_matmul(a, b):
+    """(..., D) @ (D, N) as one 2-D product. Why: NumPy multiplies a stack by a matrix one
+    leading index at a time; (512, 17, 135) @ (135, 128) took 3.1 ms that way, 1.2 ms as
+    one (8704, 135) product."""
+    return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
+
+
 # ----------------------------------------------------------------------------- LSTM gates
 def halve_gates(x):
     """(..., 4u) LSTM pre-activations or weights with the i, f and o columns halved, for
@@ -85,7 +92,7 @@ def fused_bilstm(W, cache, prefix, x, half, masks, init):
     None. Returns (B, T, 2 * half): each step's (forward, backward) output."""
     b, t_len = x.shape[0], x.shape[1]
     kernel_f, kernel_b, bias, rec = _fused_weights(W, cache, prefix, half)
-    proj = x @ kernel_f + x[:, ::-1] @ kernel_b + bias  # (B, T, 8 * half), gates halved
+    proj = flat_matmul(x, kernel_f) + flat_matmul(x[:, ::-1], kernel_b) + bias  # (B, T, 8 half), halved
     zeros = np.zeros((b, half), dtype="float32")
     back_h, back_c = init if init is not None else (zeros, zeros)
     h, c = np.concatenate([zeros, back_h], axis=1), np.concatenate([zeros, back_c], axis=1)

@@ -174,12 +174,12 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
     state = {}
     if enc.get("cache") is not None:  # NumPy: the context's parts projected (``_split``)
         split = state["split"] = _split(W, cfg, enc["cache"])
-        keys = np.matmul(np.concatenate([H, enc["feats"]], axis=-1), split["keys"])
+        keys = NR.flat_matmul(np.concatenate([H, enc["feats"]], axis=-1), split["keys"])
         state["h"] = state["c"] = np.zeros((H.shape[0], units), dtype="float32")
         state["anchor"] = np.zeros((H.shape[0], MAX_NUMBERS), dtype="float32")
         # what copying each position adds, once per pass; a big batch projects what it
         # copied at each step instead ((B, Tin, 640) per pass outgrows the caches)
-        state["values"] = (np.matmul(values, split["copied"]) if values.shape[0] * tin <= PROJECT_ROWS
+        state["values"] = (NR.flat_matmul(values, split["copied"]) if values.shape[0] * tin <= PROJECT_ROWS
                            else values)
         state["ctx"] = np.zeros((values.shape[0], split["copied"].shape[1]), dtype="float32")
         state["recurrent"] = np.zeros((values.shape[0], 4 * units), dtype="float32")  # h = 0

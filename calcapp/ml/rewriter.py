@@ -246,6 +246,8 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
         split["step"] = np.concatenate([split[n] for n in ("copied",) + STEP_PARTS if n in split])
         split["changing"] = split["step"][split["copied"].shape[0]:]
         split["prev"] = NR.halve_gates(lstm[:vout] + W["dec0/bias"])
+        # combine's bias, added with what the anchor projects (the LSTM's is in ``prev``)
+        split["bias"] = np.concatenate([np.zeros(4 * units, dtype="float32"), W["combine/bias"]])
         # the copy head's keys from the encoder's states and place features at once
         att = W["att0/key/kernel"].shape[1]
         split["keys"] = np.concatenate([W["att0/key/kernel"], W["att0/place_key/kernel"]]) / math.sqrt(att)
@@ -377,7 +379,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         ctx += fixed["projected"]
         if "division" in parts:
             ctx = ctx + np.matmul(parts["division"], split["division"])
-        out = np.tanh(from_h[:, :cfg["units"]] + ctx[:, gates:] + W["combine/bias"])
+        out = np.tanh(from_h[:, :cfg["units"]] + ctx[:, gates:])  # combine's bias is in ``projected``
     else:
         parts.update(copied=_weighted(ops, copy, state["values"]), operator=fixed["operator"])
         if "tail" in fixed:
@@ -483,7 +485,7 @@ def _anchored(ops, W, cfg, rows, anchor, state, split=None):
     if tail:
         out["tail"] = ops.concatenate(tail, axis=-1)
     if split is not None:
-        out["projected"] = np.matmul(out["operator"], split["operator"])
+        out["projected"] = np.matmul(out["operator"], split["operator"]) + split["bias"]
         if tail:
             out["projected"] += np.matmul(out["tail"], split["tail"])
     if cfg.get("long_division"):

@@ -166,7 +166,7 @@ def decode_logits(spec: TaskSpec, cfg: dict[str, Any], logits: np.ndarray,
     logits = np.asarray(logits, dtype=np.float64)
     ids = logits.argmax(-1)
     # the chosen character's probability: 1 / sum(exp(logit - its logit)), no full softmax
-    best = 1.0 / np.exp(logits - logits.max(-1, keepdims=True)).sum(-1)
+    best = 1.0 / np.add.reduce(np.exp(logits - np.maximum.reduce(logits, axis=-1, keepdims=True)), axis=-1)
     tokens = cfg["out_tokens"]
     texts, confs, steps = [], [], []
     for row, p, first_msd in zip(ids.tolist(), best.tolist(), msd.tolist()):

@@ -70,6 +70,20 @@ def test_file_mode_gives_every_line_an_object(tmp_path):
     assert "Traceback" not in proc.stderr
 
 
+def test_file_mode_split_between_processes_answers_as_one(tmp_path):
+    """--jobs 3 forks three processes (Linux); the answers, their order and the exit status
+    are those of one process."""
+    lines = ["1+1", "2*(3", "10/4", "-(13+-89)", "6--(12+56)+62", "99*99/7", "7/0", "12+34"] * 4
+    path = tmp_path / "exprs.txt"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one = run_cli("compute", "--json", "--file", str(path), "--jobs", "1")
+    three = run_cli("compute", "--json", "--file", str(path), "--jobs", "3")
+    assert three.stdout == one.stdout and three.returncode == one.returncode == 2
+    assert [json.loads(line)["input"] for line in three.stdout.splitlines()] == lines
+    bad = run_cli("compute", "--file", str(path), "--jobs", "0")
+    assert bad.returncode == 2 and "--jobs" in bad.stderr and "Traceback" not in bad.stderr
+
+
 def test_file_mode_reads_stdin():
     proc = run_cli("compute", "--json", "--file", "-", stdin="2+2\n3*3\n")
     assert proc.returncode == 0

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 CHECK, CROSS = "\u2713", "\u2717"
+# From this many lines a file is split between processes, one per CPU: parsing, exact
+# answers and decoding are Python, which threads cannot run side by side. Measured on 2
+# cores with 10,000 expr lines: 2.6-2.7 s in one process, 2.0 s in two.
+PARALLEL_LINES = 2000
 
 
 def add_parser(sub) -> None:
@@ -19,6 +24,8 @@ def add_parser(sub) -> None:
     p.add_argument("--model", metavar="NAME|DIR", help="use this model instead of the best one")
     p.add_argument("--json", action="store_true", help="print one JSON object per input")
     p.add_argument("--fraction", action="store_true", help="exact non-integers as n/d")
+    p.add_argument("--jobs", type=int, metavar="N",
+                   help=f"processes for the lines, on Linux (default: one per CPU from {PARALLEL_LINES:,} lines on)")
 
 
 def _read_lines(path: str) -> list[str]:
@@ -72,15 +79,74 @@ def run(args) -> int:
             model = find_model(args.model)
         except (LookupError, OSError, ValueError) as exc:
             raise UsageError(str(exc)) from None
-    answers = answer_many(texts, model=model, fraction=args.fraction)
+    jobs = args.jobs if args.jobs is not None else _default_jobs(len(texts))
+    if jobs < 1:
+        raise UsageError("--jobs needs a number of processes of at least 1")
+    if jobs > 1 and _can_fork():
+        printed = _answer_in_processes(texts, model, args.fraction, args.json, jobs)
+    else:
+        printed = _printed(answer_many(texts, model=model, fraction=args.fraction), args.json)
     status = 0
-    for ans in answers:
-        if ans.error:
+    for out, err in printed:
+        print(out)
+        if err is not None:
             status = 2
-        if args.json:
-            print(json.dumps(ans.to_json(), ensure_ascii=False))
-        else:
-            print(_human(ans))
-            if ans.error:
-                print(f"calcapp: {ans.input!r}: {ans.error}", file=sys.stderr)
+            if not args.json:
+                print(err, file=sys.stderr)
     return status
+
+
+def _printed(answers, as_json: bool) -> list[tuple[str, str | None]]:
+    """Each answer as printed, and its error line (None where it has no error)."""
+    return [(json.dumps(ans.to_json(), ensure_ascii=False) if as_json else _human(ans),
+             f"calcapp: {ans.input!r}: {ans.error}" if ans.error else None) for ans in answers]
+
+
+def _default_jobs(lines: int) -> int:
+    if lines < PARALLEL_LINES:
+        return 1
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def _can_fork() -> bool:
+    """Processes are forked, so they start at once with what is already imported and
+    loaded; only on Linux (macOS and Windows would start each afresh, which costs more than
+    it gives): elsewhere one process answers."""
+    import multiprocessing
+
+    return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _answer_in_processes(texts, model, fraction: bool, as_json: bool, jobs: int):
+    """``_printed(answer_many(...))`` on consecutive slices of ``texts`` in ``jobs`` forked
+    processes, in order. Each process decodes on one thread (the processes fill the CPUs)
+    and writes its own lines (only text comes back)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    if model is not None:  # loaded once, here, for every process
+        from calcapp.ml.inference import load_predictor
+
+        load_predictor(model)
+    size = -(-len(texts) // jobs)
+    slices = [texts[i:i + size] for i in range(0, len(texts), size)]
+    with ProcessPoolExecutor(len(slices), mp_context=multiprocessing.get_context("fork")) as pool:
+        n = len(slices)
+        parts = pool.map(_answer_slice, slices, [model] * n, [fraction] * n, [as_json] * n)
+        return [line for part in parts for line in part]
+
+
+def _answer_slice(texts, model, fraction, as_json):
+    import gc
+
+    from calcapp.ml import inference
+    from calcapp.ml.answering import answer_many
+
+    # a short-lived process that makes ~10 objects per line and little cyclic garbage:
+    # collecting would only walk what it built (~0.1 s of 4 CPU-seconds for 10,000 lines)
+    gc.disable()
+    inference.WORKERS = 1
+    return _printed(answer_many(texts, model=model, fraction=fraction), as_json)

@@ -77,6 +77,8 @@ def format_value(value: Fraction, fraction: bool = False, places: int = DECIMAL_
 
     ``fraction=True`` gives ``n/d`` for non-integers instead.
     """
+    if isinstance(value, int):
+        return str(value)
     if value.denominator == 1:
         return str(value.numerator)
     if fraction:

@@ -15,7 +15,7 @@ from typing import Any
 
 from calcapp.core.errors import CalcError, DivisionByZero
 from calcapp.core.evaluator import evaluate_node
-from calcapp.core.nodes import Binary, Group, Node, Num, Unary, bracket_depth, numbers, walk
+from calcapp.core.nodes import Binary, Node, Num, Unary
 from calcapp.core.parser import parse, render
 
 NAN = "NaN"
@@ -104,7 +104,7 @@ class TaskSpec:
                 node = parse(text)
             except CalcError as exc:
                 return str(exc)
-        nums = numbers(node)
+        nums, shape, depth = self._survey(node)
         for num in nums:
             if not num.is_integer:
                 return "the task has integers only"
@@ -115,18 +115,38 @@ class TaskSpec:
             if self.min_operands == self.max_operands:
                 return f"the task has exactly {self.min_operands} operands"
             return f"the task has {self.min_operands} to {self.max_operands} operands"
-        for sub in walk(node):
-            if isinstance(sub, Binary) and sub.op not in self.operators:
-                return f"the task's operators are {' '.join(self.operators)}"
-            if isinstance(sub, Unary) and (sub.op == "+" or not self.negatives):
-                return "the task has no signs on numbers"
-            if isinstance(sub, Group) and not self.brackets:
-                return "the task has no brackets"
-        if bracket_depth(node) > 1:
+        if shape is not None:
+            return shape
+        if depth > 1:
             return "the task has one level of brackets"
         if len(self.spell(node)) > self.max_input_len:
             return f"the input is longer than the task's {self.max_input_len} characters"
         return None
+
+    def _survey(self, node: Node) -> tuple[list[Num], str | None, int]:
+        """One walk over the tree (parents first, left to right): its numbers, the first
+        operator, sign or bracket the task lacks (as a reason), and the bracket depth."""
+        nums: list[Num] = []
+        shape, depth = None, 0
+        stack = [(node, 0)]
+        while stack:
+            sub, level = stack.pop()
+            if isinstance(sub, Num):
+                nums.append(sub)
+            elif isinstance(sub, Binary):
+                if shape is None and sub.op not in self.operators:
+                    shape = f"the task's operators are {' '.join(self.operators)}"
+                stack += [(sub.right, level), (sub.left, level)]
+            elif isinstance(sub, Unary):
+                if shape is None and (sub.op == "+" or not self.negatives):
+                    shape = "the task has no signs on numbers"
+                stack.append((sub.operand, level))
+            else:
+                if shape is None and not self.brackets:
+                    shape = "the task has no brackets"
+                depth = max(depth, level + 1)
+                stack.append((sub.inner, level + 1))
+        return nums, shape, depth
 
     def covers(self, text: str) -> bool:
         return self.why_not(text) is None

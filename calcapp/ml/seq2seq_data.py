@@ -168,17 +168,17 @@ def decode_logits(spec: TaskSpec, cfg: dict[str, Any], logits: np.ndarray,
     # the chosen character's probability: 1 / sum(exp(logit - its logit)), no full softmax
     best = 1.0 / np.add.reduce(np.exp(logits - np.maximum.reduce(logits, axis=-1, keepdims=True)), axis=-1)
     tokens = cfg["out_tokens"]
+    end = tokens.index(N.END) if N.END in tokens else None
+    skip = {i for i, tok in enumerate(tokens) if tok in (N.PAD, N.START)}
     texts, confs, steps = [], [], []
-    for row, p, first_msd in zip(ids.tolist(), best.tolist(), msd.tolist()):
-        written, conf = [], []
-        for i, c in zip(row, p):
-            tok = tokens[i]
-            if tok == N.END:
-                break
-            if tok in (N.PAD, N.START):
-                continue
-            written.append(tok)
-            conf.append(c)
+    for row, conf, first_msd in zip(ids.tolist(), best.tolist(), msd.tolist()):
+        if end in row:  # (list scans, not a Python step per character: 10,000 rows a pass)
+            k = row.index(end)
+            row, conf = row[:k], conf[:k]
+        if not skip.isdisjoint(row):
+            kept = [j for j, i in enumerate(row) if i not in skip]
+            row, conf = [row[j] for j in kept], [conf[j] for j in kept]
+        written = [tokens[i] for i in row]
         steps.append(written)
         chars, idx = N.read(written, bool(first_msd), spec.reverse_output)
         texts.append("".join(chars))

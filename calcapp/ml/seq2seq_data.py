@@ -7,6 +7,8 @@ are decoded the same way everywhere (stop at the end marker, undo reversal).
 
 from __future__ import annotations
 
+import functools
+
 from typing import Any, Sequence
 
 import numpy as np
@@ -151,6 +153,13 @@ def softmax(logits: np.ndarray) -> np.ndarray:
     return e / e.sum(-1, keepdims=True)
 
 
+@functools.lru_cache(maxsize=None)
+def _specials(tokens: tuple) -> tuple[int | None, frozenset]:
+    """(the end marker's id or None, the ids of padding and the start marker)."""
+    end = tokens.index(N.END) if N.END in tokens else None
+    return end, frozenset(i for i, tok in enumerate(tokens) if tok in (N.PAD, N.START))
+
+
 def decode_logits(spec: TaskSpec, cfg: dict[str, Any], logits: np.ndarray,
                   enc_ids: np.ndarray | None = None):
     """Logits (N, Tout, V) -> (texts, per-character confidences, output chars per step).
@@ -168,8 +177,7 @@ def decode_logits(spec: TaskSpec, cfg: dict[str, Any], logits: np.ndarray,
     # the chosen character's probability: 1 / sum(exp(logit - its logit)), no full softmax
     best = 1.0 / np.add.reduce(np.exp(logits - np.maximum.reduce(logits, axis=-1, keepdims=True)), axis=-1)
     tokens = cfg["out_tokens"]
-    end = tokens.index(N.END) if N.END in tokens else None
-    skip = {i for i, tok in enumerate(tokens) if tok in (N.PAD, N.START)}
+    end, skip = _specials(tuple(tokens))
     texts, confs, steps = [], [], []
     for row, conf, first_msd in zip(ids.tolist(), best.tolist(), msd.tolist()):
         if end in row:  # (list scans, not a Python step per character: 10,000 rows a pass)

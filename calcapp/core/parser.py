@@ -60,24 +60,21 @@ class _Parser:
         return node
 
     def expr(self) -> Node:
-        node = self.term()
-        tokens = self.tokens
-        while True:
-            op = tokens[self.i]
-            if op.kind != "OP" or op.text not in "+-":
-                return node
-            self.i += 1
-            node = Binary(op.text, node, self.term(), op.pos)
+        return self._left_associative(self.term, "+-")
 
     def term(self) -> Node:
-        node = self.unary()
+        return self._left_associative(self.unary, "*/")
+
+    def _left_associative(self, operand, operators: str) -> Node:
+        """``operand (op operand)*`` for the ``operators`` of one precedence level."""
+        node = operand()
         tokens = self.tokens
         while True:
             op = tokens[self.i]
-            if op.kind != "OP" or op.text not in "*/":
+            if op.kind != "OP" or op.text not in operators:
                 return node
             self.i += 1
-            node = Binary(op.text, node, self.unary(), op.pos)
+            node = Binary(op.text, node, operand(), op.pos)
 
     def unary(self) -> Node:
         op = self.tokens[self.i]

@@ -183,6 +183,8 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
                            else values)
         state["ctx"] = np.zeros((values.shape[0], split["copied"].shape[1]), dtype="float32")
         state["recurrent"] = np.zeros((values.shape[0], 4 * units), dtype="float32")  # h = 0
+        if values.shape[0] == 1 and not enc.get("attention", True):  # one expression: ``_one_row``
+            state["run_count"] = 0
     else:
         state["values"], state["ctx"] = values, A._zeros(ops, enc["last"], ctx_dim(cfg))
         keys = (A._dense(ops, W, "att0/key", H) + A._dense(ops, W, "att0/place_key", enc["feats"])) / math.sqrt(att)
@@ -193,11 +195,11 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
             "run": real[:, :1] * 0.0, "digit_out": digit_out,
             "shift": _shift(tin),  # copy @ shift: one to the left
             "bias": enc["pad"] * A.NEG,
-            "place": ops.expand_dims(place, 1),  # (B, 1, Tin)
             "pass": {  # per row; what ``_anchored`` reads (NumPy may take a subset of rows)
                 "numbers": ops.transpose(enc["numbers"], (0, 2, 1)),  # (B, K, Tin)
                 "is_digit": ops.expand_dims(is_digit, 1), "read": read, "chars": chars,
                 "fixed": ops.cast(ops.equal(ops.expand_dims(place, 1), fixed), "float32"),
+                "place": ops.expand_dims(place, 1),  # (B, 1, Tin)
                 "binary_op": enc["binary_op"], "magnitude": _magnitude(ops, enc)}}
 
 
@@ -313,7 +315,11 @@ def _by_operand(ops, masks, operands):
 def step(ops, W, cfg, enc, state, prev_ids, t):
     """Decoder step ``t``: (logits (B,V), attention (B,Tin) averaged over heads, or None
     where ``enc["attention"]`` is False, and the state)."""
-    run = (state["run"] + 1.0) * ops.take(state["digit_out"], prev_ids, axis=0)  # 0 after the start
+    one = "run_count" in state  # NumPy, one expression: see ``_one_row``
+    if one:
+        run = state["run_count"] + 1 if state["digit_out"][int(prev_ids[0]), 0] else 0
+    else:
+        run = (state["run"] + 1.0) * ops.take(state["digit_out"], prev_ids, axis=0)  # 0 after the start
     split, gates = state.get("split"), 4 * cfg["units"]
     if split is not None and t == 0:  # from the start marker and zero states: every pass's first
         h, c, from_h = _first_step(split, prev_ids)
@@ -339,31 +345,26 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     # the operands: the anchor (where the copy head stood when this number began) is in
     # the right one; the left one is the number before it. What depends on the anchor
     # alone is worked out when it moves (``_anchored``)
-    fresh = 1.0 - ops.minimum(run, 1.0)  # (B, 1): a new number starts here
     rows = state["pass"]
-    if isinstance(fresh, np.ndarray) and "anchored" in state and not np.add.reduce(fresh, axis=None):
-        anchor, fixed, lesson = state["anchor"], state["anchored"], None  # NumPy: held on every row
+    if one:
+        anchor, fixed, base = _one_row(ops, W, cfg, state, copy, run, split)
+        g = lesson = None
     else:
-        here = ops.matmul(rows["numbers"], ops.expand_dims(copy, -1))[..., 0]  # (B, K)
-        anchor = fresh * here + (1.0 - fresh) * state["anchor"]
-        fixed, lesson = _anchored_cached(ops, W, cfg, state, anchor, fresh, split)
-
-    # digit gathers, not learned attention: the digit at places r and r-1 of each operand
-    # (weighted by how sure the anchor is), how much of one there is, and its sign
-    want = ops.expand_dims(ops.concatenate([run, run - 1.0], axis=-1), -1)  # (B, 2, 1)
-    g = _by_operand(ops, ops.cast(ops.equal(state["place"], want), "float32"), fixed["operands"])
-    n, nr = len(GATHERS), 4  # gathers; those at places r and r-1
-    base = ops.concatenate([ops.matmul(g, rows["read"]), fixed["read"][:, :n - nr]], axis=1)  # (B, n, 12)
-    per_gather = ops.reshape(base[:, :, :DIGIT_VALUE], (-1, n * DIGIT_VALUE))
-    signs = base[:, :, DIGIT_VALUE]
-    parts = {"per_gather": per_gather, "signs": signs}
-    if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
-        digits = base[:, :, :10]
-        first = ops.take(digits, [i for i, _ in PAIRS], axis=1)  # (B, pairs, 10)
-        second = ops.take(digits, [j for _, j in PAIRS], axis=1)
-        cells = ops.reshape(ops.expand_dims(first, 3) * ops.expand_dims(second, 2), (-1, len(PAIRS), 100))
-        parts["pairs"] = ops.reshape(A._dense(ops, W, "pairs/embed", cells), (-1, len(PAIRS) * pair_width(cfg)))
-    if cfg.get("long_division"):  # the quotient digit's row at place r, and the sum above it
+        fresh = 1.0 - ops.minimum(run, 1.0)  # (B, 1): a new number starts here
+        if isinstance(fresh, np.ndarray) and "anchored" in state and not np.add.reduce(fresh, axis=None):
+            anchor, fixed, lesson = state["anchor"], state["anchored"], None  # NumPy: held on every row
+        else:
+            here = ops.matmul(rows["numbers"], ops.expand_dims(copy, -1))[..., 0]  # (B, K)
+            anchor = fresh * here + (1.0 - fresh) * state["anchor"]
+            fixed, lesson = _anchored_cached(ops, W, cfg, state, anchor, fresh, split)
+        # digit gathers, not learned attention: the digit at places r and r-1 of each operand
+        # (weighted by how sure the anchor is), how much of one there is, and its sign
+        want = ops.expand_dims(ops.concatenate([run, run - 1.0], axis=-1), -1)  # (B, 2, 1)
+        g = _by_operand(ops, ops.cast(ops.equal(rows["place"], want), "float32"), fixed["operands"])
+        n = len(GATHERS) - 4  # gathers at fixed places (after those at places r and r-1)
+        base = ops.concatenate([ops.matmul(g, rows["read"]), fixed["read"][:, :n]], axis=1)  # (B, 8, 12)
+    parts = _digit_parts(ops, W, cfg, base)
+    if cfg.get("long_division") and not one:  # the quotient digit's row at place r, and the sum above it
         rows_ld = fixed["division"]
         if not (isinstance(rows_ld, np.ndarray) and not rows_ld.any()):  # NumPy: none divides
             select = ops.stack([ops.cast(ops.equal(run, PLACE_INDEX), "float32"),
@@ -379,6 +380,8 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         ctx += fixed["projected"]
         if "division" in parts:
             ctx = ctx + np.matmul(parts["division"], split["division"])
+        if fixed.get("division_by_run") is not None:  # one expression
+            ctx += fixed["division_by_run"][:, min(run, DIVIDEND_PLACES)]
         out = np.tanh(from_h[:, :cfg["units"]] + ctx[:, gates:])  # combine's bias is in ``projected``
     else:
         parts.update(copied=_weighted(ops, copy, state["values"]), operator=fixed["operator"])
@@ -391,13 +394,69 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     if enc.get("attention", True):  # where it copied from and what it read
         gathered = 1e-9 * (1.0 - enc["pad"]) + ops.sum(g, axis=1) + fixed["gathered"]
         mean_att = 0.5 * (copy + gathered / ops.sum(gathered, axis=-1, keepdims=True))
-    new = {**state, "h": h, "c": c, "ctx": ctx, "run": run, "follow": ops.matmul(copy, state["shift"]),
-           "anchor": anchor, "anchored": fixed}
+    new = {**state, "h": h, "c": c, "ctx": ctx, "run_count" if one else "run": run,
+           "follow": ops.matmul(copy, state["shift"]), "anchor": anchor, "anchored": fixed}
     if split is not None:
         new["recurrent"] = from_h[:, cfg["units"]:]  # the next step's h @ recurrent
     if lesson is not None:
         new["division_loss"] = state["division_loss"] + lesson
     return logits, mean_att, new
+
+
+def _digit_parts(ops, W, cfg, base):
+    """The context's parts that the gathered digits make ((B, 8, 12) ``base``: digit one-hot,
+    how much of a digit, sign; per gather): the digits, the signs, and the digit pairs."""
+    n = base.shape[1]
+    parts = {"per_gather": ops.reshape(base[:, :, :DIGIT_VALUE], (-1, n * DIGIT_VALUE)),
+             "signs": base[:, :, DIGIT_VALUE]}
+    if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
+        digits = base[:, :, :10]
+        first = ops.take(digits, [i for i, _ in PAIRS], axis=1)  # (B, pairs, 10)
+        second = ops.take(digits, [j for _, j in PAIRS], axis=1)
+        cells = ops.reshape(ops.expand_dims(first, 3) * ops.expand_dims(second, 2), (-1, len(PAIRS), 100))
+        parts["pairs"] = ops.reshape(A._dense(ops, W, "pairs/embed", cells), (-1, len(PAIRS) * pair_width(cfg)))
+    return parts
+
+
+def _one_row(ops, W, cfg, state, copy, run, split):
+    """NumPy, one expression: (anchor, anchored parts, the step's (1, 8, 12) digit reads),
+    with ``run`` (digits written in a row) a Python int. Why: one expression's step costs
+    its count of small array operations; with the count a number, the reads at places r
+    and r-1 are two slices of a per-place table made when the anchor moves
+    (``_anchored``'s ``by_place``), as is long division's part of the context, where the
+    batch route masks and multiplies at every step. Same numbers."""
+    if run:  # the anchor is held
+        fixed = state["anchored"]
+        anchor = state["anchor"]
+    else:  # a new number starts: the anchor is where the copy head stands
+        anchor = ops.matmul(state["pass"]["numbers"], ops.expand_dims(copy, -1))[..., 0]
+        fixed, _ = _anchored(ops, W, cfg, state["pass"], anchor, state, split, by_place=True)
+    table = fixed["by_place"]  # [:, k]: the reads at place k - 1 (zeros at either end)
+    last = table.shape[1] - 1
+    base = np.concatenate([table[:, min(run + 1, last)], table[:, min(run, last)],
+                           fixed["read"][:, :len(GATHERS) - 4]], axis=1)
+    return anchor, fixed, base
+
+
+def _by_place(rows, masked, split, division):
+    """``_one_row``'s tables for one anchor: (1, places + 2, 2, 12) each operand's reads at
+    places -1 (none), 0, 1, ... and one beyond; and long division's part of the context at
+    each count of digits written (0-5, the last for any more), or None where nothing divides."""
+    place = rows["place"][:, 0]  # (1, Tin)
+    places = int(place.max()) + 1
+    mask = (place[:, None, :] == np.arange(max(places, 0), dtype="float32")[None, :, None]).astype("float32")
+    g = (mask[:, :, None, :] * masked[:, None, :, :]).reshape(1, -1, masked.shape[-1])
+    reads = np.matmul(g, rows["read"]).reshape(1, -1, 2, rows["read"].shape[-1])
+    zero = np.zeros((1, 1, 2, reads.shape[-1]), dtype="float32")
+    table = np.concatenate([zero, reads, zero], axis=1)
+    if division is None or not division.any():
+        return table, None
+    # the count's quotient row (none from place 5 on) and the sum of the rows above it
+    above = np.cumsum(division[:, ::-1], axis=1)[:, ::-1]  # [:, p]: rows p and up
+    pad = np.zeros((1, 1, division.shape[2]), dtype="float32")
+    at = np.concatenate([division, pad], axis=1)
+    over = np.concatenate([above[:, 1:], pad, pad], axis=1)
+    return table, np.matmul(np.concatenate([at, over], axis=-1), split["division"])
 
 
 def _first_step(split, prev_ids):
@@ -448,7 +507,7 @@ def _anchored_cached(ops, W, cfg, state, anchor, fresh, split):
     return merged, None
 
 
-def _anchored(ops, W, cfg, rows, anchor, state, split=None):
+def _anchored(ops, W, cfg, rows, anchor, state, split=None, by_place=False):
     """Everything a step reads that depends only on the anchor (and the pass): the two
     operands, the gathers at fixed places, the operator between the operands, ``wide``'s
     comparison, the ``quotients`` lookup and the ``long_division`` rows (with ``split``,
@@ -490,6 +549,8 @@ def _anchored(ops, W, cfg, rows, anchor, state, split=None):
             out["projected"] += np.matmul(out["tail"], split["tail"])
     if cfg.get("long_division"):
         out["division"], lesson = _long_division(ops, W, cfg, digits, found, division, state, split)
+    if by_place:  # NumPy, one expression (``_one_row``)
+        out["by_place"], out["division_by_run"] = _by_place(rows, masked, split, out.get("division"))
     return out, lesson
 
 

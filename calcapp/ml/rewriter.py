@@ -443,8 +443,7 @@ def _by_place(rows, masked, split, division):
     places -1 (none), 0, 1, ... and one beyond; and long division's part of the context at
     each count of digits written (0-5, the last for any more), or None where nothing divides."""
     place = rows["place"][:, 0]  # (1, Tin)
-    places = int(place.max()) + 1
-    mask = (place[:, None, :] == np.arange(max(places, 0), dtype="float32")[None, :, None]).astype("float32")
+    mask = (place[:, None, :] == _place_column(int(np.maximum.reduce(place, axis=None)) + 1)).astype("float32")
     g = (mask[:, :, None, :] * masked[:, None, :, :]).reshape(1, -1, masked.shape[-1])
     reads = np.matmul(g, rows["read"]).reshape(1, -1, 2, rows["read"].shape[-1])
     zero = np.zeros((1, 1, 2, reads.shape[-1]), dtype="float32")
@@ -457,6 +456,11 @@ def _by_place(rows, masked, split, division):
     at = np.concatenate([division, pad], axis=1)
     over = np.concatenate([above[:, 1:], pad, pad], axis=1)
     return table, np.matmul(np.concatenate([at, over], axis=-1), split["division"])
+
+
+@functools.lru_cache(maxsize=None)
+def _place_column(places: int) -> np.ndarray:
+    return np.arange(max(places, 0), dtype="float32").reshape(1, -1, 1)
 
 
 def _first_step(split, prev_ids):
@@ -520,8 +524,9 @@ def _anchored(ops, W, cfg, rows, anchor, state, split=None, by_place=False):
     read = ops.matmul(g, rows["read"])  # (B, gathers, 12)
     n = len(GATHERS) - 4  # GATHERS at fixed places
     binary = rows["binary_op"] * operands[:, 0]  # right after the left operand's last digit
-    out = {"operands": masked, "read": read, "gathered": ops.sum(g[:, :n], axis=1),
-           "operator": _weighted(ops, binary, rows["chars"])}
+    out = {"operands": masked, "read": read, "operator": _weighted(ops, binary, rows["chars"])}
+    if not by_place:  # what the fixed-place gathers read, for the attention shown (one row: never)
+        out["gathered"] = ops.sum(g[:, :n], axis=1)
     digits, found = read[:, :, :10], read[:, :, 10:11]
     tail = []
     if cfg.get("wide"):
@@ -573,7 +578,7 @@ def _gated(ops, W, name, cells, digits, gate):
     out = np.zeros((gate.shape[0], W[f"{name}/kernel"].shape[1]), dtype="float32")
     if f"{name}/bias" in W:
         out += W[f"{name}/bias"]
-    open_rows = np.flatnonzero(gate[:, 0])
+    open_rows = np.nonzero(gate[:, 0])[0]
     if open_rows.size:
         out[open_rows] = A._dense(ops, W, name, cells(digits[open_rows]) * gate[open_rows])
     return out
@@ -625,7 +630,7 @@ def _long_division(ops, W, cfg, digits, found, division, state, split=None):
         return rows[:, :, 0], None
 
     if isinstance(gate, np.ndarray) and not teach:  # NumPy: only the rows that divide
-        open_rows = np.flatnonzero(gate[:, 0])
+        open_rows = np.nonzero(gate[:, 0])[0]
         out = np.zeros((gate.shape[0], DIVIDEND_PLACES, int(cfg["long_division"])), dtype="float32")
         if open_rows.size:
             rows, _ = (chain if split is None else divided_first)(digits[open_rows], found[open_rows],

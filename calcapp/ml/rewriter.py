@@ -347,8 +347,9 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     # alone is worked out when it moves (``_anchored``)
     rows = state["pass"]
     if one:
-        anchor, fixed, base = _one_row(ops, W, cfg, state, copy, run, split)
+        anchor, fixed, changing = _one_row(ops, W, cfg, state, copy, run, split)
         g = lesson = None
+        parts = {}
     else:
         fresh = 1.0 - ops.minimum(run, 1.0)  # (B, 1): a new number starts here
         if isinstance(fresh, np.ndarray) and "anchored" in state and not np.add.reduce(fresh, axis=None):
@@ -363,20 +364,22 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         g = _by_operand(ops, ops.cast(ops.equal(rows["place"], want), "float32"), fixed["operands"])
         n = len(GATHERS) - 4  # gathers at fixed places (after those at places r and r-1)
         base = ops.concatenate([ops.matmul(g, rows["read"]), fixed["read"][:, :n]], axis=1)  # (B, 8, 12)
-    parts = _digit_parts(ops, W, cfg, base)
-    if cfg.get("long_division") and not one:  # the quotient digit's row at place r, and the sum above it
-        rows_ld = fixed["division"]
-        if not (isinstance(rows_ld, np.ndarray) and not rows_ld.any()):  # NumPy: none divides
-            select = ops.stack([ops.cast(ops.equal(run, PLACE_INDEX), "float32"),
-                                ops.cast(run < PLACE_INDEX, "float32")], axis=1)  # (B, 2, places)
-            parts["division"] = ops.reshape(ops.matmul(select, rows_ld), (-1, 2 * rows_ld.shape[2]))
+        parts = _digit_parts(ops, W, cfg, base)
+        if cfg.get("long_division"):  # the quotient digit's row at place r, and the sum above it
+            rows_ld = fixed["division"]
+            if not (isinstance(rows_ld, np.ndarray) and not rows_ld.any()):  # NumPy: none divides
+                select = ops.stack([ops.cast(ops.equal(run, PLACE_INDEX), "float32"),
+                                    ops.cast(run < PLACE_INDEX, "float32")], axis=1)  # (B, 2, places)
+                parts["division"] = ops.reshape(ops.matmul(select, rows_ld), (-1, 2 * rows_ld.shape[2]))
+        changing = None
     if split is not None:
         copied = _weighted(ops, copy, state["values"])
-        changing = [parts[n] for n in STEP_PARTS if n in parts]
+        if changing is None:
+            changing = np.concatenate([parts[n] for n in STEP_PARTS if n in parts], axis=-1)
         if copied.shape[1] == split["step"].shape[1]:  # already projected
-            ctx = copied + np.matmul(np.concatenate(changing, axis=-1), split["changing"])
+            ctx = copied + np.matmul(changing, split["changing"])
         else:
-            ctx = np.matmul(np.concatenate([copied] + changing, axis=-1), split["step"])
+            ctx = np.matmul(np.concatenate([copied, changing], axis=-1), split["step"])
         ctx += fixed["projected"]
         if "division" in parts:
             ctx = ctx + np.matmul(parts["division"], split["division"])
@@ -419,35 +422,41 @@ def _digit_parts(ops, W, cfg, base):
 
 
 def _one_row(ops, W, cfg, state, copy, run, split):
-    """NumPy, one expression: (anchor, anchored parts, the step's (1, 8, 12) digit reads),
-    with ``run`` (digits written in a row) a Python int. Why: one expression's step costs
-    its count of small array operations; with the count a number, the reads at places r
-    and r-1 are two slices of a per-place table made when the anchor moves
-    (``_anchored``'s ``by_place``), as is long division's part of the context, where the
-    batch route masks and multiplies at every step. Same numbers."""
+    """NumPy, one expression: (anchor, anchored parts, (1, width) the parts of the context
+    that the step's gathered digits make), with ``run`` (digits written in a row) a Python
+    int. Why: one expression's step costs its count of small array operations; with the
+    count a number, what the digits at places r and r-1 make is one row of a table made
+    when the anchor moves (``_by_place``), as is long division's part of the context, where
+    the batch route masks, gathers and multiplies at every step. Same numbers."""
     if run:  # the anchor is held
         fixed = state["anchored"]
         anchor = state["anchor"]
     else:  # a new number starts: the anchor is where the copy head stands
         anchor = ops.matmul(state["pass"]["numbers"], ops.expand_dims(copy, -1))[..., 0]
         fixed, _ = _anchored(ops, W, cfg, state["pass"], anchor, state, split, by_place=True)
-    table = fixed["by_place"]  # [:, k]: the reads at place k - 1 (zeros at either end)
-    last = table.shape[1] - 1
-    base = np.concatenate([table[:, min(run + 1, last)], table[:, min(run, last)],
-                           fixed["read"][:, :len(GATHERS) - 4]], axis=1)
-    return anchor, fixed, base
+    table = fixed["by_run"]
+    return anchor, fixed, table[min(run, len(table) - 1)][None]
 
 
-def _by_place(rows, masked, split, division):
-    """``_one_row``'s tables for one anchor: (1, places + 2, 2, 12) each operand's reads at
-    places -1 (none), 0, 1, ... and one beyond; and long division's part of the context at
-    each count of digits written (0-5, the last for any more), or None where nothing divides."""
+def _by_place(ops, W, cfg, rows, fixed, split):
+    """``_one_row``'s tables for one anchor, by the count r of digits written in a row
+    (the last row standing for any more): (places + 2, width) the parts of the context that
+    the digits at places r and r-1 and the fixed places make (``_digit_parts``), and
+    (6, context) long division's part of the context (r = 0-5), or None where nothing
+    divides."""
     place = rows["place"][:, 0]  # (1, Tin)
+    masked = fixed["operands"]
     mask = (place[:, None, :] == _place_column(int(np.maximum.reduce(place, axis=None)) + 1)).astype("float32")
     g = (mask[:, :, None, :] * masked[:, None, :, :]).reshape(1, -1, masked.shape[-1])
-    reads = np.matmul(g, rows["read"]).reshape(1, -1, 2, rows["read"].shape[-1])
-    zero = np.zeros((1, 1, 2, reads.shape[-1]), dtype="float32")
-    table = np.concatenate([zero, reads, zero], axis=1)
+    reads = np.matmul(g, rows["read"]).reshape(-1, 2, rows["read"].shape[-1])  # (places, 2, 12)
+    zero = np.zeros((1, 2, reads.shape[-1]), dtype="float32")
+    at = np.concatenate([zero, reads, zero])  # [k]: the reads at place k - 1 (none at either end)
+    count = len(at)  # r = 0 .. places + 1: place r is at[r + 1], place r - 1 at[r]
+    ahead = np.concatenate([at[1:], zero])
+    fixed_reads = np.repeat(fixed["read"][:, :len(GATHERS) - 4], count, axis=0)
+    parts = _digit_parts(ops, W, cfg, np.concatenate([ahead, at, fixed_reads], axis=1))
+    table = np.concatenate([parts[n] for n in STEP_PARTS if n in parts], axis=-1)
+    division = fixed.get("division")
     if division is None or not division.any():
         return table, None
     # the count's quotient row (none from place 5 on) and the sum of the rows above it
@@ -555,7 +564,7 @@ def _anchored(ops, W, cfg, rows, anchor, state, split=None, by_place=False):
     if cfg.get("long_division"):
         out["division"], lesson = _long_division(ops, W, cfg, digits, found, division, state, split)
     if by_place:  # NumPy, one expression (``_one_row``)
-        out["by_place"], out["division_by_run"] = _by_place(rows, masked, split, out.get("division"))
+        out["by_run"], out["division_by_run"] = _by_place(ops, W, cfg, rows, out, split)
     return out, lesson
 
 

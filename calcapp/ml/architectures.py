@@ -609,6 +609,10 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
         start, step = _attention_decoder(cfg)
         state = start(ops, W, cfg, enc)
         states, rows, out, atts, end = enc["states"], None, [], [], end_id(cfg)
+        if cfg.get("rewrite"):  # its start took the rest into the state: rows dropped copy less
+            from calcapp.ml.rewriter import STEP_READS
+
+            enc = {k: enc[k] for k in STEP_READS}
         for t in range(cfg["tout"]):
             logits, att, state = step(ops, W, cfg, enc, state, prev, t)
             out.append(logits if rows is None else (rows, logits))

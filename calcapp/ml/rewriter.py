@@ -274,6 +274,7 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
 
 
 STEP_PARTS = ("per_gather", "signs", "pairs")  # the parts that change at every step
+STEP_READS = ("attention", "pad", "cache")  # what ``step`` reads of the encoder's output
 PROJECT_ROWS = 512  # batch x positions up to which a pass projects what each position adds
 
 

@@ -61,6 +61,7 @@ PICK = np.concatenate([np.eye(MAX_NUMBERS, k=-1, dtype="float32"), np.eye(MAX_NU
 # digit pairs (indices into GATHERS) looked up in one learned table when ``pairs`` is on:
 # a_r with b_r (sums, differences); a_r b_0 + a_(r-1) b_1 and b_r a_0 + b_(r-1) a_1 (products)
 PAIRS = ((0, 1), (0, 5), (2, 7), (1, 4), (3, 6))
+PAIR_FIRST, PAIR_SECOND = (np.array(side, dtype="int32") for side in zip(*PAIRS))
 # ``wide``: the operands' digits at the places above 1 as well (a quotient's last digit
 # depends on the whole dividend), and which operand is larger (a sum of a positive and a
 # negative number takes the larger one's sign, and its digits are the larger minus the smaller)
@@ -415,8 +416,8 @@ def _digit_parts(ops, W, cfg, base):
              "signs": base[:, :, DIGIT_VALUE]}
     if pair_width(cfg):  # the digit tables as lookups: one learned row per pair of digits
         digits = base[:, :, :10]
-        first = ops.take(digits, [i for i, _ in PAIRS], axis=1)  # (B, pairs, 10)
-        second = ops.take(digits, [j for _, j in PAIRS], axis=1)
+        first = ops.take(digits, PAIR_FIRST, axis=1)  # (B, pairs, 10)
+        second = ops.take(digits, PAIR_SECOND, axis=1)
         cells = ops.reshape(ops.expand_dims(first, 3) * ops.expand_dims(second, 2), (-1, len(PAIRS), 100))
         parts["pairs"] = ops.reshape(A._dense(ops, W, "pairs/embed", cells), (-1, len(PAIRS) * pair_width(cfg)))
     return parts

@@ -620,7 +620,7 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
             prev = ops.cast(ops.argmax(logits, axis=-1), "int32")
             if stop is None:
                 continue
-            if np.asarray(stop(prev)).all():
+            if np.logical_and.reduce(np.asarray(stop(prev)), axis=None):  # (ndarray.all adds a Python layer)
                 break
             if end is None or len(prev) < NR.DROP_ROWS:  # a small batch: dropping saves nothing
                 continue

@@ -107,7 +107,7 @@ def fused_bilstm(W, cache, prefix, x, half, masks, init):
         else:
             h, c = m[:, t] * h_new + (1.0 - m[:, t]) * h, m[:, t] * c_new + (1.0 - m[:, t]) * c
         out.append(h)
-    states = np.stack(out, axis=1)
+    states = np.concatenate([h[:, None] for h in out], axis=1)  # (np.stack: 7 us of Python)
     return np.concatenate([states[:, :, :half], states[:, ::-1, half:]], axis=2)
 
 

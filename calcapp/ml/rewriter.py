@@ -638,7 +638,8 @@ def _long_division(ops, W, cfg, digits, found, division, state, split=None):
             entering[p] = remainder
             if p:  # the last remainder is not needed
                 remainder = NF._softmax(np.matmul(remainder[:, None], to_remainder[:, p])[:, 0] + split["cell_bias"])
-        rows = np.matmul(np.stack(entering, axis=1)[:, :, None], tables[:, :, 100:].reshape(b, DIVIDEND_PLACES, 10, dim))
+        entering = np.concatenate([r[:, None, None] for r in entering], axis=1)  # (B, places, 1, 10)
+        rows = np.matmul(entering, tables[:, :, 100:].reshape(b, DIVIDEND_PLACES, 10, dim))
         return rows[:, :, 0], None
 
     if isinstance(gate, np.ndarray) and not teach:  # NumPy: only the rows that divide

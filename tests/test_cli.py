@@ -80,6 +80,8 @@ def test_file_mode_split_between_processes_answers_as_one(tmp_path):
     three = run_cli("compute", "--json", "--file", str(path), "--jobs", "3")
     assert three.stdout == one.stdout and three.returncode == one.returncode == 2
     assert [json.loads(line)["input"] for line in three.stdout.splitlines()] == lines
+    single = run_cli("compute", "--json", "--jobs", "2", "12+34")  # one line: one process
+    assert single.returncode == 0 and json.loads(single.stdout)["exact"] == "46"
     bad = run_cli("compute", "--file", str(path), "--jobs", "0")
     assert bad.returncode == 2 and "--jobs" in bad.stderr and "Traceback" not in bad.stderr
 

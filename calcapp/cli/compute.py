@@ -82,7 +82,7 @@ def run(args) -> int:
     jobs = args.jobs if args.jobs is not None else _default_jobs(len(texts))
     if jobs < 1:
         raise UsageError("--jobs needs a number of processes of at least 1")
-    if jobs > 1 and _can_fork():
+    if min(jobs, len(texts)) > 1 and _can_fork():
         printed = _answer_in_processes(texts, model, args.fraction, args.json, jobs)
     else:
         printed = _printed(answer_many(texts, model=model, fraction=args.fraction), args.json)
@@ -122,8 +122,8 @@ def _can_fork() -> bool:
 
 def _answer_in_processes(texts, model, fraction: bool, as_json: bool, jobs: int):
     """``_printed(answer_many(...))`` on consecutive slices of ``texts`` in ``jobs`` forked
-    processes, in order. Each process decodes on one thread (the processes fill the CPUs)
-    and writes its own lines (only text comes back)."""
+    processes (at least two slices), in order. Each process decodes on one thread (the
+    processes fill the CPUs) and formats its own lines (only text comes back)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 

@@ -428,19 +428,19 @@ def _one_row(ops, W, cfg, state, copy, run, split):
     that the step's gathered digits make), with ``run`` (digits written in a row) a Python
     int. Why: one expression's step costs its count of small array operations; with the
     count a number, what the digits at places r and r-1 make is one row of a table made
-    when the anchor moves (``_by_place``), as is long division's part of the context, where
+    when the anchor moves (``_run_tables``), as is long division's part of the context, where
     the batch route masks, gathers and multiplies at every step. Same numbers."""
     if run:  # the anchor is held
         fixed = state["anchored"]
         anchor = state["anchor"]
     else:  # a new number starts: the anchor is where the copy head stands
         anchor = ops.matmul(state["pass"]["numbers"], ops.expand_dims(copy, -1))[..., 0]
-        fixed, _ = _anchored(ops, W, cfg, state["pass"], anchor, state, split, by_place=True)
+        fixed, _ = _anchored(ops, W, cfg, state["pass"], anchor, state, split, one_row=True)
     table = fixed["by_run"]
     return anchor, fixed, table[min(run, len(table) - 1)][None]
 
 
-def _by_place(ops, W, cfg, rows, fixed, split):
+def _run_tables(ops, W, cfg, rows, fixed, split):
     """``_one_row``'s tables for one anchor, by the count r of digits written in a row
     (the last row standing for any more): (places + 2, width) the parts of the context that
     the digits at places r and r-1 and the fixed places make (``_digit_parts``), and
@@ -478,14 +478,13 @@ def _first_step(split, prev_ids):
     """NumPy: the decoder LSTM's first step, (h, c, h @ everything that reads it), which
     depends only on the start marker (``start`` sets every state to zero): worked out
     once per start id and shared by every row and pass."""
-    start_id = int(prev_ids[0])
-    key = ("first", start_id)
-    if key not in split:
+    start_id, firsts = int(prev_ids[0]), split.setdefault("first", {})
+    if start_id not in firsts:
         z = split["prev"][start_id:start_id + 1]  # + zero context + zero h @ recurrent
         h, c = NR.lstm_cell_halved(z, np.zeros((1, z.shape[1] // 4), dtype="float32"))
-        split[key] = (h, c, np.matmul(h, split["from_h"]))
+        firsts[start_id] = (h, c, np.matmul(h, split["from_h"]))
     rows = len(prev_ids)
-    return split[key] if rows == 1 else tuple(np.repeat(x, rows, axis=0) for x in split[key])
+    return firsts[start_id] if rows == 1 else tuple(np.repeat(x, rows, axis=0) for x in firsts[start_id])
 
 
 def _logits(ops, W, cfg, out, split):
@@ -523,7 +522,7 @@ def _anchored_cached(ops, W, cfg, state, anchor, fresh, split):
     return old, None
 
 
-def _anchored(ops, W, cfg, rows, anchor, state, split=None, by_place=False):
+def _anchored(ops, W, cfg, rows, anchor, state, split=None, one_row=False):
     """Everything a step reads that depends only on the anchor (and the pass): the two
     operands, the gathers at fixed places, the operator between the operands, ``wide``'s
     comparison, the ``quotients`` lookup and the ``long_division`` rows (with ``split``,
@@ -537,7 +536,7 @@ def _anchored(ops, W, cfg, rows, anchor, state, split=None, by_place=False):
     n = len(GATHERS) - 4  # GATHERS at fixed places
     binary = rows["binary_op"] * operands[:, 0]  # right after the left operand's last digit
     out = {"operands": masked, "read": read, "operator": _weighted(ops, binary, rows["chars"])}
-    if not by_place:  # what the fixed-place gathers read, for the attention shown (one row: never)
+    if not one_row:  # what the fixed-place gathers read, for the attention shown (one row: never)
         out["gathered"] = ops.sum(g[:, :n], axis=1)
     digits, found = read[:, :, :10], read[:, :, 10:11]
     tail = []
@@ -566,8 +565,8 @@ def _anchored(ops, W, cfg, rows, anchor, state, split=None, by_place=False):
             out["projected"] += np.matmul(out["tail"], split["tail"])
     if cfg.get("long_division"):
         out["division"], lesson = _long_division(ops, W, cfg, digits, found, division, state, split)
-    if by_place:  # NumPy, one expression (``_one_row``)
-        out["by_run"], out["division_by_run"] = _by_place(ops, W, cfg, rows, out, split)
+    if one_row:  # NumPy, one expression (``_one_row``)
+        out["by_run"], out["division_by_run"] = _run_tables(ops, W, cfg, rows, out, split)
     return out, lesson
 
 

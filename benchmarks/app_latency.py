@@ -88,7 +88,7 @@ class Bench:
         import numpy as np
         from PySide6.QtCore import QPoint, Qt
 
-        from calcapp.core.synth_ink import synth_line
+        from calcapp.ink.synth import synth_line
 
         canvas = self.w.canvas
         out, reads = [], []
@@ -165,7 +165,7 @@ def main() -> int:
     print(summary("keypress -> answer shown", keys, 30))
 
     try:
-        from calcapp.ml.recognizer import load_recognizer
+        from calcapp.handwriting.recognizer import load_recognizer
 
         load_recognizer()
         have_recognizer = True
@@ -179,7 +179,7 @@ def main() -> int:
 
     idle = b.stall_probe(min(5.0, args.train_seconds))
     print(summary("event-loop lateness, idle", idle, 50))
-    from calcapp.ml.recipes import load_recipe
+    from calcapp.arithmetic.recipes import load_recipe
 
     config = load_recipe(args.recipe).with_overrides(epochs=50, max_minutes=10)
     out_dir = tempfile.mkdtemp(prefix="calcapp-bench-train-")

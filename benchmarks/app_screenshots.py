@@ -41,7 +41,7 @@ def main() -> int:
     from PySide6.QtCore import QPoint, Qt
     from PySide6.QtTest import QTest
 
-    from calcapp.core.synth_ink import synth_line
+    from calcapp.ink.synth import synth_line
     from calcapp.ui.app import make_app
 
     app = make_app(["calcapp"])

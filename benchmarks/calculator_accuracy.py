@@ -12,11 +12,11 @@ from __future__ import annotations
 import argparse
 import sys
 
-from calcapp.core.datagen import generate
-from calcapp.ml.evaluation import score
-from calcapp.ml.inference import load_predictor
-from calcapp.ml.recipes import list_recipes
-from calcapp.ml.registry import list_models
+from calcapp.expr.datagen import generate
+from calcapp.arithmetic.evaluation import score
+from calcapp.arithmetic.predictor import load_predictor
+from calcapp.arithmetic.recipes import list_recipes
+from calcapp.nets.registry import list_models
 
 
 def main() -> int:

@@ -44,8 +44,8 @@ def main() -> int:
     ap.add_argument("--no-keras", action="store_true")
     args = ap.parse_args()
 
-    from calcapp.ml.inference import load_predictor
-    from calcapp.ml.registry import find_model
+    from calcapp.arithmetic.predictor import load_predictor
+    from calcapp.nets.registry import find_model
 
     info = find_model(args.model)
     t0 = time.perf_counter()
@@ -59,7 +59,7 @@ def main() -> int:
     print(f"load (NumPy, from model.keras): {load_ms:.1f} ms")
     print(f"one expression, NumPy predictor: median {one:.2f} ms")
     if info.card.get("hparams", {}).get("rewrite"):  # passes: the time depends on the expression
-        from calcapp.core.datagen import generate
+        from calcapp.expr.datagen import generate
 
         sample = [e.model_input for e in generate(info.task, 200, seed=0, split="test")]
         per = [_median_ms(lambda e=e: pred.predict([e]), 5) for e in sample]
@@ -72,9 +72,9 @@ def main() -> int:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
         import keras
 
-        import calcapp.ml.layers  # noqa: F401
-        from calcapp.ml.architectures import teacher_forced
-        from calcapp.ml.inference import keras_predict
+        import calcapp.arithmetic.keras_layer  # noqa: F401
+        from calcapp.arithmetic.model.architectures import teacher_forced
+        from calcapp.arithmetic.predictor import keras_predict
 
         model = keras.saving.load_model(info.keras_path, safe_mode=True, compile=False)
         spec = info.task
@@ -92,9 +92,9 @@ def main() -> int:
 
     # the model's own test expressions, minus those with a division by zero (the exact
     # answer is an error there, and compute exits with 2 on such a line)
-    from calcapp.core.datagen import generate
-    from calcapp.core.errors import CalcError
-    from calcapp.core.evaluator import evaluate
+    from calcapp.expr.datagen import generate
+    from calcapp.expr.errors import CalcError
+    from calcapp.expr.evaluator import evaluate
 
     lines = []
     for e in generate(info.task, 10500, seed=0, split="test"):

@@ -15,11 +15,11 @@ import statistics
 import sys
 import time
 
-from calcapp.core.datagen import generate
-from calcapp.core.steps import is_final, operation, steps
-from calcapp.ml import seq2seq_data as D
-from calcapp.ml.inference import load_predictor
-from calcapp.ml.registry import find_model, load_info
+from calcapp.expr.datagen import generate
+from calcapp.expr.steps import is_final, operation, steps
+from calcapp.arithmetic import data as D
+from calcapp.arithmetic.predictor import load_predictor
+from calcapp.nets.registry import find_model, load_info
 
 
 def main() -> int:

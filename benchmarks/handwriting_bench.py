@@ -26,11 +26,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from calcapp.core.imagenorm import ink_bbox, normalise_strokes, resize  # noqa: E402
-from calcapp.core.inkml import inkml_string, parse_inkml  # noqa: E402
-from calcapp.core.synth_ink import LABELS, pendigit_strokes, shift_strokes, symbol_strokes, synth_line  # noqa: E402
-from calcapp.ml import handwriting_data as hd  # noqa: E402
-from calcapp.ml.recognizer import load_recognizer  # noqa: E402
+from calcapp.ink.imagenorm import ink_bbox, normalise_strokes, resize  # noqa: E402
+from calcapp.ink.inkml import inkml_string, parse_inkml  # noqa: E402
+from calcapp.ink.synth import LABELS, pendigit_strokes, shift_strokes, symbol_strokes, synth_line  # noqa: E402
+from calcapp.handwriting import data as hd  # noqa: E402
+from calcapp.handwriting.recognizer import load_recognizer  # noqa: E402
 
 OPS = ["+", "-", "\u00d7", "\u00f7", "/", "."]
 MDOT = "\u00b7"
@@ -218,11 +218,11 @@ def main(argv=None) -> int:
                  "operators, brackets, '=' and points (so this flatters the operators). Misreads e.g.: "
                  + "; ".join(examples)))
 
-    from calcapp.core.evaluator import evaluate_node, format_value
-    from calcapp.core.parser import parse
-    from calcapp.ml import e2e_sum as E
+    from calcapp.expr.evaluator import evaluate_node, format_value
+    from calcapp.expr.parser import parse
+    from calcapp.handwriting import e2e_sum as E
 
-    from calcapp.ml.answering import answer_many
+    from calcapp.arithmetic.answering import answer_many
 
     def ab_lines(ab_bank, seed, n):
         """'a+b' line images answered right by the exact evaluator and by the network."""

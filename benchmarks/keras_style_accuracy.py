@@ -15,11 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from calcapp.core.datagen import generate  # noqa: E402
-from calcapp.ml import architectures as A  # noqa: E402
-from calcapp.ml import seq2seq_data as D  # noqa: E402
-from calcapp.ml.numpy_forward import ops, read_keras_file  # noqa: E402
-from calcapp.ml.registry import find_model  # noqa: E402
+from calcapp.expr.datagen import generate  # noqa: E402
+from calcapp.arithmetic.model import architectures as A  # noqa: E402
+from calcapp.arithmetic import data as D  # noqa: E402
+from calcapp.nets.numpy_ops import ops, read_keras_file  # noqa: E402
+from calcapp.nets.registry import find_model  # noqa: E402
 
 
 def main() -> int:

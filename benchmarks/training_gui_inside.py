@@ -24,9 +24,9 @@ def timed(fn, repeats: int = 3) -> tuple[float, object]:
 
 
 def main() -> int:
-    from calcapp.ml.inference import load_predictor
-    from calcapp.ml.registry import list_models
-    from calcapp.ui.inside_jobs import error_grid, state_map
+    from calcapp.arithmetic.predictor import load_predictor
+    from calcapp.nets.registry import list_models
+    from calcapp.ui.inside.jobs import error_grid, state_map
 
     models = list_models()
     if not models:

@@ -46,7 +46,7 @@ def main(argv=None) -> int:
 
     app = QApplication([])
     from calcapp.engine.manager import ModelManager
-    from calcapp.ui.training_panel import TrainingPanel
+    from calcapp.ui.training.panel import TrainingPanel
 
     train_fn = None
     if args.fake:

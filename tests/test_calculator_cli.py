@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from calcapp.ml.recipes import list_recipes, load_recipe
+from calcapp.arithmetic.recipes import list_recipes, load_recipe
 
 BUNDLED = {"add1-tiny", "add3", "arith3", "expr", "add-long"}
 COMPARE = {"keras-example", "blog-lstm256", "seed-brackets"}
@@ -21,8 +21,8 @@ def _run(*args, env=None):
 
 
 def test_every_recipe_loads_and_builds_a_valid_config():
-    from calcapp.ml.architectures import parameter_count
-    from calcapp.ml.seq2seq_data import model_cfg
+    from calcapp.arithmetic.model.architectures import parameter_count
+    from calcapp.arithmetic.data import model_cfg
 
     recipes = {r.name: r for r in list_recipes()}
     assert BUNDLED | COMPARE <= set(recipes)
@@ -84,7 +84,7 @@ def test_compute_uses_a_bundled_model_and_says_when_none_covers():
 
 
 def test_compute_with_an_explicit_model_folder(tmp_path):
-    from calcapp.core.paths import bundled_models_dir
+    from calcapp.paths import bundled_models_dir
 
     folder = bundled_models_dir() / "add3"
     if not folder.is_dir():

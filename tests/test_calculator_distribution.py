@@ -15,10 +15,10 @@ import pytest
 
 SCRIPT = textwrap.dedent("""
     import json, sys
-    from calcapp.ml.distribution import make_strategy
+    from calcapp.nets.distribution import make_strategy
     strategy = make_strategy("mirrored", cpu_devices=2)
-    from calcapp.core.tasks import preset
-    from calcapp.ml.training import TrainConfig, train
+    from calcapp.expr.tasks import preset
+    from calcapp.arithmetic.trainer import TrainConfig, train
     cfg = TrainConfig("dist", preset("add1"), "lstm",
                       {"units": 8, "batch_size": 32, "samples_per_epoch": 320, "epochs": 2,
                        "holdout": 0, "val_size": 100, "test_size": 100})

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from calcapp.core.tasks import preset
-from calcapp.ml.evaluation import char_matches, error_grid, score
+from calcapp.expr.tasks import preset
+from calcapp.arithmetic.evaluation import char_matches, error_grid, score
 
 
 def test_score_breakdowns():

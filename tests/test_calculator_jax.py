@@ -18,8 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 TRAIN = """
 import sys
 from pathlib import Path
-from calcapp.core.tasks import preset
-from calcapp.ml.training import TrainConfig, train
+from calcapp.expr.tasks import preset
+from calcapp.arithmetic.trainer import TrainConfig, train
 hp = {"units": 16, "heads": 1, "places": 2, "batch_size": 16, "learning_rate": 0.01, "holdout": 0,
       "samples_per_epoch": 800, "epochs": 1, "val_size": 50, "test_size": 100, "seed": 1}
 train(TrainConfig("jax-add1", preset("add1").with_(reverse_output=True), "attention", hp), Path(sys.argv[1]))
@@ -34,8 +34,8 @@ def test_trains_under_jax_and_the_numpy_path_reads_the_result(tmp_path):
                    capture_output=True, timeout=300)
     card = json.loads((tmp_path / "jax-add1" / "card.json").read_text())
     assert card["versions"]["backend"] == "jax"
-    from calcapp.ml.inference import load_predictor
-    from calcapp.ml.registry import load_info
+    from calcapp.arithmetic.predictor import load_predictor
+    from calcapp.nets.registry import load_info
 
     info = load_info(tmp_path / "jax-add1")
     texts = [f"{a}+{b}" for a in range(10) for b in range(10)]

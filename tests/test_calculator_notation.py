@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calcapp.core.tasks import preset
-from calcapp.ml import notation as N
-from calcapp.ml import seq2seq_data as D
+from calcapp.expr.tasks import preset
+from calcapp.arithmetic import notation as N
+from calcapp.arithmetic import data as D
 
 SPEC = preset("arith3").with_(reverse_output=True)
 BOTH = {"units": 8, "heads": 2, "align": True, "pairs": 3, "pair_dim": 8, "div_msd": 1, "mul_columns": 1}
@@ -76,8 +76,8 @@ def test_notations_need_the_inputs():
 def test_warm_start_keeps_old_tokens_when_the_output_alphabet_grows(tmp_path):
     import keras
 
-    from calcapp.ml.layers import build_model, net_of
-    from calcapp.ml.training import warm_start
+    from calcapp.arithmetic.keras_layer import build_model, net_of
+    from calcapp.arithmetic.trainer import warm_start
 
     plain = {k: v for k, v in BOTH.items() if k != "mul_columns"}
     old_cfg = D.model_cfg(SPEC, "attention", plain)

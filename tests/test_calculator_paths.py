@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calcapp.core.datagen import generate
-from calcapp.core.tasks import preset
-from calcapp.ml import architectures as A
-from calcapp.ml import seq2seq_data as D
-from calcapp.ml.numpy_forward import ops as np_ops
+from calcapp.expr.datagen import generate
+from calcapp.expr.tasks import preset
+from calcapp.arithmetic.model import architectures as A
+from calcapp.arithmetic import data as D
+from calcapp.nets.numpy_ops import ops as np_ops
 
 CASES = [
     ("tiny-rnn", "add1", {"units": 1, "dec_units": 3, "end_marker": False}),
@@ -37,8 +37,8 @@ CASES = [
 def _save(tmp_path, arch, task, hp):
     import keras
 
-    from calcapp.ml.layers import build_model
-    from calcapp.ml.registry import load_info, write_json_atomic
+    from calcapp.arithmetic.keras_layer import build_model
+    from calcapp.nets.registry import load_info, write_json_atomic
 
     spec = preset(task).with_(reverse_output=arch == "attention")
     cfg = D.model_cfg(spec, arch, hp)
@@ -54,8 +54,8 @@ def _save(tmp_path, arch, task, hp):
 
 @pytest.mark.parametrize("arch,task,hp", CASES)
 def test_numpy_and_keras_agree(tmp_path, arch, task, hp):
-    from calcapp.ml.inference import keras_predict, load_predictor
-    from calcapp.ml.layers import keras_forward
+    from calcapp.arithmetic.predictor import keras_predict, load_predictor
+    from calcapp.arithmetic.keras_layer import keras_forward
 
     info, model, spec, cfg = _save(tmp_path, arch, task, hp)
     texts = [e.text for e in generate(spec, 40, seed=3)]
@@ -88,7 +88,7 @@ def test_numpy_and_keras_agree(tmp_path, arch, task, hp):
 
 @pytest.mark.parametrize("arch,task,hp", CASES)
 def test_inspect_shapes(tmp_path, arch, task, hp):
-    from calcapp.ml.inference import load_predictor
+    from calcapp.arithmetic.predictor import load_predictor
 
     info, _, spec, cfg = _save(tmp_path, arch, task, hp)
     text = generate(spec, 1, seed=5)[0].text
@@ -111,13 +111,13 @@ def test_tiny_rnn_fits_in_100_parameters():
 
 
 def pred_tout(info):
-    from calcapp.ml.inference import load_predictor
+    from calcapp.arithmetic.predictor import load_predictor
 
     return load_predictor(info).cfg["tout"]
 
 
 def test_length_free_model_runs_longer_than_it_was_built(tmp_path):
-    from calcapp.ml.inference import load_predictor
+    from calcapp.arithmetic.predictor import load_predictor
 
     hp = {"units": 16, "heads": 2, "align": True, "char_values": True, "length_free": True,
           "train_max_digits": 3}
@@ -129,8 +129,8 @@ def test_length_free_model_runs_longer_than_it_was_built(tmp_path):
 
 
 def test_masked_encoder_ignores_padding(tmp_path):
-    from calcapp.ml.inference import Predictor
-    from calcapp.ml.numpy_forward import read_keras_file
+    from calcapp.arithmetic.predictor import Predictor
+    from calcapp.nets.numpy_ops import read_keras_file
 
     info, _, spec, cfg = _save(tmp_path, "attention", "add3",
                                {"units": 16, "heads": 2, "align": True, "mask_pad": True})
@@ -146,8 +146,8 @@ def test_pair_column_sums_the_digit_pairs_of_each_place():
     """Column t of 'ab×cd' sees exactly the pairs whose places add up to t."""
     import numpy as np
 
-    from calcapp.core.tasks import preset
-    from calcapp.ml.numpy_forward import ops
+    from calcapp.expr.tasks import preset
+    from calcapp.nets.numpy_ops import ops
 
     spec = preset("arith3").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "pairs": 3, "pair_dim": 100})
@@ -169,7 +169,7 @@ def test_pair_column_sums_the_digit_pairs_of_each_place():
 
 def test_spaces_inside_a_number_keep_its_places():
     """'3 0' is thirty in the spaced task: the 3 is the tens digit, not a second units digit."""
-    from calcapp.ml.numpy_forward import ops
+    from calcapp.nets.numpy_ops import ops
 
     spec = preset("arith3").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True})
@@ -183,7 +183,7 @@ def test_spaces_inside_a_number_keep_its_places():
 def test_long_division_rows_align_with_the_dividend_from_its_top_digit():
     """A quotient row's step t looks at place len(a)-1-t of the dividend (long division);
     other rows keep place t."""
-    from calcapp.ml.numpy_forward import ops
+    from calcapp.nets.numpy_ops import ops
 
     spec = preset("arith3").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "div_msd": 1})
@@ -194,7 +194,7 @@ def test_long_division_rows_align_with_the_dividend_from_its_top_digit():
 
 
 def test_divisor_register_holds_the_divisor_by_place_on_quotient_rows_only():
-    from calcapp.ml.numpy_forward import ops
+    from calcapp.nets.numpy_ops import ops
 
     spec = preset("arith3").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "div_msd": 1,
@@ -211,18 +211,18 @@ def test_divisor_register_holds_the_divisor_by_place_on_quotient_rows_only():
 def test_dropping_ended_rows_and_chunking_change_no_answer(tmp_path, monkeypatch, hp):
     """Decoding drops rows that wrote their end marker, and big batches go in sorted
     chunks on two threads: the answers are those of one plain full-length pass."""
-    from calcapp.ml import inference
+    from calcapp.arithmetic import predictor
 
     task = "expr" if hp.get("rewrite") else "add3"
     info, _, spec, cfg = _save(tmp_path, "attention", task, hp)
-    pred = inference.load_predictor(info)
+    pred = predictor.load_predictor(info)
     texts = [e.text for e in generate(spec, 60, seed=4)]
     ids = pred.encode(texts)
     short, full = pred.logits(ids), pred.logits(ids, early_stop=False)
     assert D.decode_logits(spec, pred.cfg, short["logits"], ids)[0] == \
         D.decode_logits(spec, pred.cfg, full["logits"], ids)[0]
     whole = pred.predict(texts)
-    monkeypatch.setattr(inference, "BATCH", 7)
+    monkeypatch.setattr(predictor, "BATCH", 7)
     chunked = pred.predict(texts)
     assert [p.text for p in chunked] == [p.text for p in whole]
     assert [p.steps for p in chunked] == [p.steps for p in whole]

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from calcapp.core.steps import next_step, steps
-from calcapp.core.tasks import NAN, preset
-from calcapp.ml.rewriter import work_out
+from calcapp.expr.steps import next_step, steps
+from calcapp.expr.tasks import NAN, preset
+from calcapp.arithmetic.model.rewriter import work_out
 
 
 def _exact_pass(texts):
@@ -45,9 +45,9 @@ def test_a_pass_that_writes_nonsense_or_nothing_new_ends_the_row():
 
 
 def test_a_tiny_rewriting_model_trains_on_steps_and_answers_through_passes(tmp_path):
-    from calcapp.ml.inference import load_predictor
-    from calcapp.ml.registry import load_info
-    from calcapp.ml.training import TrainConfig, train
+    from calcapp.arithmetic.predictor import load_predictor
+    from calcapp.nets.registry import load_info
+    from calcapp.arithmetic.trainer import TrainConfig, train
 
     spec = preset("expr").with_(max_digits=1, operators="+", max_operands=3, brackets=False,
                                 negatives=False, reverse_output=True, name="tiny-sums")
@@ -69,9 +69,9 @@ def test_a_warm_start_into_new_options_begins_as_the_old_model(tmp_path):
     import keras
     import numpy as np
 
-    from calcapp.ml import seq2seq_data as D
-    from calcapp.ml.layers import build_model, keras_forward, net_of
-    from calcapp.ml.training import warm_start
+    from calcapp.arithmetic import data as D
+    from calcapp.arithmetic.keras_layer import build_model, keras_forward, net_of
+    from calcapp.arithmetic.trainer import warm_start
 
     spec = preset("expr").with_(reverse_output=True)
     base = {"units": 16, "places": 3, "rewrite": True, "pairs": 1, "pair_dim": 8}
@@ -91,10 +91,10 @@ def test_a_warm_start_into_new_options_begins_as_the_old_model(tmp_path):
 
 
 def test_each_digit_is_worth_its_place_for_the_operand_comparison():
-    from calcapp.ml import architectures as A
-    from calcapp.ml import seq2seq_data as D
-    from calcapp.ml.numpy_forward import ops
-    from calcapp.ml.rewriter import _magnitude
+    from calcapp.arithmetic.model import architectures as A
+    from calcapp.arithmetic import data as D
+    from calcapp.nets.numpy_ops import ops
+    from calcapp.arithmetic.model.rewriter import _magnitude
 
     spec = preset("expr").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "places": 3, "rewrite": True, "wide": 1})
@@ -106,9 +106,9 @@ def test_each_digit_is_worth_its_place_for_the_operand_comparison():
 def test_step_weights_give_the_hard_operations_more_of_an_epoch():
     import random
 
-    from calcapp.core.datagen import iter_examples
-    from calcapp.core.steps import operation
-    from calcapp.ml.training import _step_pairs
+    from calcapp.expr.datagen import iter_examples
+    from calcapp.expr.steps import operation
+    from calcapp.arithmetic.trainer import _step_pairs
 
     spec = preset("expr")
     counts = []
@@ -122,9 +122,9 @@ def test_step_weights_give_the_hard_operations_more_of_an_epoch():
 def test_step_weights_by_operand_size_give_the_long_operands_more():
     import random
 
-    from calcapp.core.datagen import iter_examples
-    from calcapp.core.steps import operand_digits, operation
-    from calcapp.ml.training import _step_pairs
+    from calcapp.expr.datagen import iter_examples
+    from calcapp.expr.steps import operand_digits, operation
+    from calcapp.arithmetic.trainer import _step_pairs
 
     spec = preset("expr")
     counts = []
@@ -142,8 +142,8 @@ def test_long_division_remainders_are_taught_only_where_a_one_digit_divisor_divi
     untrained copy head is not yet sure which numbers are the operands) much less."""
     import keras
 
-    from calcapp.ml import seq2seq_data as D
-    from calcapp.ml.layers import build_model
+    from calcapp.arithmetic import data as D
+    from calcapp.arithmetic.keras_layer import build_model
 
     spec = preset("expr").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 16, "places": 3, "rewrite": True, "pairs": 1,
@@ -163,8 +163,8 @@ def test_the_lesson_carries_the_remainders_long_division_writes():
     """9801 / 7: 9 -> 2, 28 -> 0, 0 -> 0, 1 -> 1; digits gathered as 6.99999 count as 7."""
     import numpy as np
 
-    from calcapp.ml.numpy_forward import ops
-    from calcapp.ml.rewriter import _as_number, carried_remainders
+    from calcapp.nets.numpy_ops import ops
+    from calcapp.arithmetic.model.rewriter import _as_number, carried_remainders
 
     def soft(d):  # a one-hot digit as a softmax anchor gathers it: slightly short of sure
         row = np.full((1, 10), 1e-6, dtype="float32")

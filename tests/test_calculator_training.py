@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from calcapp.core.tasks import preset
-from calcapp.ml.events import RunControl, TrainingCallback
-from calcapp.ml.training import TrainConfig, train
+from calcapp.expr.tasks import preset
+from calcapp.nets.events import RunControl, TrainingCallback
+from calcapp.arithmetic.trainer import TrainConfig, train
 
 TINY = {"units": 24, "heads": 1, "places": 2, "batch_size": 16, "learning_rate": 0.01, "holdout": 0,
         "samples_per_epoch": 1600, "epochs": 3, "val_size": 100, "test_size": 100, "seed": 1}
@@ -57,9 +57,9 @@ def test_learns_one_digit_addition(tmp_path):
     assert card["metrics"]["n"] == 100 and "by_answer_length" in card["metrics"]
 
     # save/load round trip: the registry finds it and the NumPy predictor answers
-    from calcapp.ml.answering import answer_many
-    from calcapp.ml.inference import keras_predict, load_predictor
-    from calcapp.ml.registry import load_info
+    from calcapp.arithmetic.answering import answer_many
+    from calcapp.arithmetic.predictor import keras_predict, load_predictor
+    from calcapp.nets.registry import load_info
 
     info = load_info(tmp_path / "t-add1")
     texts = [f"{a}+{b}" for a in range(10) for b in range(10)]
@@ -78,7 +78,7 @@ def test_stop_keeps_a_checkpoint_and_resume_continues(tmp_path):
     first = train(_config(epochs=4, samples_per_epoch=800), tmp_path, rec, control=control)
     assert first.stopped
     assert rec.batches[-1][1] == 65 and len(rec.epochs) == 1  # stopped inside epoch 2
-    from calcapp.ml.registry import load_info, read_card
+    from calcapp.nets.registry import load_info, read_card
 
     folder = tmp_path / "t-add1"
     assert read_card(folder)["training"]["epochs_done"] == 1

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from calcapp.core.codec import END_ID, PAD_ID, TOKENS, VOCAB_SIZE, Codec, decode, encode, one_hot
-from calcapp.core.tasks import preset
+from calcapp.expr.codec import END_ID, PAD_ID, TOKENS, VOCAB_SIZE, Codec, decode, encode, one_hot
+from calcapp.expr.tasks import preset
 
 ALPHABET = "".join(t for t in TOKENS if len(t) == 1)
 

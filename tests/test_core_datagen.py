@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 
-from calcapp.core.datagen import canonical_key, generate, split_of, value_key
-from calcapp.core.parser import parse
-from calcapp.core.tasks import preset
+from calcapp.expr.datagen import canonical_key, generate, split_of, value_key
+from calcapp.expr.parser import parse
+from calcapp.expr.tasks import preset
 
 
 def test_deterministic_from_seed():

@@ -14,8 +14,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calcapp.core.errors import DivisionByZero
-from calcapp.core.evaluator import evaluate, format_value
+from calcapp.expr.errors import DivisionByZero
+from calcapp.expr.evaluator import evaluate, format_value
 
 SPELLINGS = {"+": ["+"], "-": ["-", "\u2212"], "*": ["*", "x", "\u00d7"], "/": ["/", "\u00f7"]}
 PREC = {"+": 1, "-": 1, "*": 2, "/": 2}

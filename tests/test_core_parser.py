@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from calcapp.core.errors import CalcError, InputTooLong, ParseError
-from calcapp.core.lexer import MAX_INPUT_LENGTH, tokenize
-from calcapp.core.parser import normalise, parse
+from calcapp.expr.errors import CalcError, InputTooLong, ParseError
+from calcapp.expr.lexer import MAX_INPUT_LENGTH, tokenize
+from calcapp.expr.parser import normalise, parse
 
 
 @pytest.mark.parametrize(
@@ -91,7 +91,7 @@ def test_plain_input_tokenizes_as_the_scanner_does():
     """The regular-expression route for plain ASCII input gives the scanner's tokens."""
     import random
 
-    from calcapp.core.lexer import _PLAIN, _scan, _tokenize_plain
+    from calcapp.expr.lexer import _PLAIN, _scan, _tokenize_plain
 
     rng = random.Random(0)
     for _ in range(3000):

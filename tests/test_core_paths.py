@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from calcapp.core import paths
+from calcapp import paths
 
 
 def test_calcapp_home_overrides(tmp_path, monkeypatch):

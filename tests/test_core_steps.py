@@ -1,4 +1,4 @@
-"""Working an expression out one operation at a time (calcapp.core.steps)."""
+"""Working an expression out one operation at a time (calcapp.expr.steps)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from calcapp.core.datagen import random_expression
-from calcapp.core.steps import is_final, next_step, operation, steps
-from calcapp.core.tasks import NAN, preset, task_answer
-from calcapp.core.parser import parse
+from calcapp.expr.datagen import random_expression
+from calcapp.expr.steps import is_final, next_step, operation, steps
+from calcapp.expr.tasks import NAN, preset, task_answer
+from calcapp.expr.parser import parse
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -59,7 +59,7 @@ def test_operation_names_what_a_step_did():
 
 
 def test_operand_digits_measures_the_next_operation():
-    from calcapp.core.steps import operand_digits
+    from calcapp.expr.steps import operand_digits
 
     assert operand_digits("3+9801/7") == 4  # ÷ comes first; its dividend has 4 digits
     assert operand_digits("-(13+-89)*2") == 2

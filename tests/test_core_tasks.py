@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from calcapp.core.datagen import generate
-from calcapp.core.tasks import PRESETS, TaskSpec, preset
+from calcapp.expr.datagen import generate
+from calcapp.expr.tasks import PRESETS, TaskSpec, preset
 
 
 def test_target_uses_truncating_division_and_nan():

@@ -1,7 +1,7 @@
 """The history store: WAL mode, newest first, survives a reopen, clears."""
 
 from calcapp.engine.history import HistoryStore
-from calcapp.ml.answering import Answer
+from calcapp.arithmetic.answering import Answer
 
 
 def _answer(expr, exact, neural=None, model=None, match=None):

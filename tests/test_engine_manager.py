@@ -4,7 +4,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from calcapp.core.ink import Point, Stroke
+from calcapp.ink.strokes import Point, Stroke
 from calcapp.engine.manager import ModelManager
 from test_ui_fakes import FakePredictor, FakeRecognizer, FakeTrainer, fake_model
 
@@ -82,7 +82,7 @@ def test_recognises_strokes(qtbot, manager):
 
 def test_a_broken_recognizer_is_reported(qtbot, tmp_path):
     def broken():
-        raise ImportError("no recognizer", name="calcapp.ml.recognizer")
+        raise ImportError("no recognizer", name="calcapp.handwriting.recognizer")
 
     m = ModelManager(recognizer_loader=broken, models_loader=list, warm=False)
     try:

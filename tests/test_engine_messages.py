@@ -7,7 +7,7 @@ def test_errors_read_as_sentences():
     assert readable(LookupError("no model named 'x'")) == "no model named 'x'"
     assert readable(FileNotFoundError("no recognizer model in /m")) == "no recognizer model in /m"
     assert readable(KeyError("no training 'r'")) == "no training 'r'"
-    assert readable(ImportError("x", name="calcapp.ml.recognizer")).endswith(
-        "not installed: calcapp.ml.recognizer")
+    assert readable(ImportError("x", name="calcapp.handwriting.recognizer")).endswith(
+        "not installed: calcapp.handwriting.recognizer")
     assert readable(RuntimeError("boom\nline two")) == "RuntimeError: boom"
     assert readable(MemoryError()) == "out of memory"

@@ -1,7 +1,7 @@
 """The self-test's checks, with fake models and recognizers (the real ones are bundled
 by other parts of the project; packaging runs ``calcapp --self-test`` against them)."""
 
-from calcapp import selftest
+from calcapp.engine import selftest
 from test_ui_fakes import FakePredictor, FakeReading, FakeSymbol, fake_model
 
 

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.slow
 
 
 def tiny_config(epochs=30):
-    from calcapp.ml.recipes import load_recipe
+    from calcapp.arithmetic.recipes import load_recipe
 
     return load_recipe("add1-tiny").with_overrides(
         epochs=epochs, samples_per_epoch=640, val_size=50, test_size=50, target_exact=None)

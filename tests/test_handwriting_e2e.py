@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calcapp.ml import e2e_sum as E
+from calcapp.handwriting import e2e_sum as E
 
 
 def test_sum_codes_round_trip():
@@ -28,9 +28,9 @@ def test_index_sequences_spell_the_operands():
 
 def test_assembled_model_reads_image_sequences():
     pytest.importorskip("keras")
-    from calcapp.ml.recognizer_model import build_model
+    from calcapp.handwriting.cnn import build_model
 
-    from calcapp.core.synth_ink import LABELS
+    from calcapp.ink.synth import LABELS
 
     trunk = E.trunk_of(build_model(width=4, dense=16))  # reads each image's class probabilities
     assert trunk.output.shape[-1] == len(LABELS)

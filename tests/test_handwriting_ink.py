@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calcapp.core.imagenorm import normalise, normalise_strokes
-from calcapp.core.ink import InkFormatError, Point, Stroke, ink_from_json, ink_to_json
-from calcapp.core.inkml import load_inkml, parse_inkml, save_inkml
-from calcapp.core.synth_ink import symbol_strokes
+from calcapp.ink.imagenorm import normalise, normalise_strokes
+from calcapp.ink.strokes import InkFormatError, Point, Stroke, ink_from_json, ink_to_json
+from calcapp.ink.inkml import load_inkml, parse_inkml, save_inkml
+from calcapp.ink.synth import symbol_strokes
 
 
 def _strokes():

@@ -9,18 +9,18 @@ import sys
 import numpy as np
 import pytest
 
-from calcapp.core.imagenorm import rasterise
-from calcapp.core.ink import save_ink_json, strokes_bbox
-from calcapp.core.inkml import save_inkml
-from calcapp.core.synth_ink import LABELS, symbol_strokes, synth_line
+from calcapp.ink.imagenorm import rasterise
+from calcapp.ink.strokes import save_ink_json, strokes_bbox
+from calcapp.ink.inkml import save_inkml
+from calcapp.ink.synth import LABELS, symbol_strokes, synth_line
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """Trains once per module (a few seconds) and saves like the real recipe does."""
     keras = pytest.importorskip("keras")
-    from calcapp.ml import handwriting_data as hd
-    from calcapp.ml import recognizer_model as rm
+    from calcapp.handwriting import data as hd
+    from calcapp.handwriting import cnn as rm
 
     keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
@@ -43,7 +43,7 @@ def test_tiny_training_learns(tiny):
 def test_numpy_forward_agrees_with_keras(tiny):
     import keras
 
-    from calcapp.ml.recognizer import Recognizer
+    from calcapp.handwriting.recognizer import Recognizer
 
     card = json.loads((tiny["folder"] / "card.json").read_text())
     assert card["kind"] == "recognizer" and card["labels"] == LABELS
@@ -57,8 +57,8 @@ def test_numpy_forward_agrees_with_keras(tiny):
 def test_an_ensemble_averages_its_members_in_both_paths(tiny, tmp_path):
     import keras
 
-    from calcapp.ml import recognizer_model as rm
-    from calcapp.ml.recognizer import Recognizer
+    from calcapp.handwriting import cnn as rm
+    from calcapp.handwriting.recognizer import Recognizer
 
     first = keras.saving.load_model(tiny["folder"] / "model.keras", safe_mode=True)
     second = rm.build_model(width=8, dense=48)  # untrained: its guesses differ from the first's
@@ -73,7 +73,7 @@ def test_an_ensemble_averages_its_members_in_both_paths(tiny, tmp_path):
 
 
 def test_read_strokes_gives_symbols_in_order(tiny):
-    from calcapp.ml.recognizer import load_recognizer
+    from calcapp.handwriting.recognizer import load_recognizer
 
     rec = load_recognizer(tiny["folder"])
     assert load_recognizer(tiny["folder"]) is rec  # cached
@@ -154,9 +154,9 @@ def test_cli_does_not_import_tensorflow(tiny, tmp_path):
 
 
 def test_sample_store_and_fine_tune(tiny, calcapp_home):
-    from calcapp.ml.events import TrainingCallback
-    from calcapp.ml.personal import SampleStore, fine_tune
-    from calcapp.ml.recognizer import default_recognizer_dir, load_recognizer
+    from calcapp.nets.events import TrainingCallback
+    from calcapp.handwriting.personal import SampleStore, fine_tune
+    from calcapp.handwriting.recognizer import default_recognizer_dir, load_recognizer
 
     store = SampleStore()
     assert store.root == calcapp_home / "samples" and store.count() == 0
@@ -184,8 +184,8 @@ def test_sample_store_and_fine_tune(tiny, calcapp_home):
 
 
 def test_fine_tune_stops_cooperatively(tiny):
-    from calcapp.ml.events import RunControl
-    from calcapp.ml.personal import SampleStore, fine_tune
+    from calcapp.nets.events import RunControl
+    from calcapp.handwriting.personal import SampleStore, fine_tune
 
     store = SampleStore()
     store.add(symbol_strokes("=", np.random.default_rng(2)), "=")
@@ -196,7 +196,7 @@ def test_fine_tune_stops_cooperatively(tiny):
 
 
 def test_repair_picks_alternatives_until_the_line_parses():
-    from calcapp.ml.recognizer import repair
+    from calcapp.handwriting.recognizer import repair
 
     tops = [[("1", 0.9), ("7", 0.05), ("/", 0.01)], [("+", 0.9), ("-", 0.05), ("1", 0.01)],
             [("/", 0.6), ("1", 0.35), ("7", 0.02)], [("2", 0.9), ("7", 0.05), ("1", 0.01)]]
@@ -211,7 +211,7 @@ def test_repair_picks_alternatives_until_the_line_parses():
 
 
 def test_reading_many_lines_survives_cache_turnover(tiny):
-    from calcapp.ml.recognizer import Recognizer
+    from calcapp.handwriting.recognizer import Recognizer
 
     rec = Recognizer(tiny["folder"])
     rec.cache_limit = 15
@@ -226,8 +226,8 @@ def test_reading_many_lines_survives_cache_turnover(tiny):
 
 
 def test_a_cut_is_kept_only_when_the_pieces_read_more_surely(tiny):
-    from calcapp.core.segment import Segment
-    from calcapp.ml.recognizer import Recognizer
+    from calcapp.ink.segment import Segment
+    from calcapp.handwriting.recognizer import Recognizer
 
     rec = Recognizer(tiny["folder"])
     pieces = [Segment([0], (0, 0, 20, 40), extra={"joined": (2, Segment([0, 1], (0, 0, 40, 40)), None)}),
@@ -240,7 +240,7 @@ def test_a_cut_is_kept_only_when_the_pieces_read_more_surely(tiny):
 
 
 def test_bundled_recognizer_reads_a_wide_zero_whole_and_touching_zeros_apart():
-    from calcapp.ml.recognizer import load_recognizer
+    from calcapp.handwriting.recognizer import load_recognizer
 
     rec = load_recognizer()  # the bundled weights: this is about the decision, not training
     yy, xx = np.mgrid[0:60, 0:84]

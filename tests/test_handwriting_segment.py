@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calcapp.core.imagenorm import rasterise
-from calcapp.core.ink import Point, Stroke, strokes_bbox
-from calcapp.core.segment import join_segments, joinable_runs, resolve_by_geometry, segment_image, segment_strokes
-from calcapp.core.synth_ink import synth_line
+from calcapp.ink.imagenorm import rasterise
+from calcapp.ink.strokes import Point, Stroke, strokes_bbox
+from calcapp.ink.segment import join_segments, joinable_runs, resolve_by_geometry, segment_image, segment_strokes
+from calcapp.ink.synth import synth_line
 
 LINES = ["12+34=", "7\u00d7(8-9)", "56\u00f74.5", "40/5+1", "(3.25)\u00d710="]
 

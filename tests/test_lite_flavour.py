@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from calcapp.cli import main
-from calcapp.ml import availability
+from calcapp.nets import availability
 
 
 def test_full_install_can_train():
@@ -20,7 +20,7 @@ def test_cli_train_refuses_without_tensorflow(monkeypatch, capsys):
 
 def test_training_tab_disables_start_without_tensorflow(qtbot, monkeypatch):
     from calcapp.engine.manager import ModelManager
-    from calcapp.ui import training_panel
+    from calcapp.ui.training import panel as training_panel
 
     monkeypatch.setattr(training_panel, "training_unavailable", lambda: availability.NO_TENSORFLOW)
     manager = ModelManager(warm=False)

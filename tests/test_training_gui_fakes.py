@@ -1,6 +1,6 @@
 """Fakes for the training-GUI tests: a trainer and a predictor that need no TensorFlow.
 
-``fake_train`` has the real ``calcapp.ml.training.train`` signature and honours the
+``fake_train`` has the real ``calcapp.arithmetic.trainer.train`` signature and honours the
 ``RunControl`` (pause blocks, stop ends early and still writes the best "checkpoint": a
 card folder), so the panel's controls are tested through the real ``ModelManager``.
 ``FakeInsidePredictor`` returns deterministic inspection arrays shaped like the real ones.
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from calcapp.ml.events import EpochReport, Sample, TrainResult
+from calcapp.nets.events import EpochReport, Sample, TrainResult
 
 
 def fake_train(config, out_dir, callback=None, control=None, resume_from=None, strategy=None,
@@ -105,8 +105,8 @@ class FakeInsidePredictor:
 def test_fake_train_writes_a_card_folder(tmp_path):
     from types import SimpleNamespace
 
-    from calcapp.core.tasks import PRESETS
-    from calcapp.ml.events import TrainingCallback
+    from calcapp.expr.tasks import PRESETS
+    from calcapp.nets.events import TrainingCallback
 
     cfg = SimpleNamespace(name="m", task=PRESETS["add1"], architecture="lstm",
                           hparams={"epochs": 1})

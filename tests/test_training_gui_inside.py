@@ -7,11 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from calcapp.core.paths import user_models_dir
-from calcapp.core.tasks import PRESETS
+from calcapp.paths import user_models_dir
+from calcapp.expr.tasks import PRESETS
 from calcapp.engine.manager import ModelManager
-from calcapp.ui.inside_jobs import error_grid, pca, state_inputs, state_map
-from calcapp.ui.inside_panel import InsidePanel
+from calcapp.ui.inside.jobs import error_grid, pca, state_inputs, state_map
+from calcapp.ui.inside.panel import InsidePanel
 from test_training_gui_fakes import FakeInsidePredictor
 
 
@@ -119,7 +119,7 @@ def test_an_expression_outside_the_task_is_reported_not_raised(qtbot, manager):
 
 
 def test_views_follow_a_training_run_of_the_selected_model(qtbot, manager):
-    from calcapp.ml.events import EpochReport
+    from calcapp.nets.events import EpochReport
 
     panel = InsidePanel(manager, predictor_for=FakeInsidePredictor)
     qtbot.addWidget(panel)
@@ -140,7 +140,7 @@ def test_views_follow_a_training_run_of_the_selected_model(qtbot, manager):
 def test_hovering_the_error_map_reads_the_cell(qtbot):
     from PySide6.QtCore import QPointF
 
-    from calcapp.ui.inside_views import ErrorMapView
+    from calcapp.ui.inside.views import ErrorMapView
 
     spec = PRESETS["add1"]
     view = ErrorMapView()

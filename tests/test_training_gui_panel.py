@@ -11,10 +11,10 @@ from PySide6.QtCore import Qt
 
 from calcapp.engine.manager import ModelManager
 from calcapp.engine.runs_store import RunsStore
-from calcapp.ml.events import EpochReport, Sample
-from calcapp.ml.registry import find_model, load_info
-from calcapp.ui.plots import ema
-from calcapp.ui.training_panel import TrainingPanel, format_eta
+from calcapp.nets.events import EpochReport, Sample
+from calcapp.nets.registry import find_model, load_info
+from calcapp.ui.training.plots import ema
+from calcapp.ui.training.panel import TrainingPanel, format_eta
 from test_training_gui_fakes import FakeInsidePredictor, fake_train
 
 
@@ -183,7 +183,7 @@ def test_failure_is_shown_and_recorded(qtbot, manager):
 
 
 def test_a_recipe_fills_the_form(qtbot, panel):
-    from calcapp.ml.recipes import list_recipes
+    from calcapp.arithmetic.recipes import list_recipes
 
     recipes = {r.name: r for r in list_recipes()}
     if "keras-example" not in recipes:
@@ -198,7 +198,7 @@ def test_a_recipe_fills_the_form(qtbot, panel):
 
 
 def test_the_finetune_job_runs_through_the_manager(qtbot, manager):
-    from calcapp.ml.events import TrainResult
+    from calcapp.nets.events import TrainResult
 
     def fake_finetune(callback=None, control=None, epochs=5):
         callback.on_start({"name": "recognizer-personal", "epochs": epochs,
@@ -221,7 +221,7 @@ def test_the_finetune_job_runs_through_the_manager(qtbot, manager):
 
 
 def test_incremental_smoothing_matches_the_full_ema(qtbot):
-    from calcapp.ui.plots import CurvesView
+    from calcapp.ui.training.plots import CurvesView
 
     view = CurvesView()
     qtbot.addWidget(view)

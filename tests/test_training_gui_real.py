@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from calcapp.engine.manager import ModelManager
-from calcapp.ui.inside_panel import InsidePanel
-from calcapp.ui.training_panel import TrainingPanel
+from calcapp.ui.inside.panel import InsidePanel
+from calcapp.ui.training.panel import TrainingPanel
 
 pytestmark = pytest.mark.slow
 
@@ -20,7 +20,7 @@ TF_TIMEOUT_MS = 240_000  # first run imports TensorFlow
 
 @pytest.fixture
 def manager(qtbot):
-    pytest.importorskip("calcapp.ml.training")
+    pytest.importorskip("calcapp.arithmetic.trainer")
     m = ModelManager(warm=False)
     yield m
     m.shutdown(wait=True)
@@ -81,8 +81,8 @@ def test_real_stop_keeps_a_checkpoint_that_loads(qtbot, panel, manager):
         panel.stop()
     result = done.args[1]
     assert result.stopped and result.model_dir
-    from calcapp.ml.inference import load_predictor
-    from calcapp.ml.registry import load_info
+    from calcapp.arithmetic.predictor import load_predictor
+    from calcapp.nets.registry import load_info
 
     predictor = load_predictor(load_info(Path(result.model_dir)))
     assert len(predictor.predict(["1+2", "9+9"])) == 2

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from calcapp.core.tasks import PRESETS
-from calcapp.ml.registry import ModelInfo
+from calcapp.expr.tasks import PRESETS
+from calcapp.nets.registry import ModelInfo
 
 
 @dataclass
@@ -88,7 +88,7 @@ class FakeTrainer:
         self.gate.set()
 
     def __call__(self, config, out_dir, callback=None, control=None, resume_from=None):
-        from calcapp.ml.events import EpochReport, TrainResult
+        from calcapp.nets.events import EpochReport, TrainResult
 
         callback.on_start({"name": config.name, "epochs": self.epochs,
                            "steps_per_epoch": self.steps, "parameters": 10})

@@ -1,6 +1,6 @@
 """Scratch-out and tap detection on plain point lists."""
 
-from calcapp.ui import gestures
+from calcapp.ui.calculator import gestures
 
 
 def test_a_zigzag_is_a_scratch_but_digits_are_not():

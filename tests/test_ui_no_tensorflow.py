@@ -18,7 +18,7 @@ end = time.time() + 30
 while not got and time.time() < end:
     app.processEvents()
     time.sleep(0.01)
-w.canvas.add_stroke(__import__("calcapp.core.ink", fromlist=["x"]).Stroke.from_xy(
+w.canvas.add_stroke(__import__("calcapp.ink.strokes", fromlist=["x"]).Stroke.from_xy(
     [(10, 10), (11, 40), (12, 70)]))
 end = time.time() + 5
 while time.time() < end and w.canvas.reading is None and not w.canvas_panel.status.text():

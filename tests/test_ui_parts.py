@@ -5,7 +5,7 @@ from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication, QMenu
 
 from calcapp.ui import about, theme
-from calcapp.ui.canvas import InkCanvas
+from calcapp.ui.calculator.canvas import InkCanvas
 from test_ui_fakes import FakeRecognizer
 from test_ui_window import line
 

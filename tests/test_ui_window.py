@@ -8,7 +8,7 @@ from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QGuiApplication, QInputDevice, QPointingDevice, QTabletEvent
 from PySide6.QtWidgets import QApplication
 
-from calcapp.core.ink import Point, Stroke
+from calcapp.ink.strokes import Point, Stroke
 from calcapp.engine.history import HistoryStore
 from calcapp.engine.manager import ModelManager
 from calcapp.ui.main_window import MainWindow
@@ -248,7 +248,7 @@ def test_mouse_drawing_makes_a_stroke(qtbot, window):
 
 def test_a_missing_recognizer_is_said_in_words(qtbot, tmp_path):
     def missing():
-        raise ImportError("no module", name="calcapp.ml.recognizer")
+        raise ImportError("no module", name="calcapp.handwriting.recognizer")
 
     window = make_window(qtbot, tmp_path, recognizer=missing)
     try:
@@ -323,7 +323,7 @@ def test_enter_then_typing_at_once_still_keeps_the_entry(qtbot, tmp_path):
 
 
 def test_a_correction_lands_in_the_personal_sample_store(qtbot, tmp_path, calcapp_home):
-    from calcapp.ml.personal import SampleStore
+    from calcapp.handwriting.personal import SampleStore
     from calcapp.ui.main_window import _save_sample
 
     window = make_window(qtbot, tmp_path)

@@ -31,8 +31,8 @@ def main(argv=None) -> int:
 
     import keras
 
-    import calcapp.ml.layers  # noqa: F401  (registers the layer)
-    from calcapp.ml.registry import (CARD_NAME, MODEL_NAME, read_card, without_optimizer,
+    import calcapp.arithmetic.keras_layer  # noqa: F401  (registers the layer)
+    from calcapp.nets.registry import (CARD_NAME, MODEL_NAME, read_card, without_optimizer,
                                      write_json_atomic, writing_model_folder)
 
     card = read_card(args.run)

@@ -30,8 +30,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from calcapp.core.synth_ink import LABELS  # noqa: E402
-from calcapp.ml import e2e_sum as E  # noqa: E402
+from calcapp.ink.synth import LABELS  # noqa: E402
+from calcapp.handwriting import e2e_sum as E  # noqa: E402
 
 DIGIT_SOURCES = ("mnist", "bhmsds", "pendigits")
 PLUS_SOURCES = ("bhmsds", "mdas")
@@ -90,7 +90,7 @@ def main(argv=None) -> int:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
-    from calcapp.ml.handwriting_data import default_data_root
+    from calcapp.handwriting.data import default_data_root
     from training.recognizer import load_all
 
     keras.utils.set_random_seed(args.seed)
@@ -164,7 +164,7 @@ def main(argv=None) -> int:
 
 def _save(model, folder: Path, card: dict) -> None:
     """model.keras + card.json, swapped into place (no NumPy export: Keras-only model)."""
-    from calcapp.ml.registry import without_optimizer, write_json_atomic, writing_model_folder
+    from calcapp.nets.registry import without_optimizer, write_json_atomic, writing_model_folder
 
     bare_head = without_optimizer(model.get_layer("e2e_head"))  # --resume compiles afresh
     with writing_model_folder(folder) as tmp:

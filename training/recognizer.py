@@ -39,9 +39,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np  # noqa: E402
 
-from calcapp.core.synth_ink import LABELS  # noqa: E402
-from calcapp.ml import handwriting_data as hd  # noqa: E402
-from calcapp.ml.events import PrintingCallback  # noqa: E402
+from calcapp.ink.synth import LABELS  # noqa: E402
+from calcapp.handwriting import data as hd  # noqa: E402
+from calcapp.nets.events import PrintingCallback  # noqa: E402
 
 SYNTH = {**{lab: 150 for lab in LABELS}, "(": 2500, ")": 2500, "=": 2500, ".": 1500,
          "+": 400, "-": 400, "\u00d7": 400, "\u00f7": 600, "/": 200}
@@ -73,7 +73,7 @@ def load_all(root: Path, seed: int, cache: Path | None):
 
 
 def measure(probs_fn, sets) -> dict:
-    from calcapp.ml.recognizer_model import report
+    from calcapp.handwriting.cnn import report
 
     res = {}
     all_true, all_pred = [], []
@@ -139,7 +139,7 @@ def main(argv=None) -> int:
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
 
-    from calcapp.ml import recognizer_model as rm
+    from calcapp.handwriting import cnn as rm
 
     keras.utils.set_random_seed(args.seed)
     t0 = time.time()
@@ -185,14 +185,14 @@ def main(argv=None) -> int:
         "kind": "recognizer",
         "architecture": f"cnn: conv{args.width}-pool-conv{2 * args.width}-pool-dense{args.dense} (Keras mnist_convnet shape)",
         "task": {"name": "handwritten-symbols", "labels": LABELS},
-        "input": "28x28 grey, ink 1 on 0, 20 px box centred by mass (calcapp.core.imagenorm)",
+        "input": "28x28 grey, ink 1 on 0, 20 px box centred by mass (calcapp.ink.imagenorm)",
         "data": {
             "sources": {
                 "mnist": "../shared/data/mnist sample, images 0-3999 train, 4000-4999 held out",
                 "bhmsds": "../shared/data/bhmsds, first 85% of each class's files train, last 15% held out; 'x' (a letter) trained as ×",
                 "mdas": "../shared/data/mdas, train- files train, val- files held out",
                 "pendigits": "../shared/data/pendigits.tra drawn as ink, last 1500 lines held out",
-                "synthetic": "calcapp.core.synth_ink templates with affine/elastic/pressure/width variety",
+                "synthetic": "calcapp.ink.synth templates with affine/elastic/pressure/width variety",
                 "keras-mnist": "~/.keras/datasets/mnist.npz when present (absent: 0 images)",
             },
             "counts": used,
@@ -224,7 +224,7 @@ def combine(args, argv) -> int:
 
     import keras
 
-    from calcapp.ml import recognizer_model as rm
+    from calcapp.handwriting import cnn as rm
 
     t0 = time.time()
     members, cards = [], []

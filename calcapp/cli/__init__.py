@@ -66,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.self_test:
-            from calcapp.selftest import run_self_test
+            from calcapp.engine.selftest import run_self_test
 
             return run_self_test()
         if args.command is None:

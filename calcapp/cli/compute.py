@@ -69,11 +69,11 @@ def run(args) -> int:
     if not texts:
         raise UsageError("compute needs at least one EXPR or --file PATH")
 
-    from calcapp.ml.answering import answer_many
+    from calcapp.arithmetic.answering import answer_many
 
     model = None
     if args.model:
-        from calcapp.ml.registry import find_model
+        from calcapp.nets.registry import find_model
 
         try:
             model = find_model(args.model)
@@ -128,7 +128,7 @@ def _answer_in_processes(texts, model, fraction: bool, as_json: bool, jobs: int)
     from concurrent.futures import ProcessPoolExecutor
 
     if model is not None:  # loaded once, here, for every process
-        from calcapp.ml.inference import load_predictor
+        from calcapp.arithmetic.predictor import load_predictor
 
         load_predictor(model)
     size = -(-len(texts) // jobs)
@@ -144,11 +144,11 @@ def _answer_slice(texts, model, fraction, as_json):
     """One process's share (the CLI's own process too: it ends once the lines are out)."""
     import gc
 
-    from calcapp.ml import inference
-    from calcapp.ml.answering import answer_many
+    from calcapp.arithmetic import predictor
+    from calcapp.arithmetic.answering import answer_many
 
     # a process that ends soon, making ~10 objects per line and little cyclic garbage:
     # collecting would only walk what it built (~0.1 s of 4 CPU-seconds for 10,000 lines)
     gc.disable()
-    inference.WORKERS = 1
+    predictor.WORKERS = 1
     return _printed(answer_many(texts, model=model, fraction=fraction), as_json)

@@ -12,7 +12,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from calcapp.ml.registry import list_models
+    from calcapp.nets.registry import list_models
 
     models = list_models(kind=None if args.all else "calculator")
     if args.json:

@@ -48,8 +48,8 @@ def _kind(path: Path) -> str:
 
 def prepare(rec, path: Path):
     """(segments, images) for one file; raises ValueError/OSError with a clear message."""
-    from calcapp.core.ink import load_ink_json
-    from calcapp.core.inkml import load_inkml
+    from calcapp.ink.strokes import load_ink_json
+    from calcapp.ink.inkml import load_inkml
 
     kind = _kind(path)
     if kind == "image":
@@ -81,7 +81,7 @@ def _human(row: dict) -> str:
 
 def run(args) -> int:
     from calcapp.cli import UsageError
-    from calcapp.ml.recognizer import load_recognizer
+    from calcapp.handwriting.recognizer import load_recognizer
 
     try:
         rec = load_recognizer(args.model)
@@ -110,7 +110,7 @@ def run(args) -> int:
 
     to_answer = [r for r in rows if r["error"] is None]
     if to_answer and not args.no_answer:
-        from calcapp.ml.answering import answer_many
+        from calcapp.arithmetic.answering import answer_many
 
         for row, ans in zip(to_answer, answer_many([r["expression"] for r in to_answer])):
             row["exact"], row["neural"] = ans.exact, ans.neural

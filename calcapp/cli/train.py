@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     from calcapp.cli import UsageError
-    from calcapp.ml.recipes import list_recipes, load_recipe
+    from calcapp.arithmetic.recipes import list_recipes, load_recipe
 
     if args.list:
         for r in list_recipes():
@@ -28,7 +28,7 @@ def run(args) -> int:
         return 0
     if not args.recipe:
         raise UsageError("train needs --recipe NAME (or --list)")
-    from calcapp.ml.availability import training_unavailable
+    from calcapp.nets.availability import training_unavailable
 
     if training_unavailable():
         raise UsageError(training_unavailable())
@@ -40,7 +40,7 @@ def run(args) -> int:
         raise UsageError(str(exc)) from None
     from pathlib import Path
 
-    from calcapp.core.paths import user_models_dir
+    from calcapp.paths import user_models_dir
 
     out = Path(args.out) if args.out else user_models_dir()
     if args.resume and not (Path(args.resume) / "card.json").is_file():
@@ -48,7 +48,7 @@ def run(args) -> int:
 
     config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
     if config.hp().get("init_from") and not args.resume:
-        from calcapp.ml.training import init_folder  # (no TensorFlow import)
+        from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
 
         try:
             init_folder(config.hp()["init_from"])
@@ -62,8 +62,8 @@ def run(args) -> int:
 
         tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
         tf.config.threading.set_inter_op_parallelism_threads(1)
-    from calcapp.ml.events import PrintingCallback, RunControl
-    from calcapp.ml.training import train
+    from calcapp.nets.events import PrintingCallback, RunControl
+    from calcapp.arithmetic.trainer import train
 
     control = RunControl()
     try:

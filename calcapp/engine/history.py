@@ -12,7 +12,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from calcapp.core.paths import data_home
+from calcapp.paths import data_home
 
 FILE_NAME = "history.sqlite3"
 

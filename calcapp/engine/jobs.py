@@ -17,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from calcapp.ml.events import EpochReport, RunControl, TrainingCallback, TrainResult
+from calcapp.nets.events import EpochReport, RunControl, TrainingCallback, TrainResult
 
 
 @dataclass

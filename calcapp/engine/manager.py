@@ -22,7 +22,7 @@ from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal
 
 from calcapp.engine.jobs import BridgeCallback, LatestWinsQueue, Request, TrainingJob, new_run_id
 from calcapp.engine.messages import readable
-from calcapp.ml.events import RunControl
+from calcapp.nets.events import RunControl
 
 
 class _ServeThread(QThread):
@@ -36,13 +36,13 @@ class _ServeThread(QThread):
 
 
 def _default_predictor(info):
-    from calcapp.ml.inference import load_predictor
+    from calcapp.arithmetic.predictor import load_predictor
 
     return load_predictor(info)
 
 
 def _default_recognizer():
-    from calcapp.ml.recognizer import load_recognizer
+    from calcapp.handwriting.recognizer import load_recognizer
 
     return load_recognizer()
 
@@ -59,13 +59,13 @@ def _in_thread() -> bool:
 
 
 def _user_models_dir():
-    from calcapp.core.paths import user_models_dir
+    from calcapp.paths import user_models_dir
 
     return user_models_dir()
 
 
 def _default_models():
-    from calcapp.ml.registry import list_models
+    from calcapp.nets.registry import list_models
 
     return list_models()
 
@@ -224,7 +224,7 @@ class ModelManager(QObject):
         self._answer(request.id, request.payload["text"], request.payload.get("model_name"))
 
     def _answer(self, rid: int, text: str, model_name: str | None) -> None:
-        from calcapp.ml.answering import answer_many
+        from calcapp.arithmetic.answering import answer_many
 
         info = self._find(model_name)
         answer = answer_many([text], model=info, models=self.models(),
@@ -238,7 +238,7 @@ class ModelManager(QObject):
             self._answer(request.id, reading.expression, request.payload.get("model_name"))
 
     def _do_inspect(self, request: Request) -> None:
-        from calcapp.ml.registry import best_for
+        from calcapp.nets.registry import best_for
 
         text = request.payload["text"]
         info = self._find(request.payload.get("model_name")) or best_for(text, self.models())
@@ -314,7 +314,7 @@ class ModelManager(QObject):
             train = self._train_fn
             if train is None:
                 self._ensure_tf()
-                from calcapp.ml.training import train
+                from calcapp.arithmetic.trainer import train
             return train(config, target, callback=callback, control=control,
                          resume_from=resume_from)
 
@@ -334,7 +334,7 @@ class ModelManager(QObject):
             fine_tune = self._finetune_fn
             if fine_tune is None:
                 self._ensure_tf()
-                from calcapp.ml.personal import SampleStore, fine_tune as real
+                from calcapp.handwriting.personal import SampleStore, fine_tune as real
 
                 return real(SampleStore(), callback=callback, control=control, epochs=epochs)
             return fine_tune(callback=callback, control=control, epochs=epochs)
@@ -423,7 +423,7 @@ class ModelManager(QObject):
 
     def _forget_recognizer(self) -> None:
         try:
-            from calcapp.ml.recognizer import load_recognizer
+            from calcapp.handwriting.recognizer import load_recognizer
         except ImportError:
             return
         clear = getattr(load_recognizer, "cache_clear", None)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from calcapp.core.paths import data_home
+from calcapp.paths import data_home
 
 DB_NAME = "runs.sqlite"
 
@@ -130,7 +130,7 @@ class RunsStore:
             )
 
     def add_epoch(self, run_id: str, report, t: float | None = None) -> None:
-        """Store a ``calcapp.ml.events.EpochReport`` (or any object with its fields)."""
+        """Store a ``calcapp.nets.events.EpochReport`` (or any object with its fields)."""
         samples = [
             {"question": s.question, "target": s.target, "answer": s.answer}
             for s in getattr(report, "samples", ())

@@ -38,7 +38,7 @@ def _native_stderr_to_log() -> None:
     TF_CPP_MIN_LOG_LEVEL says) to ``tensorflow.log`` in the data home instead of the user's
     terminal. Python-level failures still travel back as messages; the log keeps the rest."""
     try:
-        from calcapp.core.paths import data_home
+        from calcapp.paths import data_home
 
         log = os.open(data_home() / "tensorflow.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
         os.dup2(log, 2)
@@ -89,7 +89,7 @@ def _training_main(run_id: str, kind: str, spec: dict, events, commands) -> None
     _lower_priority()
     _native_stderr_to_log()
     from calcapp.engine.messages import readable
-    from calcapp.ml.events import RunControl
+    from calcapp.nets.events import RunControl
 
     control = RunControl()
     threading.Thread(target=_listen, args=(commands, control), daemon=True).start()
@@ -104,12 +104,12 @@ def _training_main(run_id: str, kind: str, spec: dict, events, commands) -> None
         state = init_tensorflow()
         events.put(("tf", state))
         if kind == "finetune":
-            from calcapp.ml.personal import SampleStore, fine_tune
+            from calcapp.handwriting.personal import SampleStore, fine_tune
 
             result = fine_tune(SampleStore(), callback=callback, control=control,
                                epochs=spec["epochs"])
         else:
-            from calcapp.ml.training import train
+            from calcapp.arithmetic.trainer import train
 
             result = train(spec["config"], spec["out_dir"], callback=callback, control=control,
                            resume_from=spec.get("resume_from"))

@@ -28,7 +28,7 @@ def make_app(argv: list[str]):
     from PySide6.QtWidgets import QApplication
 
     from calcapp import __version__
-    from calcapp.core.paths import resources_dir
+    from calcapp.paths import resources_dir
     from calcapp.ui import theme
 
     app = QApplication.instance()

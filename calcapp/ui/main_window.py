@@ -19,19 +19,19 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calcapp.core.paths import data_home, resources_dir
+from calcapp.paths import data_home, resources_dir
 from calcapp.engine.history import HistoryStore
-from calcapp.ui.canvas import CanvasPanel
-from calcapp.ui.display import Display
-from calcapp.ui.history_view import HistoryView
-from calcapp.ui.keypad import BACKSPACE, CLEAR, EQUALS, Keypad
-from calcapp.ui.model_picker import ModelPicker
+from calcapp.ui.calculator.canvas import CanvasPanel
+from calcapp.ui.calculator.display import Display
+from calcapp.ui.calculator.history_view import HistoryView
+from calcapp.ui.calculator.keypad import BACKSPACE, CLEAR, EQUALS, Keypad
+from calcapp.ui.calculator.model_picker import ModelPicker
 
 TF_DELAY_MS = 2000
 # Tabs built by their own modules, on first view: plotting (pyqtgraph) costs about a second
 # to import and build, which would double the time to the first window.
-LAZY_TABS = [("calcapp.ui.training_panel", "TrainingPanel", "Training"),
-             ("calcapp.ui.inside_panel", "InsidePanel", "Inside the model")]  # import TF after the first answers, so it never competes with them
+LAZY_TABS = [("calcapp.ui.training.panel", "TrainingPanel", "Training"),
+             ("calcapp.ui.inside.panel", "InsidePanel", "Inside the model")]  # import TF after the first answers, so it never competes with them
 
 
 def settings() -> QSettings:
@@ -40,7 +40,7 @@ def settings() -> QSettings:
 
 
 def _save_sample(strokes, label: str) -> None:
-    from calcapp.ml.personal import SampleStore
+    from calcapp.handwriting.personal import SampleStore
 
     SampleStore().add(strokes, label)
 

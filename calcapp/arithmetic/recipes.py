@@ -1,0 +1,66 @@
+"""Recipes: a named ``TrainConfig`` plus the goal it must reach, kept as JSON in ``training/``.
+
+Why files: the CLI (``calcapp train --recipe NAME``), the GUI's training tab and whoever
+re-trains a bundled model all read the same recipe, so each bundled model card can be
+reproduced from its recipe, and new comparisons are added without code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from calcapp.arithmetic.trainer import TrainConfig
+
+
+def recipes_dir() -> Path:
+    """``CALCAPP_RECIPES`` wins; otherwise the checkout's ``training/recipes``."""
+    override = os.environ.get("CALCAPP_RECIPES")
+    if override:
+        return Path(override)
+    return Path(__file__).resolve().parents[2] / "training" / "recipes"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    config: TrainConfig
+    description: str = ""
+    goal: dict[str, Any] = field(default_factory=dict)  # e.g. {"exact_match": 0.999}
+    anchor: str = ""  # what the seed reached, for the comparison table
+    bundled: bool = False  # trains a model shipped in resources/models
+    path: Path | None = None
+
+    def with_overrides(self, **hparams: Any) -> TrainConfig:
+        """The recipe's config with some hyperparameters replaced (``None`` is a value:
+        ``target_exact=None`` turns early stopping off)."""
+        cfg = self.config
+        return TrainConfig(cfg.name, cfg.task, cfg.architecture, {**cfg.hparams, **hparams})
+
+
+def load_recipe_file(path: Path) -> Recipe:
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    config = TrainConfig.from_dict({**data, "name": data.get("model_name", data["name"])})
+    return Recipe(data["name"], config, data.get("description", ""), data.get("goal", {}),
+                  data.get("anchor", ""), bool(data.get("bundled", False)), Path(path))
+
+
+def list_recipes(folder: Path | None = None) -> list[Recipe]:
+    folder = folder or recipes_dir()
+    if not folder.is_dir():
+        return []
+    return [load_recipe_file(p) for p in sorted(folder.glob("*.json"))]
+
+
+def load_recipe(name: str) -> Recipe:
+    """A recipe by name, or by the path of its JSON file."""
+    if name.endswith(".json") and Path(name).is_file():
+        return load_recipe_file(Path(name))
+    for recipe in list_recipes():
+        if recipe.name == name:
+            return recipe
+    known = ", ".join(r.name for r in list_recipes()) or "none"
+    raise LookupError(f"no recipe named {name!r}; known: {known}")

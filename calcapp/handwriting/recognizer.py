@@ -1,0 +1,333 @@
+"""Reads handwriting with a NumPy forward pass over the recognizer's saved weights.
+
+TensorFlow takes seconds to import and the canvas wants an answer within milliseconds of
+pen-up, so inference never touches Keras: training exports the layers (``weights.npz`` +
+the layer spec in ``card.json``) beside ``model.keras``, and this module runs them with
+NumPy. The user's fine-tuned model, when there is one, wins over the bundled model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from calcapp.ink.imagenorm import load_image, normalise_ink, normalise_strokes
+from calcapp.ink.segment import (Segment, join_segments, resolve_by_geometry, segment_image, segment_strokes,
+                                  joinable_runs)
+from calcapp.paths import bundled_models_dir, user_models_dir
+
+BUNDLED_NAME = "recognizer"
+PERSONAL_NAME = "recognizer-personal"
+WEIGHTS_NAME = "weights.npz"
+TO_EXPRESSION = {"\u00b7": "\u00d7"}  # a multiplication dot is written as × for the parser
+
+
+@dataclass
+class SymbolReading:
+    label: str
+    confidence: float
+    alternatives: list[tuple[str, float]]
+    box: tuple[float, float, float, float]
+    stroke_ids: list[int] = field(default_factory=list)
+    rel_size: float = 1.0
+
+    def to_json(self) -> dict:
+        return {
+            "label": self.label,
+            "confidence": round(self.confidence, 4),
+            "alternatives": [[lab, round(p, 4)] for lab, p in self.alternatives],
+            "box": [round(float(v), 2) for v in self.box],
+        }
+
+
+@dataclass
+class Reading:
+    symbols: list[SymbolReading]
+
+    @property
+    def expression(self) -> str:
+        return "".join(TO_EXPRESSION.get(s.label, s.label) for s in self.symbols)
+
+
+def member_prefix(k: int) -> str:
+    """Weight-name prefix of ensemble member ``k`` in weights.npz (none for the first)."""
+    return "" if k == 0 else f"m{k}/"
+
+
+def _stroke_key(stroke) -> tuple:
+    return tuple((p.x, p.y, p.pressure) for p in stroke.points)
+
+
+def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    kh, kw = w.shape[:2]
+    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # N,H',W',C,kh,kw
+    n, h, ww = win.shape[:3]
+    cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * ww, -1)
+    return (cols @ w.reshape(-1, w.shape[-1]) + b).reshape(n, h, ww, -1)
+
+
+def _act(x: np.ndarray, name: str) -> np.ndarray:
+    if name == "relu":
+        return np.maximum(x, 0)
+    if name == "softmax":
+        e = np.exp(x - x.max(axis=-1, keepdims=True))
+        return e / e.sum(axis=-1, keepdims=True)
+    if name in (None, "linear"):
+        return x
+    raise ValueError(f"unsupported activation {name!r}")
+
+
+OPERATORS = set("+-\u00d7\u00f7/\u00b7(")
+
+
+def _well_formed(labels: list[str]) -> bool:
+    """The line is a well-formed expression that a person would write.
+
+    The parser accepts a unary plus ("3/+6"), but nobody writes one by hand: a '+' at the
+    start or right after an operator is a misread ('1' read as '/', '7' as '+'), so such
+    a line goes to ``repair`` like one that does not parse.
+    """
+    from calcapp.expr.errors import CalcError
+    from calcapp.expr.parser import parse
+
+    for i, lab in enumerate(labels):
+        if lab == "+" and (i == 0 or labels[i - 1] in OPERATORS):
+            return False
+    try:
+        parse("".join(TO_EXPRESSION.get(lab, lab) for lab in labels))
+        return True
+    except CalcError:
+        return False
+
+
+def repair(labels, conf, tops, min_p: float = 0.001, tries: int = 4):
+    """If a line does not parse (or has a unary plus), swap in the likeliest alternatives until it does.
+
+    A slanted '1' and a '/' look alike; "1+/2" cannot be right, "1+12" can. Single
+    swaps are tried from the likeliest alternative down, then pairs among the ``tries``
+    least certain symbols. The first reading that parses wins; otherwise it is kept as read.
+    """
+    if _well_formed(labels):
+        return labels, conf
+    singles = sorted(((p, i, lab) for i, top in enumerate(tops) for lab, p in top[1:] if p >= min_p),
+                     reverse=True)
+    for p, i, lab in singles:
+        trial = list(labels)
+        trial[i] = lab
+        if _well_formed(trial):
+            return trial, [p if k == i else c for k, c in enumerate(conf)]
+    weakest = sorted(range(len(labels)), key=lambda i: conf[i])[:tries]
+    pairs = []
+    for a in weakest:
+        for b in weakest:
+            if a < b:
+                for la, pa in tops[a][1:]:
+                    for lb, pb in tops[b][1:]:
+                        if pa >= min_p and pb >= min_p:
+                            pairs.append((pa * pb, a, la, b, lb))
+    for _, a, la, b, lb in sorted(pairs, reverse=True):
+        trial = list(labels)
+        trial[a], trial[b] = la, lb
+        if _well_formed(trial):
+            new = list(conf)
+            new[a], new[b] = dict(tops[a])[la], dict(tops[b])[lb]
+            return trial, new
+    return labels, conf
+
+
+class Recognizer:
+    """One loaded recognizer (see ``load_recognizer``)."""
+
+    cache_limit = 512  # drawn symbols and readings kept for re-reading a line after a pen-up
+    # The network never saw half a symbol, so it reads pieces too surely (a 9's loop as '0'
+    # at 0.998): each extra symbol a cut would make costs this factor.
+    cut_prior = 0.9
+
+    def __init__(self, folder: Path):
+        self.folder = Path(folder)
+        with open(self.folder / "card.json", encoding="utf-8") as fh:
+            self.card = json.load(fh)
+        if self.card.get("kind") != "recognizer" or "numpy_layers" not in self.card:
+            raise ValueError(f"{self.folder} is not a recognizer model")
+        self.name = self.card.get("name", self.folder.name)
+        self.labels: list[str] = list(self.card["labels"])
+        self.layers = self.card["numpy_layers"]
+        with np.load(self.folder / WEIGHTS_NAME) as z:
+            self.weights = {k: z[k] for k in z.files}
+        self._ink_cache: dict[tuple, np.ndarray] = {}
+        self._top_cache: dict[int, list] = {}
+
+    # --- the network ---
+    def probabilities(self, images28: np.ndarray, batch: int = 1024) -> np.ndarray:
+        x = np.asarray(images28, dtype=np.float32)
+        if x.ndim == 2:
+            x = x[None]
+        if x.ndim == 3:
+            x = x[..., None]
+        outs = [self._forward(x[i:i + batch]) for i in range(0, len(x), batch)]
+        return np.concatenate(outs) if outs else np.zeros((0, len(self.labels)), np.float32)
+
+    def _forward(self, x: np.ndarray) -> np.ndarray:
+        """Class probabilities; an ensemble's members are averaged."""
+        n = int(self.card.get("numpy_members", 1))
+        out = self._forward_member(x, member_prefix(0))
+        for k in range(1, n):
+            out = out + self._forward_member(x, member_prefix(k))
+        return out / n if n > 1 else out
+
+    def _forward_member(self, x: np.ndarray, prefix: str) -> np.ndarray:
+        wt = self.weights
+        for i, layer in enumerate(self.layers):
+            op = layer["op"]
+            if op == "conv":
+                x = _act(_conv(x, wt[f"{prefix}{i}_0"], wt[f"{prefix}{i}_1"]), layer["activation"])
+            elif op == "maxpool":
+                k = layer["size"]
+                n, h, w, c = x.shape
+                x = x[:, : h // k * k, : w // k * k].reshape(n, h // k, k, w // k, k, c).max(axis=(2, 4))
+            elif op == "flatten":
+                x = x.reshape(len(x), -1)
+            elif op == "dense":
+                x = _act(x @ wt[f"{prefix}{i}_0"] + wt[f"{prefix}{i}_1"], layer["activation"])
+            else:
+                raise ValueError(f"unsupported layer {op!r}")
+        return x
+
+    def classify(self, images28: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (label, probability) for each 28x28 normalised image."""
+        p = self.probabilities(images28)
+        top = np.argsort(-p, axis=1)[:, :k]
+        return [[(self.labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
+
+    def _classify_cached(self, images: list[np.ndarray]) -> list[list[tuple[str, float]]]:
+        """``classify`` remembering recent images: re-reading a line after a pen-up runs
+        the network only on the symbol that changed."""
+        keys = [hash(im.tobytes()) for im in images]
+        found = {k: self._top_cache[k] for k in keys if k in self._top_cache}
+        missing = [i for i, k in enumerate(keys) if k not in found]
+        if missing:
+            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]))):
+                found[keys[i]] = top
+            if len(self._top_cache) > self.cache_limit:
+                self._top_cache.clear()
+            self._top_cache.update(found)
+        return [found[k] for k in keys]
+
+    # --- whole inputs ---
+    def prepare_strokes(self, strokes) -> tuple[list[Segment], list[np.ndarray]]:
+        """Segments of a line of ink and their normalised 28x28 images.
+
+        Drawn symbols are cached by their strokes' content and the line height, so after a
+        pen-up only the symbol that changed is drawn again (the canvas re-reads the line
+        after every stroke).
+        """
+        from calcapp.ink.segment import line_height
+
+        segs = segment_strokes(strokes)
+        if not segs:
+            return [], []
+        h = line_height([s.box for s in segs])
+        qh = int(round(np.log(max(h, 1e-6)) * 10))  # 10% steps of line height
+        images = []
+        for seg in segs:
+            key = (qh,) + tuple(_stroke_key(strokes[i]) for i in seg.ids)
+            img = self._ink_cache.get(key)
+            if img is None:
+                img = normalise_strokes([strokes[i] for i in seg.ids], h)
+                if len(self._ink_cache) > self.cache_limit:
+                    self._ink_cache.clear()
+                self._ink_cache[key] = img
+            images.append(img)
+        return segs, images
+
+    def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
+        """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
+        image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array
+        segs = segment_image(image)
+        for start, stop in joinable_runs(segs):  # runs that may be one symbol: read them whole too
+            whole = join_segments(segs[start:stop])
+            segs[start].extra["joined"] = (stop, whole, normalise_ink(whole.image))
+        return segs, [normalise_ink(s.image) for s in segs]
+
+    def settle_splits(self, segs: list[Segment], tops: list, whole_tops: list) -> tuple[list[Segment], list]:
+        """Keep a run whole when the network reads it whole more surely than in pieces
+        (``cut_prior`` per extra piece): a wide '0' read as '(' ')' loses to '0'."""
+        out_segs, out_tops, i, w = [], [], 0, iter(whole_tops)
+        while i < len(segs):
+            joined = segs[i].extra.get("joined")
+            if joined is None:
+                out_segs.append(segs[i])
+                out_tops.append(tops[i])
+                i += 1
+                continue
+            stop, whole, _ = joined
+            top = next(w)
+            pieces = float(np.prod([t[0][1] for t in tops[i:stop]])) * self.cut_prior ** (stop - i - 1)
+            if top[0][1] >= pieces:
+                out_segs.append(whole)
+                out_tops.append(top)
+            else:
+                out_segs.extend(segs[i:stop])
+                out_tops.extend(tops[i:stop])
+            i = stop
+        return out_segs, out_tops
+
+    def assemble(self, segs: list[Segment], tops: list[list[tuple[str, float]]]) -> Reading:
+        labels = [t[0][0] for t in tops]
+        conf = [t[0][1] for t in tops]
+        if len(segs) > 1:  # a lone symbol has no line to be placed in, nor a grammar
+            labels = resolve_by_geometry(labels, segs)
+            labels, conf = repair(labels, conf, tops)
+        out = []
+        for seg, top, lab, c in zip(segs, tops, labels, conf):
+            out.append(SymbolReading(lab, c, top, tuple(float(v) for v in seg.box),
+                                     list(seg.ids) if seg.image is None else [], seg.rel_size))
+        return Reading(out)
+
+    def read_prepared(self, prepared: list[tuple[list[Segment], list[np.ndarray]]]) -> list[Reading]:
+        """Many inputs in one batched forward pass (a thousand PNGs cost one pass)."""
+        images = [im for _, ims in prepared for im in ims]
+        wholes = [s.extra["joined"][2] for segs, _ in prepared for s in segs if "joined" in s.extra]
+        images += wholes
+        tops = self._classify_cached(images) if len(images) <= 64 else (
+            self.classify(np.stack(images)) if images else [])
+        out, k, w = [], 0, len(images) - len(wholes)
+        for segs, ims in prepared:
+            n_whole = sum("joined" in s.extra for s in segs)
+            segs, line_tops = self.settle_splits(segs, tops[k:k + len(ims)], tops[w:w + n_whole])
+            out.append(self.assemble(segs, line_tops))
+            k += len(ims)
+            w += n_whole
+        return out
+
+    def read_strokes(self, strokes) -> Reading:
+        return self.read_prepared([self.prepare_strokes(strokes)])[0]
+
+    def read_image(self, path_or_array) -> Reading:
+        return self.read_prepared([self.prepare_image(path_or_array)])[0]
+
+
+_CACHE: dict[tuple, Recognizer] = {}
+
+
+def default_recognizer_dir() -> Path:
+    """The user's fine-tuned recognizer if there is one, else the bundled one."""
+    personal = user_models_dir() / PERSONAL_NAME
+    if (personal / "card.json").is_file() and (personal / WEIGHTS_NAME).is_file():
+        return personal
+    return bundled_models_dir() / BUNDLED_NAME
+
+
+def load_recognizer(path=None) -> Recognizer:
+    """A cached recognizer; reloaded when its files change (after a fine-tune)."""
+    folder = Path(path) if path is not None else default_recognizer_dir()
+    card = folder / "card.json"
+    if not card.is_file():
+        raise FileNotFoundError(f"no recognizer model in {folder}")
+    key = (str(folder.resolve()), card.stat().st_mtime_ns, (folder / WEIGHTS_NAME).stat().st_mtime_ns)
+    if key not in _CACHE:
+        _CACHE[key] = Recognizer(folder)
+    return _CACHE[key]

@@ -1,0 +1,220 @@
+"""The calculator's display: the expression being edited and the two answers.
+
+The point of the app is the comparison, so the network's answer is drawn character by
+character, each coloured and labelled by the network's confidence, beside the exact
+answer, with a plain ✓ or ✗ between them. When the input lies outside the answering
+model's task the exact answer still shows and the reason is spelled out. Errors name the
+problem in words and the offending character is highlighted in place.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont, QGuiApplication, QKeySequence
+from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QSizePolicy, QVBoxLayout
+
+from calcapp.ui import theme
+
+CHECK, CROSS = "\u2713", "\u2717"
+# What a key types into the expression: the typeset operators read better.
+PRETTY_KEYS = {"*": "\u00d7", "/": "\u00f7", "-": "\u2212", "x": "\u00d7", "X": "\u00d7"}
+
+
+class ExpressionEdit(QLineEdit):
+    """A one-line editor that speaks calculator: Enter/= compute, Esc clears, Up/Down walk
+    the history, Ctrl+C copies the result when nothing is selected."""
+
+    computeRequested = Signal()
+    clearRequested = Signal()
+    historyStep = Signal(int)  # +1 older, -1 newer
+    copyResultRequested = Signal()
+
+    def keyPressEvent(self, event):
+        key, text = event.key(), event.text()
+        if key in (Qt.Key_Return, Qt.Key_Enter) or text == "=":
+            self.computeRequested.emit()
+        elif key == Qt.Key_Escape:
+            self.clearRequested.emit()
+        elif key == Qt.Key_Up:
+            self.historyStep.emit(+1)
+        elif key == Qt.Key_Down:
+            self.historyStep.emit(-1)
+        elif event.matches(QKeySequence.Copy) and not self.hasSelectedText():
+            self.copyResultRequested.emit()
+        elif event.matches(QKeySequence.Paste):
+            self.paste_expression(QGuiApplication.clipboard().text())
+        elif text in PRETTY_KEYS and not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier):
+            self.insert(PRETTY_KEYS[text])
+        else:
+            super().keyPressEvent(event)
+
+    def paste_expression(self, text: str) -> None:
+        """Paste the first line, without a trailing '=' (pasting "12+3=" is common)."""
+        lines = [line for line in text.splitlines() if line.strip()]
+        if lines:
+            self.insert(lines[0].strip().rstrip("=").strip())
+
+
+class Display(QFrame):
+    """Shows an ``Answer`` (calcapp.arithmetic.answering); ``summary()`` is the same in words."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setFrameShape(QFrame.StyledPanel)
+        self.setObjectName("display")
+        self.edit = ExpressionEdit()
+        self.edit.setObjectName("expression")
+        self.edit.setPlaceholderText("type, click or write an expression, e.g. 123+456")
+        big = QFont(self.edit.font())
+        big.setPointSizeF(big.pointSizeF() * 1.8)
+        self.edit.setFont(big)
+        self.edit.setAlignment(Qt.AlignRight)
+        self.edit.setFrame(False)
+
+        self.error_label = QLabel()
+        self.error_label.setObjectName("error")
+        self.error_label.setTextFormat(Qt.RichText)
+        self.error_label.setAlignment(Qt.AlignRight)
+        self.answer_label = QLabel()
+        self.answer_label.setObjectName("answer")
+        self.answer_label.setTextFormat(Qt.RichText)
+        self.answer_label.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
+        self.answer_label.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.model_label = QLabel()
+        self.model_label.setObjectName("model")
+        self.model_label.setAlignment(Qt.AlignRight)
+        self.model_label.setWordWrap(True)
+        for label in (self.error_label, self.answer_label, self.model_label):
+            label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        # Fixed rows: the display must not jump when an error comes and goes.
+        line = self.error_label.fontMetrics().height() + 4
+        self.error_label.setFixedHeight(line)
+        self.model_label.setFixedHeight(2 * line - 4)  # room for a reason that wraps
+        self.model_label.setAlignment(Qt.AlignRight | Qt.AlignTop)
+        self.answer_label.setFixedHeight(76)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(12, 6, 12, 6)
+        layout.setSpacing(2)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.error_label)
+        layout.addWidget(self.answer_label)
+        layout.addWidget(self.model_label)
+        self.answer = None
+        self._summary = ""
+        self._why_outside: str | None = None
+        self.clear_answer()
+
+    # -- what is shown -----------------------------------------------------------------
+    def text(self) -> str:
+        return self.edit.text()
+
+    def set_text(self, text: str) -> None:
+        self.edit.setText(text)
+        self.edit.setCursorPosition(len(text))
+
+    def summary(self) -> str:
+        """The display in one line of words, e.g. ``network 1903 ✗ exact 1003``."""
+        return self._summary
+
+    def result_text(self) -> str | None:
+        """What Ctrl+C copies: the exact answer, else the network's."""
+        if self.answer is None:
+            return None
+        return self.answer.exact if self.answer.exact is not None else self.answer.neural
+
+    def clear_answer(self) -> None:
+        self.answer = None
+        self._summary = ""
+        self.error_label.clear()
+        self.answer_label.setText("")
+        self.model_label.setText("")
+
+    def show_message(self, message: str) -> None:
+        """A failure from the model manager, in words."""
+        self.model_label.setText(html.escape(message))
+
+    def show_answer(self, answer, final: bool = False, why_outside: str | None = None) -> None:
+        """Draw an Answer. ``final`` (after Enter/=) shows errors in full colour; while the
+        person is still typing an unfinished expression they are shown muted.
+        ``why_outside`` says why the models at hand do not cover the input."""
+        self.answer = answer
+        self._why_outside = why_outside
+        if answer.error:
+            self._show_error(answer, final)
+        else:
+            self.error_label.clear()
+        unreadable = answer.error is not None and answer.exact is None and answer.neural is None
+        self.answer_label.setText("" if unreadable else self._answer_html(answer))
+        self.model_label.setText(self._model_text(answer))
+        self._summary = self._summary_text(answer)
+
+    # -- pieces --------------------------------------------------------------------------
+    def _show_error(self, answer, final: bool) -> None:
+        colour = theme.colour(theme.BAD) if final else theme.colour(theme.MUTED)
+        text = answer.input
+        pos = answer.error_pos
+        if pos is not None and 0 <= pos < len(text):
+            shown = (html.escape(text[:pos])
+                     + f"<span style='background:{colour}; color:white'>&nbsp;"
+                       f"{html.escape(text[pos])}&nbsp;</span>"
+                     + html.escape(text[pos + 1:]))
+        else:
+            shown = html.escape(text)
+        self.error_label.setText(
+            f"<span style='color:{colour}'>{html.escape(answer.error)}</span>"
+            + (f"&nbsp;&nbsp;<tt>{shown}</tt>" if text.strip() else "")
+        )
+
+    def _answer_html(self, a) -> str:
+        muted = theme.colour(theme.MUTED)
+        cells, confs = [], []
+        if a.neural is not None:
+            for ch, conf in zip(a.neural, list(a.confidence) + [None] * len(a.neural)):
+                c = theme.confidence_colour(conf if conf is not None else 0.0)
+                cells.append(f"<td align='center' style='color:{c}; font-size:26pt'>"
+                             f"{html.escape(ch)}</td>")
+                pct = "" if conf is None else f"{round(100 * conf)}"
+                confs.append(f"<td align='center' style='color:{c}; font-size:8pt'>{pct}</td>")
+            good = a.match is True
+            mark_colour = theme.colour(theme.GOOD if good else theme.BAD)
+            mark = (f"<td style='color:{mark_colour}; font-size:22pt'>"
+                    f"&nbsp;{CHECK if good else CROSS}&nbsp;</td>")
+        else:
+            cells = [f"<td style='color:{muted}; font-size:20pt'>&ndash;</td>"]
+            confs = ["<td></td>"]
+            mark = "<td>&nbsp;&nbsp;</td>"
+        exact = "&ndash;" if a.exact is None else html.escape(a.exact)
+        label = f"<td style='color:{muted}; font-size:10pt' valign='middle'>network&nbsp;</td>"
+        exact_cells = (f"<td style='color:{muted}; font-size:10pt' valign='middle'>"
+                       f"&nbsp;exact&nbsp;</td><td style='font-size:26pt'>{exact}</td>")
+        row1 = label + "".join(cells) + mark + exact_cells
+        row2 = "<td></td>" + "".join(confs) + "<td></td><td></td><td></td>"
+        return (f"<table cellspacing='0' cellpadding='1' align='right'><tr>{row1}</tr>"
+                f"<tr>{row2}</tr></table>")
+
+    def _model_text(self, a) -> str:
+        if a.error and a.expression is None:
+            return ""
+        if a.neural is not None:
+            text = f"answered by {a.model}"
+            if a.target is not None and a.target != a.exact:
+                text += f" (its task's answer is {a.target})"
+            if len(a.steps) > 1:  # a rewriting model shows its working, wrong steps included
+                text += ": " + " \u2192 ".join(html.escape(s) for s in a.steps)
+            return text
+        if a.outside:
+            why = f" ({self._why_outside})" if self._why_outside else ""
+            return f"{a.outside}{why}; the exact answer is shown"
+        return ""
+
+    def _summary_text(self, a) -> str:
+        if a.error and a.exact is None:
+            return f"error: {a.error}"
+        exact = a.exact if a.exact is not None else "-"
+        if a.neural is None:
+            return f"network - exact {exact}"
+        mark = CHECK if a.match else CROSS
+        return f"network {a.neural} {mark} exact {exact}"

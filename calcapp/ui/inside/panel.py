@@ -1,0 +1,320 @@
+"""The "Inside the model" tab: what a calculator network does with an expression.
+
+The current expression's inspection (encoder heatmap, attention, confidence) comes from the
+model manager (``request_inspect``); the whole-grid views (encoder-state scatter, error map)
+run as ``BackgroundJob``s on the NumPy predictor, so nothing here blocks the GUI. When the
+selected model is being trained, every epoch refreshes the views.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from calcapp.ui.inside.jobs import BackgroundJob, error_grid, load_predictor_for, state_map
+from calcapp.ui.inside.views import ConfidenceView, ErrorMapView, HeatmapView, StateScatterView
+
+_ALIVE: set = set()
+
+
+def _wait_all_jobs() -> None:
+    """On quit: a QThread destroyed while running aborts the process, so let jobs end."""
+    for job in list(_ALIVE):
+        job.wait(30000)
+
+
+AUTO = "(best model for the expression)"
+DEFAULT_TEXT = "3+5"
+
+
+class InsidePanel(QWidget):
+    """Model picker and expression on top; four views below."""
+
+    grids_done = Signal(str)  # "state" or "errors", when a background view is drawn
+
+    def __init__(self, manager, parent=None, predictor_for=load_predictor_for):
+        super().__init__(parent)
+        self.manager = manager
+        self.predictor_for = predictor_for
+        self.pending: int | None = None  # request id of the inspection we wait for
+        self.pending_answer: int | None = None
+        self.inspection = None
+        self.answer = None
+        self.jobs: dict[str, BackgroundJob] = {}
+        self.run_models: dict[str, str] = {}  # training run id -> model name
+
+        self.model = QComboBox()
+        self.model.setMinimumWidth(220)
+        self.expression = QLineEdit(DEFAULT_TEXT)
+        self.expression.setPlaceholderText("an expression inside the model's task, e.g. 3+5")
+        self.operator = QComboBox()
+        self.operator.setToolTip("operator for the error map")
+        self.refresh_button = QPushButton("Recompute maps")
+        self.status = QLabel("")
+        self.status.setWordWrap(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("model"))
+        top.addWidget(self.model, 2)
+        top.addWidget(QLabel("expression"))
+        top.addWidget(self.expression, 2)
+        top.addWidget(QLabel("error map op"))
+        top.addWidget(self.operator)
+        top.addWidget(self.refresh_button)
+
+        self.encoder = HeatmapView("encoder activations", "unit", "input character")
+        self.attention = HeatmapView("attention", "input character", "output step",
+                                     cmap="viridis")
+        self.confidence = ConfidenceView()
+        self.states = StateScatterView()
+        self.errors = ErrorMapView()
+        grid = QGridLayout()
+        grid.addWidget(self.encoder, 0, 0)
+        grid.addWidget(self.attention, 0, 1)
+        grid.addWidget(self.confidence, 0, 2)
+        grid.addWidget(self.states, 1, 0, 1, 2)
+        grid.addWidget(self.errors, 1, 2)
+        for c in range(3):
+            grid.setColumnStretch(c, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self.status)
+        layout.addLayout(grid, 1)
+
+        self.debounce = QTimer(self)
+        self.debounce.setSingleShot(True)
+        self.debounce.setInterval(250)
+        self.debounce.timeout.connect(self.inspect_now)
+        self.expression.textChanged.connect(lambda _t: self.debounce.start())
+        self.model.currentIndexChanged.connect(self._model_changed)
+        self.operator.currentIndexChanged.connect(lambda _i: self.compute_errors())
+        self.refresh_button.clicked.connect(self.compute_maps)
+
+        manager.inspected.connect(self._on_inspected)
+        manager.answered.connect(self._on_answered)
+        manager.failed.connect(self._on_failed)
+        manager.models_changed.connect(self.reload_models)
+        for name in ("training_started", "training_epoch", "training_finished"):
+            if hasattr(manager, name):
+                getattr(manager, name).connect(getattr(self, "_on_" + name))
+
+        app = QCoreApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(_wait_all_jobs)
+        self.reload_models()
+
+    # -- models ------------------------------------------------------------------------
+    def _models(self):
+        from calcapp.nets.registry import list_models
+
+        return list_models()
+
+    def reload_models(self) -> None:
+        keep = self.model.currentText()
+        self.model.blockSignals(True)
+        self.model.clear()
+        self.model.addItem(AUTO)
+        for info in self._models():
+            acc = info.exact_match
+            tip = f"{info.architecture}, task {info.task.name}" + (
+                "" if acc is None else f", test exact {100 * acc:.2f}%")
+            self.model.addItem(info.name)
+            self.model.setItemData(self.model.count() - 1, tip, Qt.ToolTipRole)
+        index = self.model.findText(keep)
+        self.model.setCurrentIndex(max(index, 0))
+        self.model.blockSignals(False)
+        self._model_changed()
+
+    def select_model(self, name: str) -> bool:
+        index = self.model.findText(name)
+        if index < 0:
+            self.reload_models()
+            index = self.model.findText(name)
+        if index < 0:
+            return False
+        self.model.setCurrentIndex(index)
+        return True
+
+    def model_name(self) -> str | None:
+        text = self.model.currentText()
+        return None if text in ("", AUTO) else text
+
+    def model_info(self):
+        """The selected model, or the best one for the expression when on auto."""
+        from calcapp.nets.registry import best_for, find_model
+
+        name = self.model_name()
+        if name is not None:
+            try:
+                return find_model(name)
+            except LookupError:
+                return None
+        return best_for(self.expression.text().strip())
+
+    def _model_changed(self, *_):
+        info = self.model_info()
+        self.operator.blockSignals(True)
+        self.operator.clear()
+        if info is not None and info.task.two_operand:
+            self.operator.addItems(list(info.task.operators))
+        self.operator.blockSignals(False)
+        if info is not None and not info.task.covers(self.expression.text().strip()):
+            self.expression.setText(self._example_for(info))
+        self.inspect_now()
+        self.compute_maps()
+
+    @staticmethod
+    def _example_for(info) -> str:
+        from calcapp.expr.datagen import generate
+
+        examples = generate(info.task, 1, seed=1, split="test")
+        return examples[0].text if examples else DEFAULT_TEXT
+
+    # -- the current expression --------------------------------------------------------
+    def inspect_now(self) -> None:
+        text = self.expression.text().strip()
+        if not text:
+            return
+        self.pending = self.manager.request_inspect(text, self.model_name())
+        # the answer too: the decoder may write digits in another order than we read them
+        self.pending_answer = self.manager.request_answer(text, self.model_name(),
+                                                          channel="inside")
+        self.answer = None
+
+    def _on_answered(self, request_id: int, answer) -> None:
+        if request_id != self.pending_answer:
+            return
+        self.pending_answer = None
+        self.answer = answer
+        self._show_status()
+
+    def _show_status(self) -> None:
+        parts = []
+        ins, ans = self.inspection, self.answer
+        if ans is not None and ans.neural is not None:
+            mark = "\u2611" if ans.match else "\u2612"
+            parts.append(f"{ans.expression} → {ans.neural}  {mark}  (target {ans.target}, "
+                         f"model {ans.model})")
+        elif ans is not None and (ans.error or ans.outside):
+            parts.append(ans.error or ans.outside)
+        if ins is not None:
+            written = "".join(ins.output_chars)
+            if ans is None or ans.neural is None or written != ans.neural:
+                parts.append(f"the decoder writes {' '.join(ins.output_chars) or '(nothing)'}"
+                             " in this order (the heatmap rows and bars follow it)")
+        if parts:
+            self.status.setText("   ·   ".join(parts))
+
+    def _on_inspected(self, request_id: int, inspection) -> None:
+        if request_id != self.pending:
+            return
+        self.pending = None
+        self.show_inspection(inspection)
+
+    def _on_failed(self, request_id: int, message: str) -> None:
+        if request_id == self.pending:
+            self.pending = None
+            self.status.setText(message)
+
+    def show_inspection(self, ins) -> None:
+        self.inspection = ins
+        inputs = list(ins.input_chars)
+        outputs = list(ins.output_chars)
+        self.encoder.set_data(ins.encoder_states, inputs)
+        if ins.attention is not None:
+            self.attention.set_data(ins.attention, outputs, inputs)
+            self.attention.caption.setText(self.attention.caption.text()
+                                           + "; rows: answer characters as written")
+        else:
+            self.attention.clear()
+            self.attention.caption.setText("this model has no attention")
+        self.confidence.set_data(outputs, list(ins.confidence))
+        self._show_status()
+
+    # -- background grids --------------------------------------------------------------
+    def compute_maps(self) -> None:
+        self.compute_states()
+        self.compute_errors()
+
+    def _run(self, key: str, fn, on_done) -> None:
+        job = BackgroundJob(fn)
+        job.key, job.on_done = key, on_done
+        # bound-method slots: Qt drops these connections if this panel is destroyed first
+        job.done.connect(self._job_done)
+        job.error.connect(self._job_error)
+        _ALIVE.add(job)  # a QThread must outlive its run(), even if this panel goes first
+        job.finished.connect(lambda job=job: _ALIVE.discard(job))
+        self.jobs[key] = job  # an older job still running finishes; its result is dropped
+        job.start()
+
+    def _job_done(self, result) -> None:
+        job = self.sender()
+        if job is not None and self.jobs.get(job.key) is job:  # the newest request wins
+            job.on_done(result)
+            self.grids_done.emit(job.key)
+
+    def _job_error(self, message: str) -> None:
+        job = self.sender()
+        if job is not None and self.jobs.get(job.key) is job:
+            view = self.states if job.key == "state" else self.errors
+            view.caption.setText(message)
+
+    def compute_states(self) -> None:
+        info = self.model_info()
+        if info is None:
+            self.states.caption.setText("no model selected")
+            return
+        self.states.caption.setText("computing encoder states…")
+        predictor_for = self.predictor_for
+        self._run("state", lambda: state_map(predictor_for(info), info.task),
+                  self.states.set_data)
+
+    def compute_errors(self) -> None:
+        info = self.model_info()
+        if info is None or not info.task.two_operand:
+            self.errors.grid = None
+            self.errors.image.clear()
+            self.errors.caption.setText("the error map needs a two-operand model")
+            return
+        op = self.operator.currentText() or info.task.operators[0]
+        self.errors.caption.setText("computing the error map…")
+        predictor_for = self.predictor_for
+        self._run("errors", lambda: error_grid(predictor_for(info), info.task, op),
+                  self.errors.set_data)
+
+    def wait_for_jobs(self, timeout_ms: int = 60000) -> None:
+        """For tests and screenshots: block until the background jobs ended."""
+        for job in list(self.jobs.values()):
+            job.wait(timeout_ms)
+        QCoreApplication.processEvents()  # deliver the queued done() signals
+
+    # -- live refresh during training --------------------------------------------------
+    def _on_training_started(self, run_id: str, info: dict) -> None:
+        self.run_models[run_id] = str(info.get("name") or "")
+
+    def _on_training_epoch(self, run_id: str, _report) -> None:
+        """The trainer rewrites its best checkpoint as it improves; show the new one."""
+        name = self.run_models.get(run_id)
+        if not name:
+            return
+        if self.model.findText(name) < 0:  # the run's first checkpoint just appeared
+            refresh = getattr(self.manager, "refresh_models", None)
+            if callable(refresh):
+                refresh()  # the manager rescans too, so it can inspect the new model
+            self.reload_models()
+        if name == self.model_name() and self.isVisible():
+            self.inspect_now()
+            self.compute_maps()
+
+    def _on_training_finished(self, run_id: str, _result) -> None:
+        self.run_models.pop(run_id, None)
+        self.reload_models()

@@ -1,0 +1,209 @@
+"""The pyqtgraph views of the "Inside the model" tab, each fed plain NumPy data.
+
+Kept apart from the panel so each view can be rendered and tested from arrays alone: a
+heatmap with character tick labels (encoder states, attention), per-character confidence
+bars, the encoder-state scatter and the (a, b) error map with hover read-out.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from calcapp.ui.inside.jobs import ErrorGrid, StateMap
+
+
+def _show_char(c: str) -> str:
+    return {" ": "␣", "": "∅"}.get(c, c)
+
+
+def _colormap(name: str, fallback: str = "viridis"):
+    try:
+        return pg.colormap.get(name)
+    except Exception:
+        return pg.colormap.get(fallback)
+
+
+class _Plot(QWidget):
+    """A titled PlotWidget on white, with a one-line caption under it."""
+
+    def __init__(self, title: str, parent=None):
+        super().__init__(parent)
+        self.plot = pg.PlotWidget(title=title)
+        self.plot.setBackground("w")
+        self.caption = QLabel("")
+        self.caption.setWordWrap(True)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.caption)
+
+
+class HeatmapView(_Plot):
+    """rows × columns of values with text labels on the rows (and optionally columns)."""
+
+    def __init__(self, title: str, xlabel: str, ylabel: str, cmap: str = "CET-D1",
+                 parent=None):
+        super().__init__(title, parent)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setColorMap(_colormap(cmap))
+        self.plot.addItem(self.image)
+        self.plot.invertY(True)
+        self.plot.setLabel("bottom", xlabel)
+        self.plot.setLabel("left", ylabel)
+        self.plot.setMouseEnabled(x=True, y=True)
+        self.data: np.ndarray | None = None
+        self.symmetric = cmap.startswith("CET-D")
+
+    def set_data(self, values, row_labels: list[str], col_labels: list[str] | None = None):
+        data = np.asarray(values, dtype=float)
+        if data.ndim != 2 or data.size == 0:
+            self.clear()
+            return
+        self.data = data
+        if self.symmetric:
+            m = float(np.nanmax(np.abs(data))) or 1.0
+            levels = (-m, m)
+        else:
+            levels = (float(np.nanmin(data)), float(np.nanmax(data)) or 1.0)
+        self.image.setImage(data, levels=levels)
+        self.image.setRect(0, 0, data.shape[1], data.shape[0])
+        left = self.plot.getAxis("left")
+        left.setTicks([[(i + 0.5, _show_char(c)) for i, c in enumerate(row_labels)]])
+        bottom = self.plot.getAxis("bottom")
+        if col_labels is not None:
+            bottom.setTicks([[(j + 0.5, _show_char(c)) for j, c in enumerate(col_labels)]])
+        else:
+            bottom.setTicks(None)
+        self.plot.setXRange(0, data.shape[1], padding=0.02)
+        self.plot.setYRange(0, data.shape[0], padding=0.02)
+        self.caption.setText(f"{data.shape[0]} × {data.shape[1]}, range "
+                             f"{np.nanmin(data):.2f} … {np.nanmax(data):.2f}")
+
+    def clear(self):
+        self.data = None
+        self.image.clear()
+        self.caption.setText("")
+        self.plot.getAxis("left").setTicks([[]])
+        self.plot.getAxis("bottom").setTicks([[]])
+        self.plot.setXRange(0, 1)
+        self.plot.setYRange(0, 1)
+
+
+class ConfidenceView(_Plot):
+    """One bar per output character: the probability the model gave to what it wrote."""
+
+    def __init__(self, parent=None):
+        super().__init__("confidence per answer character", parent)
+        self.bars = pg.BarGraphItem(x=[], height=[], width=0.7, brush="#1f77b4")
+        self.plot.addItem(self.bars)
+        self.plot.setYRange(0, 1.05)
+        self.plot.setMouseEnabled(x=False, y=False)
+        self.values: list[float] = []
+
+    def set_data(self, chars: list[str], confidence: list[float]) -> None:
+        n = min(len(chars), len(confidence))
+        self.values = [float(c) for c in confidence[:n]]
+        brushes = [pg.mkBrush("#2ca02c" if v >= 0.9 else "#ff7f0e" if v >= 0.6 else "#d62728")
+                   for v in self.values]
+        self.bars.setOpts(x=np.arange(n), height=np.asarray(self.values), width=0.7,
+                          brushes=brushes)
+        self.plot.getAxis("bottom").setTicks([[(i, _show_char(c)) for i, c in
+                                               enumerate(chars[:n])]])
+        self.plot.setXRange(-0.6, max(n, 1) - 0.4)
+        low = min(self.values) if self.values else None
+        self.caption.setText("" if low is None else f"lowest {low:.3f}")
+
+
+class StateScatterView(_Plot):
+    """Encoder state against a+b (1-digit addition) or a 2-D PCA projection by answer."""
+
+    def __init__(self, parent=None):
+        super().__init__("encoder state", parent)
+        self.scatter = pg.ScatterPlotItem(size=8, pen=None, hoverable=True)
+        self.plot.addItem(self.scatter)
+        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.cmap = _colormap("viridis")
+        self.map: StateMap | None = None
+
+    def set_data(self, m: StateMap) -> None:
+        self.map = m
+        vals = m.values
+        finite = np.isfinite(vals)
+        lo, hi = (float(vals[finite].min()), float(vals[finite].max())) if finite.any() else (0, 1)
+        span = (hi - lo) or 1.0
+        colors = [self.cmap.map((v - lo) / span, mode="qcolor") if np.isfinite(v)
+                  else pg.mkColor("#999999") for v in vals]
+        spots = [{"pos": (float(x), float(y)), "brush": pg.mkBrush(c), "data": t}
+                 for x, y, c, t in zip(m.x, m.y, colors, m.texts)]
+        self.scatter.setData(spots)
+        share = ", ".join(f"{100 * s:.0f}%" for s in m.explained)
+        if m.kind == "sum":
+            ylab = "encoder state" if m.units == 1 else "encoder state (1st principal comp.)"
+            self.plot.setLabel("bottom", "a + b")
+            self.plot.setLabel("left", ylab)
+            self.caption.setText(f"all {len(m.texts)} inputs a+b; {m.units} encoder units"
+                                 + (f"; PC1 explains {share}" if m.units > 1 else ""))
+        else:
+            self.plot.setLabel("bottom", "principal component 1")
+            self.plot.setLabel("left", "principal component 2")
+            self.caption.setText(f"{len(m.texts)} test inputs, {m.units} encoder units, "
+                                 f"coloured by answer ({lo:g} … {hi:g}); variance {share}")
+        self.plot.autoRange()
+
+
+class ErrorMapView(_Plot):
+    """Green where ``a op b`` is answered right, red where wrong; hover reads one cell."""
+
+    hovered = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__("error map over (a, b)", parent)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.plot.addItem(self.image)
+        self.plot.setLabel("bottom", "b")
+        self.plot.setLabel("left", "a")
+        self.plot.setAspectLocked(True)
+        self.grid: ErrorGrid | None = None
+        self.image.setAcceptHoverEvents(True)
+        self.image.hoverEvent = self._hover
+
+    def set_data(self, grid: ErrorGrid) -> None:
+        self.grid = grid
+        side = grid.ok.shape[0]
+        rgb = np.zeros((side, side, 3), dtype=np.uint8)
+        rgb[grid.ok] = (60, 170, 60)
+        rgb[~grid.ok] = (215, 40, 40)
+        self.image.setImage(rgb, levels=(0, 255))
+        self.image.setRect(0, 0, side, side)
+        step = 1 if side <= 20 else 10
+        ticks = [[(i + 0.5, str(i)) for i in range(0, side, step)]]
+        self.plot.getAxis("bottom").setTicks(ticks)
+        self.plot.getAxis("left").setTicks(ticks)
+        self.plot.autoRange()
+        wrong = int((~grid.ok).sum())
+        self.caption.setText(f"{grid.ok.size} inputs a{grid.op}b with a, b < {side}: "
+                             f"{100 * grid.accuracy:.2f}% right, {wrong} wrong. "
+                             "Hover a cell to read it.")
+
+    def describe_at(self, x: float, y: float) -> str | None:
+        """Text for the cell under scene-independent image coordinates (b = x, a = y)."""
+        if self.grid is None:
+            return None
+        side = self.grid.ok.shape[0]
+        b, a = int(x), int(y)
+        if 0 <= a < side and 0 <= b < side:
+            return self.grid.describe(a, b)
+        return None
+
+    def _hover(self, event):
+        if event.isExit():
+            return
+        pos = event.pos()
+        text = self.describe_at(pos.x(), pos.y())
+        if text:
+            self.image.setToolTip(text)
+            self.caption.setText(text)
+            self.hovered.emit(text)

@@ -1,0 +1,295 @@
+"""The Training tab's setup form: what to learn (task), with what (architecture) and how.
+
+It only gathers choices and turns them into a ``TrainConfig``; it never trains. A recipe
+(``calcapp.arithmetic.recipes``) fills every field at once, so a reader can start from the seeds'
+experiments and change one thing at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from calcapp.expr.tasks import PRESETS, TaskSpec
+
+ARCHITECTURES = ("tiny-rnn", "lstm", "bilstm", "attention", "transformer")
+CUSTOM = "custom"
+JOB_CALCULATOR = "Train a calculator model"
+JOB_FINETUNE = "Fine-tune the recognizer on my samples"
+
+# What a fresh form proposes: small enough to learn 1-digit addition in seconds.
+DEFAULT_HPARAMS = {
+    "units": 32,
+    "layers": 1,
+    "samples_per_epoch": 2000,
+    "batch_size": 64,
+    "learning_rate": 0.005,
+    "epochs": 5,
+    "seed": 0,
+    "holdout": 0.05,
+}
+
+
+@dataclass
+class FormConfig:
+    """Stand-in with TrainConfig's fields, used only while calcapp.arithmetic.trainer is missing."""
+
+    name: str
+    task: TaskSpec
+    architecture: str
+    hparams: dict = field(default_factory=dict)
+
+
+def make_config(name: str, task: TaskSpec, architecture: str, hparams: dict):
+    try:
+        from calcapp.arithmetic.trainer import TrainConfig
+    except ImportError:
+        return FormConfig(name, task, architecture, dict(hparams))
+    return TrainConfig(name=name, task=task, architecture=architecture, hparams=dict(hparams))
+
+
+def load_recipes() -> list:
+    """Recipes from calcapp.arithmetic.recipes, or none while that module is missing or broken."""
+    try:
+        from calcapp.arithmetic.recipes import list_recipes
+
+        return list(list_recipes())
+    except Exception:  # a broken recipe file must not break the tab
+        return []
+
+
+def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
+    box = QSpinBox()
+    box.setRange(lo, hi)
+    box.setSingleStep(step)
+    box.setValue(value)
+    return box
+
+
+class SetupForm(QWidget):
+    """Job kind, recipe, task (preset or custom), architecture and hyperparameters."""
+
+    changed = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.recipes = load_recipes()
+
+        self.job = QComboBox()
+        self.job.addItems([JOB_CALCULATOR, JOB_FINETUNE])
+        self.recipe = QComboBox()
+        self.recipe.addItem("(none)")
+        for r in self.recipes:
+            self.recipe.addItem(r.name)
+            self.recipe.setItemData(self.recipe.count() - 1, getattr(r, "description", ""),
+                                    3)  # Qt.ToolTipRole
+        self.name = QLineEdit()
+        self.name.setPlaceholderText("model name (default: task-architecture)")
+        self.task = QComboBox()
+        self.task.addItems(list(PRESETS) + [CUSTOM])
+        self.architecture = QComboBox()
+        self.architecture.addItems(ARCHITECTURES)
+
+        # custom task fields
+        self.custom = QGroupBox("custom task")
+        self.max_digits = _spin(1, 40, 1)
+        self.operators = {op: QCheckBox(op) for op in "+-*/"}
+        self.operators["+"].setChecked(True)
+        ops = QHBoxLayout()
+        for box in self.operators.values():
+            ops.addWidget(box)
+        ops.addStretch(1)
+        self.min_operands = _spin(1, 6, 2)
+        self.max_operands = _spin(1, 6, 2)
+        self.flags = {
+            key: QCheckBox(label)
+            for key, label in [
+                ("brackets", "brackets"),
+                ("negatives", "negatives"),
+                ("spaces", "spaces"),
+                ("leading_zeros", "leading zeros"),
+                ("reverse_input", "reverse input"),
+                ("reverse_output", "reverse output"),
+            ]
+        }
+        flags = QGridLayout()
+        for i, box in enumerate(self.flags.values()):
+            flags.addWidget(box, i // 3, i % 3)
+        cform = QFormLayout(self.custom)
+        cform.addRow("digits per operand", self.max_digits)
+        cform.addRow("operators", ops)
+        cform.addRow("operands (min)", self.min_operands)
+        cform.addRow("operands (max)", self.max_operands)
+        cform.addRow(flags)
+
+        # hyperparameters
+        self.units = _spin(1, 1024, DEFAULT_HPARAMS["units"])
+        self.layers = _spin(1, 8, DEFAULT_HPARAMS["layers"])
+        self.samples = _spin(32, 10_000_000, DEFAULT_HPARAMS["samples_per_epoch"], 500)
+        self.batch = _spin(1, 4096, DEFAULT_HPARAMS["batch_size"])
+        self.lr = QDoubleSpinBox()
+        self.lr.setDecimals(5)
+        self.lr.setRange(1e-5, 1.0)
+        self.lr.setSingleStep(0.0005)
+        self.lr.setValue(DEFAULT_HPARAMS["learning_rate"])
+        self.epochs = _spin(1, 10_000, DEFAULT_HPARAMS["epochs"])
+        self.seed = _spin(0, 2**31 - 1, DEFAULT_HPARAMS["seed"])
+        self.holdout = QDoubleSpinBox()
+        self.holdout.setDecimals(3)
+        self.holdout.setRange(0.0, 0.3)
+        self.holdout.setSingleStep(0.01)
+        self.holdout.setValue(DEFAULT_HPARAMS["holdout"])
+        self.holdout.setToolTip("share of all expressions kept out of training for each of "
+                                "validation and test; 0 validates on every input (only "
+                                "sensible for tiny tasks such as 1-digit addition)")
+        self.extra_hparams: dict = {}  # recipe keys the form has no field for
+
+        self.hp = QGroupBox("hyperparameters")
+        hform = QFormLayout(self.hp)
+        hform.addRow("hidden units", self.units)
+        hform.addRow("layers", self.layers)
+        hform.addRow("samples per epoch", self.samples)
+        hform.addRow("batch size", self.batch)
+        hform.addRow("learning rate", self.lr)
+        hform.addRow("held-out share", self.holdout)
+        hform.addRow("seed", self.seed)
+
+        top = QFormLayout()
+        top.addRow("job", self.job)
+        top.addRow("recipe", self.recipe)
+        top.addRow("name", self.name)
+        top.addRow("task", self.task)
+        top.addRow("architecture", self.architecture)
+        top.addRow("epochs", self.epochs)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(top)
+        layout.addWidget(self.custom)
+        layout.addWidget(self.hp)
+        layout.addStretch(1)
+
+        self.task.currentTextChanged.connect(self._task_changed)
+        self.job.currentIndexChanged.connect(self._job_changed)
+        self.recipe.currentIndexChanged.connect(self._recipe_changed)
+        self._task_changed(self.task.currentText())
+        self._job_changed()
+
+    # -- reactions ---------------------------------------------------------------------
+    def _task_changed(self, name: str) -> None:
+        spec = PRESETS.get(name)
+        if spec is not None:
+            self.set_task_fields(spec)
+            # 1-digit tasks have ~100 inputs: a 5% holdout leaves a handful to validate on,
+            # so validate and test on all of them, as the seed did
+            self.holdout.setValue(0.0 if spec.max_digits == 1 else DEFAULT_HPARAMS["holdout"])
+        self.custom.setVisible(name == CUSTOM)
+        self.changed.emit()
+
+    def _job_changed(self, *_):
+        calc = self.is_calculator_job
+        for w in (self.recipe, self.name, self.task, self.architecture, self.hp):
+            w.setEnabled(calc)
+        self.custom.setVisible(calc and self.task.currentText() == CUSTOM)
+        self.changed.emit()
+
+    def _recipe_changed(self, index: int) -> None:
+        if index <= 0 or index - 1 >= len(self.recipes):
+            return
+        self.apply_config(self.recipes[index - 1].config)
+
+    # -- reading and writing the form --------------------------------------------------
+    @property
+    def is_calculator_job(self) -> bool:
+        return self.job.currentText() == JOB_CALCULATOR
+
+    def set_task_fields(self, spec: TaskSpec) -> None:
+        self.max_digits.setValue(spec.max_digits)
+        for op, box in self.operators.items():
+            box.setChecked(op in spec.operators)
+        self.min_operands.setValue(spec.min_operands)
+        self.max_operands.setValue(spec.max_operands)
+        for key, box in self.flags.items():
+            box.setChecked(bool(getattr(spec, key)))
+
+    def task_spec(self) -> TaskSpec:
+        """The chosen task; raises ValueError with a readable message for a bad custom one."""
+        name = self.task.currentText()
+        if name != CUSTOM:
+            return PRESETS[name]
+        ops = "".join(op for op, box in self.operators.items() if box.isChecked())
+        if not ops:
+            raise ValueError("choose at least one operator")
+        return TaskSpec(
+            name=CUSTOM,
+            max_digits=self.max_digits.value(),
+            operators=ops,
+            min_operands=self.min_operands.value(),
+            max_operands=self.max_operands.value(),
+            **{key: box.isChecked() for key, box in self.flags.items()},
+        )
+
+    def hparams(self) -> dict:
+        hp = dict(self.extra_hparams)
+        hp.update(
+            units=self.units.value(),
+            layers=self.layers.value(),
+            samples_per_epoch=self.samples.value(),
+            batch_size=self.batch.value(),
+            learning_rate=float(self.lr.value()),
+            epochs=self.epochs.value(),
+            seed=self.seed.value(),
+            holdout=float(self.holdout.value()),
+        )
+        return hp
+
+    def model_name(self, spec: TaskSpec | None = None) -> str:
+        text = self.name.text().strip()
+        if text:
+            return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
+        spec = spec or self.task_spec()
+        return f"{spec.name}-{self.architecture.currentText()}"
+
+    def config(self):
+        """A TrainConfig for the form; ValueError for an impossible one."""
+        spec = self.task_spec()
+        return make_config(self.model_name(spec), spec, self.architecture.currentText(),
+                           self.hparams())
+
+    def apply_config(self, config) -> None:
+        """Fill the form from a TrainConfig (e.g. a recipe's)."""
+        spec = config.task
+        if isinstance(spec, dict):
+            spec = TaskSpec.from_dict(spec)
+        if spec.name in PRESETS and PRESETS[spec.name] == spec:
+            self.task.setCurrentText(spec.name)
+        else:
+            self.task.setCurrentText(CUSTOM)
+            self.set_task_fields(spec)
+        if config.architecture in ARCHITECTURES:
+            self.architecture.setCurrentText(config.architecture)
+        hp = dict(config.hparams or {})
+        for key, box in (("units", self.units), ("layers", self.layers),
+                         ("samples_per_epoch", self.samples), ("batch_size", self.batch),
+                         ("epochs", self.epochs), ("seed", self.seed)):
+            if key in hp:
+                box.setValue(int(hp.pop(key)))
+        if "learning_rate" in hp:
+            self.lr.setValue(float(hp.pop("learning_rate")))
+        default = 0.0 if spec.max_digits == 1 else DEFAULT_HPARAMS["holdout"]
+        self.holdout.setValue(float(hp.pop("holdout", default)))
+        self.extra_hparams = hp
+        self.name.setText(config.name)

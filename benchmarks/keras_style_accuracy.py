@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from calcapp.expr.datagen import generate  # noqa: E402
 from calcapp.arithmetic.model import architectures as A  # noqa: E402
 from calcapp.arithmetic import data as D  # noqa: E402
-from calcapp.nets.numpy_ops import ops, read_keras_file  # noqa: E402
+from calcapp.arithmetic.model.weights import read_keras_file  # noqa: E402
+from calcapp.nets.numpy_ops import ops  # noqa: E402
 from calcapp.nets.registry import find_model  # noqa: E402
 
 

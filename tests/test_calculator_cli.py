@@ -21,7 +21,7 @@ def _run(*args, env=None):
 
 
 def test_every_recipe_loads_and_builds_a_valid_config():
-    from calcapp.arithmetic.model.architectures import parameter_count
+    from calcapp.arithmetic.model.weights import parameter_count
     from calcapp.arithmetic.data import model_cfg
 
     recipes = {r.name: r for r in list_recipes()}

@@ -8,6 +8,8 @@ import pytest
 from calcapp.expr.datagen import generate
 from calcapp.expr.tasks import preset
 from calcapp.arithmetic.model import architectures as A
+from calcapp.arithmetic.model import attention, encoder, features
+from calcapp.arithmetic.model import weights as W_
 from calcapp.arithmetic import data as D
 from calcapp.nets.numpy_ops import ops as np_ops
 
@@ -107,7 +109,7 @@ def test_inspect_shapes(tmp_path, arch, task, hp):
 
 def test_tiny_rnn_fits_in_100_parameters():
     cfg = D.model_cfg(preset("add1"), "tiny-rnn", {"units": 1, "dec_units": 3, "end_marker": False})
-    assert A.parameter_count(cfg) <= 100
+    assert W_.parameter_count(cfg) <= 100
 
 
 def pred_tout(info):
@@ -130,7 +132,7 @@ def test_length_free_model_runs_longer_than_it_was_built(tmp_path):
 
 def test_masked_encoder_ignores_padding(tmp_path):
     from calcapp.arithmetic.predictor import Predictor
-    from calcapp.nets.numpy_ops import read_keras_file
+    from calcapp.arithmetic.model.weights import read_keras_file
 
     info, _, spec, cfg = _save(tmp_path, "attention", "add3",
                                {"units": 16, "heads": 2, "align": True, "mask_pad": True})
@@ -152,11 +154,11 @@ def test_pair_column_sums_the_digit_pairs_of_each_place():
     spec = preset("arith3").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "pairs": 3, "pair_dim": 100})
     ids = D.encode_inputs(spec, cfg, [spec.model_input("47*306")])
-    enc = A.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in A.weight_specs(cfg)}, cfg, ids)
+    enc = encoder.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in W_.weight_specs(cfg)}, cfg, ids)
     W = {"pairs/embed/kernel": np.eye(100, dtype=np.float32), "pairs/embed/bias": np.zeros(100, np.float32)}
 
     def cells(t):  # which (a digit, b digit) cells column t lights up
-        col = A.pair_column(ops, W, cfg, enc, t)[0].reshape(10, 10)
+        col = attention.pair_column(ops, W, cfg, enc, t)[0].reshape(10, 10)
         return sorted((int(i), int(j)) for i, j in zip(*np.nonzero(col)))
 
     # a = 47 (places: 7, 4), b = 306 (places: 6, 0, 3)
@@ -174,7 +176,7 @@ def test_spaces_inside_a_number_keep_its_places():
     spec = preset("arith3").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True})
     ids = D.encode_inputs(spec, cfg, ["3 0-6 4", " 62/4 4", "30-647"])
-    place = A.place_value(ops, ids, cfg)
+    place = features.place_value(ops, ids, cfg)
     assert place[0].tolist() == [1, -1, 0, -1, 1, -1, 0]
     assert place[1].tolist() == [-1, 1, 0, -1, 1, -1, 0]
     assert place[2].tolist()[:6] == [1, 0, -1, 2, 1, 0]
@@ -188,7 +190,7 @@ def test_long_division_rows_align_with_the_dividend_from_its_top_digit():
     spec = preset("arith3").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "div_msd": 1})
     ids = D.encode_inputs(spec, cfg, ["0 93/4", "12*34"])
-    enc = A.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in A.weight_specs(cfg)}, cfg, ids)
+    enc = encoder.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in W_.weight_specs(cfg)}, cfg, ids)
     assert enc["div"].ravel().tolist() == [1.0, 0.0]
     assert enc["len_a"].ravel().tolist() == [3.0, 2.0]
 
@@ -200,8 +202,8 @@ def test_divisor_register_holds_the_divisor_by_place_on_quotient_rows_only():
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True, "div_msd": 1,
                                           "divisor_digits": 3})
     ids = D.encode_inputs(spec, cfg, ["983/8 1", "12*34"])
-    enc = A.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in A.weight_specs(cfg)}, cfg, ids)
-    reg = A.divisor_register(ops, cfg, enc).reshape(2, 3, 10)
+    enc = encoder.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in W_.weight_specs(cfg)}, cfg, ids)
+    reg = attention.divisor_register(ops, cfg, enc).reshape(2, 3, 10)
     assert [int(np.argmax(d)) for d in reg[0][:2]] == [1, 8]  # 81: units 1, tens 8
     assert reg[0][2].sum() == 0  # no hundreds digit
     assert reg[1].sum() == 0  # a product row sees nothing

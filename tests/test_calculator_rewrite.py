@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from calcapp.expr.steps import next_step, steps
 from calcapp.expr.tasks import NAN, preset
-from calcapp.arithmetic.model.rewriter import work_out
+from calcapp.arithmetic.working import work_out
 
 
 def _exact_pass(texts):
@@ -91,7 +91,7 @@ def test_a_warm_start_into_new_options_begins_as_the_old_model(tmp_path):
 
 
 def test_each_digit_is_worth_its_place_for_the_operand_comparison():
-    from calcapp.arithmetic.model import architectures as A
+    from calcapp.arithmetic.model import features
     from calcapp.arithmetic import data as D
     from calcapp.nets.numpy_ops import ops
     from calcapp.arithmetic.model.rewriter import _magnitude
@@ -99,7 +99,7 @@ def test_each_digit_is_worth_its_place_for_the_operand_comparison():
     spec = preset("expr").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "places": 3, "rewrite": True, "wide": 1})
     ids = D.encode_inputs(spec, cfg, ["1724+-38"])
-    enc = {"chars": ops.one_hot(ids, cfg["vin"]), "place": A.place_value(ops, ids, cfg)}
+    enc = {"chars": ops.one_hot(ids, cfg["vin"]), "place": features.place_value(ops, ids, cfg)}
     assert _magnitude(ops, enc)[0, :8].tolist() == [1000, 700, 20, 4, 0, 0, 30, 8]
 
 
@@ -176,3 +176,29 @@ def test_the_lesson_carries_the_remainders_long_division_writes():
     got = carried_remainders(ops, seven, [_as_number(ops, soft(d)) for d in (0, 9, 8, 0, 1)])
     assert [float(r[0, 0]) for r in got] == [0.0, 2.0, 0.0, 0.0, 1.0]
     assert [float(r[0, 0]) for r in carried_remainders(ops, np.zeros((1, 1)), [np.full((1, 1), 5.0)])] == [0.0]
+
+
+def test_the_fast_numpy_routes_give_the_plain_maths_numbers():
+    """``rewriter_fast`` (the encoder's cache, projected context, one-row tables, long
+    division on dividing rows only) against ``rewriter``'s plain form on the bundled expr
+    model: a batch and single rows; every step writes the same character, and the logits
+    (up to ~50 in size) agree to float32 rounding of sums taken in another order."""
+    import numpy as np
+
+    from calcapp.arithmetic.model import architectures as A
+    from calcapp.arithmetic.predictor import load_predictor
+    from calcapp.expr.datagen import generate
+    from calcapp.nets.numpy_ops import ops
+    from calcapp.nets.registry import find_model
+
+    pred = load_predictor(find_model("expr"))
+    texts = [e.model_input for e in generate(pred.spec, 40, seed=11, split="test")]
+    texts += ["9801/7", "-(12+56)*3", "4416/8-9*7"]
+    batches = [pred.encode(texts)] + [pred.encode([t]) for t in texts[-6:]]
+    for ids in batches:
+        plain = A.forward(ops, pred.weights, pred.cfg, ids)["logits"]
+        for attention in (True, False):  # one row without attention takes ``_one_row``
+            fast = A.forward(ops, pred.weights, pred.cfg, ids, cache={}, attention=attention)["logits"]
+            steps = min(plain.shape[1], fast.shape[1])
+            np.testing.assert_allclose(fast[:, :steps], plain[:, :steps], rtol=1e-5, atol=1e-4)
+            assert (fast[:, :steps].argmax(-1) == plain[:, :steps].argmax(-1)).all()

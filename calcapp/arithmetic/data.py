@@ -16,14 +16,15 @@ import numpy as np
 from calcapp.expr.codec import START_ID, Codec
 from calcapp.expr.tasks import TaskSpec
 from calcapp.arithmetic.model import architectures as A
+from calcapp.arithmetic.model.weights import ARCHITECTURES
 from calcapp.arithmetic import notation as N
 from calcapp.arithmetic.alphabet import input_tokens, output_tokens, to_local
 
 
 def model_cfg(spec: TaskSpec, arch: str, hparams: dict[str, Any]) -> dict[str, Any]:
     """The JSON-friendly layer config: sizes, alphabets and architecture knobs."""
-    if arch not in A.ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(A.ARCHITECTURES)}")
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
     end_marker = bool(hparams.get("end_marker", True))
     length_free = bool(hparams.get("length_free")) and hparams.get("train_max_digits")
     full_spec = spec
@@ -134,23 +135,18 @@ def encode_targets(spec: TaskSpec, cfg: dict[str, Any], targets: Sequence[str],
 
 def answers(spec: TaskSpec, cfg: dict[str, Any], forward, model_inputs: Sequence[str]):
     """Model-spelled inputs -> (texts, confidences, working steps) through ``forward(ids) ->
-    logits`` (NumPy or Keras). A rewriting model runs pass after pass (``rewriter.work_out``);
+    logits`` (NumPy or Keras). A rewriting model runs pass after pass (``calcapp.arithmetic.working``);
     any other writes its answer in one pass and has no steps."""
     def one_pass(texts):
         ids = encode_inputs(spec, cfg, texts)
         return decode_logits(spec, cfg, forward(ids), ids)[:2]
 
     if cfg.get("rewrite"):
-        from calcapp.arithmetic.model.rewriter import work_out
+        from calcapp.arithmetic.working import work_out
 
         return work_out(one_pass, list(model_inputs), cfg["tin"])
     texts, confs = one_pass(list(model_inputs))
     return texts, confs, [[] for _ in texts]
-
-
-def softmax(logits: np.ndarray) -> np.ndarray:
-    e = np.exp(logits - logits.max(-1, keepdims=True))
-    return e / e.sum(-1, keepdims=True)
 
 
 @functools.lru_cache(maxsize=None)

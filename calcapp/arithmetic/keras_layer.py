@@ -14,6 +14,8 @@ import keras
 from keras import ops
 
 from calcapp.arithmetic.model import architectures as A
+from calcapp.arithmetic.model.encoder import encode
+from calcapp.arithmetic.model.weights import weight_specs
 from calcapp.nets.numpy_ops import LAYER_NAME
 
 _INITS = {
@@ -37,7 +39,7 @@ class Seq2SeqNet(keras.layers.Layer):
         self._vars: list[Any] = []
 
     def build(self, input_shape):
-        for name, shape, init in A.weight_specs(self.cfg):
+        for name, shape, init in weight_specs(self.cfg):
             if init == "forget_bias":
                 u = shape[0] // 4
                 initializer = keras.initializers.Constant(
@@ -62,7 +64,7 @@ class Seq2SeqNet(keras.layers.Layer):
                 self.add_loss(loss)
             return out
         enc_ids = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-        return A.decode_repeat(ops, W, self.cfg, A.encode(ops, W, self.cfg, enc_ids))
+        return A.decode_repeat(ops, W, self.cfg, encode(ops, W, self.cfg, enc_ids))
 
     def compute_output_shape(self, input_shape):
         first = input_shape[0] if isinstance(input_shape, (list, tuple)) and isinstance(

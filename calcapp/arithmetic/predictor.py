@@ -24,7 +24,8 @@ from calcapp.arithmetic import notation as N
 from calcapp.arithmetic.model import numpy_routes as NR
 from calcapp.arithmetic import data as D
 from calcapp.nets.numpy_ops import ops as np_ops
-from calcapp.nets.numpy_ops import read_keras_file, single_thread_blas
+from calcapp.arithmetic.model.weights import read_keras_file
+from calcapp.nets.numpy_ops import single_thread_blas, softmax
 from calcapp.nets.registry import ModelInfo
 
 BATCH = 512  # rows per NumPy forward pass (10,000 expr inputs: 64: 4.6 s, 256: 2.7 s, 512: 2.5 s, 2048: 3.1 s)
@@ -108,7 +109,7 @@ class Predictor:
         res = self.logits(ids)
         n_in = int((ids[0] != 0).sum())
         tokens = self.cfg["in_tokens"]
-        probs = D.softmax(np.asarray(res["logits"][0], dtype=np.float64))
+        probs = softmax(np.asarray(res["logits"][0], dtype=np.float64))
         out_ids = probs.argmax(-1)
         out_tokens = self.cfg["out_tokens"]
         chars, conf = [], []

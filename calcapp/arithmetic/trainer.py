@@ -27,6 +27,7 @@ from calcapp.expr.parser import parse
 from calcapp.expr.steps import operand_digits, operation, steps
 from calcapp.expr.tasks import TaskSpec, preset
 from calcapp.arithmetic.model import architectures as A
+from calcapp.arithmetic.model.weights import parameter_count
 from calcapp.arithmetic import data as D
 from calcapp.arithmetic.evaluation import operator_of, score
 from calcapp.nets.events import (EpochReport, RunControl, Sample, TrainingCallback,
@@ -263,7 +264,7 @@ def train(
                 warm_start(model, hp["init_from"])
             _compile(model, hp)
     epochs = int(hp["epochs"])
-    params = A.parameter_count(cfg)
+    params = parameter_count(cfg)
     val = _fixed_split(spec, hp, "val", int(hp["val_size"]), hp["train_max_digits"])
     # a rewriting model's loss is over passes: every step of the validation expressions
     val_x, val_y = arrays(spec, cfg, list(_step_pairs(val, 0)) if cfg.get("rewrite") else val)
@@ -376,7 +377,7 @@ def warm_start(model, folder) -> list[str]:
     import keras
 
     from calcapp.arithmetic.keras_layer import net_of
-    from calcapp.nets.numpy_ops import read_keras_file
+    from calcapp.arithmetic.model.weights import read_keras_file
 
     old_cfg, old = read_keras_file(init_folder(folder) / MODEL_NAME)
     net = net_of(model)

@@ -1,0 +1,1 @@
+"""The expression language: lexer, parser, exact evaluator, tasks, working steps, training data. Pure Python."""

@@ -1,0 +1,1 @@
+"""Reading handwriting: the recognizer, its CNN, its data, and learning the user's own hand."""

@@ -18,6 +18,7 @@ from calcapp.ink.imagenorm import load_image, normalise_ink, normalise_strokes
 from calcapp.ink.segment import (Segment, join_segments, resolve_by_geometry, segment_image, segment_strokes,
                                   joinable_runs)
 from calcapp.paths import bundled_models_dir, user_models_dir
+from calcapp.nets.numpy_ops import softmax
 
 BUNDLED_NAME = "recognizer"
 PERSONAL_NAME = "recognizer-personal"
@@ -73,8 +74,7 @@ def _act(x: np.ndarray, name: str) -> np.ndarray:
     if name == "relu":
         return np.maximum(x, 0)
     if name == "softmax":
-        e = np.exp(x - x.max(axis=-1, keepdims=True))
-        return e / e.sum(axis=-1, keepdims=True)
+        return softmax(x)
     if name in (None, "linear"):
         return x
     raise ValueError(f"unsupported activation {name!r}")

@@ -1,23 +1,18 @@
-"""The NumPy side of the shared math: an ``ops`` namespace and weights read from ``.keras``.
+"""The NumPy side of the shared math: an ``ops`` namespace the model code runs on.
 
-Why: importing TensorFlow costs ~5 s, and one expression through Keras' ``predict()`` costs
-~100 ms, while the models are tiny. ``calcapp.arithmetic.model.architectures`` is written against an
-``ops`` namespace; this module supplies NumPy versions of the few ops it uses, and reads the
-weights straight out of the saved ``model.keras`` zip (its ``model.weights.h5`` member) with
-h5py, so there is no second weight file to keep in sync.
+Why: importing TensorFlow takes seconds and one expression through Keras costs far more
+than the arithmetic of these tiny models. The model code (``calcapp.arithmetic.model``) is
+written against an ``ops`` namespace; this module supplies NumPy versions of the few ops it
+uses. The weights come straight out of the saved ``model.keras``
+(``calcapp.arithmetic.model.weights.read_keras_file``), so there is no second weight file.
 """
 
 from __future__ import annotations
 
 import functools
-import io
-import json
 import os
 import sys
-import zipfile
-from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
 
 # Our matrices are small (a few hundred columns); multi-threaded BLAS on them mostly
 # thrashes, and on a busy 2-core machine 10,000 answers took 17 s instead of 1 s.
@@ -58,7 +53,7 @@ def _sigmoid(x):
     return 0.5 * (np.tanh(0.5 * x) + 1.0)  # overflow-free and exact enough
 
 
-def _softmax(x, axis=-1):  # the ufuncs' own reductions: ndarray.max/.sum add a Python layer
+def softmax(x, axis=-1):  # the ufuncs' own reductions: ndarray.max/.sum add a Python layer
     e = np.exp(x - np.maximum.reduce(x, axis=axis, keepdims=True))
     return e / np.add.reduce(e, axis=axis, keepdims=True)
 
@@ -135,7 +130,7 @@ ops = SimpleNamespace(
     matmul=np.matmul,
     tanh=np.tanh,
     sigmoid=_sigmoid,
-    softmax=_softmax,
+    softmax=softmax,
     relu=lambda x: np.maximum(x, 0),
     one_hot=_one_hot,
     concatenate=np.concatenate,
@@ -162,36 +157,3 @@ ops = SimpleNamespace(
     zeros_like=lambda x: np.zeros(np.shape(x), dtype=_asarray(x).dtype),
     cast=_cast,
 )
-
-
-def read_keras_file(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The seq2seq layer's config and its weights (by name) from a ``.keras`` zip."""
-    import h5py  # ~0.1 s; only needed once per model
-
-    from calcapp.arithmetic.model.architectures import weight_specs
-
-    with zipfile.ZipFile(path) as zf:
-        config = json.loads(zf.read("config.json"))
-        weights_bytes = zf.read("model.weights.h5")
-    layer_cfg = None
-    for layer in config["config"]["layers"]:
-        if layer["config"].get("name") == LAYER_NAME:
-            layer_cfg = layer["config"]["cfg"]
-    if layer_cfg is None:
-        raise ValueError(f"{path} holds no '{LAYER_NAME}' layer; not a calcapp calculator model")
-    specs = weight_specs(layer_cfg)
-    with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
-        # Keras names the group after the layer class (``seq2_seq_net``), not the layer.
-        groups = [g["vars"] for g in h5["layers"].values() if "vars" in g and len(g["vars"])]
-        if len(groups) != 1:
-            raise ValueError(f"{path}: expected one weight group, found {len(groups)}")
-        group = groups[0]
-        arrays = [np.asarray(group[str(i)], dtype=np.float32) for i in range(len(group))]
-    if len(arrays) != len(specs):
-        raise ValueError(f"{path}: {len(arrays)} weights stored, {len(specs)} expected")
-    weights = {}
-    for (name, shape, _), arr in zip(specs, arrays):
-        if tuple(arr.shape) != tuple(shape):
-            raise ValueError(f"{path}: weight {name} has shape {arr.shape}, expected {shape}")
-        weights[name] = arr
-    return layer_cfg, weights

@@ -1,0 +1,1 @@
+"""The calculator tab: display, keypad, handwriting canvas, history and model picker."""

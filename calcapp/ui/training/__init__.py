@@ -1,0 +1,1 @@
+"""The Training tab: the setup form, live curves and the list of runs."""

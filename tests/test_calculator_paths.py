@@ -9,6 +9,7 @@ from calcapp.expr.datagen import generate
 from calcapp.expr.tasks import preset
 from calcapp.arithmetic.model import architectures as A
 from calcapp.arithmetic.model import attention, encoder, features
+from calcapp.arithmetic.model.config import NetConfig
 from calcapp.arithmetic.model import weights as W_
 from calcapp.arithmetic import data as D
 from calcapp.nets.numpy_ops import ops as np_ops
@@ -158,7 +159,7 @@ def test_pair_column_sums_the_digit_pairs_of_each_place():
     W = {"pairs/embed/kernel": np.eye(100, dtype=np.float32), "pairs/embed/bias": np.zeros(100, np.float32)}
 
     def cells(t):  # which (a digit, b digit) cells column t lights up
-        col = attention.pair_column(ops, W, cfg, enc, t)[0].reshape(10, 10)
+        col = attention.pair_column(ops, W, NetConfig.from_dict(cfg), enc, t)[0].reshape(10, 10)
         return sorted((int(i), int(j)) for i, j in zip(*np.nonzero(col)))
 
     # a = 47 (places: 7, 4), b = 306 (places: 6, 0, 3)
@@ -176,7 +177,7 @@ def test_spaces_inside_a_number_keep_its_places():
     spec = preset("arith3").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "heads": 2, "align": True})
     ids = D.encode_inputs(spec, cfg, ["3 0-6 4", " 62/4 4", "30-647"])
-    place = features.place_value(ops, ids, cfg)
+    place = features.place_value(ops, ids, NetConfig.from_dict(cfg))
     assert place[0].tolist() == [1, -1, 0, -1, 1, -1, 0]
     assert place[1].tolist() == [-1, 1, 0, -1, 1, -1, 0]
     assert place[2].tolist()[:6] == [1, 0, -1, 2, 1, 0]
@@ -203,7 +204,7 @@ def test_divisor_register_holds_the_divisor_by_place_on_quotient_rows_only():
                                           "divisor_digits": 3})
     ids = D.encode_inputs(spec, cfg, ["983/8 1", "12*34"])
     enc = encoder.encode(ops, {k: np.zeros(s, np.float32) for k, s, _ in W_.weight_specs(cfg)}, cfg, ids)
-    reg = attention.divisor_register(ops, cfg, enc).reshape(2, 3, 10)
+    reg = attention.divisor_register(ops, NetConfig.from_dict(cfg), enc).reshape(2, 3, 10)
     assert [int(np.argmax(d)) for d in reg[0][:2]] == [1, 8]  # 81: units 1, tens 8
     assert reg[0][2].sum() == 0  # no hundreds digit
     assert reg[1].sum() == 0  # a product row sees nothing

@@ -92,6 +92,7 @@ def test_a_warm_start_into_new_options_begins_as_the_old_model(tmp_path):
 
 def test_each_digit_is_worth_its_place_for_the_operand_comparison():
     from calcapp.arithmetic.model import features
+    from calcapp.arithmetic.model.config import NetConfig
     from calcapp.arithmetic import data as D
     from calcapp.nets.numpy_ops import ops
     from calcapp.arithmetic.model.rewriter import _magnitude
@@ -99,7 +100,7 @@ def test_each_digit_is_worth_its_place_for_the_operand_comparison():
     spec = preset("expr").with_(reverse_output=True)
     cfg = D.model_cfg(spec, "attention", {"units": 8, "places": 3, "rewrite": True, "wide": 1})
     ids = D.encode_inputs(spec, cfg, ["1724+-38"])
-    enc = {"chars": ops.one_hot(ids, cfg["vin"]), "place": features.place_value(ops, ids, cfg)}
+    enc = {"chars": ops.one_hot(ids, cfg["vin"]), "place": features.place_value(ops, ids, NetConfig.from_dict(cfg))}
     assert _magnitude(ops, enc)[0, :8].tolist() == [1000, 700, 20, 4, 0, 0, 30, 8]
 
 
@@ -192,13 +193,14 @@ def test_the_fast_numpy_routes_give_the_plain_maths_numbers():
     from calcapp.nets.registry import find_model
 
     pred = load_predictor(find_model("expr"))
+    net = pred.net
     texts = [e.model_input for e in generate(pred.spec, 40, seed=11, split="test")]
     texts += ["9801/7", "-(12+56)*3", "4416/8-9*7"]
     batches = [pred.encode(texts)] + [pred.encode([t]) for t in texts[-6:]]
     for ids in batches:
-        plain = A.forward(ops, pred.weights, pred.cfg, ids)["logits"]
+        plain = A.forward(ops, pred.weights, net, ids)["logits"]
         for attention in (True, False):  # one row without attention takes ``_one_row``
-            fast = A.forward(ops, pred.weights, pred.cfg, ids, cache={}, attention=attention)["logits"]
+            fast = A.forward(ops, pred.weights, net, ids, cache={}, attention=attention)["logits"]
             steps = min(plain.shape[1], fast.shape[1])
             np.testing.assert_allclose(fast[:, :steps], plain[:, :steps], rtol=1e-5, atol=1e-4)
             assert (fast[:, :steps].argmax(-1) == plain[:, :steps].argmax(-1)).all()

@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from calcapp.arithmetic.model import architectures as A
+from calcapp.arithmetic.model.config import NetConfig
 from calcapp.arithmetic.model.encoder import encode
 from calcapp.arithmetic.model.weights import weight_specs
 from calcapp.nets.numpy_ops import LAYER_NAME
@@ -34,12 +35,13 @@ class Seq2SeqNet(keras.layers.Layer):
 
     def __init__(self, cfg: dict[str, Any], **kwargs):
         super().__init__(**kwargs)
-        self.cfg = dict(cfg)
+        self.cfg = dict(cfg)  # the saved form (``get_config``)
+        self.net = NetConfig.from_dict(self.cfg)  # what the maths reads
         self._names: list[str] = []
         self._vars: list[Any] = []
 
     def build(self, input_shape):
-        for name, shape, init in weight_specs(self.cfg):
+        for name, shape, init in weight_specs(self.net):
             if init == "forget_bias":
                 u = shape[0] // 4
                 initializer = keras.initializers.Constant(
@@ -59,12 +61,12 @@ class Seq2SeqNet(keras.layers.Layer):
         if A.teacher_forced(self.cfg["arch"]):
             enc_ids, dec_ids = inputs
             losses: list = []
-            out = A.teacher_logits(ops, W, self.cfg, enc_ids, dec_ids, losses)
+            out = A.teacher_logits(ops, W, self.net, enc_ids, dec_ids, losses)
             for loss in losses:
                 self.add_loss(loss)
             return out
         enc_ids = inputs[0] if isinstance(inputs, (list, tuple)) else inputs
-        return A.decode_repeat(ops, W, self.cfg, encode(ops, W, self.cfg, enc_ids))
+        return A.decode_repeat(ops, W, self.net, encode(ops, W, self.net, enc_ids))
 
     def compute_output_shape(self, input_shape):
         first = input_shape[0] if isinstance(input_shape, (list, tuple)) and isinstance(

@@ -24,6 +24,7 @@ from calcapp.arithmetic import notation as N
 from calcapp.arithmetic.model import numpy_routes as NR
 from calcapp.arithmetic import data as D
 from calcapp.nets.numpy_ops import ops as np_ops
+from calcapp.arithmetic.model.config import NetConfig
 from calcapp.arithmetic.model.weights import read_keras_file
 from calcapp.nets.numpy_ops import single_thread_blas, softmax
 from calcapp.nets.registry import ModelInfo
@@ -54,7 +55,8 @@ class Predictor:
     def __init__(self, spec: TaskSpec, cfg: dict[str, Any], weights: dict[str, np.ndarray],
                  name: str = "model"):
         self.spec, self.weights, self.name = spec, weights, name
-        self.cfg = D.inference_cfg(spec, cfg)
+        self.cfg = D.inference_cfg(spec, cfg)  # the saved form, which the data functions read
+        self.net = NetConfig.from_dict(self.cfg)  # the same, typed, which the maths reads
         self._cache: dict = {}  # what the NumPy encoder works out once (architectures.encode)
 
     @classmethod
@@ -71,7 +73,7 @@ class Predictor:
         encoder reads only up to the longest row, so states and attention may be shorter
         than ``ids``; ``attention=False`` may leave attention out (answers only)."""
         stop = _all_ended if early_stop else None
-        return A.forward(np_ops, self.weights, self.cfg, ids, stop=stop, cache=self._cache,
+        return A.forward(np_ops, self.weights, self.net, ids, stop=stop, cache=self._cache,
                          attention=attention)
 
     def predict(self, texts: list[str]) -> list[Prediction]:
@@ -98,7 +100,7 @@ class Predictor:
                                                chunks)))
         steps = max(p.shape[1] for _, p in pieces)
         # a chunk that ended sooner: the rest of its rows is the end marker
-        out = NR.end_filled((len(ids), steps, pieces[0][1].shape[2]), A.end_id(self.cfg))
+        out = NR.end_filled((len(ids), steps, pieces[0][1].shape[2]), A.end_id(self.net))
         for rows, p in pieces:
             out[rows, :p.shape[1]] = p
         return out

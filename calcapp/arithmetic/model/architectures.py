@@ -32,6 +32,7 @@ from calcapp.arithmetic.model import rewriter, rewriter_fast
 from calcapp.arithmetic.model import blocks as B
 from calcapp.arithmetic.model import numpy_routes as NR
 from calcapp.arithmetic.model import transformer as T
+from calcapp.arithmetic.model.config import as_config
 from calcapp.arithmetic.model.encoder import encode
 
 TEACHER_FORCED = ("attention", "transformer")
@@ -42,27 +43,28 @@ def teacher_forced(arch: str) -> bool:
 
 def decode_repeat(ops, W, cfg, enc) -> Any:
     """Non-autoregressive decoders: the encoder summary repeated at every output step."""
-    arch, tout, units = cfg["arch"], cfg["tout"], cfg["units"]
+    cfg = as_config(cfg)
+    arch, tout, units = cfg.arch, cfg.tout, cfg.units
     xs = [enc["last"]] * tout
     if arch == "tiny-rnn":
-        dec = cfg.get("dec_units", 3)
+        dec = cfg.dec_units
         xs = B.simple_rnn(ops, W, "dec0", xs, B.zeros(ops, xs[0], dec))
     elif arch == "lstm":
-        for i in range(cfg.get("layers", 1)):
+        for i in range(cfg.layers):
             xs = B.lstm(ops, W, f"dec{i}", xs, units)
     elif arch == "bilstm":
-        xs = B.bilstm_stack(ops, W, "dec", xs, units, cfg.get("layers", 1))
+        xs = B.bilstm_stack(ops, W, "dec", xs, units, cfg.layers)
     return B.dense(ops, W, "out", ops.stack(xs, axis=1))  # (B, Tout, Vout) logits
 
 def end_id(cfg) -> int | None:
-    tokens = cfg["out_tokens"]
+    tokens = as_config(cfg).out_tokens
     return tokens.index("</s>") if "</s>" in tokens else None
 
 
 def _attention_decoder(cfg, fast: bool = False):
     """(start, step) of the attention decoder: answer-writing or rewriting; ``fast``: the
     rewriter's NumPy routes (``rewriter_fast``), given the encoder's cache."""
-    if cfg.get("rewrite"):
+    if cfg.rewrite:
         return (rewriter_fast.start, rewriter_fast.step) if fast else (rewriter.start, rewriter.step)
     return AT.start, AT.step
 
@@ -71,19 +73,20 @@ def teacher_logits(ops, W, cfg, enc_ids, dec_ids, losses: list | None = None):
     """Training forward pass: logits (B, Tout, Vout) given the shifted targets. Extra
     training losses a decoder reports (the rewriter's long-division remainders) are
     appended to ``losses``."""
+    cfg = as_config(cfg)
     enc = encode(ops, W, cfg, enc_ids)
-    if cfg["arch"] == "transformer":
+    if cfg.arch == "transformer":
         return T.decode(ops, W, cfg, enc, dec_ids)[0]
     start, step = _attention_decoder(cfg)
     state = start(ops, W, cfg, enc)
-    if losses is not None and cfg.get("rewrite") and cfg.get("long_division"):
+    if losses is not None and cfg.rewrite and cfg.long_division:
         state["division_loss"] = enc["pad"][:, :1] * 0.0
     out = []
-    for t in range(cfg["tout"]):
+    for t in range(cfg.tout):
         logits, _, state = step(ops, W, cfg, enc, state, dec_ids[:, t], t)
         out.append(logits)
     if "division_loss" in state:
-        losses.append(ops.mean(state["division_loss"]) / cfg["tout"])  # per step, as the answer's
+        losses.append(ops.mean(state["division_loss"]) / cfg.tout)  # per step, as the answer's
     return ops.stack(out, axis=1)
 
 
@@ -98,9 +101,10 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
     ``encode`` (states and attention then stop at the longest row). ``attention=False``: a
     decoder that can skip working out its attention (the rewriter) returns None for it.
     """
+    cfg = as_config(cfg)
     enc = encode(ops, W, cfg, enc_ids, cache)
     enc["attention"], enc["cache"] = attention, cache
-    arch = cfg["arch"]
+    arch = cfg.arch
     if not teacher_forced(arch):
         return {"logits": decode_repeat(ops, W, cfg, enc), "states": enc["states"], "attention": None}
     prev = ops.cast(enc_ids[:, 0] * 0 + start_id, "int32")
@@ -108,9 +112,9 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
         start, step = _attention_decoder(cfg, fast=cache is not None)
         state = start(ops, W, cfg, enc)
         states, rows, out, atts, end = enc["states"], None, [], [], end_id(cfg)
-        if cfg.get("rewrite"):  # its start took the rest into the state: rows dropped copy less
+        if cfg.rewrite:  # its start took the rest into the state: rows dropped copy less
             enc = {k: enc[k] for k in rewriter.STEP_READS}
-        for t in range(cfg["tout"]):
+        for t in range(cfg.tout):
             logits, att, state = step(ops, W, cfg, enc, state, prev, t)
             out.append(logits if rows is None else (rows, logits))
             atts.append(att if rows is None or att is None else (rows, att))
@@ -133,7 +137,7 @@ def forward(ops, W, cfg, enc_ids, start_id: int = 1, stop=None,
                 "attention": None if atts[0] is None else NR.stack_rows(atts, len(enc_ids))}
     ids = ops.expand_dims(prev, 1)
     logits = weights = None
-    for _ in range(cfg["tout"]):
+    for _ in range(cfg.tout):
         logits, weights = T.decode(ops, W, cfg, enc, ids)
         nxt = ops.cast(ops.argmax(logits[:, -1], axis=-1), "int32")
         ids = ops.concatenate([ids, ops.expand_dims(nxt, 1)], axis=1)

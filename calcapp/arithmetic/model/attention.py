@@ -11,19 +11,19 @@ from calcapp.arithmetic.model.weights import pair_dim, value_dim
 
 
 def start(ops, W, cfg, enc):
-    units, heads = cfg["units"], cfg.get("heads", 2)
+    units, heads = cfg.units, cfg.heads
     H = enc["states"]
-    if cfg.get("char_values"):  # attention from place/operand features only: length-proof
+    if cfg.char_values:  # attention from place/operand features only: length-proof
         keys = [0.0 * B.dense(ops, W, f"att{k}/key", H) for k in range(heads)]
     else:
         keys = [B.dense(ops, W, f"att{k}/key", H) for k in range(heads)]
-    if cfg.get("places"):
+    if cfg.places:
         keys = [key + B.dense(ops, W, f"att{k}/place_key", enc["feats"]) for k, key in enumerate(keys)]
     h = B.zeros(ops, enc["last"], units)
     values = H
-    if cfg.get("char_values"):
+    if cfg.char_values:
         values = enc["chars"]
-    elif cfg.get("align"):
+    elif cfg.align:
         values = ops.concatenate([H, enc["chars"]], axis=-1)
     return {"h": h, "c": h, "ctx": B.zeros(ops, enc["last"], heads * value_dim(cfg)),
             "keys": keys, "values": values}
@@ -31,7 +31,7 @@ def start(ops, W, cfg, enc):
 
 def _digit_at(ops, cfg, enc, operand: int, place: int):
     """(B, 10) one-hot of the digit of ``place`` in ``operand`` (zeros where it has none)."""
-    m = ops.cast(ops.equal(enc["place"], float(place)), "float32") * enc["feats"][:, :, cfg["places"] + operand]
+    m = ops.cast(ops.equal(enc["place"], float(place)), "float32") * enc["feats"][:, :, cfg.places + operand]
     return ops.sum(ops.expand_dims(m, -1) * enc["chars"][:, :, 1:11], axis=1)
 
 
@@ -44,14 +44,14 @@ def pair_column(ops, W, cfg, enc, t):
     cells) goes through one learned table, and the pairs of the column are summed, so the
     decoder only has to add the carry, as in addition.
     """
-    n = int(cfg["pairs"])
+    n = int(cfg.pairs)
     col = B.zeros(ops, enc["last"], pair_dim(cfg))
     for i in range(n):
         if 0 <= t - i < n:
             a, b = _digit_at(ops, cfg, enc, 0, i), _digit_at(ops, cfg, enc, 1, t - i)
             outer = ops.reshape(ops.expand_dims(a, 2) * ops.expand_dims(b, 1), (-1, 100))
             col = col + B.dense(ops, W, "pairs/embed", outer)
-    if cfg.get("div_msd"):  # a quotient row's steps are not product columns
+    if cfg.div_msd:  # a quotient row's steps are not product columns
         col = col * (1.0 - enc["div"])
     return col
 
@@ -62,26 +62,26 @@ def divisor_register(ops, cfg, enc):
     Long division needs the whole divisor at every step; one attention head can only
     blend its digits, so they are handed over the way the pair column hands over products.
     """
-    digits = [_digit_at(ops, cfg, enc, 1, p) for p in range(int(cfg["divisor_digits"]))]
+    digits = [_digit_at(ops, cfg, enc, 1, p) for p in range(int(cfg.divisor_digits))]
     return ops.concatenate(digits, axis=-1) * enc["div"]
 
 
 def step(ops, W, cfg, enc, state, prev_ids, t):
     """Decoder step ``t``: returns (logits (B,V), attention (B,Tin) averaged over heads, state)."""
-    units, heads = cfg["units"], cfg.get("heads", 2)
-    att = cfg.get("att_units", units)
-    parts = [ops.one_hot(prev_ids, cfg["vout"]), state["ctx"]]
+    units, heads = cfg.units, cfg.heads
+    att = cfg.att_units
+    parts = [ops.one_hot(prev_ids, cfg.vout), state["ctx"]]
     step = None
-    if cfg.get("places") and not cfg.get("align"):
-        step = ops.one_hot(ops.cast(prev_ids * 0 + t, "int32"), cfg["tout"])
+    if cfg.places and not cfg.align:
+        step = ops.one_hot(ops.cast(prev_ids * 0 + t, "int32"), cfg.tout)
         parts.append(step)
     column = pair_column(ops, W, cfg, enc, t) if pair_dim(cfg) else None
     if column is not None:
         parts.append(column)
-    if cfg.get("divisor_digits"):
+    if cfg.divisor_digits:
         parts.append(divisor_register(ops, cfg, enc))
     x = ops.concatenate(parts, axis=-1)
-    if cfg.get("stateless"):
+    if cfg.stateless:
         # The previous output and the previous place's digits fix the carry
         # (carry = previous digit < a + b there), so no state has to be carried along.
         h = c = ops.tanh(B.dense(ops, W, "dec0", x))
@@ -89,8 +89,8 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         h, c = B.lstm_step(ops, W, "dec0", x, state["h"], state["c"])
     V, bias = state["values"], enc["pad"] * B.NEG
     match = None
-    if cfg.get("align"):  # "digit of place t": the prior that lets addition generalise in length
-        if cfg.get("div_msd"):  # quotient rows: place len_a-1-t of the dividend, as long division
+    if cfg.align:  # "digit of place t": the prior that lets addition generalise in length
+        if cfg.div_msd:  # quotient rows: place len_a-1-t of the dividend, as long division
             div = enc["div"]
             target = (1.0 - div) * float(t) + div * (enc["len_a"] - 1.0 - float(t))
             match = ops.cast(ops.equal(enc["place"], target), "float32")
@@ -106,9 +106,9 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
             # with several heads, head k looks for the digit of place t in operand k
             m = match
             if heads > 1:
-                n_ops = cfg.get("operands", 2)
-                m = match * enc["feats"][:, :, cfg["places"] + k % n_ops]
-                if cfg.get("div_msd") and k % n_ops:  # the divisor is needed whole: no prior
+                n_ops = cfg.operands
+                m = match * enc["feats"][:, :, cfg.places + k % n_ops]
+                if cfg.div_msd and k % n_ops:  # the divisor is needed whole: no prior
                     m = m * (1.0 - enc["div"])
             scores = scores + W[f"att{k}/align_gain"] * m
         a = ops.softmax(scores + bias, axis=-1)  # (B, Tin)

@@ -9,23 +9,25 @@ from calcapp.arithmetic.model import blocks as B
 from calcapp.arithmetic.model import features as F
 from calcapp.arithmetic.model import numpy_routes as NR
 from calcapp.arithmetic.model import transformer as T
+from calcapp.arithmetic.model.config import NetConfig, as_config
 
 
-def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
+def encode(ops, W, cfg: NetConfig | dict, enc_ids, cache: dict | None = None) -> dict[str, Any]:
     """Encoder pass. ``states`` is (B, Tin, units): what the GUI's inside view shows.
 
     ``cache`` (NumPy only, a dict the caller keeps for these weights): read only up to the
     longest row (``numpy_routes.cut_length``; everything returned is then that many steps
     long), both LSTM directions at once (``numpy_routes.fused_bilstm``)."""
-    arch, units = cfg["arch"], cfg["units"]
+    cfg = as_config(cfg)
+    arch, units = cfg.arch, cfg.units
     cut = NR.cut_length(cfg, enc_ids) if cache is not None else 0
     if cut:  # one pad is kept: its features start the backward LSTM (then it goes too)
         enc_ids = enc_ids[:, :enc_ids.shape[1] - cut + 1]
     tin = enc_ids.shape[1]
-    x = ops.one_hot(enc_ids, cfg["vin"])
+    x = ops.one_hot(enc_ids, cfg.vin)
     feats = place = None
     chars = x
-    if cfg.get("places"):  # computed once: the features and the aligned heads share it
+    if cfg.places:  # computed once: the features and the aligned heads share it
         place = F.place_value(ops, enc_ids, cfg)
         feats = F.place_features(ops, enc_ids, cfg, place)
         x = ops.concatenate([x, feats], axis=-1)
@@ -40,21 +42,21 @@ def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
         states = ops.stack(B.simple_rnn(ops, W, "enc0", B.time_steps(x, tin), B.zeros(ops, x[:, 0], units)), axis=1)
     elif arch == "lstm":
         xs = B.time_steps(x, tin)
-        for i in range(cfg.get("layers", 1)):
+        for i in range(cfg.layers):
             xs = B.lstm(ops, W, f"enc{i}", xs, units)
         states = ops.stack(xs, axis=1)
     elif arch in ("bilstm", "attention"):
         masks = None
-        if cfg.get("mask_pad"):
+        if cfg.mask_pad:
             real = 1.0 - pad
             masks = [real[:, t:t + 1] for t in range(tin)]
         if cache is not None and x.shape[0] <= NR.FUSE_ROWS:  # NumPy, a few rows: one LSTM
             states = x
-            for i in range(cfg.get("layers", 1)):
+            for i in range(cfg.layers):
                 states = NR.fused_bilstm(W, cache, f"enc{i}", states, units // 2, masks,
                                          back_init if i == 0 else None)
         else:
-            states = ops.stack(B.bilstm_stack(ops, W, "enc", B.time_steps(x, tin), units, cfg.get("layers", 1),
+            states = ops.stack(B.bilstm_stack(ops, W, "enc", B.time_steps(x, tin), units, cfg.layers,
                                              masks, back_init), axis=1)
     elif arch == "transformer":
         return {"states": T.encode(ops, W, cfg, x, pad), "pad": pad}
@@ -66,14 +68,14 @@ def encode(ops, W, cfg, enc_ids, cache: dict | None = None) -> dict[str, Any]:
     else:
         last = states[:, -1]
     out = {"states": states, "last": last, "pad": pad, "feats": feats}
-    if cfg.get("align") or cfg.get("rewrite"):
+    if cfg.align or cfg.rewrite:
         out["place"] = place
         out["chars"] = chars
-    if cfg.get("rewrite"):
+    if cfg.rewrite:
         out["numbers"], out["negative"], out["binary_op"] = F.numbers_of(ops, enc_ids, cfg, place)
-    if cfg.get("div_msd"):  # long-division order for quotients (``calcapp.arithmetic.data.long_division_rows``)
-        slash = cfg["in_tokens"].index("/")
+    if cfg.div_msd:  # long-division order for quotients (``calcapp.arithmetic.data.long_division_rows``)
+        slash = cfg.in_tokens.index("/")
         out["div"] = ops.sum(ops.cast(ops.equal(enc_ids, slash), "float32"), axis=1, keepdims=True)
-        first = feats[:, :, cfg["places"]] * ops.cast(out["place"] >= 0.0, "float32")
+        first = feats[:, :, cfg.places] * ops.cast(out["place"] >= 0.0, "float32")
         out["len_a"] = ops.sum(first, axis=1, keepdims=True)  # digits of the dividend
     return out

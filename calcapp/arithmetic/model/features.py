@@ -27,7 +27,7 @@ def _class_table(tokens: tuple) -> np.ndarray:
 def token_classes(ops, enc_ids, cfg):
     """(B, Tin, CLASSES) float: each input token's classes, one lookup (not one comparison
     per character and class)."""
-    return ops.take(_class_table(tuple(cfg["in_tokens"])), enc_ids, axis=0)
+    return ops.take(_class_table(tuple(cfg.in_tokens)), enc_ids, axis=0)
 
 
 def place_features(ops, enc_ids, cfg, place):
@@ -40,9 +40,9 @@ def place_features(ops, enc_ids, cfg, place):
     """
     is_op = token_classes(ops, enc_ids, cfg)[..., CLASSES.index("operator")]
     before = ops.cumsum(is_op, axis=1) - is_op  # operators to the left of each position
-    n_operands = cfg.get("operands", 2)
+    n_operands = cfg.operands
     operand = ops.one_hot(ops.cast(ops.minimum(before, n_operands - 1), "int32"), n_operands)
-    places = cfg["places"]
+    places = cfg.places
     index = ops.one_hot(ops.cast(ops.minimum(ops.relu(place), places - 1), "int32"), places)
     return ops.concatenate([index, operand], axis=-1)
 

@@ -53,7 +53,7 @@ def cut_length(cfg, enc_ids) -> int:
     state on arrival, which depends only on how many pads it read and their features (a
     pad's operand feature counts the row's operators): ``pad_state``. Exact for one
     layer, or any number with ``mask_pad`` (pads then leave the state at zero)."""
-    if cfg["arch"] != "attention" or (cfg.get("layers", 1) != 1 and not cfg.get("mask_pad")):
+    if cfg.arch != "attention" or (cfg.layers != 1 and not cfg.mask_pad):
         return 0
     real = np.asarray(enc_ids) != 0
     if not real.any():
@@ -64,8 +64,8 @@ def cut_length(cfg, enc_ids) -> int:
 def pad_state(W, cfg, cache, pad_feats, cut):
     """The backward LSTM's (h, c) after ``cut`` pads whose features are ``pad_feats`` (one
     row each), from ``cache`` (worked out once per kind, at batch size 1)."""
-    half = cfg["units"] // 2
-    if cfg.get("mask_pad"):
+    half = cfg.units // 2
+    if cfg.mask_pad:
         zeros = np.zeros((pad_feats.shape[0], half), dtype="float32")
         return zeros, zeros
     states = []

@@ -42,6 +42,7 @@ from typing import Any
 import numpy as np
 
 from calcapp.arithmetic.model import blocks as B
+from calcapp.arithmetic.model.config import NetConfig
 from calcapp.arithmetic.model.features import MAX_NUMBERS
 
 # (place, operand) per digit gather: "r" = the place being written, "r-1" the one below,
@@ -80,22 +81,22 @@ CELL_GAIN = (5.0, 20.0)  # (quotient-digit rows, remainder logits)
 ZERO_DIGIT = np.eye(10, dtype="float32")[0]  # a missing digit, and the remainder above the top one
 
 
-def ctx_dim(cfg: dict[str, Any]) -> int:
+def ctx_dim(cfg: NetConfig) -> int:
     # copy head, digit gathers, their numbers' signs, the operator between the operands,
     # then the digit-pair lookups (``pairs``), the higher places and the operand comparison
     # (``wide``) and the quotient lookup (``quotients``): options come last, so a warm start
     # from a model without them keeps every old row
-    base = 2 * cfg["vin"] + cfg["units"] + len(GATHERS) * (DIGIT_VALUE + 1)
-    return (base + len(PAIRS) * pair_width(cfg) + wide_width(cfg) + int(cfg.get("quotients", 0))
-            + 2 * int(cfg.get("long_division", 0)))
+    base = 2 * cfg.vin + cfg.units + len(GATHERS) * (DIGIT_VALUE + 1)
+    return (base + len(PAIRS) * pair_width(cfg) + wide_width(cfg) + int(cfg.quotients)
+            + 2 * int(cfg.long_division))
 
 
-def wide_width(cfg: dict[str, Any]) -> int:
-    return (2 * len(WIDE_PLACES) * DIGIT_VALUE + COMPARE) if cfg.get("wide") else 0
+def wide_width(cfg: NetConfig) -> int:
+    return (2 * len(WIDE_PLACES) * DIGIT_VALUE + COMPARE) if cfg.wide else 0
 
 
-def pair_width(cfg: dict[str, Any]) -> int:
-    return int(cfg.get("pair_dim", 32)) if cfg.get("pairs") else 0
+def pair_width(cfg: NetConfig) -> int:
+    return int(cfg.pair_dim) if cfg.pairs else 0
 
 
 def pass_state(ops, cfg, enc) -> dict[str, Any]:
@@ -112,7 +113,7 @@ def pass_state(ops, cfg, enc) -> dict[str, Any]:
     read = ops.concatenate([chars[:, :, 1:11], ops.expand_dims(real, -1) * 0.0 + 1.0,
                             ops.expand_dims(enc["negative"], -1)], axis=-1)
     return {"follow": real * (1.0 - after),  # the last character
-            "run": real[:, :1] * 0.0, "digit_out": _is_digit(tuple(cfg["out_tokens"])),
+            "run": real[:, :1] * 0.0, "digit_out": _is_digit(tuple(cfg.out_tokens)),
             "shift": _shift(tin),  # copy @ shift: one to the left
             "bias": enc["pad"] * B.NEG,
             "pass": {  # per row; what ``anchored`` reads (NumPy may take a subset of rows)
@@ -125,7 +126,7 @@ def pass_state(ops, cfg, enc) -> dict[str, Any]:
 
 def start(ops, W, cfg, enc) -> dict[str, Any]:
     """The decoder's first state: zero recurrences, nothing copied yet."""
-    units, att = cfg["units"], cfg.get("att_units", cfg["units"])
+    units, att = cfg.units, cfg.att_units
     H = enc["states"]
     zero = B.zeros(ops, enc["last"], units)
     keys = (B.dense(ops, W, "att0/key", H) + B.dense(ops, W, "att0/place_key", enc["feats"])) / math.sqrt(att)
@@ -151,10 +152,10 @@ def _shift(t: int) -> np.ndarray:
 
 def layout(cfg) -> list[tuple[str, int]]:
     """The context's parts and widths, in the order the trained weights' rows follow."""
-    parts = [("copied", cfg["units"] + cfg["vin"]), ("per_gather", len(GATHERS) * DIGIT_VALUE),
-             ("operator", cfg["vin"]), ("signs", len(GATHERS)), ("pairs", len(PAIRS) * pair_width(cfg)),
-             ("tail", wide_width(cfg) + int(cfg.get("quotients", 0))),
-             ("division", 2 * int(cfg.get("long_division", 0)))]
+    parts = [("copied", cfg.units + cfg.vin), ("per_gather", len(GATHERS) * DIGIT_VALUE),
+             ("operator", cfg.vin), ("signs", len(GATHERS)), ("pairs", len(PAIRS) * pair_width(cfg)),
+             ("tail", wide_width(cfg) + int(cfg.quotients)),
+             ("division", 2 * int(cfg.long_division))]
     return [(name, width) for name, width in parts if width]
 
 
@@ -165,7 +166,7 @@ STEP_READS = ("attention", "pad", "cache")  # what ``step`` reads of the encoder
 def fixed_places(cfg) -> tuple[int, ...]:
     """The places gathered at every step whatever is being written: 0 and 1 (GATHERS),
     then ``wide``'s."""
-    return (0, 1) + (WIDE_PLACES if cfg.get("wide") else ())
+    return (0, 1) + (WIDE_PLACES if cfg.wide else ())
 
 
 def outer(ops, x, y):
@@ -202,7 +203,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     where ``enc["attention"]`` is False, and the state)."""
     run = (state["run"] + 1.0) * ops.take(state["digit_out"], prev_ids, axis=0)  # 0 after the start
     kernel = W["dec0/kernel"]  # the previous character's one-hot times the kernel: its row
-    z = (ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg["vout"]:])
+    z = (ops.take(kernel, prev_ids, axis=0) + ops.matmul(state["ctx"], kernel[cfg.vout:])
          + W["dec0/bias"] + ops.matmul(state["h"], W["dec0/recurrent"]))
     h, c = B.lstm_cell(ops, z, state["c"])
     copy = copy_head(ops, W, state, B.dense(ops, W, "att0/query", h))
@@ -214,7 +215,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     anchor = fresh * here + (1.0 - fresh) * state["anchor"]
     fixed, lesson = anchored(ops, W, cfg, rows, anchor, state)
     g, parts = gathered(ops, W, cfg, rows, run, fixed)
-    if cfg.get("long_division"):
+    if cfg.long_division:
         parts["division"] = division_part(ops, run, fixed["division"])
     parts.update(copied=weighted(ops, copy, state["values"]), operator=fixed["operator"])
     if "tail" in fixed:
@@ -278,7 +279,7 @@ def digit_parts(ops, W, cfg, base):
 
 def output_logits(ops, W, cfg, out):
     """The output layer, after ``deep``'s residual layer if there is one."""
-    if cfg.get("deep"):
+    if cfg.deep:
         out = out + B.dense(ops, W, "deep/out", ops.tanh(B.dense(ops, W, "deep/hidden", out)))
     return B.dense(ops, W, "out", out)
 
@@ -301,7 +302,7 @@ def anchored_reads(ops, cfg, rows, anchor, shown=True):
         out["gathered"] = ops.sum(g[:, :n], axis=1)
     digits, found = read[:, :, :10], read[:, :, 10:11]
     tail = []
-    if cfg.get("wide"):
+    if cfg.wide:
         tail.append(ops.reshape(read[:, n:, :DIGIT_VALUE], (-1, (read.shape[1] - n) * DIGIT_VALUE)))
         left_minus_right = ops.sum(rows["magnitude"] * (operands[:, 0] - operands[:, 1]), axis=1,
                                    keepdims=True)
@@ -309,8 +310,8 @@ def anchored_reads(ops, cfg, rows, anchor, shown=True):
                   ops.minimum(ops.relu(-left_minus_right), 1.0)]
         tail += [larger[0], 1.0 - larger[0] - larger[1], larger[1]]
     division = None
-    if cfg.get("quotients") or cfg.get("long_division"):  # (B, 1): the operator is "/"
-        slash = cfg["in_tokens"].index("/")
+    if cfg.quotients or cfg.long_division:  # (B, 1): the operator is "/"
+        slash = cfg.in_tokens.index("/")
         division = out["operator"][:, slash:slash + 1]
     return out, tail, digits, found, division
 
@@ -319,12 +320,12 @@ def anchored(ops, W, cfg, rows, anchor, state):
     """``anchored_reads``, then the ``quotients`` lookup and the ``long_division`` rows.
     Returns (that, the long-division lesson's loss for this step or None)."""
     out, tail, digits, found, division = anchored_reads(ops, cfg, rows, anchor)
-    if cfg.get("quotients"):  # a learned table over (dividend tens, units; divisor units)
+    if cfg.quotients:  # a learned table over (dividend tens, units; divisor units)
         tail.append(B.dense(ops, W, "quotients/embed", quotient_cells(ops, cfg, digits) * division))
     if tail:
         out["tail"] = ops.concatenate(tail, axis=-1)
     lesson = None
-    if cfg.get("long_division"):
+    if cfg.long_division:
         out["division"], lesson = long_division(ops, W, cfg, digits, found, division, state)
     return out, lesson
 

@@ -28,7 +28,7 @@ PROJECT_ROWS = 512  # batch x positions up to which a pass projects what each po
 
 def start(ops, W, cfg, enc) -> dict[str, Any]:
     """The first state, with the context's parts projected (``_split``)."""
-    units = cfg["units"]
+    units = cfg.units
     H, tin = enc["states"], enc["place"].shape[1]
     values = np.concatenate([H, enc["chars"]], axis=-1)
     state = R.pass_state(ops, cfg, enc)
@@ -56,7 +56,7 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
     the rest: 1.3 MB. Same numbers, summed in another order."""
     key = ("rewriter-split",)
     if key not in cache:
-        vout, units = cfg["vout"], cfg["units"]
+        vout, units = cfg.vout, cfg.units
         lstm, combine = W["dec0/kernel"], W["combine/kernel"]
         split, at = {}, 0
         for name, width in R.layout(cfg):  # the LSTM's columns ready for NR.lstm_cell_halved
@@ -76,14 +76,14 @@ def _split(W, cfg, cache) -> dict[str, np.ndarray]:
         # what reads h: the copy head's query, combine, and (at the next step) the LSTM
         split["from_h"] = np.concatenate([W["att0/query/kernel"], combine[:units],
                                           NR.halve_gates(W["dec0/recurrent"])], axis=1)
-        if cfg.get("deep"):  # the output layer folded into the deep layer's (``_logits``)
+        if cfg.deep:  # the output layer folded into the deep layer's (``_logits``)
             vout_k = W["out/kernel"]
             split["head"] = np.concatenate([vout_k, W["deep/hidden/kernel"]], axis=1)
             split["deep_logits"] = W["deep/out/kernel"] @ vout_k
             split["logits_bias"] = W["deep/out/bias"] @ vout_k + W["out/bias"]
-        if cfg.get("long_division"):  # the cell's two tables side by side, by divisor digit
+        if cfg.long_division:  # the cell's two tables side by side, by divisor digit
             tables = np.concatenate([W["division/embed/kernel"], W["division/remainder/kernel"]], axis=1)
-            dim = int(cfg["long_division"])
+            dim = int(cfg.long_division)
             by = tables.reshape(10, 10, 10, -1).transpose(2, 1, 0, 3)  # (divisor, digit, remainder, .)
             split["cell"] = np.concatenate([R.CELL_GAIN[1] * by[..., dim:].reshape(10, 10, -1),
                                             R.CELL_GAIN[0] * by[..., :dim].reshape(10, 10, -1)],
@@ -100,7 +100,7 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
         run = state["run_count"] + 1 if state["digit_out"][int(prev_ids[0]), 0] else 0
     else:
         run = (state["run"] + 1.0) * ops.take(state["digit_out"], prev_ids, axis=0)  # 0 after the start
-    split, gates = state["split"], 4 * cfg["units"]
+    split, gates = state["split"], 4 * cfg.units
     if t == 0:  # from the start marker and zero states: every pass's first
         h, c, from_h = _first_step(split, prev_ids)
     else:  # the last step's context and h, already projected (and the bias)
@@ -116,16 +116,16 @@ def step(ops, W, cfg, enc, state, prev_ids, t):
     else:
         anchor, fixed = _anchor_of(ops, W, cfg, state, copy, run, split)
         g, parts = R.gathered(ops, W, cfg, state["pass"], run, fixed)
-        if cfg.get("long_division") and fixed["division"].any():  # not when none divides
+        if cfg.long_division and fixed["division"].any():  # not when none divides
             parts["division"] = R.division_part(ops, run, fixed["division"])
         changing = np.concatenate([parts[n] for n in R.STEP_PARTS if n in parts], axis=-1)
     ctx = _context(ops, state, copy, changing, fixed, parts, split, run)
-    out = np.tanh(from_h[:, :cfg["units"]] + ctx[:, gates:])  # combine's bias is in ``projected``
+    out = np.tanh(from_h[:, :cfg.units] + ctx[:, gates:])  # combine's bias is in ``projected``
     logits = _logits(W, cfg, out, split)
     mean_att = R.attention_shown(ops, enc, copy, g, fixed) if enc.get("attention", True) else None
     return logits, mean_att, {**state, "h": h, "c": c, "ctx": ctx, "run_count" if one else "run": run,
                               "follow": ops.matmul(copy, state["shift"]), "anchor": anchor, "anchored": fixed,
-                              "recurrent": from_h[:, cfg["units"]:]}  # the next step's h @ recurrent
+                              "recurrent": from_h[:, cfg.units:]}  # the next step's h @ recurrent
 
 
 def _anchor_of(ops, W, cfg, state, copy, run, split):
@@ -221,7 +221,7 @@ def _logits(W, cfg, out, split):
     """The output layer; with ``deep``, the two folded: out @ W_out + tanh(out @ W_hidden) @
     (W_deep_out @ W_out), a (256, 21) product where there was a (256, 128) one, and one
     product reads ``out``."""
-    if not cfg.get("deep"):
+    if not cfg.deep:
         return np.matmul(out, W["out/kernel"]) + W["out/bias"]
     both = np.matmul(out, split["head"])
     vout = W["out/kernel"].shape[1]
@@ -254,14 +254,14 @@ def _anchored(ops, W, cfg, rows, anchor, state, split, one_row=False):
     the ``quotients`` lookup and long division only on the rows that divide, and (one row)
     ``_run_tables``. Returns (that, None): no lesson outside training."""
     out, tail, digits, found, division = R.anchored_reads(ops, cfg, rows, anchor, shown=not one_row)
-    if cfg.get("quotients"):
+    if cfg.quotients:
         tail.append(_gated(ops, W, "quotients/embed", lambda d: R.quotient_cells(ops, cfg, d), digits, division))
     if tail:
         out["tail"] = ops.concatenate(tail, axis=-1)
     out["projected"] = np.matmul(out["operator"], split["operator"]) + split["bias"]
     if tail:
         out["projected"] += np.matmul(out["tail"], split["tail"])
-    if cfg.get("long_division"):
+    if cfg.long_division:
         out["division"] = _long_division(W, cfg, digits, found, division, split)
     if one_row:
         out["by_run"], out["division_by_run"] = _run_tables(ops, W, cfg, rows, out, split)
@@ -287,7 +287,7 @@ def _long_division(W, cfg, digits, found, division, split):
     table, and the rows of every place are one product at the end."""
     places = R.dividend_indices(R.fixed_places(cfg))
     gate = R.division_gate(cfg, found, division)
-    dim = int(cfg["long_division"])
+    dim = int(cfg.long_division)
     out = np.zeros((gate.shape[0], R.DIVIDEND_PLACES, dim), dtype="float32")
     open_rows = np.nonzero(gate[:, 0])[0]
     if not open_rows.size:

@@ -10,7 +10,7 @@ from calcapp.arithmetic.model import blocks as B
 
 def _mha(ops, W, cfg, prefix, q_in, kv_in, bias):
     """Multi-head attention; returns (out (B,Tq,D), weights averaged over heads (B,Tq,Tk))."""
-    d, heads = cfg["units"], cfg.get("heads", 2)
+    d, heads = cfg.units, cfg.heads
     dh = d // heads
 
     def split(t):
@@ -43,11 +43,11 @@ def block(ops, W, cfg, prefix, h, self_bias, memory, cross_bias):
 def decode(ops, W, cfg, enc, dec_ids):
     """Teacher-forced transformer decoder over ``dec_ids`` (B, T<=Tout)."""
     t = dec_ids.shape[1]
-    h = ops.matmul(ops.one_hot(dec_ids, cfg["vout"]), W["dec_embed"]) + W["dec_pos"][:t]
+    h = ops.matmul(ops.one_hot(dec_ids, cfg.vout), W["dec_embed"]) + W["dec_pos"][:t]
     causal = ops.triu(ops.ones((t, t), dtype="float32"), k=1) * B.NEG
     cross = ops.expand_dims(ops.expand_dims(enc["pad"] * B.NEG, 1), 1)
     weights = None
-    for i in range(cfg.get("layers", 1)):
+    for i in range(cfg.layers):
         h, weights = block(ops, W, cfg, f"dec{i}", h, causal, enc["states"], cross)
     return B.dense(ops, W, "out", B.layer_norm(ops, W, "dec_ln", h)), weights
 
@@ -56,6 +56,6 @@ def encode(ops, W, cfg, x, pad):
     """The encoder's states (B, Tin, D) from the one-hot input ``x`` and the pad mask."""
     h = ops.matmul(x, W["enc_embed"]) + W["enc_pos"]
     bias = ops.expand_dims(ops.expand_dims(pad * B.NEG, 1), 1)  # (B,1,1,Tin)
-    for i in range(cfg.get("layers", 1)):
+    for i in range(cfg.layers):
         h = block(ops, W, cfg, f"enc{i}", h, bias, None, None)[0]
     return B.layer_norm(ops, W, "enc_ln", h)

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from calcapp.arithmetic.model import rewriter
+from calcapp.arithmetic.model.config import NetConfig, as_config
 from calcapp.nets.numpy_ops import LAYER_NAME
 
 ARCHITECTURES = ("tiny-rnn", "lstm", "bilstm", "attention", "transformer")
@@ -39,9 +40,10 @@ class _Specs(list):
             self.append((f"{prefix}/bias", (dout,), "zeros"))
 
 
-def weight_specs(cfg: dict[str, Any]) -> list[Spec]:
+def weight_specs(cfg: NetConfig | dict[str, Any]) -> list[Spec]:
     """``(name, shape, initializer)`` for every weight, in creation order."""
-    arch = cfg["arch"]
+    cfg = as_config(cfg)
+    arch = cfg.arch
     build = _BUILDERS.get(arch)
     if build is None:
         raise ValueError(f"unknown architecture {arch!r}; known: {', '.join(ARCHITECTURES)}")
@@ -51,62 +53,62 @@ def weight_specs(cfg: dict[str, Any]) -> list[Spec]:
 
 
 def _tiny_rnn(cfg, s: _Specs) -> None:
-    dec = cfg.get("dec_units", 3)
-    s.rnn("enc0", cfg["vin"], cfg["units"], 1)
-    s.rnn("dec0", cfg["units"], dec, 1)
-    s.dense("out", dec, cfg["vout"])
+    dec = cfg.dec_units
+    s.rnn("enc0", cfg.vin, cfg.units, 1)
+    s.rnn("dec0", cfg.units, dec, 1)
+    s.dense("out", dec, cfg.vout)
 
 
 def _lstm(cfg, s: _Specs) -> None:
-    units, layers = cfg["units"], cfg.get("layers", 1)
+    units, layers = cfg.units, cfg.layers
     for i in range(layers):
-        s.rnn(f"enc{i}", cfg["vin"] if i == 0 else units, units, 4)
+        s.rnn(f"enc{i}", cfg.vin if i == 0 else units, units, 4)
     for i in range(layers):
         s.rnn(f"dec{i}", units, units, 4)
-    s.dense("out", units, cfg["vout"])
+    s.dense("out", units, cfg.vout)
 
 
 def _bilstm(cfg, s: _Specs) -> None:
-    units, layers = cfg["units"], cfg.get("layers", 1)
+    units, layers = cfg.units, cfg.layers
     half = units // 2
     for i in range(layers):
         for d in ("f", "b"):
-            s.rnn(f"enc{i}{d}", cfg["vin"] if i == 0 else units, half, 4)
+            s.rnn(f"enc{i}{d}", cfg.vin if i == 0 else units, half, 4)
     for i in range(layers):
         for d in ("f", "b"):
             s.rnn(f"dec{i}{d}", units, half, 4)
-    s.dense("out", units, cfg["vout"])
+    s.dense("out", units, cfg.vout)
 
 
 def _attention(cfg, s: _Specs) -> None:
-    vin, units, layers = cfg["vin"], cfg["units"], cfg.get("layers", 1)
-    half, heads, att = units // 2, cfg.get("heads", 2), cfg.get("att_units", units)
-    places, tout, vout = cfg.get("places", 0), cfg["tout"], cfg["vout"]
+    vin, units, layers = cfg.vin, cfg.units, cfg.layers
+    half, heads, att = units // 2, cfg.heads, cfg.att_units
+    places, tout, vout = cfg.places, cfg.tout, cfg.vout
     for i in range(layers):
         for d in ("f", "b"):
-            s.rnn(f"enc{i}{d}", (vin + places + cfg.get("operands", 2)) if i == 0 and places
+            s.rnn(f"enc{i}{d}", (vin + places + cfg.operands) if i == 0 and places
                   else (vin if i == 0 else units), half, 4)
-    if cfg.get("rewrite"):
+    if cfg.rewrite:
         _rewriter(cfg, s)
         return
     # previous token + previous context (+ the step number when place features are on)
     # (+ the column of digit-pair products when ``pairs`` is on)
-    step_in = tout if places and not cfg.get("align") else 0
-    step_in += pair_dim(cfg) + 10 * int(cfg.get("divisor_digits", 0))
+    step_in = tout if places and not cfg.align else 0
+    step_in += pair_dim(cfg) + 10 * int(cfg.divisor_digits)
     if pair_dim(cfg):
         s.dense("pairs/embed", 100, pair_dim(cfg))
-    if cfg.get("stateless"):  # no recurrence: the decoder cannot count its steps
+    if cfg.stateless:  # no recurrence: the decoder cannot count its steps
         s.dense("dec0", vout + heads * value_dim(cfg) + step_in, units)
     else:
         s.rnn("dec0", vout + heads * value_dim(cfg) + step_in, units, 4)
     for k in range(heads):
         s.dense(f"att{k}/query", units, att, bias=False)
         s.dense(f"att{k}/key", units, att, bias=False)
-        if places and not cfg.get("align"):  # step number -> query
+        if places and not cfg.align:  # step number -> query
             s.dense(f"att{k}/step_query", tout, att, bias=False)
         if places:  # place/operand -> key
-            s.dense(f"att{k}/place_key", places + cfg.get("operands", 2), att, bias=False)
-        if cfg.get("align"):
+            s.dense(f"att{k}/place_key", places + cfg.operands, att, bias=False)
+        if cfg.align:
             s.append((f"att{k}/align_gain", (1,), "align"))
     s.dense("combine", units + heads * value_dim(cfg) + pair_dim(cfg), units)
     s.dense("out", units, vout)
@@ -114,37 +116,37 @@ def _attention(cfg, s: _Specs) -> None:
 
 def _rewriter(cfg, s: _Specs) -> None:
     """The rewriting decoder's weights (its encoder is the attention architecture's)."""
-    units, att, vout = cfg["units"], cfg.get("att_units", cfg["units"]), cfg["vout"]
+    units, att, vout = cfg.units, cfg.att_units, cfg.vout
     ctx = rewriter.ctx_dim(cfg)
     s.rnn("dec0", vout + ctx, units, 4)
     s.dense("att0/query", units, att, bias=False)  # the copy head; digit heads are gathers
     s.dense("att0/key", units, att, bias=False)
-    s.dense("att0/place_key", cfg["places"] + cfg.get("operands", 2), att, bias=False)
+    s.dense("att0/place_key", cfg.places + cfg.operands, att, bias=False)
     s.append(("att0/align_gain", (1,), "align"))
     if rewriter.pair_width(cfg):
         s.dense("pairs/embed", 100, rewriter.pair_width(cfg))
     s.dense("combine", units + ctx, units)
-    if cfg.get("quotients"):
-        s.dense("quotients/embed", 1000, int(cfg["quotients"]))
-    if cfg.get("long_division"):
-        if not cfg.get("wide"):
+    if cfg.quotients:
+        s.dense("quotients/embed", 1000, int(cfg.quotients))
+    if cfg.long_division:
+        if not cfg.wide:
             raise ValueError("long_division reads the dividend's places 2-4: it needs wide")
-        s.dense("division/embed", 1000, int(cfg["long_division"]), bias=False)
+        s.dense("division/embed", 1000, int(cfg.long_division), bias=False)
         s.dense("division/remainder", 1000, 10)
-    if cfg.get("deep"):  # a residual hidden layer; its output weights start at zero, so a
+    if cfg.deep:  # a residual hidden layer; its output weights start at zero, so a
         # warm start from a model without it begins as exactly that model
-        s.dense("deep/hidden", units, int(cfg["deep"]))
-        s.append(("deep/out/kernel", (int(cfg["deep"]), units), "zeros"))
+        s.dense("deep/hidden", units, int(cfg.deep))
+        s.append(("deep/out/kernel", (int(cfg.deep), units), "zeros"))
         s.append(("deep/out/bias", (units,), "zeros"))
     s.dense("out", units, vout)
 
 
 def _transformer(cfg, s: _Specs) -> None:
-    d, ff, layers = cfg["units"], cfg.get("ff", 2 * cfg["units"]), cfg.get("layers", 1)
-    s.append(("enc_embed", (cfg["vin"], d), "normal"))
-    s.append(("enc_pos", (cfg["tin"], d), "normal"))
-    s.append(("dec_embed", (cfg["vout"], d), "normal"))
-    s.append(("dec_pos", (cfg["tout"], d), "normal"))
+    d, ff, layers = cfg.units, cfg.ff, cfg.layers
+    s.append(("enc_embed", (cfg.vin, d), "normal"))
+    s.append(("enc_pos", (cfg.tin, d), "normal"))
+    s.append(("dec_embed", (cfg.vout, d), "normal"))
+    s.append(("dec_pos", (cfg.tout, d), "normal"))
 
     def norm(prefix):
         s.extend([(f"{prefix}/gamma", (d,), "ones"), (f"{prefix}/beta", (d,), "zeros")])
@@ -167,27 +169,27 @@ def _transformer(cfg, s: _Specs) -> None:
     for i in range(layers):
         block(f"dec{i}", cross=True)
     norm("dec_ln")
-    s.dense("out", d, cfg["vout"])
+    s.dense("out", d, cfg.vout)
 
 
 _BUILDERS = {"tiny-rnn": _tiny_rnn, "lstm": _lstm, "bilstm": _bilstm, "attention": _attention,
              "transformer": _transformer}
 
 
-def value_dim(cfg: dict[str, Any]) -> int:
+def value_dim(cfg: NetConfig) -> int:
     """Attention values: encoder states, plus (aligned) the raw character and a match flag."""
-    if cfg.get("char_values"):  # characters only: nothing that drifts on longer inputs
-        return cfg["vin"] + 1
-    return cfg["units"] + ((cfg["vin"] + 1) if cfg.get("align") else 0)
+    if cfg.char_values:  # characters only: nothing that drifts on longer inputs
+        return cfg.vin + 1
+    return cfg.units + ((cfg.vin + 1) if cfg.align else 0)
 
 
-def pair_dim(cfg: dict[str, Any]) -> int:
+def pair_dim(cfg: NetConfig) -> int:
     """Width of the digit-pair column feature (0: off; needs aligned place features)."""
-    return int(cfg.get("pair_dim", 64)) if cfg.get("pairs") and cfg.get("align") else 0
+    return int(cfg.pair_dim) if cfg.pairs and cfg.align else 0
 
 
-def parameter_count(cfg: dict[str, Any]) -> int:
-    return sum(math.prod(shape) for _, shape, _ in weight_specs(cfg))
+def parameter_count(cfg: NetConfig | dict[str, Any]) -> int:
+    return sum(math.prod(shape) for _, shape, _ in weight_specs(as_config(cfg)))
 
 
 def read_keras_file(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:

@@ -220,7 +220,8 @@ def main(argv=None) -> int:
 
     from calcapp.expr.evaluator import evaluate_node, format_value
     from calcapp.expr.parser import parse
-    from calcapp.handwriting import e2e_sum as E
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "training"))
+    import e2e_sum_model as E  # the seed's experiment, beside its recipe
 
     from calcapp.arithmetic.answering import answer_many
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calcapp.handwriting import e2e_sum as E
+import importlib.util
+from pathlib import Path
+
+# the seed's experiment lives beside its recipe in training/, not in the app
+_SPEC = importlib.util.spec_from_file_location(
+    "e2e_sum_model", Path(__file__).resolve().parents[1] / "training" / "e2e_sum_model.py")
+E = importlib.util.module_from_spec(_SPEC)
+_SPEC.loader.exec_module(E)
 
 
 def test_sum_codes_round_trip():

@@ -31,7 +31,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import numpy as np  # noqa: E402
 
 from calcapp.ink.synth import LABELS  # noqa: E402
-from calcapp.handwriting import e2e_sum as E  # noqa: E402
+import e2e_sum_model as E  # noqa: E402  (beside this script)
 
 DIGIT_SOURCES = ("mnist", "bhmsds", "pendigits")
 PLUS_SOURCES = ("bhmsds", "mdas")

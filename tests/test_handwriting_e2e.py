@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 import importlib.util
+import sys
 from pathlib import Path
 
 # the seed's experiment lives beside its recipe in training/, not in the app
 _SPEC = importlib.util.spec_from_file_location(
     "e2e_sum_model", Path(__file__).resolve().parents[1] / "training" / "e2e_sum_model.py")
-E = importlib.util.module_from_spec(_SPEC)
+E = sys.modules.setdefault("e2e_sum_model", importlib.util.module_from_spec(_SPEC))
 _SPEC.loader.exec_module(E)
 
 

@@ -2,7 +2,7 @@
 
 ``load_predictor(info)`` returns a cached ``Predictor`` whose ``predict`` and ``inspect`` run
 a NumPy forward pass (``calcapp.arithmetic.model.architectures`` with NumPy ops) over the weights read
-from ``model.keras``: no 5 s TensorFlow import, and about a millisecond per expression.
+from ``model.keras``: no TensorFlow import, and milliseconds per expression.
 ``keras_predict`` runs the identical math through Keras (batches, GPU); tests prove the
 two agree. Big batches go in sorted chunks on two threads (``Predictor._answer_logits``).
 """
@@ -29,7 +29,7 @@ from calcapp.arithmetic.model.weights import read_keras_file
 from calcapp.nets.numpy_ops import single_thread_blas, softmax
 from calcapp.nets.registry import ModelInfo
 
-BATCH = 512  # rows per NumPy forward pass (10,000 expr inputs: 64: 4.6 s, 256: 2.7 s, 512: 2.5 s, 2048: 3.1 s)
+BATCH = 512  # rows per NumPy forward pass (chosen by measurement: benchmarks/results/calculator.md)
 WORKERS = min(2, os.cpu_count() or 1)  # chunks decoded at once on a big batch
 
 

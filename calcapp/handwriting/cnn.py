@@ -122,10 +122,9 @@ def build_ensemble(members):
     """One model averaging the probabilities of several recognizers.
 
     Independently trained networks err partly on different images, so their mean is surer
-    where they agree and hedges where they do not. Measured: two wide members took held-out
-    bhmsds digits from 99.56% to 99.72% and 'a+b' line misreads from 53 to 46 of 2000;
-    three small members gained less, their errors being mostly the same ambiguous images
-    (training/recognizer.py). Each member keeps its own weights.
+    where they agree and hedges where they do not (benchmarks/results/handwriting.md has
+    the figures: small members gain less, their errors being mostly the same ambiguous
+    images). Each member keeps its own weights.
     """
     import keras
     from keras import layers

@@ -15,7 +15,7 @@ import sys
 from types import SimpleNamespace
 
 # Our matrices are small (a few hundred columns); multi-threaded BLAS on them mostly
-# thrashes, and on a busy 2-core machine 10,000 answers took 17 s instead of 1 s.
+# thrashes (benchmarks/results/calculator.md).
 # Ask for one BLAS thread before NumPy loads it; ``single_thread_blas`` covers the case
 # where NumPy was imported first.
 if "numpy" not in sys.modules:
@@ -68,8 +68,8 @@ def _eye(depth):
 
 
 # The decoder runs ~100 ops per character; on one expression NumPy's Python-level argument
-# handling costs more than the arithmetic (``np.expand_dims`` 2.2 us against 0.14 us for
-# indexing, ``np.sum`` 3.2 us against 1.7 us for ``np.add.reduce``), so the hot three are
+# handling costs more than the arithmetic (``np.expand_dims`` and ``np.sum`` against indexing
+# and ``np.add.reduce``: benchmarks/results/calculator.md), so the hot three are
 # written as the indexing and ufunc calls they amount to.
 _NEW_AXIS = {0: (None,), 1: (slice(None), None), 2: (slice(None), slice(None), None), -1: (..., None)}
 

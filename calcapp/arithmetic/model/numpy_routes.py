@@ -1,7 +1,7 @@
 """Shorter routes the NumPy path takes to the same numbers as ``calcapp.arithmetic.model.architectures``.
 
-Why: on one expression a step's cost is the count of small array operations (~1 us each),
-not the arithmetic, and in a big batch it is rows that have nothing left to do. Each route
+Why: on one expression a step's cost is the count of small array operations, not the
+arithmetic, and in a big batch it is rows that have nothing left to do. Each route
 here gives the numbers the plain form gives (tests hold them together): the encoder stops
 at the longest row, its two directions run as one LSTM, the LSTM gates share one tanh,
 and decoding drops rows that have written their end marker. NumPy only; Keras (training,
@@ -19,8 +19,7 @@ PER_PASS = ("digit_out", "shift", "split", "cache", "attention")  # state and en
 
 def flat_matmul(a, b):
     """(..., D) @ (D, N) as one 2-D product. Why: NumPy multiplies a stack by a matrix one
-    leading index at a time; (512, 17, 135) @ (135, 128) took 3.1 ms that way, 1.2 ms as
-    one (8704, 135) product."""
+    leading index at a time, which is slower than one 2-D product (benchmarks/results/calculator.md)."""
     return (a.reshape(-1, a.shape[-1]) @ b).reshape(a.shape[:-1] + (b.shape[-1],))
 
 
@@ -107,7 +106,7 @@ def fused_bilstm(W, cache, prefix, x, half, masks, init):
         else:
             h, c = m[:, t] * h_new + (1.0 - m[:, t]) * h, m[:, t] * c_new + (1.0 - m[:, t]) * c
         out.append(h)
-    states = np.concatenate([h[:, None] for h in out], axis=1)  # (np.stack: 7 us of Python)
+    states = np.concatenate([h[:, None] for h in out], axis=1)  # (np.stack adds Python-level work)
     return np.concatenate([states[:, :, :half], states[:, ::-1, half:]], axis=2)
 
 

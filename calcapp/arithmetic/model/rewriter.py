@@ -64,15 +64,14 @@ WIDE_PLACES = (2, 3, 4)
 COMPARE = 3  # left larger, equal, right larger (in magnitude)
 # ``quotients``: a learned table over (tens and units of the dividend, units of the divisor),
 # used on divisions only. Why: written last digit first, a quotient's units digit depends on
-# every digit of both operands (92/7 = 13), which the combining layer learnt slowly (2-digit
-# by 1-digit quotients were 65% right); a table row per case learns each case directly.
+# every digit of both operands (92/7 = 13), which the combining layer learnt slowly; a table
+# row per case learns each case directly.
 QUOTIENT_GATHERS = ((1, 0), (0, 0), (0, 1))  # (place, operand): left tens, left units, right units
 # ``long_division`` (needs ``wide``): quotients by a 1-digit divisor worked out as on paper,
 # from the dividend's top digit down, with one learned cell shared by every place: (the
 # remainder carried down, this digit, the divisor) -> (a quotient digit's row, the remainder
 # it leaves). Why: written last digit first, the units digit of 9801/7 depends on the whole
-# dividend; 3- and 4-digit dividends were 26-63% right, and each was too rare to learn on its
-# own. A shared cell learns from every 2-digit dividend what it then needs on longer ones.
+# dividend, and each long dividend was too rare to learn on its own. A shared cell learns from every 2-digit dividend what it then needs on longer ones.
 DIVIDEND_PLACES = 5  # places 0-4: the 4-digit intermediates of expr, and one more
 PLACE_INDEX = np.arange(DIVIDEND_PLACES, dtype="float32").reshape(1, -1)  # as run compares
 # the cell's rows are scaled up: Adam moves a weight about one learning rate per step, and a

@@ -50,10 +50,10 @@ def start(ops, W, cfg, enc) -> dict[str, Any]:
 def _split(W, cfg, cache) -> dict[str, np.ndarray]:
     """NumPy: the rows of the two weights that read the context (the decoder LSTM's input
     and ``combine``), side by side and cut by part; cached. Why: on one expression a step's
-    cost is mostly streaming those weights (2.2 MB, more than this machine's 2 MB L2). Cut
+    cost is mostly streaming those weights (more than a 2 MB L2 cache holds). Cut
     by part, what the copy head reads is projected once per pass (``values``), what
     depends on the anchor once per anchor (``_anchored``), and the step multiplies only
-    the rest: 1.3 MB. Same numbers, summed in another order."""
+    the rest. Same numbers, summed in another order."""
     key = ("rewriter-split",)
     if key not in cache:
         vout, units = cfg.vout, cfg.units
@@ -233,7 +233,7 @@ def _anchored_cached(ops, W, cfg, state, anchor, fresh, split):
     """``_anchored``, which NumPy works out only for the rows whose anchor moved (a new
     number starts on about two steps in five; between, the anchor is held exactly). The
     moved rows are written into the last step's arrays in place (copying them all cost
-    ~2 MB a step on a 512-row batch): decoding keeps only its newest state."""
+    megabytes a step on a big batch): decoding keeps only its newest state."""
     old = state.get("anchored")
     if old is None or not isinstance(fresh, np.ndarray):
         return _anchored(ops, W, cfg, state["pass"], anchor, state, split)

@@ -8,6 +8,11 @@
 Medians, because the machine is shared and noisy.
 
     python benchmarks/calculator_speed.py [--model add3] [--repeats 5] [--no-keras]
+    python benchmarks/calculator_speed.py --model expr --baseline ../old-checkout
+
+``--baseline DIR`` measures this checkout and another one (say, main before a refactor)
+side by side in one run: one expression and 10,000 lines, the two trees taking turns so
+that the machine's load falls on both alike.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 
 def _median_ms(fn, n):
@@ -37,12 +43,89 @@ def _cli(args):
     return time.perf_counter() - t0, proc
 
 
+_ONE = """
+import statistics, sys, time
+sys.path.insert(0, sys.argv[1])
+def imp(*names):
+    import importlib
+    for n in names:
+        try:
+            return importlib.import_module(n)
+        except ImportError:
+            pass
+reg = imp("calcapp.nets.registry", "calcapp.ml.registry")
+inf = imp("calcapp.arithmetic.predictor", "calcapp.ml.inference")
+dg = imp("calcapp.expr.datagen", "calcapp.core.datagen")
+info = reg.find_model(sys.argv[2])
+pred = inf.load_predictor(info)
+sample = [e.model_input for e in dg.generate(info.task, 200, seed=0, split="test")]
+for e in sample[:20]:
+    pred.predict([e])
+per = []
+for e in sample:
+    times = []
+    for _ in range(5):
+        t0 = time.perf_counter()
+        pred.predict([e])
+        times.append(time.perf_counter() - t0)
+    per.append(min(times))
+print(1000 * statistics.median(per))
+"""
+
+
+def _file_seconds(tree: str, model: str, big: str, small: str) -> float:
+    """10,000 lines through ``compute --file`` minus a 1-line file, with ``tree``'s code."""
+    env = {**os.environ, "PYTHONPATH": tree}
+    times = []
+    for path in (big, small):
+        t0 = time.perf_counter()
+        proc = subprocess.run([sys.executable, "-m", "calcapp", "compute", "--file", path, "--model", model],
+                              capture_output=True, text=True, env=env, cwd=tree)
+        times.append(time.perf_counter() - t0)
+        assert proc.returncode in (0, 2), proc.stderr[-500:]
+    return times[0] - times[1]
+
+
+def compare(model: str, baseline: str, repeats: int) -> int:
+    """This checkout against ``baseline``, taking turns (see the module's docstring)."""
+    here = str(Path(__file__).resolve().parents[1])
+    trees = {"this checkout": here, "baseline": str(Path(baseline).resolve())}
+    from calcapp.expr.datagen import generate
+    from calcapp.nets.registry import find_model
+
+    lines = [e.text for e in generate(find_model(model).task, 10000, seed=0, split="test")]
+    lines = (lines * (10000 // len(lines) + 1))[:10000]
+    one = {name: [] for name in trees}
+    many = {name: [] for name in trees}
+    with tempfile.TemporaryDirectory() as tmp:
+        big, small = os.path.join(tmp, "big.txt"), os.path.join(tmp, "one.txt")
+        Path(big).write_text("\n".join(lines) + "\n")
+        Path(small).write_text(lines[0] + "\n")
+        for r in range(repeats):
+            order = list(trees.items()) if r % 2 == 0 else list(trees.items())[::-1]
+            for name, tree in order:
+                out = subprocess.run([sys.executable, "-c", _ONE, tree, model], capture_output=True,
+                                     text=True, check=True, cwd=tree)
+                one[name].append(float(out.stdout.split()[-1]))
+                many[name].append(_file_seconds(tree, model, big, small))
+    print(f"model {model}, {repeats} rounds, trees taking turns")
+    print("| tree | one test expression (median of medians, ms) | 10,000 lines, added to a 1-line file (median, s) |")
+    print("|---|---|---|")
+    for name in trees:
+        print(f"| {name} | {statistics.median(one[name]):.2f} (runs {', '.join(f'{x:.2f}' for x in one[name])}) "
+              f"| {statistics.median(many[name]):.2f} (runs {', '.join(f'{x:.2f}' for x in many[name])}) |")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default="add3")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--no-keras", action="store_true")
+    ap.add_argument("--baseline", help="another checkout, measured side by side with this one")
     args = ap.parse_args()
+    if args.baseline:
+        return compare(args.model, args.baseline, args.repeats)
 
     from calcapp.arithmetic.predictor import load_predictor
     from calcapp.nets.registry import find_model

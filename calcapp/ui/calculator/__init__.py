@@ -1,0 +1,1 @@
+"""The Calculator tab: display, keypad, ink canvas, history, and its request controller."""

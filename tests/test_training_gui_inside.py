@@ -170,3 +170,33 @@ def test_status_shows_the_answer_and_the_written_order(qtbot, manager):
                     and "".join(panel.inspection.input_chars) == "8+8", timeout=5000)
     assert "8+8 → 17" in panel.status.text() and "\u2612" in panel.status.text()
     panel.wait_for_jobs()
+
+
+def test_the_grids_are_computed_off_the_gui_thread_by_the_engine(qtbot):
+    import threading
+
+    _install("tiny-add1", "add1")
+    threads = set()
+
+    class Recording(FakeInsidePredictor):
+        def predict(self, texts):
+            threads.add(threading.current_thread().name)
+            return super().predict(texts)
+
+        def inspect(self, text):
+            threads.add(threading.current_thread().name)
+            return super().inspect(text)
+
+    m = ModelManager(predictor_for=Recording, warm=False)
+    try:
+        panel = InsidePanel(m)  # no predictor of its own: the engine lends it one
+        qtbot.addWidget(panel)
+        assert panel.select_model("tiny-add1")
+        panel.wait_for_jobs()
+        qtbot.waitUntil(lambda: panel.errors.grid is not None and panel.states.map is not None,
+                        timeout=10000)
+        assert threads and threading.main_thread().name not in threads
+        assert {job.thread_name.rsplit("-", 1)[0] for job in panel.jobs.values()} == {
+            "calcapp-views"}
+    finally:
+        m.shutdown(wait=True)

@@ -28,7 +28,6 @@ from calcapp.engine.protocol import (
     TrainingSpec,
     readable,
 )
-from calcapp.engine.worker_process import perform
 from calcapp.engine.workers import Executor, Job
 from calcapp.nets.events import RunControl
 
@@ -89,6 +88,8 @@ class TrainingRun(Job):
 
     def work(self) -> None:
         if self.child is None:
+            from calcapp.engine.worker_process import perform  # multiprocessing: not at startup
+
             perform(self.spec, self.post, self.control, train=self._train,
                     finetune=self._finetune)
             return

@@ -26,6 +26,7 @@ from calcapp.engine.protocol import (
     Started,
     Stop,
     TrainingSpec,
+    is_last,
     readable,
 )
 from calcapp.engine.workers import Executor, Job
@@ -78,24 +79,41 @@ class TrainingRun(Job):
     """One run: its pause/stop flags, its child process (if any), and whether it ended."""
 
     def __init__(self, run_id: str, spec: TrainingSpec, child=None,
-                 train: Callable | None = None, finetune: Callable | None = None):
+                 train: Callable | None = None, finetune: Callable | None = None,
+                 after: Callable[[str], None] | None = None):
         super().__init__(channel=f"run:{run_id}")
         self.run_id, self.spec, self.child = run_id, spec, child
         self.control = RunControl()  # its flag also answers is_paused() for a child's run
-        self.started = time.time()
         self.finished = False  # set before the last signal, so a slot never sees it running
-        self._train, self._finetune = train, finetune
+        self._train, self._finetune, self._after = train, finetune, after
 
     def work(self) -> None:
+        """Relay the run's messages; the last one waits until ``after`` (a model rescan)
+        has run here, off the GUI thread, so the GUI hears of the end with the new model
+        already listed."""
+        last: list[Message] = []
+
+        def post(message: Message) -> None:
+            if is_last(message):
+                last.append(message)
+            else:
+                self.post(message)
+
         if self.child is None:
             from calcapp.engine.worker_process import perform  # multiprocessing: not at startup
 
-            perform(self.spec, self.post, self.control, train=self._train,
-                    finetune=self._finetune)
-            return
-        for message in self.child.messages():
-            self.post(message)
-        self.child.join(timeout=60)
+            perform(self.spec, post, self.control, train=self._train, finetune=self._finetune)
+        else:
+            for message in self.child.messages():
+                post(message)
+            self.child.join(timeout=60)
+        end = last[0] if last else Failed("the training ended without a word")
+        if isinstance(end, Finished) and self._after is not None:
+            try:
+                self._after(self.spec.kind)
+            except Exception:
+                pass  # a rescan that fails must not hide the run's end
+        self.post(end)
 
     def alive(self) -> bool:
         return not self.finished and not self.ended
@@ -103,7 +121,8 @@ class TrainingRun(Job):
 
 class Trainings:
     """The runs of this session. ``out`` is the manager, whose signals report them;
-    ``after(kind)`` runs when a run finished and may have written a model."""
+    ``after(kind)`` runs (on the run's worker thread) when a run finished and may have
+    written a model."""
 
     def __init__(self, out, *, train_fn: Callable | None = None,
                  finetune_fn: Callable | None = None,
@@ -142,7 +161,8 @@ class Trainings:
                 child = _spawn(run_id, spec)
             except (OSError, RuntimeError, ValueError) as exc:
                 _log_fallback(exc)  # no child process here: train in a thread instead
-        run = TrainingRun(run_id, spec, child, train=self.train_fn, finetune=self.finetune_fn)
+        run = TrainingRun(run_id, spec, child, train=self.train_fn, finetune=self.finetune_fn,
+                          after=self.after)
         run.then(post=self._on_message,
                  error=lambda job, text: self._on_message(job, Failed(text)))
         with self._lock:
@@ -164,11 +184,6 @@ class Trainings:
         elif run.finished:
             return  # the run's end was reported already
         elif isinstance(message, Finished):
-            if self.after is not None:
-                try:
-                    self.after(run.spec.kind)
-                except Exception:
-                    pass  # a rescan that fails must not hide the run's end
             run.finished = True
             out.training_finished.emit(rid, message.result)
             out.models_changed.emit()

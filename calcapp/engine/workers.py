@@ -90,6 +90,10 @@ class LatestWinsQueue:
         with self._cond:
             return not self._pending
 
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     def close(self, drain: bool = False) -> list:
         """Take no more items and wake every reader. With ``drain`` the pending items are
         still served; without, they are dropped and returned."""
@@ -178,7 +182,8 @@ class Job:
 
 
 class Executor(QObject):
-    """Runs Jobs on up to ``workers`` daemon threads named ``<name>-<n>``, made on demand."""
+    """Runs Jobs on up to ``workers`` daemon threads named ``<name>-<n>``, made on demand
+    (one more whenever a submitted job finds no thread waiting for it)."""
 
     _relay = Signal(object, str, object)  # job, "done" | "error" | "post", value
 
@@ -271,7 +276,7 @@ class Executor(QObject):
 
     @property
     def closed(self) -> bool:
-        return self._queue._closed
+        return self._queue.closed
 
     def shutdown(self, wait: bool = True, timeout: float | None = None,
                  drain: bool = False) -> bool:

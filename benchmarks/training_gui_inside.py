@@ -26,7 +26,7 @@ def timed(fn, repeats: int = 3) -> tuple[float, object]:
 def main() -> int:
     from calcapp.arithmetic.predictor import load_predictor
     from calcapp.nets.registry import list_models
-    from calcapp.ui.inside.jobs import error_grid, state_map
+    from calcapp.ui.inside.grids import error_grid, state_map
 
     models = list_models()
     if not models:

@@ -1,8 +1,13 @@
 """The latest-wins queue and the training-event bridge."""
 
 import threading
+from collections import namedtuple
 
-from calcapp.engine.jobs import BridgeCallback, LatestWinsQueue, Request, new_run_id
+from calcapp.engine.protocol import EpochDone, MessageCallback, Progress, Started
+from calcapp.engine.trainings import new_run_id
+from calcapp.engine.workers import LatestWinsQueue
+
+Request = namedtuple("Request", "id kind channel payload")  # any item with a channel
 
 
 def test_latest_request_on_a_channel_replaces_the_pending_one():
@@ -28,8 +33,9 @@ def test_close_wakes_a_waiting_reader():
 
 def test_bridge_thins_batches_but_keeps_epochs():
     seen = {"batch": 0, "epoch": 0, "started": 0}
-    emit = {k: (lambda *a, k=k: seen.__setitem__(k, seen[k] + 1)) for k in seen}
-    cb = BridgeCallback("r", emit, batch_interval_s=3600)
+    names = {Progress: "batch", EpochDone: "epoch", Started: "started"}
+    post = lambda msg: seen.__setitem__(names[type(msg)], seen[names[type(msg)]] + 1)  # noqa: E731
+    cb = MessageCallback(post, batch_interval_s=3600)
     cb.on_start({})
     for step in range(100):
         cb.on_batch(1, step, 0.1)

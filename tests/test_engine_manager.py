@@ -65,7 +65,7 @@ def test_latest_wins_among_pending_typing_requests(qtbot, tmp_path):
         ids = [m.request_answer(t) for t in ("1", "1+", "1+2")]
         got = []
         m.answered.connect(lambda rid, ans: got.append((rid, ans.input)))
-        m._thread.start()
+        m.start()
         qtbot.waitUntil(lambda: bool(got), timeout=5000)
         qtbot.wait(100)
         assert got == [(ids[-1], "1+2")]
@@ -112,7 +112,7 @@ def test_training_reports_progress_and_refreshes_models(qtbot, manager):
 
 def test_pause_resume_and_stop_keep_the_best_checkpoint(qtbot, manager):
     trainer = FakeTrainer(epochs=100, steps=4, delay=0.01)
-    manager._train_fn = trainer
+    manager.trainings.train_fn = trainer
     epochs = []
     manager.training_epoch.connect(lambda rid, rep: epochs.append(rep.epoch))
     run_id = manager.start_training(SimpleNamespace(name="long"))
@@ -129,19 +129,19 @@ def test_pause_resume_and_stop_keep_the_best_checkpoint(qtbot, manager):
 
 
 def test_a_failing_training_is_a_signal(qtbot, manager):
-    manager._train_fn = FakeTrainer(fail=True)
+    manager.trainings.train_fn = FakeTrainer(fail=True)
     with qtbot.waitSignal(manager.training_failed, timeout=5000) as blocker:
         manager.start_training(SimpleNamespace(name="bad"))
     assert "empty" in blocker.args[1]
 
 
 def test_shutdown_stops_a_running_training(qtbot, manager):
-    manager._train_fn = FakeTrainer(epochs=10_000, steps=10, delay=0.01)
+    manager.trainings.train_fn = FakeTrainer(epochs=10_000, steps=10, delay=0.01)
     run_id = manager.start_training(SimpleNamespace(name="endless"))
     qtbot.waitUntil(lambda: run_id in manager.running_trainings(), timeout=5000)
     manager.shutdown(wait=True)
     assert manager.running_trainings() == []
-    assert not manager._thread.isRunning()
+    assert not manager.serving.is_running()
 
 
 def test_recognise_and_answer_in_one_request(qtbot, manager):

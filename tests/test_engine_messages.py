@@ -1,6 +1,6 @@
 """Errors reach a person as one plain line."""
 
-from calcapp.engine.messages import readable
+from calcapp.engine.protocol import readable
 
 
 def test_errors_read_as_sentences():

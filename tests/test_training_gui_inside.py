@@ -10,7 +10,7 @@ import pytest
 from calcapp.paths import user_models_dir
 from calcapp.expr.tasks import PRESETS
 from calcapp.engine.manager import ModelManager
-from calcapp.ui.inside.jobs import error_grid, pca, state_inputs, state_map
+from calcapp.ui.inside.grids import error_grid, pca, state_inputs, state_map
 from calcapp.ui.inside.panel import InsidePanel
 from test_training_gui_fakes import FakeInsidePredictor
 
@@ -70,7 +70,7 @@ def test_pca_finds_the_main_direction():
 
 # -- the panel ------------------------------------------------------------------------------
 def test_panel_renders_a_tiny_models_views(qtbot, manager):
-    panel = InsidePanel(manager, predictor_for=FakeInsidePredictor)
+    panel = InsidePanel(manager)
     qtbot.addWidget(panel)
     panel.resize(1200, 800)
     panel.show()
@@ -98,7 +98,7 @@ def test_panel_renders_a_tiny_models_views(qtbot, manager):
 
 
 def test_a_three_digit_model_gets_the_projection_and_a_100x100_map(qtbot, manager):
-    panel = InsidePanel(manager, predictor_for=FakeInsidePredictor)
+    panel = InsidePanel(manager)
     qtbot.addWidget(panel)
     assert panel.select_model("tiny-add3")
     panel.wait_for_jobs()
@@ -109,7 +109,7 @@ def test_a_three_digit_model_gets_the_projection_and_a_100x100_map(qtbot, manage
 
 
 def test_an_expression_outside_the_task_is_reported_not_raised(qtbot, manager):
-    panel = InsidePanel(manager, predictor_for=FakeInsidePredictor)
+    panel = InsidePanel(manager)
     qtbot.addWidget(panel)
     panel.select_model("tiny-add1")
     with qtbot.waitSignal(manager.failed, timeout=5000):
@@ -121,7 +121,7 @@ def test_an_expression_outside_the_task_is_reported_not_raised(qtbot, manager):
 def test_views_follow_a_training_run_of_the_selected_model(qtbot, manager):
     from calcapp.nets.events import EpochReport
 
-    panel = InsidePanel(manager, predictor_for=FakeInsidePredictor)
+    panel = InsidePanel(manager)
     qtbot.addWidget(panel)
     panel.show()
     manager.training_started.emit("run-1", {"name": "fresh-add1"})
@@ -161,7 +161,7 @@ def test_hovering_the_error_map_reads_the_cell(qtbot):
 
 
 def test_status_shows_the_answer_and_the_written_order(qtbot, manager):
-    panel = InsidePanel(manager, predictor_for=FakeInsidePredictor)
+    panel = InsidePanel(manager)
     qtbot.addWidget(panel)
     panel.select_model("tiny-add1")
     with qtbot.waitSignal(manager.answered, timeout=5000):
@@ -170,3 +170,33 @@ def test_status_shows_the_answer_and_the_written_order(qtbot, manager):
                     and "".join(panel.inspection.input_chars) == "8+8", timeout=5000)
     assert "8+8 → 17" in panel.status.text() and "\u2612" in panel.status.text()
     panel.wait_for_jobs()
+
+
+def test_the_grids_are_computed_off_the_gui_thread_by_the_engine(qtbot):
+    import threading
+
+    _install("tiny-add1", "add1")
+    threads = set()
+
+    class Recording(FakeInsidePredictor):
+        def predict(self, texts):
+            threads.add(threading.current_thread().name)
+            return super().predict(texts)
+
+        def inspect(self, text):
+            threads.add(threading.current_thread().name)
+            return super().inspect(text)
+
+    m = ModelManager(predictor_for=Recording, warm=False)
+    try:
+        panel = InsidePanel(m)  # no predictor of its own: the engine lends it one
+        qtbot.addWidget(panel)
+        assert panel.select_model("tiny-add1")
+        panel.wait_for_jobs()
+        qtbot.waitUntil(lambda: panel.errors.grid is not None and panel.states.map is not None,
+                        timeout=10000)
+        assert threads and threading.main_thread().name not in threads
+        assert {job.thread_name.rsplit("-", 1)[0] for job in panel.jobs.values()} == {
+            "calcapp-views"}
+    finally:
+        m.shutdown(wait=True)

@@ -173,7 +173,7 @@ def test_failure_is_shown_and_recorded(qtbot, manager):
     def broken(*_a, **_k):
         raise ValueError("no such architecture")
 
-    manager._train_fn = broken
+    manager.trainings.train_fn = broken
     p = TrainingPanel(manager)
     qtbot.addWidget(p)
     with qtbot.waitSignal(manager.training_failed, timeout=10000):
@@ -207,7 +207,7 @@ def test_the_finetune_job_runs_through_the_manager(qtbot, manager):
             callback.on_batch(1, step, 1.0 / step)
         return TrainResult(None, False, 1, {"accuracy": 0.9})
 
-    manager._finetune_fn = fake_finetune
+    manager.trainings.finetune_fn = fake_finetune
     p = TrainingPanel(manager)
     qtbot.addWidget(p)
     p.form.job.setCurrentIndex(1)

@@ -313,7 +313,7 @@ def test_enter_then_typing_at_once_still_keeps_the_entry(qtbot, tmp_path):
         qtbot.keyClick(edit, Qt.Key_Return)
         qtbot.keyClick(edit, Qt.Key_Escape)
         qtbot.keyClicks(edit, "7+")  # the manager has served nothing yet
-        manager._thread.start()
+        manager.start()
         qtbot.waitUntil(lambda: window.history.list.count() == 1, timeout=5000)
         assert window.history.entries()[0].expression == "5+6"
         qtbot.waitUntil(lambda: window.display.answer is not None

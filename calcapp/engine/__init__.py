@@ -1,1 +1,1 @@
-"""The model-manager thread, its jobs and its events. Qt appears only at this package's edge."""
+"""Between GUI and models: serving, trainings, workers, their protocol, and the stores."""

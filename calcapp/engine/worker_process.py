@@ -8,10 +8,12 @@ cannot take the window down. The child enables GPU memory growth (``tf_runtime``
 runs at a lower CPU priority than the window.
 
 Two uses: ``probe_tensorflow`` (what device TF sees, for the status bar) and
-``ChildTraining`` (one training or fine-tune; events come back on a queue, pause/resume/
-stop go down another). Both use multiprocessing's "spawn" start method, so the child is
-a fresh interpreter without Qt. A frozen app must call ``multiprocessing.freeze_support()``
-first thing in its entry point.
+``ChildTraining`` (one training or fine-tune; ``protocol`` messages come back on a queue,
+``Pause``/``Resume``/``Stop`` go down another). Both use multiprocessing's "spawn" start
+method, so the child is a fresh interpreter without Qt. A frozen app must call
+``multiprocessing.freeze_support()`` first thing in its entry point. ``perform`` is what a
+training job does, written once: the child runs it, and so does a thread where no child
+process can start.
 
 Nothing here imports Qt or TensorFlow at module level.
 """
@@ -22,9 +24,19 @@ import multiprocessing as mp
 import os
 import queue
 import threading
-from typing import Any
+from typing import Callable
 
-from calcapp.engine.jobs import BridgeCallback
+from calcapp.engine.protocol import (
+    DeviceReady,
+    Failed,
+    Finished,
+    Message,
+    MessageCallback,
+    Stop,
+    TrainingSpec,
+    is_last,
+    readable,
+)
 
 CHILD_NICE = 5
 
@@ -67,60 +79,67 @@ def _probe_main(out) -> None:
         version = tf.__version__
     except Exception:  # the state says why
         version = None
-    out.put((state, version))
+    out.put(DeviceReady(state, version))
+
+
+def perform(spec: TrainingSpec, post: Callable[[Message], None], control, *,
+            train: Callable | None = None, finetune: Callable | None = None) -> None:
+    """Run one training or fine-tune, posting its messages; the last is always ``Finished``
+    or ``Failed``. ``train``/``finetune`` stand in for the real ones (tests); the real ones
+    start TensorFlow here first and post what device it found."""
+    callback = MessageCallback(post)
+    try:
+        if (train if spec.kind == "train" else finetune) is None:
+            from calcapp.engine.tf_runtime import init_tensorflow
+
+            post(DeviceReady(init_tensorflow()))
+        result = _dispatch(spec, callback, control, train, finetune)
+        post(Finished(result if result is not None else callback.result))
+    except BaseException as exc:  # noqa: BLE001 - everything becomes a message
+        post(Failed(readable(exc)))
+
+
+def _dispatch(spec: TrainingSpec, callback, control, train, finetune):
+    if spec.kind == "finetune":
+        if finetune is None:
+            from calcapp.handwriting.personal import SampleStore, fine_tune
+
+            return fine_tune(SampleStore(), callback=callback, control=control,
+                             epochs=spec.epochs)
+        return finetune(callback=callback, control=control, epochs=spec.epochs)
+    if train is None:
+        from calcapp.arithmetic.trainer import train
+    return train(spec.config, spec.out_dir, callback=callback, control=control,
+                 resume_from=spec.resume_from)
 
 
 def _listen(commands, control) -> None:
     while True:
         try:
-            cmd = commands.get()
+            command = commands.get()
         except (EOFError, OSError):
-            cmd = "stop"  # the parent is gone: stop, keeping the best checkpoint
-        if cmd == "pause":
-            control.pause()
-        elif cmd == "resume":
-            control.resume()
-        else:
-            control.stop()
+            command = Stop()  # the parent is gone: stop, keeping the best checkpoint
+        if not hasattr(command, "apply"):
+            command = Stop()
+        command.apply(control)
+        if isinstance(command, Stop):
             return
 
 
-def _training_main(run_id: str, kind: str, spec: dict, events, commands) -> None:
+def _training_main(spec: TrainingSpec, events, commands) -> None:
     _lower_priority()
     _native_stderr_to_log()
-    from calcapp.engine.messages import readable
     from calcapp.nets.events import RunControl
 
     control = RunControl()
     threading.Thread(target=_listen, args=(commands, control), daemon=True).start()
-    callback = BridgeCallback(run_id, {
-        "started": lambda rid, info: events.put(("started", info)),
-        "batch": lambda rid, epoch, step, loss: events.put(("batch", epoch, step, loss)),
-        "epoch": lambda rid, report: events.put(("epoch", report)),
-    })
-    try:
-        from calcapp.engine.tf_runtime import init_tensorflow
-
-        state = init_tensorflow()
-        events.put(("tf", state))
-        if kind == "finetune":
-            from calcapp.handwriting.personal import SampleStore, fine_tune
-
-            result = fine_tune(SampleStore(), callback=callback, control=control,
-                               epochs=spec["epochs"])
-        else:
-            from calcapp.arithmetic.trainer import train
-
-            result = train(spec["config"], spec["out_dir"], callback=callback, control=control,
-                           resume_from=spec.get("resume_from"))
-        events.put(("done", result if result is not None else callback.result))
-    except BaseException as exc:  # noqa: BLE001 - everything becomes a message
-        events.put(("error", readable(exc)))
+    perform(spec, events.put, control)
 
 
 # -- parent side -------------------------------------------------------------------------
-def probe_tensorflow(timeout: float = 300.0) -> tuple[str, str | None]:
-    """(state, TF version) from a child process; the window's process never imports TF."""
+def probe_tensorflow(timeout: float = 300.0) -> DeviceReady:
+    """What device TensorFlow sees, asked of a child process: the window's process never
+    imports TensorFlow."""
     ctx = _context()
     out = ctx.Queue()
     proc = ctx.Process(target=_probe_main, args=(out,), daemon=True, name="calcapp-tf-probe")
@@ -128,7 +147,7 @@ def probe_tensorflow(timeout: float = 300.0) -> tuple[str, str | None]:
     try:
         return out.get(timeout=timeout)
     except queue.Empty:
-        return ("unavailable: TensorFlow did not start in time", None)
+        return DeviceReady("unavailable: TensorFlow did not start in time")
     finally:
         proc.join(timeout=5)
         if proc.is_alive():
@@ -138,25 +157,27 @@ def probe_tensorflow(timeout: float = 300.0) -> tuple[str, str | None]:
 
 
 class ChildTraining:
-    """One training in a child process: ``events()`` yields its messages until the end."""
+    """One training in a child process: ``messages()`` yields its messages until the end."""
 
-    def __init__(self, run_id: str, kind: str, spec: dict[str, Any]):
+    def __init__(self, run_id: str, spec: TrainingSpec):
         ctx = _context()
         self.events = ctx.Queue()
         self.commands = ctx.Queue()
         self.process = ctx.Process(target=_training_main,
-                                   args=(run_id, kind, spec, self.events, self.commands),
+                                   args=(spec, self.events, self.commands),
                                    daemon=True, name=f"calcapp-train-{run_id}")
         self.process.start()
 
-    def send(self, command: str) -> None:
+    def send(self, command) -> None:
+        """A ``Pause``, ``Resume`` or ``Stop`` for the child."""
         try:
             self.commands.put(command)
         except (OSError, ValueError):
             pass  # the child has ended
 
     def messages(self, poll_s: float = 0.25):
-        """Messages until "done" or "error"; a child that dies silently gives an error."""
+        """Messages until ``Finished`` or ``Failed``; a child that dies silently gives a
+        ``Failed``."""
         while True:
             try:
                 msg = self.events.get(timeout=poll_s)
@@ -167,10 +188,10 @@ class ChildTraining:
                     msg = self.events.get(timeout=1.0)  # anything flushed just before exit
                 except queue.Empty:
                     code = self.process.exitcode
-                    yield ("error", f"the training process ended unexpectedly (exit code {code})")
+                    yield Failed(f"the training process ended unexpectedly (exit code {code})")
                     return
             yield msg
-            if msg[0] in ("done", "error"):
+            if is_last(msg):
                 return
 
     def join(self, timeout: float | None = None) -> None:

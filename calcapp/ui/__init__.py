@@ -1,1 +1,1 @@
-"""PySide6 widgets and windows."""
+"""The desktop GUI: main window and app setup; one subfolder per tab."""

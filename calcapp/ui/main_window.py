@@ -1,16 +1,13 @@
 """The main window: the calculator tab, the other helpers' tabs, menus and the status bar.
 
-Everything that computes goes through ``window.manager`` (the model-manager thread); the
-window only posts requests and draws what comes back, and it ignores any reply that is
-no longer the newest, so the display never shows an answer to an older input. Typing,
-clicking keys, reusing history and writing ink all end as text in the display, answered
-the same way.
+Everything that computes goes through ``window.manager`` (the engine's Qt edge); the
+window only posts requests and draws what comes back. Which reply still matters is the
+calculator controller's business (``calculator.controller``), so the display never shows
+an answer to an older input. Typing, clicking keys, reusing history and writing ink all
+end as text in the display, answered the same way.
 """
 
 from __future__ import annotations
-
-import importlib
-import importlib.util
 
 from PySide6.QtCore import QSettings, QTimer, Qt, Signal
 from PySide6.QtGui import QAction, QGuiApplication, QIcon, QKeySequence, QShortcut
@@ -22,16 +19,32 @@ from PySide6.QtWidgets import (
 from calcapp.paths import data_home, resources_dir
 from calcapp.engine.history import HistoryStore
 from calcapp.ui.calculator.canvas import CanvasPanel
+from calcapp.ui.calculator.controller import CalculatorController
 from calcapp.ui.calculator.display import Display
 from calcapp.ui.calculator.history_view import HistoryView
 from calcapp.ui.calculator.keypad import BACKSPACE, CLEAR, EQUALS, Keypad
 from calcapp.ui.calculator.model_picker import ModelPicker
 
 TF_DELAY_MS = 2000
-# Tabs built by their own modules, on first view: plotting (pyqtgraph) costs about a second
-# to import and build, which would double the time to the first window.
-LAZY_TABS = [("calcapp.ui.training.panel", "TrainingPanel", "Training"),
-             ("calcapp.ui.inside.panel", "InsidePanel", "Inside the model")]  # import TF after the first answers, so it never competes with them
+
+
+def _training_tab(manager, parent):
+    from calcapp.ui.training.panel import TrainingPanel
+
+    return TrainingPanel(manager, parent)
+
+
+def _inside_tab(manager, parent):
+    from calcapp.ui.inside.panel import InsidePanel
+
+    return InsidePanel(manager, parent)
+
+
+def lazy_tabs() -> list:
+    """(title, builder) of the tabs built on first view. Why lazily: plotting (pyqtgraph)
+    costs about a second to import and build, which would double the time to the first
+    window; so each builder imports its tab's module only when called."""
+    return [("Training", _training_tab), ("Inside the model", _inside_tab)]
 
 
 def settings() -> QSettings:
@@ -63,14 +76,6 @@ class MainWindow(QMainWindow):
         self.confirm = confirm or self._confirm_dialog
         self._start_tf, self._tf_delay_ms = start_tf, tf_delay_ms
         self._was_shown = False
-        self._answer_rid = -1
-        self._prefetched: int | None = None
-        self._final_rids: dict[int, str] = {}  # Enter requests in flight -> input source
-        self._final_count = 0
-        self._ink_rid = -1
-        self._ink_version = -1
-        self._source = "typing"
-        self._history_pos = -1
         self._trainings: dict[str, str] = {}
 
         self.setWindowTitle("calcapp")
@@ -78,6 +83,7 @@ class MainWindow(QMainWindow):
         if icon.is_file():
             self.setWindowIcon(QIcon(str(icon)))
         self._build()
+        self.controller = CalculatorController(self.manager, self.picker.current_model, self)
         self._build_menus()
         self._connect()
         self.picker.set_models(self.manager.models())
@@ -120,13 +126,11 @@ class MainWindow(QMainWindow):
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(calc, "Calculator")
         self.calculator_tab = calc
-        self._lazy_tabs: dict[QWidget, tuple[str, str]] = {}
-        for module, cls, title in LAZY_TABS:
-            if importlib.util.find_spec(module) is None:
-                continue  # that tab is not built yet
+        self._lazy_tabs: dict[QWidget, object] = {}
+        for title, build in lazy_tabs():
             holder = QWidget()
             QVBoxLayout(holder).setContentsMargins(0, 0, 0, 0)
-            self._lazy_tabs[holder] = (module, cls)
+            self._lazy_tabs[holder] = build
             self.tabs.addTab(holder, title)
         self.tabs.currentChanged.connect(self._ensure_tab)
         self.setCentralWidget(self.tabs)
@@ -143,11 +147,11 @@ class MainWindow(QMainWindow):
     def _ensure_tab(self, index: int) -> QWidget | None:
         """Build a lazy tab's real panel inside its holder; None if it cannot be built."""
         holder = self.tabs.widget(index)
-        spec = self._lazy_tabs.pop(holder, None)
-        if spec is None:
+        build = self._lazy_tabs.pop(holder, None)
+        if build is None:
             return holder
         try:
-            panel = getattr(importlib.import_module(spec[0]), spec[1])(self.manager, holder)
+            panel = build(self.manager, holder)
         except ImportError as exc:
             label = QLabel(f"This tab is not available: {exc}")
             label.setAlignment(Qt.AlignCenter)
@@ -188,10 +192,15 @@ class MainWindow(QMainWindow):
         help_menu.addAction("&About calcapp").triggered.connect(self.show_about)
 
     def _connect(self) -> None:
+        c = self.controller
+        c.answer_ready.connect(self._show_answer)
+        c.answer_kept.connect(self.history.add)
+        c.answer_cleared.connect(self.display.clear_answer)
+        c.answer_failed.connect(self.display.show_message)
+        c.reading_ready.connect(self._on_reading)
+        c.reading_failed.connect(
+            lambda message: self.canvas_panel.status.setText(f"handwriting: {message}"))
         m = self.manager
-        m.answered.connect(self._on_answered)
-        m.recognized.connect(self._on_recognized)
-        m.failed.connect(self._on_failed)
         m.tf_status.connect(self._on_tf_status)
         m.models_changed.connect(lambda: self.picker.set_models(self.manager.models()))
         m.training_started.connect(self._on_training_started)
@@ -200,13 +209,13 @@ class MainWindow(QMainWindow):
         m.training_failed.connect(lambda rid, msg: self._on_training_done(rid, f"failed: {msg}"))
         edit = self.display.edit
         edit.textEdited.connect(self._on_typed)
-        edit.textChanged.connect(self._on_text_changed)
+        edit.textChanged.connect(self.controller.text_changed)
         edit.computeRequested.connect(self.compute)
         edit.clearRequested.connect(self.clear)
         edit.historyStep.connect(self.step_history)
         edit.copyResultRequested.connect(self.copy_result)
         self.keypad.pressed.connect(self.press_key)
-        self.picker.changed.connect(lambda _: self._request(self.display.text()))
+        self.picker.changed.connect(lambda _: self.controller.request(self.display.text()))
         self.history.chosen.connect(self._reuse)
         self.canvas.inkChanged.connect(self._on_ink)
         self.canvas.expressionEdited.connect(lambda text: self._set_text(text, "ink"))
@@ -221,31 +230,20 @@ class MainWindow(QMainWindow):
             self.clear()
         elif key == BACKSPACE:
             edit.backspace()
-            self._source = "typing"
+            self.controller.came_from("typing")
         else:
             edit.insert(key)
-            self._source = "typing"
+            self.controller.came_from("typing")
         edit.setFocus()
 
     def compute(self) -> None:
-        """Enter / =: answer now and keep the answer in the history.
-
-        The request has a channel of its own, so a later keystroke can neither replace it
-        in the manager's queue nor, by making it stale, keep it out of the history."""
-        text = self.display.text()
-        if not text.strip():
-            return
-        self._final_count += 1
-        rid = self.manager.request_answer(text, self.picker.current_model(),
-                                          channel=f"enter-{self._final_count}")
-        self._final_rids[rid] = self._source
-        self._answer_rid = rid
+        """Enter / =: answer now and keep the answer in the history."""
+        self.controller.compute(self.display.text())
 
     def clear(self) -> None:
         self.display.set_text("")
         self.display.clear_answer()
-        self._history_pos = -1
-        self._source = "typing"
+        self.controller.typed()
 
     def copy_result(self) -> None:
         result = self.display.result_text()
@@ -261,8 +259,7 @@ class MainWindow(QMainWindow):
         entries = self.history.entries()
         if not entries:
             return
-        pos = max(-1, min(len(entries) - 1, self._history_pos + step))
-        self._history_pos = pos
+        pos = self.controller.step_history(step, len(entries))
         self._set_text("" if pos < 0 else entries[pos].expression, "history")
 
     def _reuse(self, expression: str) -> None:
@@ -270,46 +267,23 @@ class MainWindow(QMainWindow):
         self.display.edit.setFocus()
 
     def _set_text(self, text: str, source: str) -> None:
-        self._source = source
+        self.controller.came_from(source)
         self.display.set_text(text)
 
     def _on_typed(self, _text: str) -> None:
-        self._source = "typing"
-        self._history_pos = -1
-
-    def _on_text_changed(self, text: str) -> None:
-        if self._prefetched is not None:  # ink whose answer is already on its way
-            rid, self._prefetched = self._prefetched, None
-            self._answer_rid = rid
-            return
-        if not text.strip():
-            self._answer_rid = -1
-            self.display.clear_answer()
-            return
-        self._request(text)
-
-    def _request(self, text: str) -> None:
-        if text.strip():
-            self._answer_rid = self.manager.request_answer(text, self.picker.current_model())
+        self.controller.typed()
 
     # -- ink -----------------------------------------------------------------------------
     def _on_ink(self, strokes: list) -> None:
         if not strokes:
-            self._ink_rid = -1
             self.canvas_panel.status.setText("")
-            return
-        self._ink_version = self.canvas.version
-        self._ink_rid = self.manager.request_recognize(
-            strokes, and_answer=True, model_name=self.picker.current_model())
+        self.controller.ink_changed(strokes, self.canvas.version)
 
-    def _on_recognized(self, rid: int, reading) -> None:
-        if rid != self._ink_rid:
-            return
-        if self.canvas.set_reading(reading, self._ink_version):
+    def _on_reading(self, rid: int, reading, version: int) -> None:
+        if self.canvas.set_reading(reading, version):
             self.canvas_panel.status.setText("")
             text = self.canvas.expression()
-            if text == reading.expression and text and text != self.display.text():
-                self._prefetched = rid  # the manager answers this text with this id
+            self.controller.ink_text_shown(rid, reading.expression, text, self.display.text())
             self._set_text(text, "ink")
 
     def _on_corrected(self, strokes: list, label: str) -> None:
@@ -321,14 +295,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"saved '{label}' as a personal training sample", 3000)
 
     # -- replies from the manager -----------------------------------------------------
-    def _on_answered(self, rid: int, answer) -> None:
-        source = self._final_rids.pop(rid, None)
-        final = source is not None
-        if final and not answer.error:
-            self.history.add(answer, source)
-            self._history_pos = -1
-        if rid != self._answer_rid:
-            return  # an older input's answer
+    def _show_answer(self, answer, final: bool) -> None:
         self.display.show_answer(answer, final=final, why_outside=self._why_outside(answer))
         chosen = self.picker.current_model()
         if answer.model:
@@ -353,12 +320,6 @@ class MainWindow(QMainWindow):
             if why:
                 reasons.append(f"{info.name}: {why}")
         return "; ".join(reasons) or None
-
-    def _on_failed(self, rid: int, message: str) -> None:
-        if rid == self._answer_rid:
-            self.display.show_message(message)
-        elif rid == self._ink_rid:
-            self.canvas_panel.status.setText(f"handwriting: {message}")
 
     def _on_tf_status(self, state: str) -> None:
         text = {"loading": "TensorFlow: loading\u2026"}.get(state, f"TensorFlow: {state}")

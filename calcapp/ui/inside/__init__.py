@@ -1,1 +1,1 @@
-"""The Inside tab: activations, attention, confidence and error maps of a calculator network."""
+"""The "Inside the model" tab: heatmaps, state scatter, error map, and their grid maths."""

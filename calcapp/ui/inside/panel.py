@@ -2,8 +2,10 @@
 
 The current expression's inspection (encoder heatmap, attention, confidence) comes from the
 model manager (``request_inspect``); the whole-grid views (encoder-state scatter, error map)
-run as ``BackgroundJob``s on the NumPy predictor, so nothing here blocks the GUI. When the
-selected model is being trained, every epoch refreshes the views.
+are computed by the engine too (``run_on_model``, on the model's NumPy predictor, off the GUI
+thread), so nothing here blocks the GUI or loads a model itself. A newer grid request
+supersedes an older one, whose result is never shown. When the selected model is being
+trained, every epoch refreshes the views.
 """
 
 from __future__ import annotations
@@ -20,17 +22,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calcapp.ui.inside.jobs import BackgroundJob, error_grid, load_predictor_for, state_map
+from calcapp.ui.inside.grids import error_grid, state_map
 from calcapp.ui.inside.views import ConfidenceView, ErrorMapView, HeatmapView, StateScatterView
-
-_ALIVE: set = set()
-
-
-def _wait_all_jobs() -> None:
-    """On quit: a QThread destroyed while running aborts the process, so let jobs end."""
-    for job in list(_ALIVE):
-        job.wait(30000)
-
 
 AUTO = "(best model for the expression)"
 DEFAULT_TEXT = "3+5"
@@ -41,15 +34,14 @@ class InsidePanel(QWidget):
 
     grids_done = Signal(str)  # "state" or "errors", when a background view is drawn
 
-    def __init__(self, manager, parent=None, predictor_for=load_predictor_for):
+    def __init__(self, manager, parent=None):
         super().__init__(parent)
         self.manager = manager
-        self.predictor_for = predictor_for
         self.pending: int | None = None  # request id of the inspection we wait for
         self.pending_answer: int | None = None
         self.inspection = None
         self.answer = None
-        self.jobs: dict[str, BackgroundJob] = {}
+        self.jobs: dict = {}  # "state"/"errors" -> the newest engine Job for that view
         self.run_models: dict[str, str] = {}  # training run id -> model name
 
         self.model = QComboBox()
@@ -106,17 +98,13 @@ class InsidePanel(QWidget):
         for name in ("training_started", "training_epoch", "training_finished"):
             if hasattr(manager, name):
                 getattr(manager, name).connect(getattr(self, "_on_" + name))
-
-        app = QCoreApplication.instance()
-        if app is not None:
-            app.aboutToQuit.connect(_wait_all_jobs)
+        jobs = self.jobs  # not self: the panel is being destroyed when this runs
+        self.destroyed.connect(lambda *_: [job.cancel() for job in jobs.values()])
         self.reload_models()
 
     # -- models ------------------------------------------------------------------------
     def _models(self):
-        from calcapp.nets.registry import list_models
-
-        return list_models()
+        return self.manager.models()
 
     def reload_models(self) -> None:
         keep = self.model.currentText()
@@ -150,15 +138,13 @@ class InsidePanel(QWidget):
 
     def model_info(self):
         """The selected model, or the best one for the expression when on auto."""
-        from calcapp.nets.registry import best_for, find_model
+        from calcapp.nets.registry import best_for
 
+        models = self._models()
         name = self.model_name()
         if name is not None:
-            try:
-                return find_model(name)
-            except LookupError:
-                return None
-        return best_for(self.expression.text().strip())
+            return next((info for info in models if info.name == name), None)
+        return best_for(self.expression.text().strip(), models)
 
     def _model_changed(self, *_):
         info = self.model_info()
@@ -245,28 +231,21 @@ class InsidePanel(QWidget):
         self.compute_states()
         self.compute_errors()
 
-    def _run(self, key: str, fn, on_done) -> None:
-        job = BackgroundJob(fn)
-        job.key, job.on_done = key, on_done
-        # bound-method slots: Qt drops these connections if this panel is destroyed first
-        job.done.connect(self._job_done)
-        job.error.connect(self._job_error)
-        _ALIVE.add(job)  # a QThread must outlive its run(), even if this panel goes first
-        job.finished.connect(lambda job=job: _ALIVE.discard(job))
-        self.jobs[key] = job  # an older job still running finishes; its result is dropped
-        job.start()
+    def _run(self, key: str, info, fn, show) -> None:
+        """``fn(predictor)`` by the engine, off the GUI thread; ``show`` draws its result.
+        The channel makes a newer request for the same view supersede an older one."""
+        self.jobs[key] = self.manager.run_on_model(
+            info, fn, channel=f"inside:{key}",
+            done=lambda _job, result: self._job_done(key, show, result),
+            error=lambda _job, message: self._job_error(key, message))
 
-    def _job_done(self, result) -> None:
-        job = self.sender()
-        if job is not None and self.jobs.get(job.key) is job:  # the newest request wins
-            job.on_done(result)
-            self.grids_done.emit(job.key)
+    def _job_done(self, key: str, show, result) -> None:
+        show(result)
+        self.grids_done.emit(key)
 
-    def _job_error(self, message: str) -> None:
-        job = self.sender()
-        if job is not None and self.jobs.get(job.key) is job:
-            view = self.states if job.key == "state" else self.errors
-            view.caption.setText(message)
+    def _job_error(self, key: str, message: str) -> None:
+        view = self.states if key == "state" else self.errors
+        view.caption.setText(message)
 
     def compute_states(self) -> None:
         info = self.model_info()
@@ -274,8 +253,7 @@ class InsidePanel(QWidget):
             self.states.caption.setText("no model selected")
             return
         self.states.caption.setText("computing encoder states…")
-        predictor_for = self.predictor_for
-        self._run("state", lambda: state_map(predictor_for(info), info.task),
+        self._run("state", info, lambda predictor: state_map(predictor, info.task),
                   self.states.set_data)
 
     def compute_errors(self) -> None:
@@ -287,15 +265,14 @@ class InsidePanel(QWidget):
             return
         op = self.operator.currentText() or info.task.operators[0]
         self.errors.caption.setText("computing the error map…")
-        predictor_for = self.predictor_for
-        self._run("errors", lambda: error_grid(predictor_for(info), info.task, op),
+        self._run("errors", info, lambda predictor: error_grid(predictor, info.task, op),
                   self.errors.set_data)
 
     def wait_for_jobs(self, timeout_ms: int = 60000) -> None:
         """For tests and screenshots: block until the background jobs ended."""
         for job in list(self.jobs.values()):
-            job.wait(timeout_ms)
-        QCoreApplication.processEvents()  # deliver the queued done() signals
+            job.wait(timeout_ms / 1000)
+        QCoreApplication.processEvents()  # deliver their queued results
 
     # -- live refresh during training --------------------------------------------------
     def _on_training_started(self, run_id: str, info: dict) -> None:
@@ -318,3 +295,8 @@ class InsidePanel(QWidget):
     def _on_training_finished(self, run_id: str, _result) -> None:
         self.run_models.pop(run_id, None)
         self.reload_models()
+
+    def closeEvent(self, event):  # noqa: N802 (Qt name)
+        for job in self.jobs.values():
+            job.cancel()  # a closed panel draws nothing more
+        super().closeEvent(event)

@@ -12,7 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
-from calcapp.ui.inside.jobs import ErrorGrid, StateMap
+from calcapp.ui.inside.grids import ErrorGrid, StateMap
 
 
 def _show_char(c: str) -> str:

@@ -1,1 +1,1 @@
-"""The Training tab: the setup form, live curves and the list of runs."""
+"""The Training tab: setup form, live curves, runs list, and the panel that drives them."""

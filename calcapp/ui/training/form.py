@@ -88,7 +88,21 @@ class SetupForm(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.recipes = load_recipes()
+        self.extra_hparams: dict = {}  # recipe keys the form has no field for
+        self._build_choices()
+        self.custom = self._build_custom_task()
+        self.hp = self._build_hyperparameters()
+        self._lay_out()
 
+        self.task.currentTextChanged.connect(self._task_changed)
+        self.job.currentIndexChanged.connect(self._job_changed)
+        self.recipe.currentIndexChanged.connect(self._recipe_changed)
+        self._task_changed(self.task.currentText())
+        self._job_changed()
+
+    # -- building ----------------------------------------------------------------------
+    def _build_choices(self) -> None:
+        """The top row of choices: job kind, recipe, name, task, architecture, epochs."""
         self.job = QComboBox()
         self.job.addItems([JOB_CALCULATOR, JOB_FINETUNE])
         self.recipe = QComboBox()
@@ -103,9 +117,11 @@ class SetupForm(QWidget):
         self.task.addItems(list(PRESETS) + [CUSTOM])
         self.architecture = QComboBox()
         self.architecture.addItems(ARCHITECTURES)
+        self.epochs = _spin(1, 10_000, DEFAULT_HPARAMS["epochs"])
 
-        # custom task fields
-        self.custom = QGroupBox("custom task")
+    def _build_custom_task(self) -> QGroupBox:
+        """The fields of a custom task, shown only when the task is "custom"."""
+        group = QGroupBox("custom task")
         self.max_digits = _spin(1, 40, 1)
         self.operators = {op: QCheckBox(op) for op in "+-*/"}
         self.operators["+"].setChecked(True)
@@ -129,14 +145,16 @@ class SetupForm(QWidget):
         flags = QGridLayout()
         for i, box in enumerate(self.flags.values()):
             flags.addWidget(box, i // 3, i % 3)
-        cform = QFormLayout(self.custom)
+        cform = QFormLayout(group)
         cform.addRow("digits per operand", self.max_digits)
         cform.addRow("operators", ops)
         cform.addRow("operands (min)", self.min_operands)
         cform.addRow("operands (max)", self.max_operands)
         cform.addRow(flags)
+        return group
 
-        # hyperparameters
+    def _build_hyperparameters(self) -> QGroupBox:
+        """Size, data and optimiser settings of a calculator run."""
         self.units = _spin(1, 1024, DEFAULT_HPARAMS["units"])
         self.layers = _spin(1, 8, DEFAULT_HPARAMS["layers"])
         self.samples = _spin(32, 10_000_000, DEFAULT_HPARAMS["samples_per_epoch"], 500)
@@ -146,7 +164,6 @@ class SetupForm(QWidget):
         self.lr.setRange(1e-5, 1.0)
         self.lr.setSingleStep(0.0005)
         self.lr.setValue(DEFAULT_HPARAMS["learning_rate"])
-        self.epochs = _spin(1, 10_000, DEFAULT_HPARAMS["epochs"])
         self.seed = _spin(0, 2**31 - 1, DEFAULT_HPARAMS["seed"])
         self.holdout = QDoubleSpinBox()
         self.holdout.setDecimals(3)
@@ -156,10 +173,8 @@ class SetupForm(QWidget):
         self.holdout.setToolTip("share of all expressions kept out of training for each of "
                                 "validation and test; 0 validates on every input (only "
                                 "sensible for tiny tasks such as 1-digit addition)")
-        self.extra_hparams: dict = {}  # recipe keys the form has no field for
-
-        self.hp = QGroupBox("hyperparameters")
-        hform = QFormLayout(self.hp)
+        group = QGroupBox("hyperparameters")
+        hform = QFormLayout(group)
         hform.addRow("hidden units", self.units)
         hform.addRow("layers", self.layers)
         hform.addRow("samples per epoch", self.samples)
@@ -167,7 +182,9 @@ class SetupForm(QWidget):
         hform.addRow("learning rate", self.lr)
         hform.addRow("held-out share", self.holdout)
         hform.addRow("seed", self.seed)
+        return group
 
+    def _lay_out(self) -> None:
         top = QFormLayout()
         top.addRow("job", self.job)
         top.addRow("recipe", self.recipe)
@@ -181,12 +198,6 @@ class SetupForm(QWidget):
         layout.addWidget(self.custom)
         layout.addWidget(self.hp)
         layout.addStretch(1)
-
-        self.task.currentTextChanged.connect(self._task_changed)
-        self.job.currentIndexChanged.connect(self._job_changed)
-        self.recipe.currentIndexChanged.connect(self._recipe_changed)
-        self._task_changed(self.task.currentText())
-        self._job_changed()
 
     # -- reactions ---------------------------------------------------------------------
     def _task_changed(self, name: str) -> None:

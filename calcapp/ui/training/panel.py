@@ -120,6 +120,22 @@ class TrainingPanel(QWidget):
         self.redraws = 0
         self.cannot_train = training_unavailable()  # the lite build has no TensorFlow
 
+        self._build_controls()
+        self._build_results()
+        self._lay_out()
+        self._connect(manager)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(FLUSH_MS)
+        self.timer.timeout.connect(self.flush)
+        self.timer.start()
+
+        self.runs.reload()
+        self._update_buttons()
+
+    # -- building ----------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        """The form, the run buttons, the progress bar and the status line."""
         self.form = SetupForm()
         self.start_button = QPushButton("Start")
         if self.cannot_train:
@@ -136,10 +152,8 @@ class TrainingPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
-        controls = QHBoxLayout()
-        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
-            controls.addWidget(b)
-
+    def _build_results(self) -> None:
+        """The runs list, the curves and the sample-predictions table."""
         self.runs = RunsList(self.store)
         self.curves = CurvesView()
         self.samples = QTableWidget(0, 4)
@@ -150,6 +164,11 @@ class TrainingPanel(QWidget):
         self.samples.setEditTriggers(QTableWidget.NoEditTriggers)
         self.samples_title = QLabel("sample predictions")
 
+    def _lay_out(self) -> None:
+        """Setup and runs on a scrolling left side; curves over samples on the right."""
+        controls = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
+            controls.addWidget(b)
         left = QWidget()
         lv = QVBoxLayout(left)
         lv.addWidget(self.form)
@@ -183,6 +202,7 @@ class TrainingPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(split)
 
+    def _connect(self, manager) -> None:
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
@@ -190,21 +210,11 @@ class TrainingPanel(QWidget):
         self.activate_button.clicked.connect(self.activate_shown)
         self.runs.overlay_changed.connect(self._overlay_changed)
         self.runs.selected.connect(self.show_run)
-
-        m = manager
-        m.training_started.connect(self._on_started)
-        m.training_batch.connect(self._on_batch)
-        m.training_epoch.connect(self._on_epoch)
-        m.training_finished.connect(self._on_finished)
-        m.training_failed.connect(self._on_failed)
-
-        self.timer = QTimer(self)
-        self.timer.setInterval(FLUSH_MS)
-        self.timer.timeout.connect(self.flush)
-        self.timer.start()
-
-        self.runs.reload()
-        self._update_buttons()
+        manager.training_started.connect(self._on_started)
+        manager.training_batch.connect(self._on_batch)
+        manager.training_epoch.connect(self._on_epoch)
+        manager.training_finished.connect(self._on_finished)
+        manager.training_failed.connect(self._on_failed)
 
     # -- helpers -----------------------------------------------------------------------
     def _running(self) -> list[str]:

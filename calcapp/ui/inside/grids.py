@@ -1,9 +1,10 @@
-"""Whole-grid computations behind the "Inside the model" views, run off the GUI thread.
+"""Whole-grid computations behind the "Inside the model" views: pure functions, no Qt.
 
 The encoder-state scatter and the error map need a forward pass over hundreds to ten
-thousand inputs. They use the NumPy predictor (``calcapp.arithmetic.predictor``, no TensorFlow),
-batched, in a ``BackgroundJob`` thread; the GUI only receives the finished arrays. The pure
-functions here take any object with ``predict``/``inspect`` so tests can drive them.
+thousand inputs. The Inside tab hands these functions to the engine
+(``ModelManager.run_on_model``), which runs them off the GUI thread on the model's NumPy
+predictor; the tab only receives the finished arrays. They take any object with
+``predict``/``inspect``, so tests can drive them directly.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import random
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QThread, Signal
 
 from calcapp.expr.tasks import TaskSpec
 
@@ -131,40 +131,12 @@ def state_map(predictor, spec: TaskSpec, texts: list[str] | None = None) -> Stat
     return StateMap("pca", proj[:, 0], proj[:, 1], values, texts, units, share)
 
 
-class BackgroundJob(QThread):
-    """Runs ``fn()`` in its own thread; ``done(result)`` or ``error(message)`` on the GUI side."""
-
-    done = Signal(object)
-    error = Signal(str)
-
-    def __init__(self, fn, parent=None):
-        super().__init__(parent)
-        self.fn = fn
-
-    def run(self):  # noqa: D401 (Qt override)
-        try:
-            result = self.fn()
-        except Exception as exc:  # shown in the panel, never a traceback
-            self.error.emit(f"{type(exc).__name__}: {exc}")
-        else:
-            self.done.emit(result)
-
-
-def load_predictor_for(info):
-    """The NumPy predictor of a model (imported lazily: it is the ml layer's job)."""
-    from calcapp.arithmetic.predictor import load_predictor
-
-    return load_predictor(info)
-
-
 __all__ = [
-    "BackgroundJob",
     "ErrorGrid",
     "StateMap",
     "error_grid",
     "final_state",
     "grid_side",
-    "load_predictor_for",
     "pca",
     "state_inputs",
     "state_map",

@@ -25,7 +25,7 @@ from calcapp.arithmetic.model import numpy_routes as NR
 from calcapp.arithmetic import data as D
 from calcapp.nets.numpy_ops import ops as np_ops
 from calcapp.nets.numpy_ops import read_keras_file, single_thread_blas
-from calcapp.nets.registry import ModelInfo
+from calcapp.nets.registry import ModelInfo, check_model_file, load_keras_model
 
 BATCH = 512  # rows per NumPy forward pass (10,000 expr inputs: 64: 4.6 s, 256: 2.7 s, 512: 2.5 s, 2048: 3.1 s)
 WORKERS = min(2, os.cpu_count() or 1)  # chunks decoded at once on a big batch
@@ -142,7 +142,7 @@ _LOCK = threading.Lock()
 
 def load_predictor(info: ModelInfo) -> Predictor:
     """The Predictor of a model folder, loaded once (reloaded if ``model.keras`` changes)."""
-    path = Path(info.keras_path)
+    path = check_model_file(Path(info.keras_path))  # BadModelError for a missing or odd file
     key = (str(path.resolve()), path.stat().st_mtime)
     with _LOCK:
         pred = _CACHE.get(key)
@@ -167,7 +167,7 @@ def keras_predict(model_or_info, texts: list[str], spec: TaskSpec | None = None,
         import calcapp.arithmetic.keras_layer  # noqa: F401  (registers the custom layer)
 
         spec = model_or_info.task
-        model = keras.saving.load_model(model_or_info.keras_path, safe_mode=True, compile=False)
+        model = load_keras_model(model_or_info.keras_path, compile=False)
     else:
         model = model_or_info
     if spec is None:

@@ -23,6 +23,9 @@ SUBCOMMANDS = {
 }
 
 
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command its pipe cut off
+
+
 class UsageError(Exception):
     """A bad argument: printed as one line, exit status 2."""
 
@@ -79,12 +82,29 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
+        _silence_stdout()
+        return BROKEN_PIPE
     except Exception as exc:  # last line of defence: no traceback for users
         if os.environ.get("CALCAPP_DEBUG"):
             raise
+        from calcapp.nets.registry import BadModelError
+
+        if isinstance(exc, BadModelError):  # a broken model file or card: the user's input
+            print(f"calcapp: {exc}", file=sys.stderr)
+            return 2
         print(f"calcapp: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """The reader went away: point stdout at /dev/null so that Python's final flush does
+    not print a second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def gui_main() -> int:

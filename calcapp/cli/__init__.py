@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 from calcapp import __version__
@@ -53,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE = re.compile(r"-[0-9.(]")
+
+
+def _negative_expressions(argv: list[str]) -> list[str]:
+    """``calcapp compute -5+3`` means the expression, as in ``bc``: argparse would take it
+    for an option, so such arguments get a leading space (the expression parser skips
+    spaces, and ``compute`` removes it again)."""
+    if not argv or argv[0] != "compute":
+        return list(argv)
+    return [argv[0]] + [" " + a if _NEGATIVE.match(a) else a for a in argv[1:]]
+
+
 def _configure_stdio() -> None:
     # Answers hold ✓ ✗ … ; never die on a terminal with a narrow encoding.
     for stream in (sys.stdout, sys.stderr):
@@ -64,7 +77,7 @@ def _configure_stdio() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _configure_stdio()
-    argv = sys.argv[1:] if argv is None else argv
+    argv = _negative_expressions(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:

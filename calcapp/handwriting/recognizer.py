@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from calcapp.expr.lexer import MAX_INPUT_LENGTH
 from calcapp.ink.imagenorm import load_image, normalise_ink, normalise_strokes
 from calcapp.ink.segment import (Segment, join_segments, resolve_by_geometry, segment_image, segment_strokes,
                                   joinable_runs)
@@ -110,8 +111,8 @@ def repair(labels, conf, tops, min_p: float = 0.001, tries: int = 4):
     swaps are tried from the likeliest alternative down, then pairs among the ``tries``
     least certain symbols. The first reading that parses wins; otherwise it is kept as read.
     """
-    if _well_formed(labels):
-        return labels, conf
+    if len(labels) > MAX_INPUT_LENGTH or _well_formed(labels):
+        return labels, conf  # (a line longer than the parser takes: no swap can make it parse)
     singles = sorted(((p, i, lab) for i, top in enumerate(tops) for lab, p in top[1:] if p >= min_p),
                      reverse=True)
     for p, i, lab in singles:
@@ -230,7 +231,9 @@ class Recognizer:
         after every stroke).
         """
         from calcapp.ink.segment import line_height
+        from calcapp.ink.strokes import check_ink_size
 
+        check_ink_size(len(strokes), sum(len(s.points) for s in strokes))  # InkFormatError
         segs = segment_strokes(strokes)
         if not segs:
             return [], []

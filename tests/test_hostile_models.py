@@ -182,3 +182,22 @@ def test_the_gui_name_field_refuses_a_path(qtbot):
             form.config()
     form.name.setText("my model")
     assert form.config().name == "my-model"
+
+
+def test_overwrite_replaces_and_name_goes_beside(tmp_path, capsys):
+    """Trains a tiny model for real (seconds): only --overwrite replaces the old folder,
+    and --name puts the model beside it."""
+    out = tmp_path / "models"
+    (out / "tiny").mkdir(parents=True)
+    (out / "tiny" / "notes.txt").write_text("mine")
+    assert main(["train", "--recipe", _recipe(tmp_path), "--out", str(out), "--overwrite",
+                 "--name", "tiny"]) == 0
+    assert not (out / "tiny" / "notes.txt").exists() and load_info(out / "tiny").name == "tiny"
+    assert [p.name for p in out.iterdir()] == ["tiny"]  # no temp folders left
+
+
+def test_model_option_is_a_folder_or_a_plain_name(tmp_path, capsys):
+    code = main(["compute", "--model", str(tmp_path / "no" / ".." / "..x"), "1+1"])
+    err = capsys.readouterr().err
+    assert code == 2 and "neither a model folder nor a model name" in err
+    assert main(["compute", "--model", "add3", "1+1"]) == 0

@@ -372,8 +372,8 @@ def check_free(folder: Path, may_replace: bool = False) -> None:
     if may_replace or not os.path.lexists(folder):
         return
     free = next_free_name(folder.name, folder.parent)
-    raise ModelExistsError(f"a model named {folder.name!r} already exists in {folder.parent}; "
-                           f"train under a new name (such as {free!r}: --name) or allow replacing it (--overwrite)")
+    raise ModelExistsError(f"a model named {folder.name!r} already exists in {folder.parent} "
+                           f"(a free name: {free!r})")
 
 
 def init_folder(where) -> Path:

@@ -73,7 +73,9 @@ def run(args) -> int:
     try:
         result = train(config, out, PrintingCallback(), control, resume_from=args.resume,
                        overwrite=args.overwrite)
-    except (FileExistsError, BadModelError) as exc:  # a race for the name, a broken --resume
+    except FileExistsError as exc:  # another run took the name meanwhile
+        raise UsageError(f"{exc}; train under a new name (--name) or replace it (--overwrite)") from None
+    except BadModelError as exc:  # a --resume model that Keras cannot read
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         control.stop()
@@ -112,6 +114,8 @@ def _named(config, name, out, overwrite: bool, resume):
                                  config.hparams)
         folder = out / safe_model_name(config.name)
         check_free(folder, overwrite or (resume is not None and _same_folder(resume, folder)))
-    except (ValueError, FileExistsError) as exc:
+    except FileExistsError as exc:
+        raise UsageError(f"{exc}; train under a new name (--name) or replace it (--overwrite)") from None
+    except ValueError as exc:
         raise UsageError(str(exc)) from None
     return config

@@ -283,6 +283,11 @@ def find_model(name_or_dir: str) -> ModelInfo:
     path = Path(name_or_dir)
     if path.is_dir():
         return load_info(path, "path")
+    try:
+        safe_model_name(name_or_dir)
+    except ValueError as exc:
+        raise LookupError(f"{name_or_dir[:80]!r} is neither a model folder nor a model name "
+                          f"({exc})") from None
     for info in list_models(kind=None):
         if info.name == name_or_dir:
             return info

@@ -201,3 +201,20 @@ def test_model_option_is_a_folder_or_a_plain_name(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == 2 and "neither a model folder nor a model name" in err
     assert main(["compute", "--model", "add3", "1+1"]) == 0
+
+
+def test_a_zip_bomb_model_is_refused_before_unpacking(tmp_path, monkeypatch):
+    import zipfile
+
+    from calcapp.nets import registry
+    from calcapp.nets.numpy_ops import read_keras_file
+
+    path = tmp_path / "model.keras"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("config.json", "{}")
+        zf.writestr("model.weights.h5", b"\0" * 3_000_000)  # a few KB packed
+    monkeypatch.setattr(registry, "MAX_MODEL_BYTES", 1_000_000)
+    with pytest.raises(BadModelError, match="unpacks to"):
+        registry.check_keras_archive(path)
+    with pytest.raises(BadModelError, match="unpacks to more than"):
+        read_keras_file(path)

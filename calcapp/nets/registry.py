@@ -214,8 +214,12 @@ def check_keras_archive(path: Path) -> Path:
     try:
         with zipfile.ZipFile(path) as zf:
             zf.getinfo("config.json")
+            unpacked = sum(info.file_size for info in zf.infolist())
     except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
         raise BadModelError(f"{path}: not a Keras model file ({str(exc)[:120]})") from None
+    if unpacked > MAX_MODEL_BYTES:  # a zip bomb: Keras would unpack it whole
+        raise BadModelError(f"{path}: unpacks to {unpacked:,} bytes; a model has at most "
+                            f"{MAX_MODEL_BYTES:,}")
     return path
 
 

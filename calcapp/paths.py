@@ -46,10 +46,11 @@ def user_models_dir(create: bool = True) -> Path:
 
 
 def resources_dir() -> Path:
-    """The bundled ``resources/`` folder (icons, models and their cards).
+    """The bundled resources (icons, models and their cards, the desktop entry).
 
-    Looked up, in order: ``CALCAPP_RESOURCES``; a frozen app's bundle; the source checkout
-    (also what an editable install sees); a copy installed inside the package.
+    Looked up, in order: ``CALCAPP_RESOURCES``; a frozen app's bundle; the source checkout's
+    ``resources/`` (also what an editable install sees); the copy an installed wheel holds
+    inside the package (``calcapp/resources``, see setup.py).
     """
     override = os.environ.get("CALCAPP_RESOURCES")
     if override:
@@ -57,9 +58,9 @@ def resources_dir() -> Path:
     frozen = getattr(sys, "_MEIPASS", None)
     if frozen:
         return Path(frozen) / "resources"
-    package = Path(__file__).resolve().parent.parent
+    package = Path(__file__).resolve().parent
     checkout = package.parent / "resources"
-    if checkout.is_dir():
+    if (checkout / "calcapp.desktop").is_file():  # ours, not some other "resources" folder
         return checkout
     return package / "resources"
 

@@ -7,7 +7,8 @@
 #
 # Usage: packaging/build-linux.sh [--flavour full|lite|all] [--no-self-test] [--reuse]
 #   --reuse         package the existing frozen folder instead of re-running PyInstaller
-#   PYTHON=...      the interpreter whose packages get frozen (default: python3)
+#   PYTHON=...      the interpreter calcapp is installed in, whose packages get frozen
+#                   (default: the checkout's .venv/bin/python if there is one, else python3)
 #   DEB_COMPRESSION=zstd|xz|gzip   .deb compressor (default zstd: fast; xz: ~25% smaller, slow)
 #
 # Why each step is here: PyInstaller freezes the app (packaging/calcapp.spec); the frozen
@@ -18,7 +19,9 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 PKG="$ROOT/packaging"
-PYTHON="${PYTHON:-python3}"
+if [[ -z "${PYTHON:-}" ]]; then
+  if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python3; fi
+fi
 FLAVOURS=(full)
 SELF_TEST=1
 REUSE=0
@@ -47,19 +50,25 @@ die() { echo "build-linux.sh: $*" >&2; exit 1; }
 command -v dpkg-deb >/dev/null || die "dpkg-deb is needed (apt-get install dpkg)"
 command -v objdump >/dev/null || die "objdump is needed (apt-get install binutils)"
 command -v "$PYTHON" >/dev/null || die "no $PYTHON; set PYTHON=/path/to/python3"
+# Freeze from the interpreter the project is installed in: it must import calcapp's
+# dependencies itself (a python3 without them would freeze an app that cannot start).
+"$PYTHON" -c 'import numpy, PIL, PySide6, pyqtgraph, h5py' 2>/dev/null \
+  || die "$PYTHON lacks calcapp's dependencies; install the project into it (pip install -e .) or set PYTHON=/path/to/the/venv/bin/python"
 
 cd "$ROOT"
 VERSION="$("$PYTHON" -c 'import re,sys; print(re.search(r"__version__\s*=\s*\"([^\"]+)\"", open("calcapp/__init__.py").read()).group(1))')"
 [[ -n "$VERSION" ]] || die "could not read calcapp.__version__"
 
 # PyInstaller is a build-time tool only. Use the interpreter's copy if it has one; else put it
-# in a throw-away venv that still sees the interpreter's packages (TensorFlow, PySide6...).
+# in build/pyinstaller (pip --target) and run it with that same interpreter, so the frozen app
+# gets the interpreter's own packages. (A venv that shares "system" packages, made from a venv's
+# python would see the base interpreter's packages instead, and freeze an app without h5py.)
 PYI=("$PYTHON" -m PyInstaller)
 if ! "$PYTHON" -m PyInstaller --version >/dev/null 2>&1; then
-  log "PyInstaller not found for $PYTHON: installing it into build/venv"
-  "$PYTHON" -m venv --system-site-packages build/venv
-  build/venv/bin/python -m pip install --quiet 'pyinstaller>=6.10'
-  PYI=(build/venv/bin/python -m PyInstaller)
+  log "PyInstaller not found for $PYTHON: installing it into build/pyinstaller"
+  "$PYTHON" -m pip install --quiet --upgrade --target build/pyinstaller 'pyinstaller>=6.10'
+  PYI=(env "PYTHONPATH=$ROOT/build/pyinstaller${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m PyInstaller)
+  "${PYI[@]}" --version >/dev/null || die "PyInstaller does not run from build/pyinstaller"
 fi
 
 # Icons are committed; regenerate only if someone deleted them.

@@ -31,3 +31,49 @@ def test_history_skips_an_identical_repeat_and_empty_input(calcapp_home):
     store.add(_answer("1+1", "2"))
     store.add(Answer("   "))
     assert store.count() == 1
+
+
+def test_a_locked_fresh_database_is_waited_for_not_fatal(calcapp_home):
+    """Issue 19: a second window opening the history while another holds the lock (the
+    moment it switches a fresh file to WAL) waits, instead of 'database is locked'."""
+    import sqlite3
+    import threading
+
+    from calcapp.engine.runs_store import RunsStore
+
+    for path, opener in ((calcapp_home / "h.sqlite3", HistoryStore),
+                         (calcapp_home / "r.sqlite", RunsStore)):
+        holder = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        holder.execute("BEGIN EXCLUSIVE")
+        threading.Timer(0.3, holder.execute, ("COMMIT",)).start()
+        store = opener(path)  # the pragma fails at first; the retry gets through
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+        store.close()
+        holder.close()
+
+
+def test_the_wal_pragma_is_retried_when_sqlite_says_locked(calcapp_home, monkeypatch):
+    import sqlite3
+
+    from calcapp.engine import sqlite_open
+
+    real = sqlite3.connect
+    failures = []
+
+    class Flaky:
+        def __init__(self, db):
+            self.db = db
+
+        def execute(self, sql, *a):
+            if "journal_mode=WAL" in sql and len(failures) < 3:
+                failures.append(sql)
+                raise sqlite3.OperationalError("database is locked")
+            return self.db.execute(sql, *a)
+
+        def __getattr__(self, name):
+            return getattr(self.db, name)
+
+    monkeypatch.setattr(sqlite_open.sqlite3, "connect", lambda *a, **k: Flaky(real(*a, **k)))
+    store = HistoryStore(calcapp_home / "flaky.sqlite3")
+    assert len(failures) == 3 and store.count() == 0
+    store.close()

@@ -27,7 +27,7 @@ from calcapp.nets.numpy_ops import ops as np_ops
 from calcapp.arithmetic.model.config import NetConfig
 from calcapp.arithmetic.model.weights import read_keras_file
 from calcapp.nets.numpy_ops import single_thread_blas, softmax
-from calcapp.nets.registry import ModelInfo
+from calcapp.nets.registry import ModelInfo, check_model_file, load_keras_model
 
 BATCH = 512  # rows per NumPy forward pass (chosen by measurement: benchmarks/results/calculator.md)
 WORKERS = min(2, os.cpu_count() or 1)  # chunks decoded at once on a big batch
@@ -145,7 +145,7 @@ _LOCK = threading.Lock()
 
 def load_predictor(info: ModelInfo) -> Predictor:
     """The Predictor of a model folder, loaded once (reloaded if ``model.keras`` changes)."""
-    path = Path(info.keras_path)
+    path = check_model_file(Path(info.keras_path))  # BadModelError for a missing or odd file
     key = (str(path.resolve()), path.stat().st_mtime)
     with _LOCK:
         pred = _CACHE.get(key)
@@ -170,7 +170,7 @@ def keras_predict(model_or_info, texts: list[str], spec: TaskSpec | None = None,
         import calcapp.arithmetic.keras_layer  # noqa: F401  (registers the custom layer)
 
         spec = model_or_info.task
-        model = keras.saving.load_model(model_or_info.keras_path, safe_mode=True, compile=False)
+        model = load_keras_model(model_or_info.keras_path, compile=False)
     else:
         model = model_or_info
     if spec is None:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from calcapp.arithmetic.trainer import TrainConfig
+from calcapp.nets.registry import safe_model_name
 
 
 def recipes_dir() -> Path:
@@ -41,8 +42,25 @@ class Recipe:
         return TrainConfig(cfg.name, cfg.task, cfg.architecture, {**cfg.hparams, **hparams})
 
 
+MAX_RECIPE_BYTES = 1 << 20  # recipes are a few KB
+
+
 def load_recipe_file(path: Path) -> Recipe:
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    """A recipe from its JSON file; ValueError naming the file for a bad one (its model
+    name must be a plain name: it becomes the model's folder)."""
+    path = Path(path)
+    if path.stat().st_size > MAX_RECIPE_BYTES:
+        raise ValueError(f"{path}: a recipe has at most {MAX_RECIPE_BYTES:,} bytes")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except RecursionError:
+        raise ValueError(f"{path}: nested too deeply") from None
+    if not isinstance(data, dict) or not isinstance(data.get("name"), str):
+        raise ValueError(f"{path}: a recipe is a JSON object with a 'name'")
+    try:
+        safe_model_name(data.get("model_name", data["name"]))
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}") from None
     config = TrainConfig.from_dict({**data, "name": data.get("model_name", data["name"])})
     return Recipe(data["name"], config, data.get("description", ""), data.get("goal", {}),
                   data.get("anchor", ""), bool(data.get("bundled", False)), Path(path))

@@ -13,6 +13,7 @@ Why it looks like this:
 from __future__ import annotations
 
 import itertools
+import os
 import platform
 import random
 import time
@@ -32,8 +33,9 @@ from calcapp.arithmetic import data as D
 from calcapp.arithmetic.evaluation import operator_of, score
 from calcapp.nets.events import (EpochReport, RunControl, Sample, TrainingCallback,
                                TrainResult)
-from calcapp.nets.registry import (CARD_NAME, MODEL_NAME, read_card, write_json_atomic,
-                                 writing_model_folder)
+from calcapp.nets.registry import (CARD_NAME, MODEL_NAME, ModelExistsError, load_keras_model,
+                                   next_free_name, read_card, safe_model_name,
+                                   write_json_atomic, writing_model_folder)
 
 DEFAULT_HPARAMS: dict[str, Any] = {
     "units": 64,
@@ -168,9 +170,10 @@ def versions() -> dict[str, str]:
     return out
 
 
-def save_model_folder(model, card: dict, folder: Path) -> Path:
-    """Write ``model.keras`` + ``card.json`` and swap the folder in atomically."""
-    with writing_model_folder(folder) as tmp:
+def save_model_folder(model, card: dict, folder: Path, replace: bool = True) -> Path:
+    """Write ``model.keras`` + ``card.json`` and swap the folder in atomically
+    (``replace=False``: refuse if the folder exists)."""
+    with writing_model_folder(folder, replace=replace) as tmp:
         model.save(tmp / MODEL_NAME)
         write_json_atomic(tmp / CARD_NAME, card)
     return Path(folder)
@@ -233,8 +236,18 @@ def train(
     control: RunControl | None = None,
     resume_from=None,
     strategy=None,
+    overwrite: bool = False,
 ) -> TrainResult:
-    """Train ``config``; the best checkpoint is ``out_dir/<name>`` (a loadable model folder)."""
+    """Train ``config``; the best checkpoint is ``out_dir/<name>`` (a loadable model folder).
+
+    An existing ``out_dir/<name>`` is never replaced unless ``overwrite`` or the run resumes
+    that very folder (ModelExistsError before any work); within the run, the best
+    checkpoint replaces the previous one.
+    """
+    folder = Path(out_dir) / safe_model_name(config.name)
+    own = resume_from is not None and _same_folder(resume_from, folder)
+    may_replace = overwrite or own
+    check_free(folder, may_replace)  # before TensorFlow loads: a refusal costs nothing
     import keras
 
     import calcapp.arithmetic.keras_layer as L
@@ -242,7 +255,6 @@ def train(
     cb = callback or TrainingCallback()
     hp = config.hp()
     spec = config.task
-    folder = Path(out_dir) / config.name
     keras.utils.set_random_seed(int(hp["seed"]))
     scope = strategy.scope() if strategy is not None else _nullcontext()
 
@@ -250,7 +262,7 @@ def train(
     with scope:
         if resume_from is not None:
             prev = read_card(Path(resume_from))
-            model = keras.saving.load_model(Path(resume_from) / MODEL_NAME, safe_mode=True)
+            model = load_keras_model(Path(resume_from) / MODEL_NAME)
             state = prev.get("training", {})
             start_epoch = int(state.get("epochs_done", 0))
             step = int(state.get("steps", 0))
@@ -312,7 +324,8 @@ def train(
         better = vm["exact_match"] > best or not saved
         if better:
             best, best_epoch = vm["exact_match"], epoch + 1
-            save_model_folder(model, card({**_brief(vm), "split": "val"}, _brief(vm), stopped), folder)
+            save_model_folder(model, card({**_brief(vm), "split": "val"}, _brief(vm), stopped),
+                              folder, replace=may_replace or saved)
             saved = True
         cb.on_epoch(EpochReport(epoch + 1, epochs, step, train_loss, val_loss,
                                 vm["char_accuracy"], vm["exact_match"], samples,
@@ -326,7 +339,7 @@ def train(
             break
 
     if not saved:  # stopped before the first epoch ended: keep what there is
-        save_model_folder(model, card({}, {}, True), folder)
+        save_model_folder(model, card({}, {}, True), folder, replace=may_replace)
     best_model = keras.saving.load_model(folder / MODEL_NAME, safe_mode=True)
     final = read_card(folder)
     test = _fixed_split(spec, hp, "test", int(hp["test_size"]))
@@ -345,6 +358,23 @@ def train(
     result = TrainResult(str(folder), stopped, final["training"]["best_epoch"], _brief(metrics), final)
     cb.on_end(result)
     return result
+
+
+def _same_folder(a, b) -> bool:
+    try:
+        return Path(a).resolve() == Path(b).resolve()
+    except OSError:
+        return False
+
+
+def check_free(folder: Path, may_replace: bool = False) -> None:
+    """ModelExistsError, naming a free name, when ``folder`` holds something already."""
+    folder = Path(folder)
+    if may_replace or not os.path.lexists(folder):
+        return
+    free = next_free_name(folder.name, folder.parent)
+    raise ModelExistsError(f"a model named {folder.name!r} already exists in {folder.parent} "
+                           f"(a free name: {free!r})")
 
 
 def init_folder(where) -> Path:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import re
 import sys
 
 from calcapp import __version__
@@ -21,6 +22,9 @@ SUBCOMMANDS = {
     "recognize": "calcapp.cli.recognize",
     "train": "calcapp.cli.train",
 }
+
+
+BROKEN_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a command its pipe cut off
 
 
 class UsageError(Exception):
@@ -50,6 +54,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_NEGATIVE = re.compile(r"-[0-9.(]")
+
+
+def _negative_expressions(argv: list[str]) -> list[str]:
+    """``calcapp compute -5+3`` means the expression, as in ``bc``: argparse would take it
+    for an option, so such arguments get a leading space (the expression parser skips
+    spaces, and ``compute`` removes it again)."""
+    if not argv or argv[0] != "compute":
+        return list(argv)
+    return [argv[0]] + [" " + a if _NEGATIVE.match(a) else a for a in argv[1:]]
+
+
 def _configure_stdio() -> None:
     # Answers hold ✓ ✗ … ; never die on a terminal with a narrow encoding.
     for stream in (sys.stdout, sys.stderr):
@@ -61,7 +77,7 @@ def _configure_stdio() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     _configure_stdio()
-    argv = sys.argv[1:] if argv is None else argv
+    argv = _negative_expressions(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -79,12 +95,29 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        return 0
+        _silence_stdout()
+        return BROKEN_PIPE
     except Exception as exc:  # last line of defence: no traceback for users
         if os.environ.get("CALCAPP_DEBUG"):
             raise
+        from calcapp.nets.registry import BadModelError
+
+        if isinstance(exc, BadModelError):  # a broken model file or card: the user's input
+            print(f"calcapp: {exc}", file=sys.stderr)
+            return 2
         print(f"calcapp: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
+
+
+def _silence_stdout() -> None:
+    """The reader went away: point stdout at /dev/null so that Python's final flush does
+    not print a second BrokenPipeError."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, AttributeError, ValueError):
+        pass
 
 
 def gui_main() -> int:

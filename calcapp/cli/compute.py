@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import sys
@@ -11,6 +12,7 @@ CHECK, CROSS = "\u2713", "\u2717"
 # answers and decoding are Python, which threads cannot run side by side. Measured on 2
 # cores with 10,000 expr lines: 2.6-2.7 s in one process, 2.0 s in two.
 PARALLEL_LINES = 2000
+SLICE_LINES = 2000  # lines per process per chunk once split: bounded memory, few round trips
 
 
 def add_parser(sub) -> None:
@@ -26,20 +28,6 @@ def add_parser(sub) -> None:
     p.add_argument("--fraction", action="store_true", help="exact non-integers as n/d")
     p.add_argument("--jobs", type=int, metavar="N",
                    help=f"processes for the lines, on Linux (default: one per CPU from {PARALLEL_LINES:,} lines on)")
-
-
-def _read_lines(path: str) -> list[str]:
-    from calcapp.cli import UsageError
-
-    if path == "-":
-        lines = sys.stdin.read().splitlines()
-    else:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                lines = fh.read().splitlines()
-        except OSError as exc:
-            raise UsageError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return [line for line in lines if line.strip()]
 
 
 def _human(ans) -> str:
@@ -63,14 +51,10 @@ def _human(ans) -> str:
 def run(args) -> int:
     from calcapp.cli import UsageError
 
-    texts = list(args.exprs)
-    if args.file:
-        texts += _read_lines(args.file)
-    if not texts:
+    if not args.exprs and not args.file:
         raise UsageError("compute needs at least one EXPR or --file PATH")
-
-    from calcapp.arithmetic.answering import answer_many
-
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs needs a number of processes of at least 1")
     model = None
     if args.model:
         from calcapp.nets.registry import find_model
@@ -79,21 +63,54 @@ def run(args) -> int:
             model = find_model(args.model)
         except (LookupError, OSError, ValueError) as exc:
             raise UsageError(str(exc)) from None
-    jobs = args.jobs if args.jobs is not None else _default_jobs(len(texts))
-    if jobs < 1:
-        raise UsageError("--jobs needs a number of processes of at least 1")
-    if min(jobs, len(texts)) > 1 and _can_fork():
-        printed = _answer_in_processes(texts, model, args.fraction, args.json, jobs)
+    from calcapp.cli.lines import LineReader, open_input, texts_of
+
+    reader = None
+    if args.file:
+        try:
+            reader = LineReader(open_input(args.file), owned=args.file != "-")
+        except OSError as exc:
+            raise UsageError(f"cannot read {args.file}: {exc.strerror or exc}") from None
+    try:
+        exprs = [e[1:] if e.startswith(" -") else e for e in args.exprs]  # see cli._negative_expressions
+        items = texts_of(exprs, reader)
+        return _answer_stream(items, reader.ready if reader else lambda: True, model, args)
+    finally:
+        if reader is not None:
+            reader.close()
+
+
+def _answer_stream(items, ready, model, args) -> int:
+    """Answer ``items`` chunk by chunk, printing each chunk's answers as soon as it is done:
+    memory stays bounded however long the input, and a pipe gets answers as lines come."""
+    from calcapp.cli.lines import chunks
+
+    first = next(chunks(items, PARALLEL_LINES, ready), [])
+    jobs = _jobs(args.jobs, len(first))
+    printer = _Printer(args.json)
+    if jobs > 1 and _can_fork():
+        _answer_in_processes(first, chunks(items, SLICE_LINES * jobs, ready), model,
+                             args.fraction, args.json, jobs, printer)
     else:
-        printed = _printed(answer_many(texts, model=model, fraction=args.fraction), args.json)
-    status = 0
-    for out, err in printed:
-        print(out)
-        if err is not None:
-            status = 2
-            if not args.json:
-                print(err, file=sys.stderr)
-    return status
+        for chunk in itertools.chain([first], chunks(items, PARALLEL_LINES, ready)):
+            printer.emit(_answer_slice(chunk, model, args.fraction, args.json, one_thread=False))
+    return printer.status
+
+
+class _Printer:
+    """Prints answers (stdout) and their error lines (stderr), flushing after each chunk."""
+
+    def __init__(self, as_json: bool):
+        self.as_json, self.status = as_json, 0
+
+    def emit(self, printed) -> None:
+        for out, err in printed:
+            print(out)
+            if err is not None:
+                self.status = 2
+                if not self.as_json:
+                    print(err, file=sys.stderr)
+        sys.stdout.flush()
 
 
 def _printed(answers, as_json: bool) -> list[tuple[str, str | None]]:
@@ -102,9 +119,15 @@ def _printed(answers, as_json: bool) -> list[tuple[str, str | None]]:
              f"calcapp: {ans.input!r}: {ans.error}" if ans.error else None) for ans in answers]
 
 
-def _default_jobs(lines: int) -> int:
-    if lines < PARALLEL_LINES:
-        return 1
+def _jobs(asked: int | None, first_lines: int) -> int:
+    """Processes to use: never more than the CPUs (``--jobs 100`` must not fork 100)."""
+    cpus = _cpus()
+    if asked is not None:
+        return max(1, min(asked, cpus, first_lines))
+    return cpus if first_lines >= PARALLEL_LINES else 1
+
+
+def _cpus() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
@@ -120,10 +143,12 @@ def _can_fork() -> bool:
     return sys.platform.startswith("linux") and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _answer_in_processes(texts, model, fraction: bool, as_json: bool, jobs: int):
-    """``_printed(answer_many(...))`` on consecutive slices of ``texts`` in ``jobs`` forked
-    processes (at least two slices), in order. Each process decodes on one thread (the
-    processes fill the CPUs) and formats its own lines (only text comes back)."""
+def _answer_in_processes(first, rest, model, fraction: bool, as_json: bool, jobs: int,
+                         printer) -> None:
+    """Each chunk (``first``, then those of ``rest``) split into ``jobs`` consecutive slices
+    answered by forked processes and this one, printed in order. The processes live for
+    the whole stream; each decodes on one thread (they fill the CPUs) and formats its own
+    lines (only text comes back)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
@@ -131,24 +156,32 @@ def _answer_in_processes(texts, model, fraction: bool, as_json: bool, jobs: int)
         from calcapp.arithmetic.predictor import load_predictor
 
         load_predictor(model)
-    size = -(-len(texts) // jobs)
-    slices = [texts[i:i + size] for i in range(0, len(texts), size)]
-    rest = len(slices) - 1
-    with ProcessPoolExecutor(rest, mp_context=multiprocessing.get_context("fork")) as pool:
-        later = pool.map(_answer_slice, slices[1:], [model] * rest, [fraction] * rest, [as_json] * rest)
-        first = _answer_slice(slices[0], model, fraction, as_json)  # this process takes one too
-        return first + [line for part in later for line in part]
+    with ProcessPoolExecutor(jobs - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+        for chunk in itertools.chain([first], rest):
+            size = -(-len(chunk) // jobs)
+            slices = [chunk[i:i + size] for i in range(0, len(chunk), size)]
+            n = len(slices) - 1
+            later = pool.map(_answer_slice, slices[1:], [model] * n, [fraction] * n, [as_json] * n)
+            printer.emit(_answer_slice(slices[0], model, fraction, as_json))  # this one's share
+            for part in later:
+                printer.emit(part)
 
 
-def _answer_slice(texts, model, fraction, as_json):
-    """One process's share (the CLI's own process too: it ends once the lines are out)."""
+def _answer_slice(items, model, fraction, as_json, one_thread=True):
+    """One process's share: texts answered together; lines too long come pre-answered."""
     import gc
 
     from calcapp.arithmetic import predictor
     from calcapp.arithmetic.answering import answer_many
 
-    # a process that ends soon, making ~10 objects per line and little cyclic garbage:
-    # collecting would only walk what it built (~0.1 s of 4 CPU-seconds for 10,000 lines)
+    # ~10 objects per line and little cyclic garbage: collecting while answering would only
+    # walk what the slice built; it runs again once the slice is done
     gc.disable()
-    predictor.WORKERS = 1
-    return _printed(answer_many(texts, model=model, fraction=fraction), as_json)
+    try:
+        if one_thread:
+            predictor.WORKERS = 1
+        texts = [t for t in items if isinstance(t, str)]
+        answers = iter(answer_many(texts, model=model, fraction=fraction))
+        return _printed([next(answers) if isinstance(t, str) else t for t in items], as_json)
+    finally:
+        gc.enable()

@@ -8,6 +8,7 @@ imported here.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -61,7 +62,13 @@ def prepare(rec, path: Path):
 def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return f"cannot read: {exc.strerror or exc}"
-    return f"cannot read: {exc}"
+    if isinstance(exc, (ValueError, KeyError, IndexError)):
+        return f"cannot read: {str(exc)[:200]}"
+    if isinstance(exc, RecursionError):
+        return "cannot read: nested too deeply"
+    if isinstance(exc, MemoryError):
+        return "cannot read: too large to hold in memory"
+    return f"cannot read: {type(exc).__name__}: {str(exc)[:200]}"
 
 
 def _human(row: dict) -> str:
@@ -99,7 +106,9 @@ def run(args) -> int:
                 raise OSError(2, "no such file")
             prepared.append(prepare(rec, path))
             slots.append(row)
-        except (OSError, ValueError, KeyError, IndexError, MemoryError) as exc:
+        except Exception as exc:  # one bad file (a bomb, a broken archive) must not sink the rest
+            if os.environ.get("CALCAPP_DEBUG") and not isinstance(exc, (OSError, ValueError)):
+                raise
             row["error"] = _reason(exc)
     readings = rec.read_prepared(prepared) if prepared else []
     for row, reading in zip(slots, readings):

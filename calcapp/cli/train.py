@@ -12,6 +12,9 @@ def add_parser(sub) -> None:
     p.add_argument("--out", metavar="DIR", help="where the model folder goes "
                    "(default: the user models folder; bundled ones use resources/models)")
     p.add_argument("--resume", metavar="DIR", help="continue from this checkpoint folder")
+    p.add_argument("--name", metavar="NAME", help="the new model's name (default: the recipe's)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace an existing model of that name (otherwise training refuses)")
     p.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads (default 2)")
 
 
@@ -43,10 +46,10 @@ def run(args) -> int:
     from calcapp.paths import user_models_dir
 
     out = Path(args.out) if args.out else user_models_dir()
-    if args.resume and not (Path(args.resume) / "card.json").is_file():
-        raise UsageError(f"{args.resume} is not a model folder (no card.json)")
-
+    if args.resume:
+        _check_resume(Path(args.resume))
     config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
+    config = _named(config, args.name, out, args.overwrite, args.resume)
     if config.hp().get("init_from") and not args.resume:
         from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
 
@@ -64,10 +67,16 @@ def run(args) -> int:
         tf.config.threading.set_inter_op_parallelism_threads(1)
     from calcapp.nets.events import PrintingCallback, RunControl
     from calcapp.arithmetic.trainer import train
+    from calcapp.nets.registry import BadModelError
 
     control = RunControl()
     try:
-        result = train(config, out, PrintingCallback(), control, resume_from=args.resume)
+        result = train(config, out, PrintingCallback(), control, resume_from=args.resume,
+                       overwrite=args.overwrite)
+    except FileExistsError as exc:  # another run took the name meanwhile
+        raise UsageError(f"{exc}; train under a new name (--name) or replace it (--overwrite)") from None
+    except BadModelError as exc:  # a --resume model that Keras cannot read
+        raise UsageError(str(exc)) from None
     except KeyboardInterrupt:
         control.stop()
         print("interrupted; the best checkpoint so far is kept")
@@ -78,3 +87,35 @@ def run(args) -> int:
         verdict = "reached" if got >= goal else "NOT reached"
         print(f"goal exact_match >= {goal}: {verdict} ({100 * got:.2f}%)")
     return 0
+
+
+def _check_resume(folder) -> None:
+    """A --resume folder must hold a readable card and a sane model file (checked before
+    TensorFlow loads, so a broken one gets its own message, not "File not found")."""
+    from calcapp.cli import UsageError
+    from calcapp.nets.registry import MODEL_NAME, check_keras_archive, load_info
+
+    try:
+        load_info(folder)
+        check_keras_archive(folder / MODEL_NAME)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"--resume {folder}: {exc}") from None
+
+
+def _named(config, name, out, overwrite: bool, resume):
+    """``config`` under ``--name`` (if given), refused early when that model exists."""
+    from calcapp.cli import UsageError
+    from calcapp.arithmetic.trainer import TrainConfig, check_free, _same_folder
+    from calcapp.nets.registry import safe_model_name
+
+    try:
+        if name:
+            config = TrainConfig(safe_model_name(name), config.task, config.architecture,
+                                 config.hparams)
+        folder = out / safe_model_name(config.name)
+        check_free(folder, overwrite or (resume is not None and _same_folder(resume, folder)))
+    except FileExistsError as exc:
+        raise UsageError(f"{exc}; train under a new name (--name) or replace it (--overwrite)") from None
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    return config

@@ -7,11 +7,11 @@ and a crash mid-write never loses earlier entries.
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from calcapp.engine.sqlite_open import open_wal
 from calcapp.paths import data_home
 
 FILE_NAME = "history.sqlite3"
@@ -60,11 +60,7 @@ class HistoryStore:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else data_home() / FILE_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=5.0)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
-        self._db.commit()
+        self._db = open_wal(self.path, _SCHEMA, timeout=5.0)
 
     @property
     def journal_mode(self) -> str:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from calcapp.engine.sqlite_open import open_wal
 from calcapp.paths import data_home
 
 DB_NAME = "runs.sqlite"
@@ -94,11 +94,7 @@ class RunsStore:
         self.path = Path(path) if path else data_home() / DB_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(str(self.path), check_same_thread=False, timeout=10)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
-        self._db.commit()
+        self._db = open_wal(self.path, _SCHEMA, timeout=10, check_same_thread=False)
 
     def close(self) -> None:
         with self._lock:

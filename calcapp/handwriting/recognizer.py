@@ -8,15 +8,16 @@ NumPy. The user's fine-tuned model, when there is one, wins over the bundled mod
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
+from calcapp.expr.lexer import MAX_INPUT_LENGTH
 from calcapp.ink.imagenorm import load_image, normalise_ink, normalise_strokes
 from calcapp.ink.segment import (Segment, join_segments, resolve_by_geometry, segment_image, segment_strokes,
                                   joinable_runs)
+from calcapp.nets.registry import BadModelError, check_model_file, read_card
 from calcapp.paths import bundled_models_dir, user_models_dir
 from calcapp.nets.numpy_ops import softmax
 
@@ -110,8 +111,8 @@ def repair(labels, conf, tops, min_p: float = 0.001, tries: int = 4):
     swaps are tried from the likeliest alternative down, then pairs among the ``tries``
     least certain symbols. The first reading that parses wins; otherwise it is kept as read.
     """
-    if _well_formed(labels):
-        return labels, conf
+    if len(labels) > MAX_INPUT_LENGTH or _well_formed(labels):
+        return labels, conf  # (a line longer than the parser takes: no swap can make it parse)
     singles = sorted(((p, i, lab) for i, top in enumerate(tops) for lab, p in top[1:] if p >= min_p),
                      reverse=True)
     for p, i, lab in singles:
@@ -148,15 +149,20 @@ class Recognizer:
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
-        with open(self.folder / "card.json", encoding="utf-8") as fh:
-            self.card = json.load(fh)
+        self.card = read_card(self.folder)  # BadModelError for a broken card
         if self.card.get("kind") != "recognizer" or "numpy_layers" not in self.card:
-            raise ValueError(f"{self.folder} is not a recognizer model")
+            raise BadModelError(f"{self.folder} is not a recognizer model")
         self.name = self.card.get("name", self.folder.name)
-        self.labels: list[str] = list(self.card["labels"])
-        self.layers = self.card["numpy_layers"]
-        with np.load(self.folder / WEIGHTS_NAME) as z:
-            self.weights = {k: z[k] for k in z.files}
+        try:
+            self.labels: list[str] = list(self.card["labels"])
+            self.layers = self.card["numpy_layers"]
+            with np.load(check_model_file(self.folder / WEIGHTS_NAME)) as z:
+                self.weights = {k: z[k] for k in z.files}
+        except BadModelError:
+            raise
+        except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
+            raise BadModelError(f"{self.folder}: not a readable recognizer "
+                                f"({type(exc).__name__}: {str(exc)[:120]})") from None
         self._ink_cache: dict[tuple, np.ndarray] = {}
         self._top_cache: dict[int, list] = {}
 
@@ -225,7 +231,9 @@ class Recognizer:
         after every stroke).
         """
         from calcapp.ink.segment import line_height
+        from calcapp.ink.strokes import check_ink_size
 
+        check_ink_size(len(strokes), sum(len(s.points) for s in strokes))  # InkFormatError
         segs = segment_strokes(strokes)
         if not segs:
             return [], []
@@ -327,7 +335,8 @@ def load_recognizer(path=None) -> Recognizer:
     card = folder / "card.json"
     if not card.is_file():
         raise FileNotFoundError(f"no recognizer model in {folder}")
-    key = (str(folder.resolve()), card.stat().st_mtime_ns, (folder / WEIGHTS_NAME).stat().st_mtime_ns)
+    weights = check_model_file(folder / WEIGHTS_NAME)
+    key = (str(folder.resolve()), card.stat().st_mtime_ns, weights.stat().st_mtime_ns)
     if key not in _CACHE:
         _CACHE[key] = Recognizer(folder)
     return _CACHE[key]

@@ -12,12 +12,18 @@ dot becomes a blob just like the dots of the image sets.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 SIZE = 28
 BOX = 20
 INK_THRESHOLD = 0.25
 PEN_FRACTION = 0.11  # pen width / line height: MNIST strokes are ~2.2 px in a 20 px box
+# Pixels decoded at most: a 12-megapixel photo passes; a small PNG that unpacks to
+# 13000x13000 (gigabytes once decoded) is refused from its header, long before Pillow's
+# own bomb guard (89 and 179 megapixels).
+MAX_PIXELS = 16_000_000
 RENDER_PX = 26  # symbol size, in pixels, when ink is drawn before normalising
 
 
@@ -216,7 +222,14 @@ def load_image(path) -> np.ndarray:
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(path) as im:
+        with warnings.catch_warnings():  # Pillow warns on opening a big one; it is refused here
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path)
+        with im:
+            w, h = im.size  # from the header: nothing decoded yet
+            if w * h > MAX_PIXELS:
+                raise ValueError(f"the image is {w}\u00d7{h} pixels; calcapp reads images of at "
+                                 f"most {MAX_PIXELS // 1_000_000} megapixels")
             im.load()
             if im.mode in ("RGBA", "LA", "P"):
                 im = im.convert("RGBA")
@@ -224,3 +237,6 @@ def load_image(path) -> np.ndarray:
             return to_grey(np.asarray(im.convert("L")))
     except UnidentifiedImageError:
         raise ValueError("not an image Pillow can read") from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ValueError(f"the image unpacks to too many pixels; calcapp reads images of at "
+                         f"most {MAX_PIXELS // 1_000_000} megapixels") from None

@@ -12,7 +12,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from calcapp.ink.strokes import InkFormatError, Point, Stroke
+from calcapp.ink.strokes import InkFormatError, Point, Stroke, check_ink_size, read_ink_text
 
 NS = "http://www.w3.org/2003/InkML"
 
@@ -43,7 +43,7 @@ def parse_inkml(text: str) -> tuple[list[Stroke], str | None]:
     for el in root:
         if _local(el.tag) == "annotation" and el.get("type") == "truth":
             truth = (el.text or "").strip() or None
-    strokes = []
+    strokes, points = [], 0
     for n, el in enumerate(e for e in root.iter() if _local(e.tag) == "trace"):
         pts = []
         for chunk in (el.text or "").split(","):
@@ -55,15 +55,17 @@ def parse_inkml(text: str) -> tuple[list[Stroke], str | None]:
             try:
                 vals = [float(v) for v in chunk.split()]
             except ValueError:
-                raise InkFormatError(f"trace {n}: bad point {chunk!r}") from None
+                raise InkFormatError(f"trace {n}: bad point {chunk[:40]!r}") from None
             if len(vals) < 2:
-                raise InkFormatError(f"trace {n}: a point needs x and y, got {chunk!r}")
+                raise InkFormatError(f"trace {n}: a point needs x and y, got {chunk[:40]!r}")
             named = dict(zip(chans, vals))
             x = named.get("X", vals[0])
             y = named.get("Y", vals[1])
             pts.append(Point(x, y, named.get("T", 0.0), named.get("F", 1.0)))
         if pts:
             strokes.append(Stroke(pts))
+            points += len(pts)
+            check_ink_size(len(strokes), points)
     return strokes, truth
 
 
@@ -83,9 +85,9 @@ def inkml_string(strokes: list[Stroke], truth: str | None = None) -> str:
 
 def load_inkml(path) -> list[Stroke]:
     try:
-        text = Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise InkFormatError("not InkML: not UTF-8 text") from None
+        text = read_ink_text(path)
+    except InkFormatError as exc:
+        raise InkFormatError(f"not InkML: {exc}") from None
     return parse_inkml(text)[0]
 
 

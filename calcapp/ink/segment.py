@@ -19,6 +19,7 @@ from calcapp.ink.imagenorm import ink_polarity, to_grey
 OVERLAP = 0.3  # share of the narrower item's width that must overlap to group
 MIN_WIDTH = 0.08  # a dot's width counts as this much of the line height when grouping
 DOT_SIZE = 0.3  # a symbol smaller than this part of the line height is a dot
+MAX_MARKS = 2_000  # connected marks in one image (a written line has a few hundred at most)
 
 
 @dataclass
@@ -58,26 +59,72 @@ def _overlaps(a, b, height: float) -> bool:
 
 
 def group_boxes(boxes, height: float | None = None) -> list[list[int]]:
-    """Indices of items grouped by horizontal overlap, in reading (left-to-right) order."""
+    """Indices of items grouped by horizontal overlap, in reading (left-to-right) order.
+
+    The rule: repeatedly merge the first overlapping pair (in index order) into one box,
+    until no two boxes overlap. Items whose widened extents cannot touch never interact,
+    so the line is cut into such clusters first (a sort by x) and the rule runs inside
+    each one; the result is the same as running it on the whole line, in linear time for
+    a line of separate symbols.
+    """
     if not boxes:
         return []
     height = height or line_height(boxes)
-    groups = [([i], tuple(b)) for i, b in enumerate(boxes)]
-    changed = True
-    while changed:  # merging can make a group reach a further item, so repeat
-        changed = False
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                if _overlaps(groups[i][1], groups[j][1], height):
-                    ids = groups[i][0] + groups[j][0]
-                    groups[i] = (ids, _union_box([groups[i][1], groups[j][1]]))
-                    del groups[j]
-                    changed = True
-                    break
-            if changed:
-                break
-    groups.sort(key=lambda g: g[1][0] + g[1][2] / 2)
+    groups = []
+    for cluster in _clusters(boxes, height):
+        groups += _merge_cluster([tuple(boxes[i]) for i in cluster], cluster, height)
+    groups.sort(key=lambda g: min(g[0]))  # the order the rule leaves them in...
+    groups.sort(key=lambda g: g[1][0] + g[1][2] / 2)  # ...then left to right (stable)
     return [sorted(ids) for ids, _ in groups]
+
+
+def _clusters(boxes, height: float) -> list[list[int]]:
+    """Index lists (ascending) of items whose widened extents chain together along x.
+
+    A merged box never reaches beyond its members' widened extents, so boxes of two
+    clusters never overlap, however the merging goes.
+    """
+    extents = []
+    for i, b in enumerate(boxes):
+        w = max(b[2], MIN_WIDTH * height)
+        c = b[0] + b[2] / 2
+        extents.append((c - w / 2, c + w / 2, i))
+    extents.sort()
+    out, hi = [], None
+    slack = 1e-9 * (height + max(abs(e[1]) for e in extents))  # rounding; only joins more
+    for lo, top, i in extents:
+        if hi is None or lo > hi + slack:
+            out.append([])
+            hi = top
+        out[-1].append(i)
+        hi = max(hi, top)
+    return [sorted(c) for c in out]
+
+
+def _merge_cluster(cboxes, ids, height: float) -> list[tuple[list[int], tuple]]:
+    """The merging rule on one cluster, step for step: ``p`` walks forward while every
+    group before it overlaps nothing after it; a merge at ``p`` can only make an earlier
+    group overlap the grown one, which is merged next (leftwards) before walking on."""
+    groups = [([i], b) for i, b in zip(ids, cboxes)]
+    if len(groups) == 1:
+        return groups
+    p = 0
+    while p < len(groups):
+        j = next((j for j in range(p + 1, len(groups))
+                  if _overlaps(groups[p][1], groups[j][1], height)), None)
+        if j is None:
+            p += 1
+            continue
+        groups[p] = (groups[p][0] + groups[j][0], _union_box([groups[p][1], groups[j][1]]))
+        del groups[j]
+        while True:
+            k = next((k for k in range(p) if _overlaps(groups[k][1], groups[p][1], height)), None)
+            if k is None:
+                break
+            groups[k] = (groups[k][0] + groups[p][0], _union_box([groups[k][1], groups[p][1]]))
+            del groups[p]
+            p = k
+    return groups
 
 
 def segment_strokes(strokes) -> list[Segment]:
@@ -259,6 +306,9 @@ def segment_image(image, threshold: float = 0.2, bridge: float = 0.03) -> list[S
     sizes = np.array([len(c) for c in comps])
     keep = sizes >= max(3, 0.004 * sizes.max())  # specks of noise, not dots
     comps = [c for c, k in zip(comps, keep) if k]
+    if len(comps) > MAX_MARKS:
+        raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
+                         f"at most {MAX_MARKS:,}")
     h = line_height([_pix_box(c) for c in comps])
     r = int(round(bridge * h))
     if r >= 1:

@@ -63,6 +63,33 @@ class InkFormatError(ValueError):
     """An ink file that cannot be read; the message says why."""
 
 
+# Caps on one reading. A long handwritten line has a few hundred strokes of some dozens of
+# points each; reading costs time in proportion, so these bound it to seconds.
+MAX_STROKES = 1_000
+MAX_POINTS = 200_000
+MAX_INK_BYTES = 32 << 20  # an ink file (JSON or InkML) is read whole, so it is capped first
+
+
+def check_ink_size(strokes: int, points: int) -> None:
+    """InkFormatError when ``strokes`` or ``points`` exceed what one reading takes."""
+    if strokes > MAX_STROKES:
+        raise InkFormatError(f"the ink has {strokes:,} strokes; one reading takes at most {MAX_STROKES:,}")
+    if points > MAX_POINTS:
+        raise InkFormatError(f"the ink has {points:,} points; one reading takes at most {MAX_POINTS:,}")
+
+
+def read_ink_text(path) -> str:
+    """An ink file's text, refused (InkFormatError) if larger than ``MAX_INK_BYTES``."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_INK_BYTES:
+        raise InkFormatError(f"the file has {size:,} bytes; an ink file has at most {MAX_INK_BYTES:,}")
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise InkFormatError("not UTF-8 text") from None
+
+
 def ink_to_dict(strokes: list[Stroke]) -> dict:
     return {
         "format": "calcapp-ink",
@@ -77,7 +104,8 @@ def ink_from_dict(data) -> list[Stroke]:
     raw = data.get("strokes") if isinstance(data, dict) else data
     if not isinstance(raw, list):
         raise InkFormatError("ink JSON needs a 'strokes' list")
-    strokes = []
+    check_ink_size(len(raw), 0)
+    strokes, points = [], 0
     for si, s in enumerate(raw):
         if isinstance(s, dict):
             s = s.get("points", [])
@@ -94,8 +122,10 @@ def ink_from_dict(data) -> list[Stroke]:
                     if len(vals) < 2:
                         raise ValueError
                     pts.append(Point(*vals[:4]))
-            except (KeyError, TypeError, ValueError):
-                raise InkFormatError(f"stroke {si} has a bad point: {p!r}") from None
+            except (KeyError, TypeError, ValueError, OverflowError):
+                raise InkFormatError(f"stroke {si} has a bad point: {repr(p)[:60]}") from None
+        points += len(pts)
+        check_ink_size(len(raw), points)
         if not all(np.isfinite([q.x, q.y]).all() for q in pts):
             raise InkFormatError(f"stroke {si} has a non-finite coordinate")
         strokes.append(Stroke(pts))
@@ -111,6 +141,8 @@ def ink_from_json(text: str) -> list[Stroke]:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise InkFormatError(f"not JSON: {exc.msg} at line {exc.lineno}") from None
+    except RecursionError:
+        raise InkFormatError("not ink: the JSON is nested too deeply") from None
     return ink_from_dict(data)
 
 
@@ -119,4 +151,4 @@ def save_ink_json(path, strokes: list[Stroke]) -> None:
 
 
 def load_ink_json(path) -> list[Stroke]:
-    return ink_from_json(Path(path).read_text(encoding="utf-8"))
+    return ink_from_json(read_ink_text(path))

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import stat
 import tempfile
 import time
+import zipfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
@@ -23,6 +26,64 @@ from calcapp.expr.tasks import TaskSpec
 
 CARD_NAME = "card.json"
 MODEL_NAME = "model.keras"
+MAX_NAME_LENGTH = 64
+MAX_CARD_BYTES = 1 << 20  # the largest bundled card is 8 KB
+MAX_MODEL_BYTES = 512 << 20  # the largest bundled model is 5 MB
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\Z")
+
+
+class BadModelError(ValueError):
+    """A model folder that cannot be used; the message names the file and what is wrong."""
+
+
+def safe_model_name(name: Any) -> str:
+    """``name`` itself if it is a plain folder name; ValueError otherwise.
+
+    Why: a model's name becomes a folder (``<models>/<name>``) that training replaces, so
+    ``../victim`` or ``/home/me`` must never get that far. Letters, digits, ``-``, ``_``
+    and ``.``, starting with a letter or digit, at most ``MAX_NAME_LENGTH`` characters.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("a model name cannot be empty")
+    if len(name) > MAX_NAME_LENGTH:
+        raise ValueError(f"a model name has at most {MAX_NAME_LENGTH} characters")
+    if not _PLAIN_NAME.match(name):
+        raise ValueError(f"model name {name[:MAX_NAME_LENGTH]!r} is not a plain name: use letters, "
+                         "digits, '-', '_' and '.', starting with a letter or digit")
+    return name
+
+
+def next_free_name(base: str, folder: Path | None = None) -> str:
+    """``base``, or ``base-2``, ``base-3``... : the first name with no folder in ``folder``
+    (default: the user models folder), so a new run never lands on an existing model."""
+    safe_model_name(base)
+    folder = Path(folder) if folder is not None else user_models_dir()
+    if not (folder / base).exists():
+        return base
+    stem = base[:MAX_NAME_LENGTH - 6]
+    for i in range(2, 100_000):
+        name = f"{stem}-{i}"
+        if not (folder / name).exists():
+            return name
+    raise ValueError(f"no free model name left for {base!r} in {folder}")
+
+
+def check_model_file(path: Path, limit: int = MAX_MODEL_BYTES) -> Path:
+    """``path`` if it is a regular file of a sane size; BadModelError otherwise.
+
+    Checked before anything is read: a link to ``/dev/zero`` or a huge file would
+    otherwise be read whole into memory.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except OSError as exc:
+        raise BadModelError(f"{path}: cannot read the model file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise BadModelError(f"{path}: not a regular file")
+    if st.st_size > limit:
+        raise BadModelError(f"{path}: {st.st_size:,} bytes; a model file has at most {limit:,}")
+    return path
 
 
 @dataclass(frozen=True)
@@ -68,8 +129,17 @@ class ModelInfo:
 
 
 def read_card(folder: Path) -> dict[str, Any]:
-    with open(folder / CARD_NAME, encoding="utf-8") as fh:
-        return json.load(fh)
+    """The card as a dict; BadModelError for one that is too big, not JSON or not an object."""
+    path = check_model_file(Path(folder) / CARD_NAME, MAX_CARD_BYTES)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            card = json.load(fh)
+    except (ValueError, RecursionError) as exc:
+        why = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:120]
+        raise BadModelError(f"{path}: not a valid card ({why})") from None
+    if not isinstance(card, dict):
+        raise BadModelError(f"{path}: a card is a JSON object, not {type(card).__name__}")
+    return card
 
 
 def write_json_atomic(path: Path, data: Any) -> None:
@@ -88,20 +158,30 @@ def write_json_atomic(path: Path, data: Any) -> None:
         raise
 
 
+class ModelExistsError(FileExistsError):
+    """Training would replace a model folder that the run did not create."""
+
+
 @contextmanager
-def writing_model_folder(folder: Path) -> Iterator[Path]:
+def writing_model_folder(folder: Path, replace: bool = True) -> Iterator[Path]:
     """Yield a temp folder beside ``folder``; when the block succeeds, swap it into place.
 
     A model folder is never seen half-written: readers find the old model or the new one.
-    On failure the temp folder is removed and the old model stays.
+    On failure the temp folder is removed and the old model stays. ``replace=False``
+    refuses (ModelExistsError) when ``folder`` already exists, before and after the block.
     """
     folder = Path(folder)
+    safe_model_name(folder.name)
+    if not replace and os.path.lexists(folder):
+        raise ModelExistsError(f"{folder} already exists")
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
         yield tmp
         os.chmod(tmp, 0o755)  # mkdtemp makes a private folder; models are shareable
         old = None
+        if not replace and os.path.lexists(folder):
+            raise ModelExistsError(f"{folder} already exists")
         if folder.exists():
             old = folder.parent / f".{folder.name}.old-{os.getpid()}-{time.time_ns()}"
             os.replace(folder, old)
@@ -127,12 +207,55 @@ def without_optimizer(model):
     return bare
 
 
+def check_keras_archive(path: Path) -> Path:
+    """``path`` if it is a sane file and a zip holding a Keras config; BadModelError if not
+    (random bytes, a file cut short)."""
+    check_model_file(path)
+    try:
+        with zipfile.ZipFile(path) as zf:
+            zf.getinfo("config.json")
+            unpacked = sum(info.file_size for info in zf.infolist())
+    except (zipfile.BadZipFile, KeyError, OSError, EOFError) as exc:
+        raise BadModelError(f"{path}: not a Keras model file ({str(exc)[:120]})") from None
+    if unpacked > MAX_MODEL_BYTES:  # a zip bomb: Keras would unpack it whole
+        raise BadModelError(f"{path}: unpacks to {unpacked:,} bytes; a model has at most "
+                            f"{MAX_MODEL_BYTES:,}")
+    return path
+
+
+def load_keras_model(path: Path, **kwargs):
+    """``keras.saving.load_model(path, safe_mode=True)`` that answers a broken file with a
+    BadModelError naming it (Keras says "File not found" or raises zip errors)."""
+    import keras
+
+    check_keras_archive(path)
+    try:
+        return keras.saving.load_model(path, safe_mode=True, **kwargs)
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError,
+            RecursionError, AttributeError, IndexError) as exc:
+        raise BadModelError(f"{path}: not a readable model "
+                            f"({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
 def load_info(folder: Path, source: str = "path") -> ModelInfo:
     folder = Path(folder)
     if not (folder / CARD_NAME).is_file():
         raise FileNotFoundError(f"{folder} holds no {CARD_NAME}")
     card = read_card(folder)
-    return ModelInfo(card.get("name", folder.name), folder, card, source)
+    name = card.get("name", folder.name)
+    if "name" in card:  # a card's name is how other runs refer to (and write) the model
+        try:
+            safe_model_name(name)
+        except ValueError as exc:
+            raise BadModelError(f"{folder / CARD_NAME}: {exc}") from None
+    if card.get("kind", "calculator") == "calculator":
+        try:
+            TaskSpec.from_dict(card["task"])
+        except KeyError:
+            raise BadModelError(f"{folder / CARD_NAME}: the card has no 'task'") from None
+        except (TypeError, ValueError, AttributeError) as exc:
+            raise BadModelError(f"{folder / CARD_NAME}: the card's task is not valid ({exc})") from None
+    return ModelInfo(name, folder, card, source)
 
 
 def _scan(root: Path, source: str) -> list[ModelInfo]:
@@ -164,6 +287,11 @@ def find_model(name_or_dir: str) -> ModelInfo:
     path = Path(name_or_dir)
     if path.is_dir():
         return load_info(path, "path")
+    try:
+        safe_model_name(name_or_dir)
+    except ValueError as exc:
+        raise LookupError(f"{name_or_dir[:80]!r} is neither a model folder nor a model name "
+                          f"({exc})") from None
     for info in list_models(kind=None):
         if info.name == name_or_dir:
             return info

@@ -193,12 +193,38 @@ def parameter_count(cfg: NetConfig | dict[str, Any]) -> int:
 
 
 def read_keras_file(path: Path) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-    """The seq2seq layer's config and its weights (by name) from a ``.keras`` zip."""
-    import h5py  # ~0.1 s; only needed once per model
+    """The seq2seq layer's config and its weights (by name) from a ``.keras`` zip.
+
+    A file that is not a model (random bytes, cut short, a link to a device, a zip bomb)
+    raises BadModelError naming it, before more than the size limit is read.
+    """
+    from calcapp.nets.registry import BadModelError, check_model_file
+
+    check_model_file(path)
+    try:
+        config, weights_bytes = _keras_members(path)
+        return _layer_weights(path, config, weights_bytes)
+    except BadModelError:
+        raise
+    except (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, EOFError,
+            RecursionError, AttributeError, IndexError) as exc:
+        raise BadModelError(f"{path}: not a readable calcapp model "
+                            f"({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _keras_members(path: Path):
+    from calcapp.nets.registry import MAX_MODEL_BYTES, BadModelError
 
     with zipfile.ZipFile(path) as zf:
-        config = json.loads(zf.read("config.json"))
-        weights_bytes = zf.read("model.weights.h5")
+        for member in ("config.json", "model.weights.h5"):
+            if zf.getinfo(member).file_size > MAX_MODEL_BYTES:
+                raise BadModelError(f"{path}: {member} unpacks to more than {MAX_MODEL_BYTES:,} bytes")
+        return json.loads(zf.read("config.json")), zf.read("model.weights.h5")
+
+
+def _layer_weights(path: Path, config: dict, weights_bytes: bytes):
+    import h5py  # ~0.1 s; only needed once per model
+
     layer_cfg = None
     for layer in config["config"]["layers"]:
         if layer["config"].get("name") == LAYER_NAME:

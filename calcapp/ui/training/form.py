@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from calcapp.expr.tasks import PRESETS, TaskSpec
+from calcapp.nets.registry import safe_model_name
 
 ARCHITECTURES = ("tiny-rnn", "lstm", "bilstm", "attention", "transformer")
 CUSTOM = "custom"
@@ -269,8 +270,8 @@ class SetupForm(QWidget):
 
     def model_name(self, spec: TaskSpec | None = None) -> str:
         text = self.name.text().strip()
-        if text:
-            return "".join(c if c.isalnum() or c in "-_." else "-" for c in text)
+        if text:  # ValueError (shown in place) for a name that is not a plain folder name
+            return safe_model_name("".join(c if c.isalnum() or c in "-_." else "-" for c in text))
         spec = spec or self.task_spec()
         return f"{spec.name}-{self.architecture.currentText()}"
 

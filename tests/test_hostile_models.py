@@ -213,7 +213,7 @@ def test_a_zip_bomb_model_is_refused_before_unpacking(tmp_path, monkeypatch):
     import zipfile
 
     from calcapp.nets import registry
-    from calcapp.nets.numpy_ops import read_keras_file
+    from calcapp.arithmetic.model.weights import read_keras_file
 
     path = tmp_path / "model.keras"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -329,30 +329,13 @@ class MainWindow(QMainWindow):
             self._history_pos = -1
         if rid != self._answer_rid:
             return  # an older input's answer
-        self.display.show_answer(answer, final=final, why_outside=self._why_outside(answer))
+        self.display.show_answer(answer, final=final)
         chosen = self.picker.current_model()
         if answer.model:
             self.model_label.setText(f"model: {answer.model}" + ("" if chosen else " (auto)"))
         elif answer.outside:
             self.model_label.setText(f"model: {chosen or 'none covers the input'}")
         self.answerShown.emit(answer)
-
-    def _why_outside(self, answer) -> str | None:
-        """When no model covers the input, what keeps the best two out, in words."""
-        if answer.neural is not None or not answer.outside or answer.expression is None:
-            return None
-        if answer.model is not None or self.picker.current_model() is not None:
-            return None  # a chosen model: answering already said why
-        models = sorted(self.manager.models(), key=lambda m: -(m.exact_match or 0.0))[:2]
-        reasons = []
-        for info in models:
-            try:
-                why = info.task.why_not(answer.input)
-            except Exception:  # a card with an odd task must not break the display
-                continue
-            if why:
-                reasons.append(f"{info.name}: {why}")
-        return "; ".join(reasons) or None
 
     def _on_failed(self, rid: int, message: str) -> None:
         if rid == self._answer_rid:

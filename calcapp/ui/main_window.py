@@ -20,6 +20,8 @@ from PySide6.QtWidgets import (
 )
 
 from calcapp.paths import data_home, resources_dir
+from calcapp.ui import theme
+from calcapp.ui.calculator import keyboard
 from calcapp.engine.history import HistoryStore
 from calcapp.ui.calculator.canvas import CanvasPanel
 from calcapp.ui.calculator.display import Display
@@ -80,6 +82,7 @@ class MainWindow(QMainWindow):
         self._build()
         self._build_menus()
         self._connect()
+        self.key_router = keyboard.setup(self)  # Tab order, keys anywhere, accessible names
         self.picker.set_models(self.manager.models())
         self._restore_settings()
 
@@ -184,6 +187,8 @@ class MainWindow(QMainWindow):
         for keys, slot in ((QKeySequence.Copy, self.copy_result),
                            (QKeySequence.Paste, self.paste_expression)):
             QShortcut(keys, self, slot)
+        view = self.menuBar().addMenu("&View")
+        self.theme_actions = theme.add_choices(view, self.set_theme)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About calcapp").triggered.connect(self.show_about)
 
@@ -242,10 +247,22 @@ class MainWindow(QMainWindow):
         self._answer_rid = rid
 
     def clear(self) -> None:
+        """Esc: a new expression. The ink goes too (one undoable step on the canvas), or
+        the next stroke would bring the old expression back."""
+        self.canvas.clear()
         self.display.set_text("")
         self.display.clear_answer()
         self._history_pos = -1
         self._source = "typing"
+
+    def set_theme(self, which: str) -> None:
+        """View > Theme: redraw what carries the theme's colours."""
+        theme.set_choice(QGuiApplication.instance(), which)
+        self.theme_actions[which].setChecked(True)
+        settings().setValue("view/theme", which)
+        if self.display.answer is not None:
+            self.display.show_answer(self.display.answer)
+        self.canvas.update()
 
     def copy_result(self) -> None:
         result = self.display.result_text()
@@ -391,6 +408,8 @@ class MainWindow(QMainWindow):
             if state is not None:
                 split.restoreState(state)
         self.picker.select(s.value("model/name") or None)
+        if s.value("view/theme") in theme.CHOICES and s.value("view/theme") != theme.choice():
+            self.set_theme(s.value("view/theme"))
         self.tabs.setCurrentIndex(int(s.value("window/tab", 0) or 0))
 
     def save_settings(self) -> None:

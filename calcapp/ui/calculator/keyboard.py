@@ -44,7 +44,7 @@ class KeyRouter(QObject):
         mods = event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)
         if mods or not (event.key() in EXPRESSION_KEYS or event.text() in EXPRESSION_TEXT):
             return False
-        self.edit.setFocus(Qt.ShortcutFocusReason)
+        self.edit.setFocus(Qt.OtherFocusReason)  # Tab/shortcut focus would select all
         QApplication.sendEvent(self.edit, QKeyEvent(event.type(), event.key(), event.modifiers(),
                                                     event.text()))
         return True
@@ -109,7 +109,16 @@ def unnamed_controls(root: QWidget) -> list[QWidget]:
             continue
         if isinstance(widget, QAbstractButton) and widget.text().strip("&"):
             continue
-        if isinstance(widget.parent(), (QComboBox, QAbstractSpinBox)):
+        if _inside(widget, (QComboBox, QAbstractSpinBox)):
             continue  # a combo box's or spin box's own inner parts
         out.append(widget)
     return out
+
+
+def _inside(widget: QWidget, kinds: tuple) -> bool:
+    parent = widget.parent()
+    while parent is not None:
+        if isinstance(parent, kinds):
+            return True
+        parent = parent.parent()
+    return False

@@ -297,10 +297,9 @@ def train(
                          shuffle=True, callbacks=[bridge])
         step = bridge.step
         spent += time.perf_counter() - t0
-        if bridge.stopped:
-            stopped = True
-            if saved:
-                break
+        if bridge.stopped or (control is not None and control.stopped()):
+            stopped = True  # at once: no validation pass, no other epoch
+            break
         epoch_done = epoch + 1
         train_loss = float(hist.history["loss"][-1]) if hist.history.get("loss") else float("nan")
         val_loss = float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0))
@@ -326,6 +325,8 @@ def train(
 
     if not saved:  # stopped before the first epoch ended: keep what there is
         save_model_folder(model, card({}, {}, True), folder)
+    if stopped:
+        return _end_stopped(folder, cb, time.perf_counter() - t_start)
     best_model = keras.saving.load_model(folder / MODEL_NAME, safe_mode=True)
     final = read_card(folder)
     test = _fixed_split(spec, hp, "test", int(hp["test_size"]))
@@ -342,6 +343,19 @@ def train(
     final["training"]["wall_time_s"] = round(time.perf_counter() - t_start, 1)
     write_json_atomic(folder / CARD_NAME, final)
     result = TrainResult(str(folder), stopped, final["training"]["best_epoch"], _brief(metrics), final)
+    cb.on_end(result)
+    return result
+
+
+def _end_stopped(folder: Path, cb: TrainingCallback, wall_s: float) -> TrainResult:
+    """Stop must end a run at once: no test pass (it costs seconds on a big task), so the
+    best checkpoint keeps its validation metrics, marked ``"split": "val"``."""
+    final = read_card(folder)
+    final["training"]["stopped"] = True
+    final["training"]["wall_time_s"] = round(wall_s, 1)
+    write_json_atomic(folder / CARD_NAME, final)
+    result = TrainResult(str(folder), True, final["training"]["best_epoch"],
+                         dict(final.get("metrics") or {}), final)
     cb.on_end(result)
     return result
 

@@ -158,6 +158,8 @@ class MainWindow(QMainWindow):
             return None
         holder.layout().addWidget(panel)
         holder.panel = panel
+        if hasattr(panel, "confirm"):  # "Make active model" asks before a weaker model
+            panel.confirm = self.confirm
         if hasattr(panel, "model_activated"):  # "Make active model" in the Training tab
             panel.model_activated.connect(self.picker.select)
         return panel

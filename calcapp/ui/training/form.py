@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLineEdit,
+    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -175,12 +176,23 @@ class SetupForm(QWidget):
         top.addRow("task", self.task)
         top.addRow("architecture", self.architecture)
         top.addRow("epochs", self.epochs)
+        # Only this part scrolls: the task's fields and the hyperparameters.
+        inner = QWidget()
+        iv = QVBoxLayout(inner)
+        iv.setContentsMargins(0, 0, 0, 0)
+        iv.addWidget(self.custom)
+        iv.addWidget(self.hp)
+        iv.addStretch(1)
+        self.scroll = QScrollArea()
+        self.scroll.setWidgetResizable(True)
+        self.scroll.setFrameShape(QScrollArea.NoFrame)
+        self.scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarAlwaysOff)
+        self.scroll.setWidget(inner)
+        self.scroll.setMinimumHeight(60)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
-        layout.addWidget(self.custom)
-        layout.addWidget(self.hp)
-        layout.addStretch(1)
+        layout.addWidget(self.scroll, 1)
 
         self.task.currentTextChanged.connect(self._task_changed)
         self.job.currentIndexChanged.connect(self._job_changed)

@@ -116,3 +116,18 @@ def test_pause_blocks_until_resumed(tmp_path):
 def eval_pair(text: str) -> int:
     a, b = text.split("+")
     return int(a) + int(b)
+
+
+def test_stop_in_the_first_epoch_ends_at_that_batch(tmp_path):
+    """Issue 18: Stop ends the run at the batch, with no validation pass, no other epoch
+    and no test pass; what there is is kept as a loadable checkpoint."""
+    control = RunControl()
+    rec = Recorder(stop_after=5, control=control)
+    result = train(_config(epochs=4, samples_per_epoch=800), tmp_path, rec, control=control)
+    assert result.stopped and rec.batches[-1][1] == 5 and rec.epochs == []
+    assert len(rec.ends) == 1 and result.metrics == {}
+    from calcapp.nets.registry import load_info, read_card
+
+    card = read_card(tmp_path / "t-add1")
+    assert card["training"]["stopped"] is True
+    load_info(tmp_path / "t-add1")

@@ -297,7 +297,7 @@ def train(
                          shuffle=True, callbacks=[bridge])
         step = bridge.step
         spent += time.perf_counter() - t0
-        if bridge.stopped or (control is not None and control.stopped()):
+        if bridge.stopped or (control is not None and control.stopped):
             stopped = True  # at once: no validation pass, no other epoch
             break
         epoch_done = epoch + 1

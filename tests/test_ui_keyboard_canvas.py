@@ -127,3 +127,26 @@ def test_view_menu_switches_the_theme(qtbot, window, monkeypatch):
         assert QApplication.instance().palette().window().color().lightness() > 150
     finally:
         window.set_theme("system")
+
+
+def test_error_map_ticks_are_readable_and_one_wrong_cell_is_marked(qtbot):
+    import numpy as np
+
+    from calcapp.ui.inside.jobs import ErrorGrid
+    from calcapp.ui.inside.views import TICK_PX, ErrorMapView, tick_step
+
+    assert tick_step(10, 300) == 1 and tick_step(100, 200) == 20 and tick_step(100, 300) == 10
+    ok = np.ones((100, 100), dtype=bool)
+    ok[37, 64] = False
+    answers = [["0"] * 100 for _ in range(100)]
+    view = ErrorMapView()
+    qtbot.addWidget(view)
+    view.resize(300, 360)
+    view.show()
+    view.set_data(ErrorGrid("+", ok, answers, answers))
+    qtbot.wait(20)
+    ticks = view.plot.getAxis("bottom")._tickLevels[0]
+    length = min(view.plot.width(), view.plot.height()) - 60
+    assert len(ticks) * TICK_PX <= length  # labels have room: "0 10 20", not "0 1020"
+    xs, ys = view.marks.getData()
+    assert list(xs) == [64.5] and list(ys) == [37.5]  # the one wrong cell has its marker

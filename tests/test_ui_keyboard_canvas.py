@@ -150,3 +150,10 @@ def test_error_map_ticks_are_readable_and_one_wrong_cell_is_marked(qtbot):
     assert len(ticks) * TICK_PX <= length  # labels have room: "0 10 20", not "0 1020"
     xs, ys = view.marks.getData()
     assert list(xs) == [64.5] and list(ys) == [37.5]  # the one wrong cell has its marker
+
+
+def test_the_other_tabs_controls_have_accessible_names(qtbot, window):
+    for title in ("Training", "Inside the model"):
+        panel = window.panel(title)
+        assert unnamed_controls(panel) == [], title
+    assert window.panel("Training").form.epochs.accessibleName() == "epochs"

@@ -158,6 +158,7 @@ class MainWindow(QMainWindow):
             return None
         holder.layout().addWidget(panel)
         holder.panel = panel
+        keyboard.name_unnamed(panel)  # screen readers: every control has a name
         if hasattr(panel, "confirm"):  # "Make active model" asks before a weaker model
             panel.confirm = self.confirm
         if hasattr(panel, "model_activated"):  # "Make active model" in the Training tab

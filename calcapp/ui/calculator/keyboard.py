@@ -109,8 +109,8 @@ def unnamed_controls(root: QWidget) -> list[QWidget]:
             continue
         if isinstance(widget, QAbstractButton) and widget.text().strip("&"):
             continue
-        if _inside(widget, (QComboBox, QAbstractSpinBox)):
-            continue  # a combo box's or spin box's own inner parts
+        if _inside(widget, (QComboBox, QAbstractSpinBox, QAbstractItemView)):
+            continue  # a combo box's, spin box's or table's own inner parts
         out.append(widget)
     return out
 
@@ -122,3 +122,27 @@ def _inside(widget: QWidget, kinds: tuple) -> bool:
             return True
         parent = parent.parent()
     return False
+
+
+def name_unnamed(root: QWidget) -> None:
+    """Accessible names for a tab's controls from what a sighted person reads beside them:
+    a form row's label, a label's buddy, else the tooltip or the placeholder text."""
+    from PySide6.QtWidgets import QFormLayout, QLabel, QLayout
+
+    for layout in root.findChildren(QLayout):
+        if not isinstance(layout, QFormLayout):
+            continue
+        for row in range(layout.rowCount()):
+            label = layout.itemAt(row, QFormLayout.LabelRole)
+            field = layout.itemAt(row, QFormLayout.FieldRole)
+            if label is None or field is None or field.widget() is None:
+                continue
+            if isinstance(label.widget(), QLabel) and not field.widget().accessibleName():
+                field.widget().setAccessibleName(label.widget().text().replace("&", ""))
+    for label in root.findChildren(QLabel):
+        buddy = label.buddy()
+        if buddy is not None and not buddy.accessibleName():
+            buddy.setAccessibleName(label.text().replace("&", ""))
+    for widget in unnamed_controls(root):
+        text = widget.toolTip() or getattr(widget, "placeholderText", lambda: "")()
+        widget.setAccessibleName(text or widget.objectName() or type(widget).__name__)

@@ -153,7 +153,20 @@ def test_error_map_ticks_are_readable_and_one_wrong_cell_is_marked(qtbot):
 
 
 def test_the_other_tabs_controls_have_accessible_names(qtbot, window):
-    for title in ("Training", "Inside the model"):
-        panel = window.panel(title)
-        assert unnamed_controls(panel) == [], title
-    assert window.panel("Training").form.epochs.accessibleName() == "epochs"
+    from calcapp.engine.manager import ModelManager
+    from calcapp.ui.calculator.keyboard import name_unnamed
+    from calcapp.ui.inside.panel import InsidePanel
+    from test_training_gui_fakes import FakeInsidePredictor
+
+    training = window.panel("Training")
+    assert unnamed_controls(training) == []
+    assert training.form.epochs.accessibleName() == "epochs"
+    manager = ModelManager(predictor_for=FakeInsidePredictor, warm=False)
+    try:
+        inside = InsidePanel(manager)
+        qtbot.addWidget(inside)
+        name_unnamed(inside)  # what the window does to each tab it builds
+        assert unnamed_controls(inside) == []
+        inside.close()
+    finally:
+        manager.shutdown(wait=True)

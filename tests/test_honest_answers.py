@@ -76,6 +76,9 @@ def test_auto_never_picks_a_model_below_its_goal(tmp_path):
     strong.card.pop("goal")
     assert best_for("3+4", [weak, strong]) is strong
     assert best_for("3+4", [weak]) is None
+    alone = answer_many(["3+4"], models=[weak], predictor_for=FakePredictor)[0]
+    assert alone.neural is None and alone.reasons == [
+        "mine: 6.0% exact, below its goal (choose it by name to use it)"]
     weak.card["metrics"]["exact_match"] = 1.0
     assert best_for("3+4", [weak, strong]).name in {"mine", "add3"}
 

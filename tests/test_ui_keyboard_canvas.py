@@ -69,6 +69,12 @@ def test_keys_work_wherever_focus_is(qtbot, window):
     window.history.list.setFocus()
     qtbot.keyClick(window.history.list, Qt.Key_Escape)
     assert window.display.text() == ""
+    bar = window.tabs.tabBar()
+    bar.setFocus()  # on the tab bar, while the calculator shows
+    qtbot.keyClick(bar, "9")
+    assert window.display.text() == "9"
+    qtbot.keyClick(bar, Qt.Key_Right)  # arrows still switch tabs
+    assert window.tabs.currentIndex() == 1
 
 
 def test_escape_clears_display_and_ink_as_one_new_expression(qtbot, window):

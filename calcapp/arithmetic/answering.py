@@ -21,7 +21,7 @@ from calcapp.expr.errors import CalcError, DivisionByZero, EvaluationError
 from calcapp.expr.evaluator import ROUNDED_MARK, format_value, evaluate_node
 from calcapp.expr.parser import parse, render
 from calcapp.expr.tasks import NAN, task_answer
-from calcapp.nets.registry import ModelInfo, best_for, list_models
+from calcapp.nets.registry import ModelInfo, best_for, list_models, meets_goal
 
 
 @dataclass
@@ -101,6 +101,10 @@ def reasons_outside(text: str, models: Iterable[ModelInfo], node=None) -> list[s
             why = "its task could not be read"
         if why:
             reasons.append(f"{info.name}: {why}")
+        elif not meets_goal(info):  # covers the input, but Auto does not trust it
+            acc = info.exact_match
+            shown = "unmeasured" if acc is None else f"{100 * acc:.1f}% exact"
+            reasons.append(f"{info.name}: {shown}, below its goal (choose it by name to use it)")
     return reasons
 
 

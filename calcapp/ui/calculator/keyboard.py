@@ -29,15 +29,21 @@ class KeyRouter(QObject):
     """An application event filter: a calculator key pressed while focus is on another
     control of the calculator tab goes to the expression, which answers it as typed."""
 
-    def __init__(self, tab: QWidget, edit: QLineEdit):
+    def __init__(self, tab: QWidget, edit: QLineEdit, tab_bar: QWidget | None = None):
         super().__init__(tab)
-        self.tab, self.edit = tab, edit
+        self.tab, self.edit, self.tab_bar = tab, edit, tab_bar
+
+    def _routes(self, focus: QWidget) -> bool:
+        """Focus on the calculator tab, or on the tab bar while it shows that tab."""
+        if self.tab.isAncestorOf(focus):
+            return True
+        return focus is self.tab_bar and self.tab.isVisible()
 
     def eventFilter(self, obj, event):
         if event.type() != QEvent.KeyPress or obj is self.edit:
             return False
         focus = QApplication.focusWidget()
-        if obj is not focus or focus is None or not self.tab.isAncestorOf(focus):
+        if obj is not focus or focus is None or not self._routes(focus):
             return False
         if isinstance(focus, QLineEdit):  # another text field keeps its own keys
             return False
@@ -67,7 +73,7 @@ def setup(window) -> KeyRouter:
     for first, second in zip(chain, chain[1:]):
         QWidget.setTabOrder(first, second)
     _name_controls(window)
-    router = KeyRouter(window.calculator_tab, edit)
+    router = KeyRouter(window.calculator_tab, edit, window.tabs.tabBar())
     QApplication.instance().installEventFilter(router)
     return router
 

@@ -288,6 +288,9 @@ def train(
     rng = random.Random(hp["seed"])
     t_start = time.perf_counter()
     for epoch in range(start_epoch, epochs):
+        if control is not None and control.stopped:  # pressed during the last evaluation
+            stopped = True
+            break
         t0 = time.perf_counter()
         lr = float(hp["learning_rate"]) * float(hp["lr_decay"]) ** epoch
         model.optimizer.learning_rate.assign(lr)

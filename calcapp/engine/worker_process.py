@@ -116,6 +116,11 @@ def _training_main(run_id: str, kind: str, spec: dict, events, commands) -> None
         events.put(("done", result if result is not None else callback.result))
     except BaseException as exc:  # noqa: BLE001 - everything becomes a message
         events.put(("error", readable(exc)))
+    # The parent reports the end once this process is gone; TensorFlow's own teardown
+    # takes seconds, so leave as soon as the last message is out (issue 18: Stop < 1 s).
+    events.close()
+    events.join_thread()
+    os._exit(0)
 
 
 # -- parent side -------------------------------------------------------------------------

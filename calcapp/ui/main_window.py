@@ -181,7 +181,7 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         edit.addAction("Copy result\tCtrl+C").triggered.connect(self.copy_result)
         edit.addAction("Paste expression\tCtrl+V").triggered.connect(self.paste_expression)
-        edit.addAction("Clear\tEsc").triggered.connect(self.clear)
+        edit.addAction("New expression (clears the ink too)\tEsc").triggered.connect(self.clear)
         edit.addSeparator()
         edit.addAction("Clear ink").triggered.connect(self.canvas.clear)
         edit.addAction("Clear history\u2026").triggered.connect(self.history._ask_clear)

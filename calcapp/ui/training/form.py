@@ -183,7 +183,17 @@ class SetupForm(QWidget):
         top.addRow("task", self.task)
         top.addRow("architecture", self.architecture)
         top.addRow("epochs", self.epochs)
-        # Only this part scrolls: the task's fields and the hyperparameters.
+        self._arrange(top)
+
+        self.task.currentTextChanged.connect(self._task_changed)
+        self.job.currentIndexChanged.connect(self._job_changed)
+        self.recipe.currentIndexChanged.connect(self._recipe_changed)
+        self._task_changed(self.task.currentText())
+        self._job_changed()
+
+    def _arrange(self, top: QFormLayout) -> None:
+        """The main choices stay in view; only the task's fields and the hyperparameters
+        scroll, so the Training tab fits 800x600."""
         inner = QWidget()
         iv = QVBoxLayout(inner)
         iv.setContentsMargins(0, 0, 0, 0)
@@ -200,12 +210,6 @@ class SetupForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.scroll, 1)
-
-        self.task.currentTextChanged.connect(self._task_changed)
-        self.job.currentIndexChanged.connect(self._job_changed)
-        self.recipe.currentIndexChanged.connect(self._recipe_changed)
-        self._task_changed(self.task.currentText())
-        self._job_changed()
 
     # -- reactions ---------------------------------------------------------------------
     def _task_changed(self, name: str) -> None:

@@ -119,3 +119,8 @@ def add_choices(menu, on_choose) -> dict:
         menu.addAction(action)
         actions[name] = action
     return actions
+
+
+def plot_background() -> str:
+    """Charts' background: white, or the dark theme's base (read when a chart is built)."""
+    return "#1e1f22" if scheme() == "dark" else "w"

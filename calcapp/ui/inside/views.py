@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from calcapp.ui import theme
 from calcapp.ui.inside.jobs import ErrorGrid, StateMap
 
 
@@ -32,7 +33,7 @@ class _Plot(QWidget):
     def __init__(self, title: str, parent=None):
         super().__init__(parent)
         self.plot = pg.PlotWidget(title=title)
-        self.plot.setBackground("w")
+        self.plot.setBackground(theme.plot_background())
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)

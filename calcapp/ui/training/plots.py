@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from calcapp.ui import theme
+
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2"]
 
@@ -110,7 +112,7 @@ class CurvesView(QWidget):
         self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.acc_plot.setYRange(0, 1)
         for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
-            plot.setBackground("w")
+            plot.setBackground(theme.plot_background())
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMinimumHeight(90)
             plot.setMinimumWidth(60)

@@ -67,7 +67,7 @@ def test_learns_one_digit_addition(tmp_path):
     assert np_answers == [p.text for p in keras_predict(info, texts)]
     right = sum(p == str(eval_pair(t)) for p, t in zip(np_answers, texts)) / 100
     assert right == pytest.approx(card["metrics"]["exact_match"])
-    ans = answer_many(["3+4", "12+34"], models=[info])
+    ans = answer_many(["3+4", "12+34"], model=info)  # below add1's goal: Auto skips it (issue 18)
     assert ans[0].model == "t-add1" and ans[0].neural is not None and ans[0].exact == "7"
     assert ans[1].neural is None and ans[1].outside
 
@@ -116,3 +116,18 @@ def test_pause_blocks_until_resumed(tmp_path):
 def eval_pair(text: str) -> int:
     a, b = text.split("+")
     return int(a) + int(b)
+
+
+def test_stop_in_the_first_epoch_ends_at_that_batch(tmp_path):
+    """Issue 18: Stop ends the run at the batch, with no validation pass, no other epoch
+    and no test pass; what there is is kept as a loadable checkpoint."""
+    control = RunControl()
+    rec = Recorder(stop_after=5, control=control)
+    result = train(_config(epochs=4, samples_per_epoch=800), tmp_path, rec, control=control)
+    assert result.stopped and rec.batches[-1][1] == 5 and rec.epochs == []
+    assert len(rec.ends) == 1 and result.metrics == {}
+    from calcapp.nets.registry import load_info, read_card
+
+    card = read_card(tmp_path / "t-add1")
+    assert card["training"]["stopped"] is True
+    load_info(tmp_path / "t-add1")

@@ -107,12 +107,25 @@ def test_big_integers_are_exact(a, b):
 @given(st.integers(-(10**6), 10**6), st.integers(1, 10**6))
 def test_decimal_rendering_is_exact_or_marked(n, d):
     text = format_value(Fraction(n, d))
-    if text.endswith("\u2026"):
-        shown = Fraction(text.rstrip("\u2026"))
+    if "\u2026" in text:  # 12 significant digits (issue 18): the bound is relative
+        shown = Fraction(text.replace("\u2026", ""))
         assert shown != Fraction(n, d)
-        assert abs(shown - Fraction(n, d)) < Fraction(1, 10**12)
+        assert abs(shown - Fraction(n, d)) < abs(Fraction(n, d)) / 10**11
     else:
         assert Fraction(text) == Fraction(n, d)
+
+
+@pytest.mark.parametrize("text, shown", [
+    ("4416/831/9964", "0.000533327922760\u2026"),  # 12 significant digits, not 9
+    ("1/7000", "0.000142857142857\u2026"),
+    ("1/70000", "1.42857142857\u2026e-5"),  # scientific below 10**-4
+    ("-1/300000", "-3.33333333333\u2026e-6"),
+    ("10000000000000/7", "1.42857142857\u2026e12"),  # a fraction too long to write out
+    ("100000000001/10", "10000000000.1"),
+    ("1/80000", "1.25e-5"),
+])
+def test_twelve_significant_digits(text, shown):
+    assert evaluate(text).text() == shown
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ def manager(qtbot):
 
 @pytest.fixture
 def panel(qtbot, manager):
-    p = TrainingPanel(manager)
+    p = TrainingPanel(manager, confirm=lambda *a: True)  # yes to "less accurate" warnings
     qtbot.addWidget(p)
     p.form.task.setCurrentText("add1")
     p.form.architecture.setCurrentText("lstm")
@@ -241,7 +241,7 @@ def test_incremental_smoothing_matches_the_full_ema(qtbot):
 
 def test_activation_selects_the_model_in_the_main_window(qtbot, manager):
     main_window = pytest.importorskip("calcapp.ui.main_window")
-    window = main_window.MainWindow(manager=manager, start_tf=False)
+    window = main_window.MainWindow(manager=manager, start_tf=False, confirm=lambda *a: True)
     qtbot.addWidget(window)
     panel = window.panel("Training")
     assert isinstance(panel, TrainingPanel)

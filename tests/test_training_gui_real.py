@@ -28,7 +28,7 @@ def manager(qtbot):
 
 @pytest.fixture
 def panel(qtbot, manager):
-    p = TrainingPanel(manager)
+    p = TrainingPanel(manager, confirm=lambda *a: True)
     qtbot.addWidget(p)
     f = p.form
     f.task.setCurrentText("add1")

@@ -43,7 +43,8 @@ def fake_model(tmp: Path, name="add3-fake", preset="add3", accuracy=0.99) -> Mod
     folder = Path(tmp) / name
     folder.mkdir(parents=True, exist_ok=True)
     card = {"name": name, "kind": "calculator", "architecture": "lstm",
-            "task": PRESETS[preset].to_dict(), "metrics": {"exact_match": accuracy}}
+            "task": PRESETS[preset].to_dict(), "metrics": {"exact_match": accuracy},
+            "goal": {"exact_match": 0.5}}  # Auto picks only a model that met its goal
     return ModelInfo(name, folder, card, "user")
 
 

@@ -301,6 +301,9 @@ def train(
     rng = random.Random(hp["seed"])
     t_start = time.perf_counter()
     for epoch in range(start_epoch, epochs):
+        if control is not None and control.stopped:  # pressed during the last evaluation
+            stopped = True
+            break
         t0 = time.perf_counter()
         lr = float(hp["learning_rate"]) * float(hp["lr_decay"]) ** epoch
         model.optimizer.learning_rate.assign(lr)
@@ -310,10 +313,9 @@ def train(
                          shuffle=True, callbacks=[bridge])
         step = bridge.step
         spent += time.perf_counter() - t0
-        if bridge.stopped:
-            stopped = True
-            if saved:
-                break
+        if bridge.stopped or (control is not None and control.stopped):
+            stopped = True  # at once: no validation pass, no other epoch
+            break
         epoch_done = epoch + 1
         train_loss = float(hist.history["loss"][-1]) if hist.history.get("loss") else float("nan")
         val_loss = float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0))
@@ -340,6 +342,8 @@ def train(
 
     if not saved:  # stopped before the first epoch ended: keep what there is
         save_model_folder(model, card({}, {}, True), folder, replace=may_replace)
+    if stopped:
+        return _end_stopped(folder, cb, time.perf_counter() - t_start)
     best_model = keras.saving.load_model(folder / MODEL_NAME, safe_mode=True)
     final = read_card(folder)
     test = _fixed_split(spec, hp, "test", int(hp["test_size"]))
@@ -375,6 +379,19 @@ def check_free(folder: Path, may_replace: bool = False) -> None:
     free = next_free_name(folder.name, folder.parent)
     raise ModelExistsError(f"a model named {folder.name!r} already exists in {folder.parent} "
                            f"(a free name: {free!r})")
+
+
+def _end_stopped(folder: Path, cb: TrainingCallback, wall_s: float) -> TrainResult:
+    """Stop must end a run at once: no test pass (it costs seconds on a big task), so the
+    best checkpoint keeps its validation metrics, marked ``"split": "val"``."""
+    final = read_card(folder)
+    final["training"]["stopped"] = True
+    final["training"]["wall_time_s"] = round(wall_s, 1)
+    write_json_atomic(folder / CARD_NAME, final)
+    result = TrainResult(str(folder), True, final["training"]["best_epoch"],
+                         dict(final.get("metrics") or {}), final)
+    cb.on_end(result)
+    return result
 
 
 def init_folder(where) -> Path:

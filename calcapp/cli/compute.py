@@ -37,14 +37,16 @@ def _human(ans) -> str:
     if ans.exact is not None:
         lines.append(f"  exact   {ans.exact}")
     if ans.neural is not None:
-        if ans.target != ans.exact:
-            lines.append(f"  target  {ans.target}   (the task's own semantics)")
-        mark = CHECK if ans.match else f"{CROSS} (target {ans.target})"
+        mark = CHECK if ans.match else CROSS
         lines.append(f"  neural  {ans.neural}  {mark}   [{ans.model}]")
+        note = ans.task_note()
+        if note:  # the task's own answer, in words: it never turns a ✗ into a ✓
+            lines.append(f"  note    {note}")
         if len(ans.steps) > 1:  # a rewriting model: what it wrote on the way
             lines.append(f"  steps   {' -> '.join(ans.steps)}")
     elif ans.outside and ans.expression is not None:
         lines.append(f"  neural  -   {ans.outside}")
+        lines += [f"          {why}" for why in ans.reasons]
     return "\n".join(lines)
 
 

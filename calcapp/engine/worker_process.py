@@ -134,6 +134,11 @@ def _training_main(spec: TrainingSpec, events, commands) -> None:
     control = RunControl()
     threading.Thread(target=_listen, args=(commands, control), daemon=True).start()
     perform(spec, events.put, control)
+    # The parent reports the end once this process is gone; TensorFlow's own teardown
+    # takes seconds, so leave as soon as the last message is out (Stop within a second).
+    events.close()
+    events.join_thread()
+    os._exit(0)
 
 
 # -- parent side -------------------------------------------------------------------------

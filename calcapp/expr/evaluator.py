@@ -1,8 +1,8 @@
 """The exact reference evaluator: Python ints and Fractions, never floats, never Python's eval.
 
 This is the ground truth the app sets beside every network answer, so it must be exact at
-any size. Non-integers are shown as decimals with a visible mark (``…``) where digits were
-cut, or as an exact fraction on request.
+any size. Non-integers are shown with 12 significant digits and a visible mark (``…``) where
+digits were cut, or as an exact fraction on request.
 """
 
 from __future__ import annotations
@@ -15,7 +15,10 @@ from calcapp.expr.errors import DivisionByZero
 from calcapp.expr.nodes import Binary, Group, Node, Num, Unary
 from calcapp.expr.parser import normalise, parse, render
 
-DECIMAL_PLACES = 12
+SIGNIFICANT_DIGITS = 12
+# Non-integers below 10**-4 are written in scientific notation (as Python and most
+# calculators do); above 10**SIGNIFICANT_DIGITS the digits would not fit either.
+SCIENTIFIC_BELOW = -4
 ROUNDED_MARK = "\u2026"  # …
 
 
@@ -72,10 +75,13 @@ def _apply(node: Binary, left: Fraction, right: Fraction, divide: Divide) -> Fra
     return divide(left, right)
 
 
-def format_value(value: Fraction, fraction: bool = False, places: int = DECIMAL_PLACES) -> str:
-    """Integers exactly; otherwise a decimal, cut to ``places`` digits with ``…`` if inexact.
+def format_value(value: Fraction, fraction: bool = False, digits: int = SIGNIFICANT_DIGITS) -> str:
+    """Integers exactly; otherwise ``digits`` significant digits, cut (not rounded) with
+    ``…`` where digits were dropped, so a shown value never claims more than it is.
 
-    ``fraction=True`` gives ``n/d`` for non-integers instead.
+    Very small or very large non-integers are written in scientific notation
+    (``5.33327922208…e-5``), as a person reading a calculator expects. ``fraction=True``
+    gives ``n/d`` for non-integers instead.
     """
     if isinstance(value, int):
         return str(value)
@@ -85,17 +91,30 @@ def format_value(value: Fraction, fraction: bool = False, places: int = DECIMAL_
         return f"{value.numerator}/{value.denominator}"
     sign = "-" if value < 0 else ""
     value = abs(value)
-    whole, rest = divmod(value.numerator, value.denominator)
-    digits = []
-    for _ in range(places):
-        if not rest:
-            break
-        rest *= 10
-        d, rest = divmod(rest, value.denominator)
-        digits.append(str(d))
-    frac = "".join(digits).rstrip("0") or "0"
-    mark = ROUNDED_MARK if rest else ""
-    return f"{sign}{whole}.{frac}{mark}"
+    exp = _exponent(value)
+    scaled = value * Fraction(10) ** (digits - 1 - exp)
+    kept = scaled.numerator // scaled.denominator  # exactly ``digits`` digits
+    mark = ROUNDED_MARK if kept != scaled else ""
+    text = str(kept)
+    if exp < SCIENTIFIC_BELOW or exp >= digits:
+        rest = text[1:] if mark else text[1:].rstrip("0")  # a cut value keeps its zeros
+        return f"{sign}{text[0]}{'.' + rest if rest else ''}{mark}e{exp}"
+    if exp >= 0:
+        whole, frac = text[:exp + 1], text[exp + 1:]
+    else:
+        whole, frac = "0", "0" * (-exp - 1) + text
+    frac = frac if mark else frac.rstrip("0")
+    return f"{sign}{whole}{'.' + frac if frac else ''}{mark}"
+
+
+def _exponent(value: Fraction) -> int:
+    """floor(log10(value)) of a positive Fraction, exactly (no float rounding)."""
+    exp = len(str(value.numerator)) - len(str(value.denominator))
+    while Fraction(10) ** exp > value:
+        exp -= 1
+    while Fraction(10) ** (exp + 1) <= value:
+        exp += 1
+    return exp
 
 
 @dataclass(frozen=True)

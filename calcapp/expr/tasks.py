@@ -110,7 +110,7 @@ class TaskSpec:
                 return "the task has integers only"
             digits = num.text if self.leading_zeros else (num.text.lstrip("0") or "0")
             if len(digits) > self.max_digits:
-                return f"operands have at most {self.max_digits} digits"
+                return f"operands have at most {self.max_digits} digit{'' if self.max_digits == 1 else 's'}"
         if not self.min_operands <= len(nums) <= self.max_operands:
             if self.min_operands == self.max_operands:
                 return f"the task has exactly {self.min_operands} operands"
@@ -204,6 +204,18 @@ PRESETS: dict[str, TaskSpec] = {
                  description="addition of up to 10-digit operands (trained on up to 3)"),
     ]
 }
+
+
+# The exact-match rate a model must reach on fresh test expressions before "Auto" trusts
+# it with its task (the bundled recipes' goals); a task of another name needs DEFAULT_GOAL.
+GOALS: dict[str, float] = {"add1": 1.0, "add3": 0.999, "add3-reversed": 0.99,
+                           "arith3": 0.99, "expr": 0.97, "add-long": 0.95}
+DEFAULT_GOAL = 0.95
+
+
+def goal(spec: TaskSpec) -> float:
+    """The exact-match rate a model of this task must reach to be picked automatically."""
+    return GOALS.get(spec.name, DEFAULT_GOAL)
 
 
 def preset(name: str) -> TaskSpec:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from calcapp.paths import bundled_models_dir, user_models_dir
-from calcapp.expr.tasks import TaskSpec
+from calcapp.expr.tasks import TaskSpec, goal
 
 CARD_NAME = "card.json"
 MODEL_NAME = "model.keras"
@@ -299,9 +299,22 @@ def find_model(name_or_dir: str) -> ModelInfo:
 
 
 def best_for(text: str, models: list[ModelInfo] | None = None) -> ModelInfo | None:
-    """The most accurate calculator model whose task covers ``text``, or ``None``."""
+    """The most accurate calculator model whose task covers ``text`` and that reached its
+    task's goal on its test set (``meets_goal``), or ``None``: a half-trained model is
+    picked only by name."""
     models = list_models() if models is None else models
-    covering = [m for m in models if m.kind == "calculator" and m.task.covers(text)]
+    covering = [m for m in models
+                if m.kind == "calculator" and meets_goal(m) and m.task.covers(text)]
     if not covering:
         return None
     return max(covering, key=lambda m: (m.exact_match or 0.0, -m.task.max_input_len))
+
+
+def meets_goal(info: ModelInfo) -> bool:
+    """Whether a model's measured exact match reaches its goal (unmeasured: no): the one
+    its card states (the recipe's it was trained to), else its task's."""
+    try:
+        wanted = (info.card.get("goal") or {}).get("exact_match")
+        return (info.exact_match or 0.0) >= (goal(info.task) if wanted is None else wanted)
+    except (TypeError, ValueError, KeyError):  # an odd card is never picked automatically
+        return False

@@ -17,6 +17,8 @@ from PySide6.QtWidgets import (
 )
 
 from calcapp.paths import data_home, resources_dir
+from calcapp.ui import theme
+from calcapp.ui.calculator import keyboard
 from calcapp.engine.history import HistoryStore
 from calcapp.ui.calculator.canvas import CanvasPanel
 from calcapp.ui.calculator.controller import CalculatorController
@@ -86,6 +88,7 @@ class MainWindow(QMainWindow):
         self.controller = CalculatorController(self.manager, self.picker.current_model, self)
         self._build_menus()
         self._connect()
+        self.key_router = keyboard.setup(self)  # Tab order, keys anywhere, accessible names
         self.picker.set_models(self.manager.models())
         self._restore_settings()
 
@@ -159,6 +162,9 @@ class MainWindow(QMainWindow):
             return None
         holder.layout().addWidget(panel)
         holder.panel = panel
+        keyboard.name_unnamed(panel)  # screen readers: every control has a name
+        if hasattr(panel, "confirm"):  # "Make active model" asks before a weaker model
+            panel.confirm = self.confirm
         if hasattr(panel, "model_activated"):  # "Make active model" in the Training tab
             panel.model_activated.connect(self.picker.select)
         return panel
@@ -179,7 +185,7 @@ class MainWindow(QMainWindow):
         edit = self.menuBar().addMenu("&Edit")
         edit.addAction("Copy result\tCtrl+C").triggered.connect(self.copy_result)
         edit.addAction("Paste expression\tCtrl+V").triggered.connect(self.paste_expression)
-        edit.addAction("Clear\tEsc").triggered.connect(self.clear)
+        edit.addAction("New expression (clears the ink too)\tEsc").triggered.connect(self.clear)
         edit.addSeparator()
         edit.addAction("Clear ink").triggered.connect(self.canvas.clear)
         edit.addAction("Clear history\u2026").triggered.connect(self.history._ask_clear)
@@ -188,6 +194,8 @@ class MainWindow(QMainWindow):
         for keys, slot in ((QKeySequence.Copy, self.copy_result),
                            (QKeySequence.Paste, self.paste_expression)):
             QShortcut(keys, self, slot)
+        view = self.menuBar().addMenu("&View")
+        self.theme_actions = theme.add_choices(view, self.set_theme)
         help_menu = self.menuBar().addMenu("&Help")
         help_menu.addAction("&About calcapp").triggered.connect(self.show_about)
 
@@ -241,9 +249,21 @@ class MainWindow(QMainWindow):
         self.controller.compute(self.display.text())
 
     def clear(self) -> None:
+        """Esc: a new expression. The ink goes too (one undoable step on the canvas), or
+        the next stroke would bring the old expression back."""
+        self.canvas.clear()
         self.display.set_text("")
         self.display.clear_answer()
         self.controller.typed()
+
+    def set_theme(self, which: str) -> None:
+        """View > Theme: redraw what carries the theme's colours."""
+        theme.set_choice(QGuiApplication.instance(), which)
+        self.theme_actions[which].setChecked(True)
+        settings().setValue("view/theme", which)
+        if self.display.answer is not None:
+            self.display.show_answer(self.display.answer)
+        self.canvas.update()
 
     def copy_result(self) -> None:
         result = self.display.result_text()
@@ -296,7 +316,7 @@ class MainWindow(QMainWindow):
 
     # -- replies from the manager -----------------------------------------------------
     def _show_answer(self, answer, final: bool) -> None:
-        self.display.show_answer(answer, final=final, why_outside=self._why_outside(answer))
+        self.display.show_answer(answer, final=final)
         chosen = self.picker.current_model()
         if answer.model:
             self.model_label.setText(f"model: {answer.model}" + ("" if chosen else " (auto)"))
@@ -304,22 +324,6 @@ class MainWindow(QMainWindow):
             self.model_label.setText(f"model: {chosen or 'none covers the input'}")
         self.answerShown.emit(answer)
 
-    def _why_outside(self, answer) -> str | None:
-        """When no model covers the input, what keeps the best two out, in words."""
-        if answer.neural is not None or not answer.outside or answer.expression is None:
-            return None
-        if answer.model is not None or self.picker.current_model() is not None:
-            return None  # a chosen model: answering already said why
-        models = sorted(self.manager.models(), key=lambda m: -(m.exact_match or 0.0))[:2]
-        reasons = []
-        for info in models:
-            try:
-                why = info.task.why_not(answer.input)
-            except Exception:  # a card with an odd task must not break the display
-                continue
-            if why:
-                reasons.append(f"{info.name}: {why}")
-        return "; ".join(reasons) or None
 
     def _on_tf_status(self, state: str) -> None:
         text = {"loading": "TensorFlow: loading\u2026"}.get(state, f"TensorFlow: {state}")
@@ -369,6 +373,8 @@ class MainWindow(QMainWindow):
             if state is not None:
                 split.restoreState(state)
         self.picker.select(s.value("model/name") or None)
+        if s.value("view/theme") in theme.CHOICES and s.value("view/theme") != theme.choice():
+            self.set_theme(s.value("view/theme"))
         self.tabs.setCurrentIndex(int(s.value("window/tab", 0) or 0))
 
     def save_settings(self) -> None:

@@ -1,9 +1,10 @@
-"""Light and dark, following the system.
+"""Light and dark, following the system unless the person picks one in View > Theme.
 
-Qt 6.5+ reports the desktop's colour scheme; we apply the Fusion style with a matching
-palette so the window looks the same on every desktop, and switch when the system does.
-``CALCAPP_THEME=light|dark`` overrides it (screenshots, tests). Colours used for meaning
-(right, wrong, confidence) come from here so both schemes keep them readable.
+Qt 6.5+ reports the desktop's colour scheme; where it says nothing, the platform's own
+palette (dark window, light text) counts as dark. We apply the Fusion style with a
+matching palette so the window looks the same on every desktop, and switch when the
+system does. ``CALCAPP_THEME=light|dark`` overrides it (screenshots, tests). Colours used
+for meaning (right, wrong, confidence) come from here so both schemes keep them readable.
 """
 
 from __future__ import annotations
@@ -18,18 +19,37 @@ BAD = {"light": "#c62828", "dark": "#ff7b72"}
 MUTED = {"light": "#666666", "dark": "#a0a0a0"}
 
 
+CHOICES = ("system", "light", "dark")
+_state = {"choice": "system", "system_dark": None}
+
+
 def scheme() -> str:
     forced = os.environ.get("CALCAPP_THEME", "").lower()
     if forced in ("light", "dark"):
         return forced
+    if _state["choice"] in ("light", "dark"):
+        return _state["choice"]
     app = QGuiApplication.instance()
     if app is not None:
         try:
-            if app.styleHints().colorScheme() == Qt.ColorScheme.Dark:
-                return "dark"
+            hint = app.styleHints().colorScheme()
+            if hint != Qt.ColorScheme.Unknown:
+                return "dark" if hint == Qt.ColorScheme.Dark else "light"
         except AttributeError:  # Qt < 6.5
             pass
-    return "light"
+    return "dark" if _state["system_dark"] else "light"
+
+
+def choice() -> str:
+    return _state["choice"]
+
+
+def set_choice(app, which: str) -> None:
+    """``system``, ``light`` or ``dark``: the View menu's switch."""
+    if which not in CHOICES:
+        raise ValueError(f"theme must be one of {', '.join(CHOICES)}")
+    _state["choice"] = which
+    _apply_palette(app)
 
 
 def colour(table: dict[str, str]) -> str:
@@ -65,6 +85,9 @@ def _dark_palette() -> QPalette:
 
 def apply(app) -> None:
     """Style the app now and whenever the system scheme changes."""
+    if _state["system_dark"] is None:  # the platform's palette, before Fusion replaces it
+        window = app.palette().color(QPalette.Window)
+        _state["system_dark"] = window.lightness() < 128
     app.setStyle("Fusion")
     _apply_palette(app)
     try:
@@ -78,3 +101,26 @@ def _apply_palette(app) -> None:
         app.setPalette(_dark_palette())
     else:
         app.setPalette(app.style().standardPalette())
+
+
+def add_choices(menu, on_choose) -> dict:
+    """System / Light / Dark as checkable actions in ``menu``; ``on_choose(name)`` runs
+    when one is picked. Returns the actions by name."""
+    from PySide6.QtGui import QAction, QActionGroup
+
+    group = QActionGroup(menu)
+    actions = {}
+    for name, text in (("system", "Theme: follow the &system"), ("light", "&Light theme"),
+                       ("dark", "&Dark theme")):
+        action = QAction(text, menu, checkable=True)
+        action.setChecked(name == _state["choice"])
+        action.triggered.connect(lambda _=False, n=name: on_choose(n))
+        group.addAction(action)
+        menu.addAction(action)
+        actions[name] = action
+    return actions
+
+
+def plot_background() -> str:
+    """Charts' background: white, or the dark theme's base (read when a chart is built)."""
+    return "#1e1f22" if scheme() == "dark" else "w"

@@ -1,5 +1,1 @@
-<<<<<<< HEAD
-"""The calculator tab: display, keypad, handwriting canvas, history and model picker."""
-=======
-"""The Calculator tab: display, keypad, ink canvas, history, and its request controller."""
->>>>>>> h17e
+"""The calculator tab: display, keypad, handwriting canvas, history, model picker and the controller that keeps request state."""

@@ -7,7 +7,9 @@ once: a reading costs a few milliseconds, so there is no reason to wait. The rea
 boxes are drawn over the ink with label and confidence; tapping one (or right-clicking)
 offers the alternatives, a retype and an erase, and a correction is remembered for those
 strokes and emitted so the app can save it as a personal training sample. A zig-zag over
-a symbol (scratch-out) erases it. Undo/redo keep whole snapshots: ink is small.
+a symbol (scratch-out) erases it. One ``QUndoStack`` holds every change (strokes,
+erasures, corrections and retypes) as whole snapshots: ink is small. ``new_expression``
+clears the ink and its corrections as one undoable step.
 """
 
 from __future__ import annotations
@@ -15,8 +17,12 @@ from __future__ import annotations
 import itertools
 import time
 
+import shiboken6
+
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPointingDevice
+from PySide6.QtGui import (
+    QColor, QFont, QFontMetricsF, QPainter, QPen, QPointingDevice, QUndoCommand, QUndoStack,
+)
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QInputDialog, QLabel, QMenu, QPushButton, QSizePolicy,
     QVBoxLayout, QWidget,
@@ -56,6 +62,24 @@ class _ProximityFilter(QObject):
         return False
 
 
+class _Snapshot(QUndoCommand):
+    """One change of the canvas: the state before and after it."""
+
+    def __init__(self, canvas: "InkCanvas", before: tuple, after: tuple, text: str):
+        super().__init__(text)
+        self.canvas, self.before, self.after = canvas, before, after
+        self._done = True  # pushed after the change was made: the first redo is a no-op
+
+    def undo(self):
+        self.canvas._restore(self.before)
+
+    def redo(self):
+        if self._done:
+            self._done = False
+            return
+        self.canvas._restore(self.after)
+
+
 class InkCanvas(QWidget):
     inkChanged = Signal(list)  # list[Stroke], after each change of the ink
     symbolCorrected = Signal(list, str)  # the symbol's strokes, the right label
@@ -72,8 +96,8 @@ class InkCanvas(QWidget):
         self.strokes: list = []  # calcapp.ink.strokes.Stroke
         self._uids: list[int] = []  # a stable id per stroke (indices shift on erase)
         self._next_uid = itertools.count(1)
-        self._undo: list[tuple] = []
-        self._redo: list[tuple] = []
+        self.undo_stack = QUndoStack(self)
+        self.undo_stack.setUndoLimit(200)
         self._current: list | None = None
         self._t0 = 0.0
         self._erasing = False
@@ -89,9 +113,10 @@ class InkCanvas(QWidget):
     # -- public ----------------------------------------------------------------------
     def set_strokes(self, strokes: list) -> None:
         """Replace the ink (e.g. from a file or a test) and recognise it."""
-        self._snapshot()
+        before = self._state()
         self.strokes = list(strokes)
         self._uids = [next(self._next_uid) for _ in self.strokes]
+        self._push(before, "replace ink")
         self._changed()
 
     def add_stroke(self, stroke) -> None:
@@ -99,28 +124,26 @@ class InkCanvas(QWidget):
         self._finish([(p.x, p.y) for p in stroke.points], stroke.points, 0.5)
 
     def clear(self) -> None:
-        if not self.strokes:
+        """Erase all ink and its corrections (one undoable step)."""
+        if not self.strokes and not self.overrides:
             return
-        self._snapshot()
-        self.strokes, self._uids = [], []
+        before = self._state()
+        self.strokes, self._uids, self.overrides = [], [], {}
         self.reading = None
+        self._push(before, "clear ink")
         self._changed()
 
     def undo(self) -> None:
-        if self._undo:
-            self._redo.append(self._state())
-            self._restore(self._undo.pop())
+        self.undo_stack.undo()
 
     def redo(self) -> None:
-        if self._redo:
-            self._undo.append(self._state())
-            self._restore(self._redo.pop())
+        self.undo_stack.redo()
 
     def can_undo(self) -> bool:
-        return bool(self._undo)
+        return self.undo_stack.canUndo()
 
     def can_redo(self) -> bool:
-        return bool(self._redo)
+        return self.undo_stack.canRedo()
 
     def set_reading(self, reading, version: int | None = None) -> bool:
         """Show a reading made of ``version`` of the ink; a stale one is ignored."""
@@ -148,7 +171,9 @@ class InkCanvas(QWidget):
     def correct_symbol(self, index: int, label: str) -> None:
         """The person says symbol ``index`` of the reading is ``label``."""
         symbol = self.reading.symbols[index]
+        before = self._state()
         self.overrides[self._symbol_key(symbol)] = label
+        self._push(before, f"correct to {label}")
         strokes = [self.strokes[i] for i in symbol.stroke_ids if 0 <= i < len(self.strokes)]
         self.update()
         self.symbolCorrected.emit(strokes, label)
@@ -188,15 +213,19 @@ class InkCanvas(QWidget):
 
     # -- state -----------------------------------------------------------------------
     def _state(self) -> tuple:
-        return (list(self.strokes), list(self._uids))
+        return (list(self.strokes), list(self._uids), dict(self.overrides))
 
-    def _snapshot(self) -> None:
-        self._undo.append(self._state())
-        del self._undo[:-200]
-        self._redo.clear()
+    def _push(self, before: tuple, text: str) -> None:
+        """Record a change already made (``before`` -> now) on the undo stack."""
+        self.undo_stack.push(_Snapshot(self, before, self._state(), text))
 
     def _restore(self, state: tuple) -> None:
-        self.strokes, self._uids = list(state[0]), list(state[1])
+        same_ink = list(state[1]) == self._uids
+        self.strokes, self._uids, self.overrides = list(state[0]), list(state[1]), dict(state[2])
+        if same_ink and self.reading is not None:  # a correction undone: the reading holds
+            self.update()
+            self.expressionEdited.emit(self.expression())
+            return
         self._changed()
 
     def _symbol_key(self, symbol) -> frozenset:
@@ -214,10 +243,11 @@ class InkCanvas(QWidget):
     def _erase_indices(self, indices: set[int]) -> None:
         if not indices:
             return
-        self._snapshot()
+        before = self._state()
         keep = [i for i in range(len(self.strokes)) if i not in indices]
         self.strokes = [self.strokes[i] for i in keep]
         self._uids = [self._uids[i] for i in keep]
+        self._push(before, "erase")
         self._changed()
 
     def _retype(self, index: int) -> None:
@@ -241,9 +271,10 @@ class InkCanvas(QWidget):
         if gestures.is_scratch(xy):
             self._erase_indices(self._scratched(gestures.bbox(xy)))
             return
-        self._snapshot()
+        before = self._state()
         self.strokes.append(_ink().Stroke(points))
         self._uids.append(next(self._next_uid))
+        self._push(before, "stroke")
         self._changed()
 
     def _scratched(self, box) -> set[int]:
@@ -359,12 +390,33 @@ class InkCanvas(QWidget):
             painter.setPen(pen)
             painter.drawLine(QPointF(a.x, a.y), QPointF(b.x, b.y))
 
-    def _draw_boxes(self, painter: QPainter) -> None:
+    def label_tags(self) -> list[str]:
+        """Each symbol's tag: its label and confidence, or its label marked as corrected."""
+        tags = []
+        for symbol, label in zip(self.reading.symbols, self.labels()):
+            corrected = label != symbol.label
+            tags.append(f"{label} (fixed)" if corrected
+                        else f"{label} {round(100 * symbol.confidence)}%")
+        return tags
+
+    def label_rects(self, metrics: QFontMetricsF | None = None) -> list[QRectF]:
+        """Where each symbol's tag is drawn: above its box, or on the first free row
+        above or below it, so tags of tightly written symbols never overlap."""
+        fm = metrics or QFontMetricsF(self._label_font())
+        boxes = [tuple(s.box) for s in self.reading.symbols]
+        sizes = [(fm.horizontalAdvance(t) + 2, fm.height()) for t in self.label_tags()]
+        return place_labels(boxes, sizes)
+
+    def _label_font(self) -> QFont:
         font = QFont(self.font())
         font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        painter.setFont(font)
-        labels = self.labels()
-        for symbol, label in zip(self.reading.symbols, labels):
+        return font
+
+    def _draw_boxes(self, painter: QPainter) -> None:
+        painter.setFont(self._label_font())
+        rects = self.label_rects(QFontMetricsF(painter.font()))
+        for symbol, label, tag, where in zip(self.reading.symbols, self.labels(),
+                                             self.label_tags(), rects):
             corrected = label != symbol.label
             colour = QColor(theme.colour(theme.GOOD) if corrected
                             else theme.confidence_colour(symbol.confidence))
@@ -375,10 +427,30 @@ class InkCanvas(QWidget):
             painter.setPen(QPen(colour, 1, Qt.DashLine))
             painter.setBrush(fill)
             painter.drawRoundedRect(rect, 3, 3)
-            painter.setBrush(Qt.NoBrush)
-            tag = f"{label} \u270e" if corrected else f"{label} {round(100 * symbol.confidence)}%"
+            back = QColor(self.palette().base().color())
+            back.setAlpha(210)  # a tag over ink stays readable
+            painter.fillRect(where, back)
             painter.setPen(colour)
-            painter.drawText(QPointF(rect.x(), rect.y() - 3), tag)
+            painter.drawText(where, Qt.AlignLeft | Qt.AlignVCenter, tag)
+
+
+def place_labels(boxes: list[tuple], sizes: list[tuple[float, float]]) -> list[QRectF]:
+    """Rectangles for tags of ``sizes`` (w, h) over symbol ``boxes`` (x, y, w, h): each
+    starts at its box's left edge on the first row that overlaps no tag placed before it,
+    trying above the box, below it, then further above."""
+    placed: list[QRectF] = []
+    for (x, y, w, h), (tw, th) in zip(boxes, sizes):
+        rows = [y - 4 - th - 1, y + h + 5]
+        rows += [y - 4 - (k + 1) * (th + 1) for k in range(1, 6)]
+        rows += [y + h + 5 + k * (th + 1) for k in range(1, 6)]
+        rect = QRectF(x - 4, rows[0], tw, th)
+        for top in rows:
+            candidate = QRectF(x - 4, top, tw, th)
+            if not any(candidate.intersects(other) for other in placed):
+                rect = candidate
+                break
+        placed.append(rect)
+    return placed
 
 
 class CanvasPanel(QWidget):
@@ -401,6 +473,7 @@ class CanvasPanel(QWidget):
         self.redo_button.clicked.connect(self.canvas.redo)
         self.clear_button.clicked.connect(self.canvas.clear)
         self.canvas.inkChanged.connect(lambda *_: self._sync())
+        self.canvas.undo_stack.indexChanged.connect(lambda *_: self._sync())
         row = QHBoxLayout()
         row.addWidget(self.status, 1)
         row.addWidget(self.undo_button)
@@ -413,6 +486,8 @@ class CanvasPanel(QWidget):
         self._sync()
 
     def _sync(self) -> None:
+        if not shiboken6.isValid(self.canvas.undo_stack):  # the stack empties as it dies
+            return
         self.undo_button.setEnabled(self.canvas.can_undo())
         self.redo_button.setEnabled(self.canvas.can_redo())
         self.clear_button.setEnabled(bool(self.canvas.strokes))

@@ -57,6 +57,16 @@ class ExpressionEdit(QLineEdit):
             self.insert(lines[0].strip().rstrip("=").strip())
 
 
+def grouped_reasons(reasons: list[str]) -> str:
+    """``["a: r1", "b: r1", "c: r2"]`` -> ``"a, b: r1; c: r2"``: one reason per model, each
+    reason said once, so five models fit the display's two lines."""
+    by_reason: dict[str, list[str]] = {}
+    for line in reasons:
+        name, _, why = line.partition(": ")
+        by_reason.setdefault(why, []).append(name)
+    return "; ".join(f"{', '.join(names)}: {why}" for why, names in by_reason.items())
+
+
 class Display(QFrame):
     """Shows an ``Answer`` (calcapp.arithmetic.answering); ``summary()`` is the same in words."""
 
@@ -86,6 +96,7 @@ class Display(QFrame):
         self.model_label.setObjectName("model")
         self.model_label.setAlignment(Qt.AlignRight)
         self.model_label.setWordWrap(True)
+        self.model_label.setTextFormat(Qt.RichText)
         for label in (self.error_label, self.answer_label, self.model_label):
             label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
         # Fixed rows: the display must not jump when an error comes and goes.
@@ -104,7 +115,6 @@ class Display(QFrame):
         layout.addWidget(self.model_label)
         self.answer = None
         self._summary = ""
-        self._why_outside: str | None = None
         self.clear_answer()
 
     # -- what is shown -----------------------------------------------------------------
@@ -136,12 +146,10 @@ class Display(QFrame):
         """A failure from the model manager, in words."""
         self.model_label.setText(html.escape(message))
 
-    def show_answer(self, answer, final: bool = False, why_outside: str | None = None) -> None:
+    def show_answer(self, answer, final: bool = False) -> None:
         """Draw an Answer. ``final`` (after Enter/=) shows errors in full colour; while the
-        person is still typing an unfinished expression they are shown muted.
-        ``why_outside`` says why the models at hand do not cover the input."""
+        person is still typing an unfinished expression they are shown muted."""
         self.answer = answer
-        self._why_outside = why_outside
         if answer.error:
             self._show_error(answer, final)
         else:
@@ -149,6 +157,7 @@ class Display(QFrame):
         unreadable = answer.error is not None and answer.exact is None and answer.neural is None
         self.answer_label.setText("" if unreadable else self._answer_html(answer))
         self.model_label.setText(self._model_text(answer))
+        self.model_label.setToolTip("\n".join(getattr(answer, "reasons", ()) or ()))
         self._summary = self._summary_text(answer)
 
     # -- pieces --------------------------------------------------------------------------
@@ -199,15 +208,15 @@ class Display(QFrame):
         if a.error and a.expression is None:
             return ""
         if a.neural is not None:
-            text = f"answered by {a.model}"
-            if a.target is not None and a.target != a.exact:
-                text += f" (its task's answer is {a.target})"
+            # the task's other answer in plain words; the mark stays the exact comparison
+            text = html.escape(a.task_note() or f"answered by {a.model}", quote=False)
             if len(a.steps) > 1:  # a rewriting model shows its working, wrong steps included
                 text += ": " + " \u2192 ".join(html.escape(s) for s in a.steps)
             return text
         if a.outside:
-            why = f" ({self._why_outside})" if self._why_outside else ""
-            return f"{a.outside}{why}; the exact answer is shown"
+            why = grouped_reasons(a.reasons)
+            why = f": {why}" if why else ""
+            return html.escape(f"{a.outside}{why}; the exact answer is shown", quote=False)
         return ""
 
     def _summary_text(self, a) -> str:

@@ -18,7 +18,9 @@ LAYOUT = [
     ["1", "2", "3", "\u2212", BACKSPACE],
     ["0", ".", EQUALS, "+", CLEAR],
 ]
-TOOLTIPS = {BACKSPACE: "Delete (Backspace)", CLEAR: "Clear (Esc)", EQUALS: "Compute (Enter or =)"}
+TOOLTIPS = {BACKSPACE: "Delete (Backspace)",
+            CLEAR: "New expression: clears the display and the ink (Esc)",
+            EQUALS: "Compute (Enter or =)"}
 
 
 class Keypad(QWidget):

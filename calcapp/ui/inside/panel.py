@@ -50,6 +50,8 @@ class InsidePanel(QWidget):
         self.expression.setPlaceholderText("an expression inside the model's task, e.g. 3+5")
         self.operator = QComboBox()
         self.operator.setToolTip("operator for the error map")
+        self.model.setAccessibleName("model")
+        self.expression.setAccessibleName("expression")
         self.refresh_button = QPushButton("Recompute maps")
         self.status = QLabel("")
         self.status.setWordWrap(True)

@@ -12,6 +12,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
+from calcapp.ui import theme
 from calcapp.ui.inside.grids import ErrorGrid, StateMap
 
 
@@ -32,7 +33,7 @@ class _Plot(QWidget):
     def __init__(self, title: str, parent=None):
         super().__init__(parent)
         self.plot = pg.PlotWidget(title=title)
-        self.plot.setBackground("w")
+        self.plot.setBackground(theme.plot_background())
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)
@@ -154,6 +155,18 @@ class StateScatterView(_Plot):
         self.plot.autoRange()
 
 
+MAX_MARKS = 2000  # beyond this the red image speaks for itself
+TICK_PX = 30  # pixels per axis label: "90" and its gap
+
+
+def tick_step(side: int, length_px: float) -> int:
+    """The smallest of 1, 2, 5, 10, 20, 25, 50... whose labels fit ``length_px``."""
+    for step in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
+        if side / step * TICK_PX <= length_px:
+            return step
+    return max(1, side // 4)
+
+
 class ErrorMapView(_Plot):
     """Green where ``a op b`` is answered right, red where wrong; hover reads one cell."""
 
@@ -169,24 +182,49 @@ class ErrorMapView(_Plot):
         self.grid: ErrorGrid | None = None
         self.image.setAcceptHoverEvents(True)
         self.image.hoverEvent = self._hover
+        # wrong cells also get a marker of fixed screen size: one wrong cell among 10,000
+        # is a 3-pixel square in the image alone
+        self.marks = pg.ScatterPlotItem(pxMode=True, size=9, symbol="s",
+                                        pen=pg.mkPen("#000000", width=1.5),
+                                        brush=pg.mkBrush(215, 40, 40))
+        self.plot.addItem(self.marks)
+        self.tick_step = 1
 
     def set_data(self, grid: ErrorGrid) -> None:
         self.grid = grid
         side = grid.ok.shape[0]
         rgb = np.zeros((side, side, 3), dtype=np.uint8)
-        rgb[grid.ok] = (60, 170, 60)
+        rgb[grid.ok] = (170, 220, 170)  # light: the wrong cells are what the eye must find
         rgb[~grid.ok] = (215, 40, 40)
         self.image.setImage(rgb, levels=(0, 255))
         self.image.setRect(0, 0, side, side)
-        step = 1 if side <= 20 else 10
-        ticks = [[(i + 0.5, str(i)) for i in range(0, side, step)]]
-        self.plot.getAxis("bottom").setTicks(ticks)
-        self.plot.getAxis("left").setTicks(ticks)
+        a, b = np.nonzero(~grid.ok)
+        if len(a) <= MAX_MARKS:
+            self.marks.setData(x=b + 0.5, y=a + 0.5)
+        else:
+            self.marks.clear()
+        self._set_ticks()
         self.plot.autoRange()
         wrong = int((~grid.ok).sum())
         self.caption.setText(f"{grid.ok.size} inputs a{grid.op}b with a, b < {side}: "
                              f"{100 * grid.accuracy:.2f}% right, {wrong} wrong. "
                              "Hover a cell to read it.")
+
+    def _set_ticks(self) -> None:
+        """Tick labels far enough apart to read: a step of 1, 2, 5, 10... cells so that
+        each label has ``TICK_PX`` pixels of axis."""
+        if self.grid is None:
+            return
+        side = self.grid.ok.shape[0]
+        length = max(40, min(self.plot.width(), self.plot.height()) - 60)
+        self.tick_step = tick_step(side, length)
+        ticks = [[(i + 0.5, str(i)) for i in range(0, side, self.tick_step)]]
+        self.plot.getAxis("bottom").setTicks(ticks)
+        self.plot.getAxis("left").setTicks(ticks)
+
+    def resizeEvent(self, event):  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._set_ticks()
 
     def describe_at(self, x: float, y: float) -> str | None:
         """Text for the cell under scene-independent image coordinates (b = x, a = y)."""

@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
+    QSizePolicy,
     QSplitter,
     QTableWidget,
     QTableWidgetItem,
@@ -29,6 +29,8 @@ from PySide6.QtWidgets import (
 
 from calcapp.engine.runs_store import RunsStore
 from calcapp.nets.availability import training_unavailable
+from calcapp.ui.training.activation import activation_warning, fresh_config
+from calcapp.ui.training.live import Live as _Live, format_eta  # noqa: F401 (format_eta: API)
 from calcapp.ui.training.plots import CurvesView
 from calcapp.ui.training.form import SetupForm
 from calcapp.ui.training.runs import RunsList
@@ -60,46 +62,10 @@ def result_dict(result) -> dict:
     }
 
 
-def format_eta(seconds: float | None) -> str:
-    if seconds is None or seconds != seconds or seconds < 0:
-        return "ETA -"
-    seconds = int(round(seconds))
-    if seconds >= 3600:
-        return f"ETA {seconds // 3600}h{seconds % 3600 // 60:02d}m"
-    if seconds >= 60:
-        return f"ETA {seconds // 60}m{seconds % 60:02d}s"
-    return f"ETA {seconds}s"
+def _ask(parent, title: str, question: str) -> bool:
+    from PySide6.QtWidgets import QMessageBox
 
-
-class _Live:
-    """Book-keeping for one run this tab is watching."""
-
-    def __init__(self, run_id: str, name: str):
-        self.run_id = run_id
-        self.name = name
-        self.t0 = time.time()
-        self.epochs = 0
-        self.steps_per_epoch = 0
-        self.step = 0
-        self.epoch = 0
-        self.paused_at: float | None = None
-        self.paused_total = 0.0
-        self.buffer: list[tuple[int, int, float, float]] = []
-
-    @property
-    def total_steps(self) -> int:
-        return self.epochs * self.steps_per_epoch
-
-    def active_seconds(self, now: float | None = None) -> float:
-        now = now or time.time()
-        paused = self.paused_total + ((now - self.paused_at) if self.paused_at else 0.0)
-        return max(0.0, now - self.t0 - paused)
-
-    def eta(self) -> float | None:
-        if not self.step or not self.total_steps:
-            return None
-        rate = self.active_seconds() / self.step
-        return rate * max(0, self.total_steps - self.step)
+    return QMessageBox.question(parent, title, question) == QMessageBox.Yes
 
 
 class TrainingPanel(QWidget):
@@ -107,9 +73,10 @@ class TrainingPanel(QWidget):
 
     model_activated = Signal(str)  # model name, after "Make active model"
 
-    def __init__(self, manager, parent=None, store: RunsStore | None = None):
+    def __init__(self, manager, parent=None, store: RunsStore | None = None, confirm=None):
         super().__init__(parent)
         self.manager = manager
+        self.confirm = confirm or _ask  # (parent, title, question) -> bool; tests answer
         self.store = store or RunsStore()
         running = set(self._running())
         if not running:
@@ -120,22 +87,6 @@ class TrainingPanel(QWidget):
         self.redraws = 0
         self.cannot_train = training_unavailable()  # the lite build has no TensorFlow
 
-        self._build_controls()
-        self._build_results()
-        self._lay_out()
-        self._connect(manager)
-
-        self.timer = QTimer(self)
-        self.timer.setInterval(FLUSH_MS)
-        self.timer.timeout.connect(self.flush)
-        self.timer.start()
-
-        self.runs.reload()
-        self._update_buttons()
-
-    # -- building ----------------------------------------------------------------------
-    def _build_controls(self) -> None:
-        """The form, the run buttons, the progress bar and the status line."""
         self.form = SetupForm()
         self.start_button = QPushButton("Start")
         if self.cannot_train:
@@ -152,8 +103,6 @@ class TrainingPanel(QWidget):
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextSelectableByMouse)
 
-    def _build_results(self) -> None:
-        """The runs list, the curves and the sample-predictions table."""
         self.runs = RunsList(self.store)
         self.curves = CurvesView()
         self.samples = QTableWidget(0, 4)
@@ -163,46 +112,12 @@ class TrainingPanel(QWidget):
         self.samples.verticalHeader().setVisible(False)
         self.samples.setEditTriggers(QTableWidget.NoEditTriggers)
         self.samples_title = QLabel("sample predictions")
-
-    def _lay_out(self) -> None:
-        """Setup and runs on a scrolling left side; curves over samples on the right."""
-        controls = QHBoxLayout()
-        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
-            controls.addWidget(b)
-        left = QWidget()
-        lv = QVBoxLayout(left)
-        lv.addWidget(self.form)
-        lv.addLayout(controls)
-        lv.addWidget(self.progress)
-        lv.addWidget(self.progress_label)
-        lv.addWidget(self.activate_button)
-        lv.addWidget(self.status)
-        lv.addWidget(QLabel("runs (tick to compare)"))
-        lv.addWidget(self.runs, 1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(left)
-        scroll.setMinimumWidth(330)
-
-        bottom = QWidget()
-        bv = QVBoxLayout(bottom)
-        bv.setContentsMargins(0, 0, 0, 0)
-        bv.addWidget(self.samples_title)
-        bv.addWidget(self.samples)
-        right = QSplitter(Qt.Vertical)
-        right.addWidget(self.curves)
-        right.addWidget(bottom)
-        right.setStretchFactor(0, 3)
-        right.setStretchFactor(1, 1)
-        split = QSplitter(Qt.Horizontal)
-        split.addWidget(scroll)
-        split.addWidget(right)
-        split.setStretchFactor(1, 1)
+        self.samples.setAccessibleName("sample predictions")
+        self.runs.list.setAccessibleName("runs")
+        self.curves.x_axis.setAccessibleName("x axis")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
-        layout.addWidget(split)
-
-    def _connect(self, manager) -> None:
+        layout.addWidget(self._arrange())
         self.start_button.clicked.connect(self.start)
         self.pause_button.clicked.connect(self.pause)
         self.resume_button.clicked.connect(self.resume)
@@ -210,11 +125,73 @@ class TrainingPanel(QWidget):
         self.activate_button.clicked.connect(self.activate_shown)
         self.runs.overlay_changed.connect(self._overlay_changed)
         self.runs.selected.connect(self.show_run)
-        manager.training_started.connect(self._on_started)
-        manager.training_batch.connect(self._on_batch)
-        manager.training_epoch.connect(self._on_epoch)
-        manager.training_finished.connect(self._on_finished)
-        manager.training_failed.connect(self._on_failed)
+
+        m = manager
+        m.training_started.connect(self._on_started)
+        m.training_batch.connect(self._on_batch)
+        m.training_epoch.connect(self._on_epoch)
+        m.training_finished.connect(self._on_finished)
+        m.training_failed.connect(self._on_failed)
+
+        self.timer = QTimer(self)
+        self.timer.setInterval(FLUSH_MS)
+        self.timer.timeout.connect(self.flush)
+        self.timer.start()
+
+        self.runs.reload()
+        self._update_buttons()
+
+    def _arrange(self) -> QSplitter:
+        """Every control in view at 800x600 without scrolling (only the form's
+        hyperparameters scroll), and nothing that moves when a run starts: fixed rows for
+        the changing texts, no scroll area around the column."""
+        controls = QHBoxLayout()
+        for b in (self.start_button, self.pause_button, self.resume_button, self.stop_button):
+            b.setMinimumWidth(10)  # four fit a narrow column
+            controls.addWidget(b)
+        for label in (self.progress_label, self.status):
+            label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)  # long text: no resize
+        line = self.status.fontMetrics().height()
+        self.progress_label.setFixedHeight(line + 4)
+        self.status.setFixedHeight(2 * line + 6)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 4, 0)
+        lv.addWidget(self.form, 1)
+        lv.addLayout(controls)
+        lv.addWidget(self.progress)
+        lv.addWidget(self.progress_label)
+        lv.addWidget(self.activate_button)
+        lv.addWidget(self.status)
+        left.setMinimumWidth(300)
+
+        runs_box = QWidget()
+        rv = QVBoxLayout(runs_box)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.addWidget(QLabel("runs (tick to compare)"))
+        rv.addWidget(self.runs, 1)
+        samples_box = QWidget()
+        sv = QVBoxLayout(samples_box)
+        sv.setContentsMargins(0, 0, 0, 0)
+        sv.addWidget(self.samples_title)
+        sv.addWidget(self.samples, 1)
+        self.samples_title.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        bottom = QSplitter(Qt.Horizontal)
+        bottom.addWidget(runs_box)
+        bottom.addWidget(samples_box)
+        bottom.setChildrenCollapsible(False)
+        right = QSplitter(Qt.Vertical)
+        right.addWidget(self.curves)
+        right.addWidget(bottom)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        right.setChildrenCollapsible(False)
+        split = QSplitter(Qt.Horizontal)
+        split.addWidget(left)
+        split.addWidget(right)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        return split
 
     # -- helpers -----------------------------------------------------------------------
     def _running(self) -> list[str]:
@@ -229,10 +206,11 @@ class TrainingPanel(QWidget):
     def _update_buttons(self) -> None:
         live = self.live.get(self.current) if self.current else None
         busy = live is not None
+        steady = busy and not live.stopping
         self.start_button.setEnabled(not busy and self.cannot_train is None)
-        self.pause_button.setEnabled(busy and live.paused_at is None)
-        self.resume_button.setEnabled(busy and live.paused_at is not None)
-        self.stop_button.setEnabled(busy)
+        self.pause_button.setEnabled(steady and live.paused_at is None)
+        self.resume_button.setEnabled(steady and live.paused_at is not None)
+        self.stop_button.setEnabled(steady)
         rec = self.store.get_run(self.shown) if self.shown else None
         self.activate_button.setEnabled(
             bool(rec and rec.model_dir and rec.kind == "calculator"
@@ -255,7 +233,7 @@ class TrainingPanel(QWidget):
         """Start the job the form describes; returns its run id (None if refused)."""
         try:
             if self.form.is_calculator_job:
-                config = self.form.config()
+                config = self._fresh(self.form.config())
                 name, kind, cfg = config.name, "calculator", config_dict(config)
                 run_id = self.manager.start_training(config)
             else:
@@ -281,6 +259,11 @@ class TrainingPanel(QWidget):
         self._update_buttons()
         return run_id
 
+    def _fresh(self, config):
+        """The config under a name no model or run has: a run never overwrites another."""
+        return fresh_config(config, [r.name for r in self.store.list_runs()],
+                            [m.name for m in self.manager.models()])
+
     def pause(self) -> None:
         live = self.live.get(self.current or "")
         if live and live.paused_at is None:
@@ -303,9 +286,11 @@ class TrainingPanel(QWidget):
             if live.paused_at is not None:
                 live.paused_total += time.time() - live.paused_at
                 live.paused_at = None
+            live.stopping = True
             self.manager.stop_training(live.run_id)
             self._say("stopping… the best checkpoint so far is kept")
-            self.stop_button.setEnabled(False)
+            self.progress_label.setText("stopping\u2026")
+            self._update_buttons()
 
     # -- manager signals ---------------------------------------------------------------
     def _on_started(self, run_id: str, info: dict) -> None:
@@ -394,8 +379,8 @@ class TrainingPanel(QWidget):
             epoch_text = f"epoch {max(live.epoch, 1)}/{live.epochs or '?'}"
             step_text = f"step {live.step}/{live.total_steps or '?'}"
             paused = "  (paused)" if live.paused_at else ""
-            self.progress_label.setText(f"{epoch_text}  {step_text}  {format_eta(live.eta())}"
-                                        f"{paused}")
+            text = f"{epoch_text}  {step_text}  {format_eta(live.eta())}{paused}"
+            self.progress_label.setText("stopping\u2026" if live.stopping else text)
         if self.curves.redraw():
             self.redraws += 1
 
@@ -471,6 +456,10 @@ class TrainingPanel(QWidget):
         from calcapp.nets.registry import load_info
 
         info = load_info(Path(rec.model_dir))
+        warning = activation_warning(info, self.manager.models())
+        if warning and not self.confirm(self, "A less accurate model", warning):
+            self._say(f"{info.name} was not made active")
+            return None
         self.manager.refresh_models()  # rescans the model folders, emits models_changed
         self.model_activated.emit(info.name)  # the window selects it in its model picker
         acc = info.exact_match

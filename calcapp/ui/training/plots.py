@@ -17,10 +17,13 @@ from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
     QLabel,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
 )
+
+from calcapp.ui import theme
 
 PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b",
            "#e377c2"]
@@ -100,13 +103,20 @@ class CurvesView(QWidget):
         controls.addWidget(self.x_axis)
 
         self.batch_plot = pg.PlotWidget(title="loss per batch")
-        self.loss_plot = pg.PlotWidget(title="loss per epoch (solid train, dashed val)")
-        self.acc_plot = pg.PlotWidget(title="accuracy (solid exact, dashed char)")
+        # short titles that fit a narrow plot; the line styles are told once, below them
+        self.loss_plot = pg.PlotWidget(title="loss per epoch")
+        self.acc_plot = pg.PlotWidget(title="accuracy")
+        self.key = QLabel("solid: training loss, exact match \u2022 "
+                          "dashed: validation loss, per-character accuracy")
+        self.key.setWordWrap(True)
+        self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.acc_plot.setYRange(0, 1)
         for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
-            plot.setBackground("w")
+            plot.setBackground(theme.plot_background())
             plot.showGrid(x=True, y=True, alpha=0.25)
-            plot.setMinimumHeight(120)
+            plot.setMinimumHeight(90)
+            plot.setMinimumWidth(60)
+            plot.plotItem.titleLabel.setMaximumHeight(22)
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
         self.batch_plot.addLegend(offset=(-10, 10))
@@ -118,6 +128,7 @@ class CurvesView(QWidget):
         layout.addLayout(controls)
         layout.addWidget(self.batch_plot, 3)
         layout.addLayout(row, 2)
+        layout.addWidget(self.key)
 
         self.smoothing.valueChanged.connect(self._invalidate)
         self.log_scale.toggled.connect(self._apply_log)

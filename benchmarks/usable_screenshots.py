@@ -87,7 +87,7 @@ def dark_and_canvas(app, out: Path) -> None:
 def error_map(app, out: Path) -> None:
     import numpy as np
 
-    from calcapp.ui.inside.jobs import ErrorGrid
+    from calcapp.ui.inside.grids import ErrorGrid
     from calcapp.ui.inside.views import ErrorMapView
 
     side = 100

@@ -138,7 +138,7 @@ def test_view_menu_switches_the_theme(qtbot, window, monkeypatch):
 def test_error_map_ticks_are_readable_and_one_wrong_cell_is_marked(qtbot):
     import numpy as np
 
-    from calcapp.ui.inside.jobs import ErrorGrid
+    from calcapp.ui.inside.grids import ErrorGrid
     from calcapp.ui.inside.views import TICK_PX, ErrorMapView, tick_step
 
     assert tick_step(10, 300) == 1 and tick_step(100, 200) == 20 and tick_step(100, 300) == 10

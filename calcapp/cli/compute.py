@@ -54,7 +54,8 @@ def _human(ans) -> str:
         mark = CHECK if ans.match else f"{CROSS} (target {ans.target})"
         lines.append(f"  neural  {ans.neural}  {mark}   [{ans.model}]")
         if len(ans.steps) > 1:  # a rewriting model: what it wrote on the way
-            lines.append(f"  steps   {' -> '.join(ans.steps)}")
+            steps = [f"{CROSS} {s}" if i == ans.wrong_step else s for i, s in enumerate(ans.steps)]
+            lines.append(f"  steps   {' -> '.join(steps)}")
     elif ans.outside and ans.expression is not None:
         lines.append(f"  neural  -   {ans.outside}")
     return "\n".join(lines)

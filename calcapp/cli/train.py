@@ -47,6 +47,8 @@ def run(args) -> int:
         raise UsageError(f"{args.resume} is not a model folder (no card.json)")
 
     config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
+    if config.architecture == "columns":  # the general model: digit cells, not seq2seq
+        return _train_columns(config, out)
     if config.hp().get("init_from") and not args.resume:
         from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
 
@@ -77,4 +79,16 @@ def run(args) -> int:
         got = result.metrics.get("exact_match") or 0.0
         verdict = "reached" if got >= goal else "NOT reached"
         print(f"goal exact_match >= {goal}: {verdict} ({100 * got:.2f}%)")
+    return 0
+
+
+def _train_columns(config, out) -> int:
+    from calcapp.cli import UsageError
+    from calcapp.arithmetic.columns.training import write_general
+
+    try:
+        folder = write_general(config, out)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {folder}")
     return 0

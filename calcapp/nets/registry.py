@@ -171,9 +171,11 @@ def find_model(name_or_dir: str) -> ModelInfo:
 
 
 def best_for(text: str, models: list[ModelInfo] | None = None) -> ModelInfo | None:
-    """The most accurate calculator model whose task covers ``text``, or ``None``."""
+    """The most accurate calculator model whose task covers ``text``, or ``None``; a model
+    with real quotients (the general one) first, as it answers what the others truncate."""
     models = list_models() if models is None else models
     covering = [m for m in models if m.kind == "calculator" and m.task.covers(text)]
     if not covering:
         return None
-    return max(covering, key=lambda m: (m.exact_match or 0.0, -m.task.max_input_len))
+    return max(covering, key=lambda m: (m.task.exact_quotients, m.exact_match or 0.0,
+                                        -m.task.max_input_len))

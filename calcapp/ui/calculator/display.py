@@ -203,7 +203,10 @@ class Display(QFrame):
             if a.target is not None and a.target != a.exact:
                 text += f" (its task's answer is {a.target})"
             if len(a.steps) > 1:  # a rewriting model shows its working, wrong steps included
-                text += ": " + " \u2192 ".join(html.escape(s) for s in a.steps)
+                wrong = getattr(a, "wrong_step", None)  # the first step the checker rejects
+                text += ": " + " \u2192 ".join(
+                    f"<b style='color:{theme.colour(theme.BAD)}'>{CROSS} {html.escape(s)}</b>"
+                    if i == wrong else html.escape(s) for i, s in enumerate(a.steps))
             return text
         if a.outside:
             why = f" ({self._why_outside})" if self._why_outside else ""

@@ -1,8 +1,8 @@
 """Issue 20's benchmark: what people type, answered by the networks, Auto choosing.
 
 Prints markdown for benchmarks/results/general.md: per kind of input, the share the
-network answered and got right (exact answer: integers exactly, others at 12 significant
-digits, NaN on /0), today's models alone beside them (the same run, the general model left
+network answered and got right (the exact answer for every model: integers exactly, others
+as the display shows them, NaN on /0), today's models alone beside them (the same run, the general model left
 out of the pool); the length curve; the speed of one everyday expression and of the
 3,000-line mix through ``calcapp compute --file`` (this checkout and, when given, another).
 
@@ -23,6 +23,8 @@ from pathlib import Path
 
 from calcapp.arithmetic.answering import answer_many
 from calcapp.arithmetic.columns.mix import _int, people_mix
+from calcapp.expr.parser import parse
+from calcapp.expr.tasks import same_answer, task_answer
 from calcapp.nets.registry import find_model, list_models
 
 SEED = "people-mix-benchmark"  # not the card's test seed, and no cell ever saw an expression
@@ -34,6 +36,11 @@ def mix_table(per_kind: int) -> list[str]:
     pools = {"with general (Auto)": list_models(),
              "today's models (Auto)": [m for m in list_models() if m.name != "general"]}
     results = {name: answer_many(texts, models=pool) for name, pool in pools.items()}
+    exact = [task_answer(parse(t), exact=True) for t in texts]  # "right" is this, for every model
+
+    def right(a, i):
+        return a.neural is not None and same_answer(a.neural, exact[i])
+
     out = ["| kind of input | n | " + " | ".join(f"{p}: answered / right / general chosen"
                                                  for p in pools) + " |",
            "|---|---|" + "---|" * len(pools)]
@@ -44,11 +51,11 @@ def mix_table(per_kind: int) -> list[str]:
         for name in pools:
             ans = [results[name][i] for i in idx]
             answered = sum(a.neural is not None for a in ans) / len(ans)
-            right = sum(a.match is True for a in ans) / len(ans)
+            share = sum(right(results[name][i], i) for i in idx) / len(ans)
             chosen = sum(a.model == "general" for a in ans) / len(ans)
-            cells.append(f"{100 * answered:.2f}% / {100 * right:.2f}% / {100 * chosen:.1f}%")
+            cells.append(f"{100 * answered:.2f}% / {100 * share:.2f}% / {100 * chosen:.1f}%")
         out.append(f"| {kind} | {len(idx)} | " + " | ".join(cells) + " |")
-    wrong = [a for a in results["with general (Auto)"] if a.match is not True][:10]
+    wrong = [a for i, a in enumerate(results["with general (Auto)"]) if not right(a, i)][:10]
     out += ["", "Not right (first 10): " + (", ".join(f"`{a.input}` -> {a.neural} (exact {a.exact}; "
                                                        f"{a.outside or a.model})" for a in wrong) or "none")]
     return out, texts

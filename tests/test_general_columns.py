@@ -125,3 +125,25 @@ def test_checker_reads_cut_quotients_and_nan():
 def test_the_recipe_builds_the_general_model():
     recipe = load_recipe("general")
     assert recipe.config.architecture == "columns" and recipe.config.task.name == "general"
+
+
+def test_the_display_shows_the_working_and_marks_the_first_wrong_step(qtbot, info):
+    from calcapp.ui.calculator.display import Display
+
+    weights = dict(C.read_weights(info.keras_path))
+    k, b = (a.copy() for a in weights["mul_head0"])
+    k[:, [4, 5]], b[[4, 5]] = k[:, [5, 4]], b[[5, 4]]
+    weights["mul_head0"] = (k, b)
+    broken = ColumnsPredictor(C.CellTables(weights))
+    display = Display()
+    qtbot.addWidget(display)
+    [good] = answer_many(["7.5/3"])
+    display.show_answer(good)
+    assert display.working.isVisibleTo(display)
+    assert "7.5\u00f73 = 75\u00f730" in display.working.toPlainText()
+    assert "\u2717" not in display.working.toPlainText()
+    [bad] = answer_many(["1234*56"], model=info, predictor_for=lambda _: broken)
+    display.show_answer(bad)
+    assert "\u2717 1234\u00d76 = 7505" in display.working.toPlainText()
+    display.clear_answer()
+    assert not display.working.isVisibleTo(display)

@@ -16,6 +16,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QSizePolicy, QVBoxLayout
 
 from calcapp.ui import theme
+from calcapp.ui.calculator.working import Working
 
 CHECK, CROSS = "\u2713", "\u2717"
 # What a key types into the expression: the typeset operators read better.
@@ -102,6 +103,8 @@ class Display(QFrame):
         layout.addWidget(self.error_label)
         layout.addWidget(self.answer_label)
         layout.addWidget(self.model_label)
+        self.working = Working()  # a model's steps, one a line (hidden when it wrote none)
+        layout.addWidget(self.working)
         self.answer = None
         self._summary = ""
         self._why_outside: str | None = None
@@ -131,6 +134,8 @@ class Display(QFrame):
         self.error_label.clear()
         self.answer_label.setText("")
         self.model_label.setText("")
+        if hasattr(self, "working"):
+            self.working.show_answer(None)
 
     def show_message(self, message: str) -> None:
         """A failure from the model manager, in words."""
@@ -149,6 +154,7 @@ class Display(QFrame):
         unreadable = answer.error is not None and answer.exact is None and answer.neural is None
         self.answer_label.setText("" if unreadable else self._answer_html(answer))
         self.model_label.setText(self._model_text(answer))
+        self.working.show_answer(answer)
         self._summary = self._summary_text(answer)
 
     # -- pieces --------------------------------------------------------------------------
@@ -202,11 +208,8 @@ class Display(QFrame):
             text = f"answered by {a.model}"
             if a.target is not None and a.target != a.exact:
                 text += f" (its task's answer is {a.target})"
-            if len(a.steps) > 1:  # a rewriting model shows its working, wrong steps included
-                wrong = getattr(a, "wrong_step", None)  # the first step the checker rejects
-                text += ": " + " \u2192 ".join(
-                    f"<b style='color:{theme.colour(theme.BAD)}'>{CROSS} {html.escape(s)}</b>"
-                    if i == wrong else html.escape(s) for i, s in enumerate(a.steps))
+            if len(a.steps) > 1:  # its working, wrong steps included, one a line below
+                text += f"; its working ({len(a.steps)} steps) below"
             return text
         if a.outside:
             why = f" ({self._why_outside})" if self._why_outside else ""

@@ -71,22 +71,29 @@ class Columns:
     def __init__(self, tables):
         self.t = tables
 
-    def add(self, x: Digits, y: Digits) -> Digits:
-        """x + y, right to left, the add cell writing each digit and carry."""
-        table = self.t.add
+    def _columns(self, table, x: Digits, y: Digits, k: int):
+        """x and y column by column through a two-digit cell with a carry (or borrow) of
+        ``k`` values; returns the digits, their confidences, the last carry and its
+        confidence. The shorter number is read with zeros in front (procedure)."""
         n = max(len(x.d), len(y.d))
-        _check(n + 1)
-        xd, yd, xc, yc = x.d, y.d, x.c, y.c
+        xd, xc = x.d + [0] * (n - len(x.d)), x.c + [1.0] * (n - len(x.c))
+        yd, yc = y.d + [0] * (n - len(y.d)), y.c + [1.0] * (n - len(y.c))
         carry, cconf = 0, 1.0
         out, conf = [], []
-        for i in range(n):
-            a = xd[i] if i < len(xd) else 0
-            b = yd[i] if i < len(yd) else 0
-            dig, pd, carry_new, pc = table[(a * 10 + b) * 2 + carry]
-            feed = min(xc[i] if i < len(xc) else 1.0, yc[i] if i < len(yc) else 1.0, cconf)
+        for a, b, ac, bc in zip(xd, yd, xc, yc):
+            dig, pd, carry, pc = table[(a * 10 + b) * k + carry]
+            feed = ac if ac < bc else bc
+            if cconf < feed:
+                feed = cconf
             out.append(dig)
-            conf.append(min(pd, feed))
-            carry, cconf = carry_new, min(pc, feed)
+            conf.append(pd if pd < feed else feed)
+            cconf = pc if pc < feed else feed
+        return out, conf, carry, cconf
+
+    def add(self, x: Digits, y: Digits) -> Digits:
+        """x + y, right to left, the add cell writing each digit and carry."""
+        _check(max(len(x.d), len(y.d)) + 1)
+        out, conf, carry, cconf = self._columns(self.t.add, x, y, 2)
         if carry:
             out.append(carry)
             conf.append(cconf)
@@ -95,19 +102,7 @@ class Columns:
     def subtract(self, x: Digits, y: Digits) -> tuple[Digits, int, float]:
         """x - y right to left with the sub cell; also the final borrow (1: y was larger)
         and its confidence. With a final borrow the digits are x - y + 10**n."""
-        table = self.t.sub
-        n = max(len(x.d), len(y.d))
-        xd, yd, xc, yc = x.d, y.d, x.c, y.c
-        borrow, bconf = 0, 1.0
-        out, conf = [], []
-        for i in range(n):
-            a = xd[i] if i < len(xd) else 0
-            b = yd[i] if i < len(yd) else 0
-            dig, pd, borrow_new, pb = table[(a * 10 + b) * 2 + borrow]
-            feed = min(xc[i] if i < len(xc) else 1.0, yc[i] if i < len(yc) else 1.0, bconf)
-            out.append(dig)
-            conf.append(min(pd, feed))
-            borrow, bconf = borrow_new, min(pb, feed)
+        out, conf, borrow, bconf = self._columns(self.t.sub, x, y, 2)
         return trimmed(out, conf), borrow, bconf
 
     def times_digit(self, x: Digits, k: int, kconf: float = 1.0) -> Digits:
@@ -116,11 +111,13 @@ class Columns:
         carry, cconf = 0, 1.0
         out, conf = [], []
         for a, ac in zip(x.d, x.c):
-            dig, pd, carry_new, pc = table[(a * 10 + k) * 9 + carry]
-            feed = min(ac, kconf, cconf)
+            dig, pd, carry, pc = table[(a * 10 + k) * 9 + carry]
+            feed = ac if ac < kconf else kconf
+            if cconf < feed:
+                feed = cconf
             out.append(dig)
-            conf.append(min(pd, feed))
-            carry, cconf = carry_new, min(pc, feed)
+            conf.append(pd if pd < feed else feed)
+            cconf = pc if pc < feed else feed
         if carry:
             out.append(carry)
             conf.append(cconf)
@@ -143,14 +140,17 @@ class Columns:
             rows.append((k, place, part, total))
         return (total if total is not None else Digits([0], [1.0])), rows
 
-    def quotient_digit(self, rem: Digits, div: Digits) -> tuple[int, float, Digits]:
+    def quotient_digit(self, rem: Digits, div: Digits, multiples: dict | None = None
+                       ) -> tuple[int, float, Digits]:
         """The next digit of long division (``rem`` < 10 × ``div``) and the new remainder.
 
         The quo cell estimates from the leading three digits of the remainder and the
         leading two of the divisor (a one-digit divisor reads as ``d0``, the remainder one
         place up, the same ratio); the estimate is never too small and at most two too
         big. Each try multiplies and subtracts with cells; a final borrow means the try
-        did not fit, and the sub cell takes one off the digit."""
+        did not fit, and the sub cell takes one off the digit. ``multiples``: the divisor's
+        multiples worked so far in this division (a person's table of them), by digit."""
+        multiples = {} if multiples is None else multiples
         m = len(div.d)
         if m == 1:
             dd = [0] + div.d
@@ -166,7 +166,9 @@ class Columns:
             q, qconf = got[0], got[1]
         qconf = min([qconf] + rem.c[-3:] + div.c[-2:])
         for _ in range(10):
-            part = self.times_digit(div, q, qconf)
+            part = multiples.get(q)
+            if part is None:
+                part = multiples[q] = self.times_digit(div, q)
             left, borrow, bconf = self.subtract(rem, part)
             if not borrow or q == 0:
                 return q, min(qconf, bconf), left
@@ -184,6 +186,7 @@ class Columns:
         (remainder brought down, digit, remainder left)."""
         digits, confs, rows = [], [], []
         rem = Digits([0], [1.0])
+        multiples: dict[int, Digits] = {}
         src = list(zip(reversed(n.d), reversed(n.c)))
         places, seen = 0, 0
         i = 0
@@ -199,7 +202,10 @@ class Columns:
             i += 1
             rem = trimmed([dig] + rem.d, [dc] + rem.c)  # bring down the next digit
             _check(len(digits) + 1)
-            q, qc, left = self.quotient_digit(rem, m)
+            if len(rem.d) < len(m.d):  # shorter than the divisor: a 0, as a person writes it
+                q, qc, left = 0, min(rem.c), rem
+            else:
+                q, qc, left = self.quotient_digit(rem, m, multiples)
             rows.append((rem, q, left))
             digits.append(q)
             confs.append(qc)

@@ -77,11 +77,15 @@ class Worker:
         self.cols = cols
         self.lines: list[str] = []
         self.done: dict[int, Val] = {}
+        self.final = False
 
     # -- the walk -------------------------------------------------------------------------
     def run(self, text: str) -> tuple[str, list[float], list[str], bool]:
         """The answer text, its per-character confidence, the step lines, whether exact."""
         self.root = parse(text)
+        self.last = self.root  # the operation whose result is the answer's value
+        while isinstance(self.last, (Group, Unary)):
+            self.last = self.last.inner if isinstance(self.last, Group) else self.last.operand
         self.lines.append(self.render(self.root))
         try:
             v = self.value(self.root)
@@ -89,7 +93,11 @@ class Worker:
             self.lines.append(NAN)
             return NAN, [1.0] * 3, self.lines, True
         if v.den is not None:
-            digits, conf = v.approx
+            if v.approx is None:  # (never: the last operation writes the digits)
+                v = self.settle(v, show=True, final=True)
+            digits, conf = v.approx  # (unsigned: a sign may have come after)
+            if v.neg:
+                digits, conf = "-" + digits, [1.0] + conf
             self.lines.append(digits + "\u2026")
             return digits, conf, self.lines, False
         text_out = v.decimal()
@@ -124,6 +132,7 @@ class Worker:
             return self.resolved(node, v, show=node.op == "-")
         left, right = self.value(node.left), self.value(node.right)
         op = {"+": self.add, "-": self.add, "*": self.mul, "/": self.div}[node.op]
+        self.final = node is self.last
         return self.resolved(node, op(left, right, node.op))
 
     def resolved(self, node: Node, v: Val, show: bool = True) -> Val:
@@ -222,15 +231,17 @@ class Worker:
             self.lines.append(f"{a.text()}\u00f7{b.text()} = {num.text()}\u00f7{den.text()}")
         return self.settle(Val(a.neg != b.neg, num, den, 0), show=True)
 
-    def settle(self, v: Val, show: bool = False) -> Val:
+    def settle(self, v: Val, show: bool = False, final: bool | None = None) -> Val:
         """A fraction long-divided: kept as a decimal when the division ends within the
         places an ending quotient of that divisor needs (``ENDS_WITHIN`` at most), else
         kept as an exact fraction (with its quotient's first digits, for the answer)."""
         if v.den is None:
             return _tidy(v)
         n, m = v.num, v.den
+        final = self.final if final is None else final
+        ends = min(4 * len(m.d) + 2, ENDS_WITHIN)
         digits, confs, places, exact, rows = self.cols.long_divide(
-            n, m, min_places=max(min(4 * len(m.d) + 2, ENDS_WITHIN), PLACES), sig=SIGNIFICANT)
+            n, m, min_places=max(ends, PLACES) if final else ends, sig=SIGNIFICANT if final else 0)
         if show or exact:
             shown = [r for i, r in enumerate(rows) if r[1] or any(p[1] for p in rows[:i])]
             for rem, q, left in shown[:DIVISION_ROWS]:  # from the first nonzero digit on
@@ -245,8 +256,11 @@ class Worker:
             return out
         kept = Val(v.neg, n, m, v.scale)
         approx = _tidy(quotient)
-        kept.approx = (approx.decimal(), self._char_conf(approx))
-        self.lines.append(f"{lhs} = {approx.decimal()}\u2026 = {kept.text()}")
+        shown = approx.decimal()
+        approx.neg = False
+        if final:  # the answer's digits (an earlier quotient's are not written out)
+            kept.approx = (approx.decimal(), self._char_conf(approx))
+        self.lines.append(f"{lhs} = {shown}\u2026 = {kept.text()}")
         return kept
 
 

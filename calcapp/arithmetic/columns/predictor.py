@@ -3,6 +3,7 @@ procedure (``procedure``), with the same ``predict``/``inspect`` as the seq2seq 
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +11,25 @@ import numpy as np
 from calcapp.arithmetic.columns.cells import CellTables, tables_from_file
 from calcapp.arithmetic.columns.digits import Columns, PastReach
 from calcapp.arithmetic.columns.procedure import Worker
-from calcapp.arithmetic.predictor import Inspection, Prediction
 from calcapp.expr.errors import CalcError
+
+
+# The fields of ``calcapp.arithmetic.predictor``'s Prediction and Inspection, declared here
+# because that module loads this one (``load_predictor``): importing it back would be a cycle.
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    confidence: list[float]  # one per output character
+    steps: tuple[str, ...] = ()  # the working lines, the answer last
+
+
+@dataclass(frozen=True)
+class Inspection:
+    input_chars: list[str]
+    encoder_states: np.ndarray
+    attention: np.ndarray | None
+    output_chars: list[str]
+    confidence: list[float]
 
 
 class ColumnsPredictor:

@@ -21,6 +21,7 @@ from calcapp.expr.errors import CalcError, DivisionByZero, EvaluationError
 from calcapp.expr.evaluator import ROUNDED_MARK, format_value, evaluate_node
 from calcapp.expr.parser import parse, render
 from calcapp.expr.tasks import NAN, task_answer
+from calcapp.arithmetic.columns.checking import first_wrong_step
 from calcapp.nets.registry import ModelInfo, best_for, list_models, meets_goal
 
 
@@ -39,6 +40,7 @@ class Answer:
     outside: str | None = None  # why no model covers the input, when none does
     reasons: list[str] = field(default_factory=list)  # "model: why not", one per model
     steps: list[str] = field(default_factory=list)  # a rewriting model's working texts
+    wrong_step: int | None = None  # a wrong answer's first step the exact evaluator rejects
 
     def to_json(self) -> dict:
         keys = ("input", "expression", "exact", "target", "neural", "model", "match", "error")
@@ -46,6 +48,8 @@ class Answer:
         out = {k: data[k] for k in keys}
         if self.steps:  # only a rewriting model has them
             out["steps"] = list(self.steps)
+        if self.wrong_step is not None:
+            out["wrong_step"] = self.wrong_step
         return out
 
     def task_note(self) -> str | None:
@@ -153,16 +157,22 @@ def answer_many(
             if why is not None:
                 ans.outside = f"outside {chosen.name}'s task: {why}"
                 continue
-        ans.target = task_answer(node)  # == chosen.task.target(ans.input), parsed once
+        ans.target = task_answer(node, chosen.task.exact_quotients)  # parsed once
         routed.setdefault(chosen.name, (chosen, []))[1].append((ans, node))
     for info, group in routed.values():
         predictor = predictor_for(info)
         spelled = getattr(predictor, "predict_spelled", None)  # a Predictor: no second parse
         preds = (spelled([info.task.spell(node) for _, node in group]) if spelled is not None
                  else predictor.predict([ans.input for ans, _ in group]))
+        real_quotients = info.task.exact_quotients
         for (ans, _), pred in zip(group, preds):
+            if real_quotients and not pred.text:  # past the model's reach: the reason, in place
+                ans.outside = pred.steps[-1] if pred.steps else "past the model's reach"
+                continue
             ans.neural, ans.confidence = plain_number(pred.text, list(pred.confidence))
             ans.model = info.name
             ans.match = equals_exact(ans.neural, *exact[id(ans)])
             ans.steps = list(getattr(pred, "steps", ()))
+            if real_quotients and not ans.match:  # the checker marks where the working went wrong
+                ans.wrong_step = first_wrong_step(ans.input, ans.steps)
     return answers

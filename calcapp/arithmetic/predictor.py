@@ -144,13 +144,19 @@ _LOCK = threading.Lock()
 
 
 def load_predictor(info: ModelInfo) -> Predictor:
-    """The Predictor of a model folder, loaded once (reloaded if ``model.keras`` changes)."""
+    """The Predictor of a model folder, loaded once (reloaded if ``model.keras`` changes);
+    a ``columns`` model (the general one) has its own (``calcapp.arithmetic.columns``)."""
     path = check_model_file(Path(info.keras_path))  # BadModelError for a missing or odd file
     key = (str(path.resolve()), path.stat().st_mtime)
     with _LOCK:
         pred = _CACHE.get(key)
         if pred is None:
-            pred = Predictor.from_folder(info)
+            if info.architecture == "columns":
+                from calcapp.arithmetic.columns.predictor import ColumnsPredictor
+
+                pred = ColumnsPredictor.from_folder(info)
+            else:
+                pred = Predictor.from_folder(info)
             _CACHE[key] = pred
         return pred
 

@@ -43,7 +43,8 @@ def _human(ans) -> str:
         if note:  # the task's own answer, in words: it never turns a ✗ into a ✓
             lines.append(f"  note    {note}")
         if len(ans.steps) > 1:  # a rewriting model: what it wrote on the way
-            lines.append(f"  steps   {' -> '.join(ans.steps)}")
+            steps = [f"{CROSS} {s}" if i == ans.wrong_step else s for i, s in enumerate(ans.steps)]
+            lines.append(f"  steps   {' -> '.join(steps)}")
     elif ans.outside and ans.expression is not None:
         lines.append(f"  neural  -   {ans.outside}")
         lines += [f"          {why}" for why in ans.reasons]

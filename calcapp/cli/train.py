@@ -49,6 +49,8 @@ def run(args) -> int:
     if args.resume:
         _check_resume(Path(args.resume))
     config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
+    if config.architecture == "columns":  # the general model: digit cells, not seq2seq
+        return _train_columns(config, out)
     config = _named(config, args.name, out, args.overwrite, args.resume)
     if config.hp().get("init_from") and not args.resume:
         from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
@@ -119,3 +121,15 @@ def _named(config, name, out, overwrite: bool, resume):
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     return config
+
+
+def _train_columns(config, out) -> int:
+    from calcapp.cli import UsageError
+    from calcapp.arithmetic.columns.training import write_general
+
+    try:
+        folder = write_general(config, out)
+    except FileExistsError as exc:
+        raise UsageError(str(exc)) from None
+    print(f"wrote {folder}")
+    return 0

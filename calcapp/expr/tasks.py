@@ -14,8 +14,8 @@ from fractions import Fraction
 from typing import Any
 
 from calcapp.expr.errors import CalcError, DivisionByZero
-from calcapp.expr.evaluator import evaluate_node
-from calcapp.expr.nodes import Binary, Node, Num, Unary
+from calcapp.expr.evaluator import ROUNDED_MARK, evaluate_node, format_value
+from calcapp.expr.nodes import Binary, Group, Node, Num, Unary
 from calcapp.expr.parser import parse, render
 
 NAN = "NaN"
@@ -27,13 +27,29 @@ def truncating_divide(left: Fraction, right: Fraction) -> Fraction:
     return q if (left < 0) == (right < 0) else -q
 
 
-def task_answer(node: Node) -> str:
+def task_answer(node: Node, exact: bool = False) -> str:
     """The answer string under task semantics for an already-parsed tree: ``NaN`` when any
-    division is by zero."""
+    division is by zero. ``exact``: a task with real quotients, whose answer is the exact
+    value as shown (``format_value``)."""
     try:
+        if exact:
+            return format_value(evaluate_node(node))
         return str(int(evaluate_node(node, divide=truncating_divide)))
     except DivisionByZero:
         return NAN
+
+
+def same_answer(neural: str, target: str) -> bool:
+    """Whether a network's number is an exact task's answer as shown: both formatted the
+    same way, the cut mark aside (a network writes a quotient that does not end to more
+    digits than are shown, without the mark)."""
+    if neural == target:
+        return True
+    try:
+        shown = format_value(Fraction(neural))
+    except (ValueError, ZeroDivisionError):
+        return False
+    return shown.replace(ROUNDED_MARK, "") == target.replace(ROUNDED_MARK, "")
 
 
 @dataclass(frozen=True)
@@ -46,6 +62,8 @@ class TaskSpec:
     trained on operands written in a field of ``max_digits`` characters padded with spaces
     anywhere or with zeros (the "deep LSTM" seed's format). ``reverse_input`` and
     ``reverse_output`` flip the character order the network sees and writes.
+    ``exact_quotients`` (the general model): decimals, unary plus, brackets nested up to
+    ``max_depth``, real quotients; ``max_digits`` then bounds every number on the way.
     """
 
     name: str = "custom"
@@ -59,12 +77,14 @@ class TaskSpec:
     leading_zeros: bool = False
     reverse_input: bool = False
     reverse_output: bool = False
+    exact_quotients: bool = False
+    max_depth: int = 1
     description: str = field(default="", compare=False)
 
     def __post_init__(self):
         if not self.operators or set(self.operators) - set("+-*/"):
             raise ValueError(f"operators must be a subset of '+-*/', got {self.operators!r}")
-        if not 1 <= self.max_digits <= 40:
+        if not 1 <= self.max_digits <= (REACH if self.exact_quotients else 40):
             raise ValueError("max_digits must be between 1 and 40")
         if not 1 <= self.min_operands <= self.max_operands:
             raise ValueError("need 1 <= min_operands <= max_operands")
@@ -81,6 +101,8 @@ class TaskSpec:
     @property
     def max_output_len(self) -> int:
         """Longest answer string (without any end marker)."""
+        if self.exact_quotients:
+            return self.max_digits + 2
         biggest = 10**self.max_digits - 1
         n = self.max_operands
         bound = biggest**n if "*" in self.operators else n * biggest
@@ -104,6 +126,8 @@ class TaskSpec:
                 node = parse(text)
             except CalcError as exc:
                 return str(exc)
+        if self.exact_quotients:
+            return self._why_not_general(node)
         nums, shape, depth = self._survey(node)
         for num in nums:
             if not num.is_integer:
@@ -121,6 +145,40 @@ class TaskSpec:
             return "the task has one level of brackets"
         if len(self.spell(node)) > self.max_input_len:
             return f"the input is longer than the task's {self.max_input_len} characters"
+        return None
+
+    def _why_not_general(self, node: Node) -> str | None:
+        """Everything the parser reads, while the numbers on the way stay within reach.
+
+        Each value is bounded as a fraction below 10**N over 10**D (a typed decimal is its
+        digits over a power of ten): an input whose bound passes the reach is refused here;
+        the rarer one that passes it on the way anyway gets the model's own reason."""
+        bounds: list[tuple[int, int]] = []
+        count = 0
+        stack: list[tuple[Node, bool, int]] = [(node, False, 0)]
+        while stack:
+            sub, done, level = stack.pop()
+            if isinstance(sub, Num):
+                count += 1
+                if count > self.max_operands:
+                    return f"the task has at most {self.max_operands} numbers"
+                whole, _, frac = sub.text.partition(".")
+                bounds.append((max(1, len((whole + frac).lstrip("0"))), len(frac)))
+            elif isinstance(sub, Group):
+                if level + 1 > self.max_depth:
+                    return f"the task has brackets nested at most {self.max_depth} deep"
+                stack.append((sub.inner, False, level + 1))
+            elif isinstance(sub, Unary):
+                stack.append((sub.operand, False, level))
+            elif not done:
+                stack += [(sub, True, level), (sub.right, False, level), (sub.left, False, level)]
+            else:
+                (nb, db), (na, da) = bounds.pop(), bounds.pop()
+                n, d = {"+": (max(na + db, nb + da) + 1, da + db), "-": (max(na + db, nb + da) + 1, da + db),
+                        "*": (na + nb, da + db), "/": (na + db, da + nb)}[sub.op]
+                if n + d > self.max_digits:
+                    return f"a number on the way could pass the model's reach of {self.max_digits} digits"
+                bounds.append((n, d))
         return None
 
     def _survey(self, node: Node) -> tuple[list[Num], str | None, int]:
@@ -153,6 +211,8 @@ class TaskSpec:
 
     def spell(self, node: Node) -> str:
         """A parsed input spelled as the network reads it."""
+        if self.exact_quotients:  # the general model reads the input as typed, normalised
+            return render(node)
         def number(num: Num) -> str:
             if self.spaces and len(num.raw) <= self.max_digits:
                 return num.raw
@@ -183,6 +243,8 @@ class TaskSpec:
         return replace(self, **changes)
 
 
+REACH = 200  # the most digits a number on the way may have, for an exact-quotients task
+
 # The bundled models' tasks and the seed experiments, by name.
 PRESETS: dict[str, TaskSpec] = {
     spec.name: spec
@@ -202,6 +264,12 @@ PRESETS: dict[str, TaskSpec] = {
                              "brackets"),
         TaskSpec("add-long", max_digits=10, operators="+",
                  description="addition of up to 10-digit operands (trained on up to 3)"),
+        TaskSpec("general", max_digits=REACH, operators="+-*/", min_operands=1,
+                 max_operands=32, brackets=True, negatives=True, exact_quotients=True,
+                 max_depth=128,
+                 description="what people type: decimals, any number of operands, nested "
+                             "brackets, signs, real quotients (NaN on /0); numbers on the "
+                             "way up to 200 digits"),
     ]
 }
 

@@ -301,13 +301,15 @@ def find_model(name_or_dir: str) -> ModelInfo:
 def best_for(text: str, models: list[ModelInfo] | None = None) -> ModelInfo | None:
     """The most accurate calculator model whose task covers ``text`` and that reached its
     task's goal on its test set (``meets_goal``), or ``None``: a half-trained model is
-    picked only by name."""
+    picked only by name. A model with real quotients (the general one) comes first, as it
+    answers what the others truncate."""
     models = list_models() if models is None else models
     covering = [m for m in models
                 if m.kind == "calculator" and meets_goal(m) and m.task.covers(text)]
     if not covering:
         return None
-    return max(covering, key=lambda m: (m.exact_match or 0.0, -m.task.max_input_len))
+    return max(covering, key=lambda m: (m.task.exact_quotients, m.exact_match or 0.0,
+                                        -m.task.max_input_len))
 
 
 def meets_goal(info: ModelInfo) -> bool:

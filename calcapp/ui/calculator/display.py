@@ -16,6 +16,7 @@ from PySide6.QtGui import QFont, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QSizePolicy, QVBoxLayout
 
 from calcapp.ui import theme
+from calcapp.ui.calculator.working import Working
 
 CHECK, CROSS = "\u2713", "\u2717"
 # What a key types into the expression: the typeset operators read better.
@@ -113,6 +114,8 @@ class Display(QFrame):
         layout.addWidget(self.error_label)
         layout.addWidget(self.answer_label)
         layout.addWidget(self.model_label)
+        self.working = Working()  # a model's steps, one a line (hidden when it wrote none)
+        layout.addWidget(self.working)
         self.answer = None
         self._summary = ""
         self.clear_answer()
@@ -141,6 +144,8 @@ class Display(QFrame):
         self.error_label.clear()
         self.answer_label.setText("")
         self.model_label.setText("")
+        if hasattr(self, "working"):
+            self.working.show_answer(None)
 
     def show_message(self, message: str) -> None:
         """A failure from the model manager, in words."""
@@ -158,6 +163,7 @@ class Display(QFrame):
         self.answer_label.setText("" if unreadable else self._answer_html(answer))
         self.model_label.setText(self._model_text(answer))
         self.model_label.setToolTip("\n".join(getattr(answer, "reasons", ()) or ()))
+        self.working.show_answer(answer)
         self._summary = self._summary_text(answer)
 
     # -- pieces --------------------------------------------------------------------------
@@ -210,8 +216,8 @@ class Display(QFrame):
         if a.neural is not None:
             # the task's other answer in plain words; the mark stays the exact comparison
             text = html.escape(a.task_note() or f"answered by {a.model}", quote=False)
-            if len(a.steps) > 1:  # a rewriting model shows its working, wrong steps included
-                text += ": " + " \u2192 ".join(html.escape(s) for s in a.steps)
+            if len(a.steps) > 1:  # its working, wrong steps included, one a line below
+                text += f"; its working ({len(a.steps)} steps) below"
             return text
         if a.outside:
             why = grouped_reasons(a.reasons)

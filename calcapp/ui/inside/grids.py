@@ -99,6 +99,10 @@ def state_inputs(spec: TaskSpec, n: int = STATE_SAMPLES, seed: int = 0) -> list[
     """All 100 pairs for 1-digit addition, else ``n`` distinct test-split expressions."""
     if spec.max_digits == 1 and spec.two_operand and spec.operators == "+":
         return [f"{a}+{b}" for a in range(10) for b in range(10)]
+    if spec.exact_quotients:  # the general task: what people type (datagen writes integers)
+        from calcapp.arithmetic.columns.mix import people_mix
+
+        return [t for _, t in people_mix(n // 5 + 1, f"states:{seed}")][:n]
     from calcapp.expr.datagen import generate
 
     texts = [e.text for e in generate(spec, n, seed=seed, split="test")]

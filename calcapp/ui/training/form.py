@@ -74,7 +74,7 @@ def load_recipes() -> list:
     try:
         from calcapp.arithmetic.recipes import list_recipes
 
-        return list(list_recipes())
+        return [r for r in list_recipes() if r.config.architecture != "columns"]  # (as above)
     except Exception:  # a broken recipe file must not break the tab
         return []
 
@@ -107,7 +107,8 @@ class SetupForm(QWidget):
         self.name = QLineEdit()
         self.name.setPlaceholderText("model name (default: task-architecture)")
         self.task = QComboBox()
-        self.task.addItems(list(PRESETS) + [CUSTOM])
+        # (the general task's cells train from their own recipe: calcapp train --recipe general)
+        self.task.addItems([n for n, t in PRESETS.items() if not t.exact_quotients] + [CUSTOM])
         self.architecture = QComboBox()
         self.architecture.addItems(ARCHITECTURES)
         self.task.setCurrentText(DEFAULT_TASK)

@@ -1,0 +1,1 @@
+"""The ``columns`` architecture: digit-cell networks driven by written arithmetic's procedure."""

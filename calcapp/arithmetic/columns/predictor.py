@@ -1,0 +1,69 @@
+"""The general model's Predictor: the digit cells (``cells``) driven by the written
+procedure (``procedure``), with the same ``predict``/``inspect`` as the seq2seq models."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from calcapp.arithmetic.columns.cells import CellTables, tables_from_file
+from calcapp.arithmetic.columns.digits import Columns, PastReach
+from calcapp.arithmetic.columns.procedure import Worker
+from calcapp.expr.errors import CalcError
+
+
+# The fields of ``calcapp.arithmetic.predictor``'s Prediction and Inspection, declared here
+# because that module loads this one (``load_predictor``): importing it back would be a cycle.
+@dataclass(frozen=True)
+class Prediction:
+    text: str
+    confidence: list[float]  # one per output character
+    steps: tuple[str, ...] = ()  # the working lines, the answer last
+
+
+@dataclass(frozen=True)
+class Inspection:
+    input_chars: list[str]
+    encoder_states: np.ndarray
+    attention: np.ndarray | None
+    output_chars: list[str]
+    confidence: list[float]
+
+
+class ColumnsPredictor:
+    """Answers by written arithmetic whose every digit comes from a cell network."""
+
+    def __init__(self, tables: CellTables, name: str = "general"):
+        self.tables, self.name = tables, name
+        self.cols = Columns(tables)
+
+    @classmethod
+    def from_folder(cls, info) -> "ColumnsPredictor":
+        return cls(tables_from_file(Path(info.keras_path)), info.name)
+
+    def answer(self, text: str) -> tuple[Prediction, bool]:
+        """One input's answer and whether it is exact (False: a quotient cut after
+        ``procedure.SIGNIFICANT`` digits). Never raises for bad input: the reason is the
+        last step and the answer is empty."""
+        worker = Worker(self.cols)
+        try:
+            out, conf, lines, exact = worker.run(text)
+        except PastReach as exc:
+            return Prediction("", [], tuple(worker.lines) + (str(exc),)), True
+        except (CalcError, RecursionError) as exc:
+            return Prediction("", [], (str(exc),)), True
+        return Prediction(out, conf, tuple(lines)), exact
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        return [self.answer(t)[0] for t in texts]
+
+    def inspect(self, text: str) -> Inspection:
+        """No attention to show: the input as read, the answer and its confidences (one
+        state per input character, all zero, so views that expect states still draw)."""
+        pred = self.answer(text)[0]
+        chars = list(text.replace(" ", ""))
+        return Inspection(input_chars=chars, encoder_states=np.zeros((len(chars), 1)),
+                          attention=None, output_chars=list(pred.text),
+                          confidence=list(pred.confidence))

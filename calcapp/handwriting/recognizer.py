@@ -241,6 +241,7 @@ class Recognizer:
                     self._ink_cache.clear()
                 self._ink_cache[key] = img
             images.append(img)
+            seg.extra.update(strokes=[strokes[i] for i in seg.ids], line_h=h)  # for the line decoder
         return segs, images
 
     def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
@@ -276,11 +277,9 @@ class Recognizer:
         return out_segs, out_tops
 
     def assemble(self, segs: list[Segment], tops: list[list[tuple[str, float]]]) -> Reading:
-        labels = [t[0][0] for t in tops]
-        conf = [t[0][1] for t in tops]
-        if len(segs) > 1:  # a lone symbol has no line to be placed in, nor a grammar
-            labels = resolve_by_geometry(labels, segs)
-            labels, conf = repair(labels, conf, tops)
+        from calcapp.handwriting.line_decoder import read_line
+
+        segs, tops, labels, conf = read_line(self, segs, tops)  # the line as a whole, by its grammar
         out = []
         for seg, top, lab, c in zip(segs, tops, labels, conf):
             out.append(SymbolReading(lab, c, top, tuple(float(v) for v in seg.box),
@@ -304,7 +303,9 @@ class Recognizer:
         return out
 
     def read_strokes(self, strokes) -> Reading:
-        return self.read_prepared([self.prepare_strokes(strokes)])[0]
+        from calcapp.ink.guard import clean_strokes
+
+        return self.read_prepared([self.prepare_strokes(clean_strokes(strokes))])[0]
 
     def read_image(self, path_or_array) -> Reading:
         return self.read_prepared([self.prepare_image(path_or_array)])[0]

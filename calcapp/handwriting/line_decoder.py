@@ -193,8 +193,15 @@ def read_line(rec, segs, tops):
                 seg = Segment(sorted(k for s in part for k in s.ids), box, rel_size=max(box[2], box[3]) / line)
                 from calcapp.ink.imagenorm import normalise_strokes
 
-                img = normalise_strokes(strokes, part[0].extra.get("line_h", line))
-            merged[(i, stop)] = (seg, rec._classify_cached([img])[0])
+                lh = part[0].extra.get("line_h", line)
+                img = normalise_strokes(strokes, lh)
+                seg.extra.update(strokes=strokes, line_h=lh)
+            pens = None
+            if getattr(rec, "pen", None) is not None and "strokes" in seg.extra:
+                from calcapp.handwriting.trajectory import features
+
+                pens = [features(seg.extra["strokes"], seg.extra["line_h"])]
+            merged[(i, stop)] = (seg, rec._classify_cached([img], pens)[0])
         seg, top_ = merged[(i, stop)]
         return symbol_options(seg, top_, line, frame)
 

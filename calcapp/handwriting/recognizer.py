@@ -159,6 +159,14 @@ class Recognizer:
             self.weights = {k: z[k] for k in z.files}
         self._ink_cache: dict[tuple, np.ndarray] = {}
         self._top_cache: dict[int, list] = {}
+        self.pen, self.pen_weight = None, 0.0  # the trajectory network, when the model has one
+        traj = self.card.get("trajectory")
+        if traj and (self.folder / "trajectory.npz").is_file():
+            from calcapp.handwriting.trajectory import TrajectoryNet
+
+            with np.load(self.folder / "trajectory.npz") as z:
+                self.pen = TrajectoryNet({k: z[k] for k in z.files}, list(traj["layers"]))
+            self.pen_weight = float(traj.get("weight", 1.0))
 
     # --- the network ---
     def probabilities(self, images28: np.ndarray, batch: int = 1024) -> np.ndarray:
@@ -196,20 +204,26 @@ class Recognizer:
                 raise ValueError(f"unsupported layer {op!r}")
         return x
 
-    def classify(self, images28: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
-        """Top-``k`` (label, probability) for each 28x28 normalised image."""
+    def classify(self, images28: np.ndarray, k: int = 3, pens=None) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (label, probability) for each 28x28 normalised image; with ``pens`` (the
+        symbols' trajectory features, ink only) both views are combined."""
         p = self.probabilities(images28)
+        if pens is not None and self.pen is not None and len(p):
+            from calcapp.handwriting.trajectory import fuse
+
+            p = fuse(p, self.pen.probabilities(np.stack(pens)), self.pen_weight)
         top = np.argsort(-p, axis=1)[:, :k]
         return [[(self.labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
 
-    def _classify_cached(self, images: list[np.ndarray]) -> list[list[tuple[str, float]]]:
+    def _classify_cached(self, images: list[np.ndarray], pens=None) -> list[list[tuple[str, float]]]:
         """``classify`` remembering recent images: re-reading a line after a pen-up runs
         the network only on the symbol that changed."""
-        keys = [hash(im.tobytes()) for im in images]
+        keys = [hash(im.tobytes() + (b"" if pens is None else pens[i].tobytes())) for i, im in enumerate(images)]
         found = {k: self._top_cache[k] for k in keys if k in self._top_cache}
         missing = [i for i, k in enumerate(keys) if k not in found]
         if missing:
-            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]))):
+            sub = None if pens is None else [pens[i] for i in missing]
+            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]), pens=sub)):
                 found[keys[i]] = top
             if len(self._top_cache) > self.cache_limit:
                 self._top_cache.clear()
@@ -291,8 +305,9 @@ class Recognizer:
         images = [im for _, ims in prepared for im in ims]
         wholes = [s.extra["joined"][2] for segs, _ in prepared for s in segs if "joined" in s.extra]
         images += wholes
-        tops = self._classify_cached(images) if len(images) <= 64 else (
-            self.classify(np.stack(images)) if images else [])
+        pens = self._pen_features(prepared, len(wholes))
+        tops = self._classify_cached(images, pens) if len(images) <= 64 else (
+            self.classify(np.stack(images), pens=pens) if images else [])
         out, k, w = [], 0, len(images) - len(wholes)
         for segs, ims in prepared:
             n_whole = sum("joined" in s.extra for s in segs)
@@ -301,6 +316,15 @@ class Recognizer:
             k += len(ims)
             w += n_whole
         return out
+
+    def _pen_features(self, prepared, n_wholes: int):
+        """Trajectory features of every ink symbol, or ``None`` (no pen network, or images)."""
+        from calcapp.handwriting.trajectory import features
+
+        segs = [s for ss, _ in prepared for s in ss]
+        if self.pen is None or n_wholes or not segs or any("strokes" not in s.extra for s in segs):
+            return None
+        return [features(s.extra["strokes"], s.extra["line_h"]) for s in segs]
 
     def read_strokes(self, strokes) -> Reading:
         from calcapp.ink.guard import clean_strokes

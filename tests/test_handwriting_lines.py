@@ -157,3 +157,29 @@ def test_the_cli_says_why_it_refuses_bad_ink(tmp_path, capsys):
     assert main(["recognize", "--json", str(f)]) == 2
     row = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert "DTD" in row["error"]
+
+
+def test_the_display_marks_an_equation(qtbot):
+    from calcapp.arithmetic.answering import Answer
+    from calcapp.ui.calculator.display import Display
+
+    d = Display()
+    qtbot.addWidget(d)
+    d.show_answer(Answer("12+34=47", error="'=' may only end the expression"))
+    assert d.summary() == "\u2717 the right side should be 46"
+    d.show_answer(Answer("12+34=46", error="'=' may only end the expression"))
+    assert "\u2713" in d.summary() and "holds" in d.summary()
+
+
+def test_the_pen_view_is_fused_with_the_image_view():
+    from calcapp.handwriting.trajectory import N_FEATURES, TrajectoryNet, features, fuse
+    from calcapp.ink.synth import symbol_strokes
+
+    rng = np.random.default_rng(0)
+    f = features(symbol_strokes("=", rng), 100.0)
+    assert f.shape == (N_FEATURES,) and np.isfinite(f).all()
+    w = {"t0_0": rng.normal(size=(N_FEATURES, 4)).astype(np.float32), "t0_1": np.zeros(4, np.float32)}
+    p = TrajectoryNet(w, ["linear"]).probabilities(f[None])
+    assert p.shape == (1, 4) and abs(p.sum() - 1) < 1e-5
+    both = fuse(np.array([[0.5, 0.5, 0, 0]]), np.array([[0.9, 0.1, 0, 0]]), 1.0)
+    assert both[0].argmax() == 0 and abs(both.sum() - 1) < 1e-6

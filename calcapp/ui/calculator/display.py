@@ -142,6 +142,8 @@ class Display(QFrame):
         ``why_outside`` says why the models at hand do not cover the input."""
         self.answer = answer
         self._why_outside = why_outside
+        if self._show_equation_check(answer.input):
+            return
         if answer.error:
             self._show_error(answer, final)
         else:
@@ -150,6 +152,20 @@ class Display(QFrame):
         self.answer_label.setText("" if unreadable else self._answer_html(answer))
         self.model_label.setText(self._model_text(answer))
         self._summary = self._summary_text(answer)
+
+    def _show_equation_check(self, text) -> bool:
+        """'a=b' is marked like homework: ✓ it holds, or ✗ and what the right side should be."""
+        from calcapp.expr.equation import check_equation, verdict
+
+        check = check_equation(text) if isinstance(text, str) else None
+        if check is None or check["holds"] is None:
+            return False
+        colour = theme.colour(theme.GOOD if check["holds"] else theme.BAD)
+        self.error_label.clear()
+        self.answer_label.setText(f'<span style="color:{colour}">{html.escape(verdict(check))}</span>')
+        self.model_label.setText("")
+        self._summary = verdict(check)
+        return True
 
     # -- pieces --------------------------------------------------------------------------
     def _show_error(self, answer, final: bool) -> None:

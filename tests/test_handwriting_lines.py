@@ -183,3 +183,29 @@ def test_the_pen_view_is_fused_with_the_image_view():
     assert p.shape == (1, 4) and abs(p.sum() - 1) < 1e-5
     both = fuse(np.array([[0.5, 0.5, 0, 0]]), np.array([[0.9, 0.1, 0, 0]]), 1.0)
     assert both[0].argmax() == 0 and abs(both.sum() - 1) < 1e-6
+
+
+def test_the_canvas_reads_real_strokes_as_the_benchmark_does(qtbot, rec):
+    """Real writers' arithmetic lines (CROHME InkML) played stroke by stroke into the canvas."""
+    from calcapp.handwriting.data import default_data_root
+    from calcapp.ink.inkml import load_inkml
+    from calcapp.ui.calculator.canvas import InkCanvas
+
+    files = sorted((default_data_root() / "crohme_ink").glob("*.inkml"))[:4]
+    if not files:
+        pytest.skip("no CROHME ink beside the project")
+    canvas = InkCanvas()
+    qtbot.addWidget(canvas)
+    canvas.resize(600, 200)
+    for f in files:
+        strokes = load_inkml(f)
+        a = np.concatenate([s.xy() for s in strokes])
+        k = 400.0 / max(float(np.ptp(a[:, 0])), 1e-6)
+        played = [Stroke([Point(20 + (p.x - a[:, 0].min()) * k, 40 + (p.y - a[:, 1].min()) * k) for p in s.points])
+                  for s in strokes]
+        canvas.clear()
+        for s in played:
+            canvas.add_stroke(s)
+        assert len(canvas.strokes) == len(played)
+        canvas.set_reading(rec.read_strokes(canvas.strokes), canvas.version)
+        assert canvas.expression() == rec.read_strokes(played).expression

@@ -233,6 +233,17 @@ def rec_order():
     return list("0123456789") + ["+", "-", "\u00d7", "\u00f7", "/", "(", ")", ".", "="]
 
 
+def latency(rec, lines) -> float | None:
+    """Median ms from the last pen-up to the line's reading, the rest read at the previous pen-up."""
+    times = []
+    for _, strokes, _, _ in lines:
+        rec.read_strokes(strokes[:-1])
+        t = time.perf_counter()
+        rec.read_strokes(strokes)
+        times.append(1000 * (time.perf_counter() - t))
+    return float(np.median(times)) if times else None
+
+
 def use_legacy_assembly(rec) -> None:
     """Read lines as before the line decoder: geometry fixes, then ``repair`` (for the before column)."""
     from calcapp.handwriting.recognizer import Reading, SymbolReading, repair
@@ -275,6 +286,7 @@ def measure(rec, root, quick: bool) -> dict:
             a, n, bad = read_lines(rec, lines, mode)
             res[f"{name}_{mode}"], res[f"n_{name}"], res[f"bad_{name}_{mode}"] = a, n, bad
     res["pendigits"], res["n_pendigits"] = pendigits(rec, root, quick)
+    res["latency_ms"] = latency(rec, [ln for ln in spliced if len(ln[0]) >= 8][:60])
     res["seconds"] = round(time.time() - t0)
     return res
 
@@ -298,6 +310,8 @@ def write_section(store: dict, out: Path) -> None:
              "| what | " + " | ".join(tags) + " |", "|---" * (len(tags) + 1) + "|"]
     for what, key in ROWS:
         lines.append(f"| {what} | " + " | ".join(pct(store[t].get(key)) for t in tags) + " |")
+    lines.append("| pen-up to the line's reading, median ms (spliced lines of 8+ symbols; shared CPU) | "
+                 + " | ".join(f"{store[t]['latency_ms']:.1f}" if store[t].get("latency_ms") else "-" for t in tags) + " |")
     lines += ["", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_spliced_ink", "bad_spliced_image"):
         lines += ["", f"Misreads, {key[4:].replace('_', ' ')} ({tags[-1]}): " + "; ".join(last[key])]

@@ -24,6 +24,9 @@ def clean_strokes(strokes) -> list[Stroke]:
         raise InkFormatError(f"too much ink: {len(strokes)} strokes (at most {MAX_STROKES} in one line)")
     out = []
     for s in strokes:
+        if 0 < len(s.points) <= MAX_POINTS and math.isfinite(sum(p.x + p.y for p in s.points)):
+            out.append(s)  # the common case, checked in one pass (a sum of finite terms is finite or overflows to inf)
+            continue
         pts = [p for p in s.points if math.isfinite(p.x) and math.isfinite(p.y)]
         if len(pts) > MAX_POINTS:
             step = (len(pts) - 1) / (MAX_POINTS - 1)

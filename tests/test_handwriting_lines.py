@@ -209,3 +209,17 @@ def test_the_canvas_reads_real_strokes_as_the_benchmark_does(qtbot, rec):
         assert len(canvas.strokes) == len(played)
         canvas.set_reading(rec.read_strokes(canvas.strokes), canvas.version)
         assert canvas.expression() == rec.read_strokes(played).expression
+
+
+def test_the_writer_split_is_fixed_and_dots_are_settled_by_the_truth():
+    from calcapp.handwriting.crohme import Sym, _settle_dots, held_out
+
+    names = [f"User{i}" for i in range(400)]
+    share = sum(map(held_out, names)) / len(names)
+    assert 0.12 < share < 0.28 and held_out("User1") == held_out("User1")
+    syms = [Sym(".", [], (0, 0, 1, 1))]
+    _settle_dots(syms, "$2 \\cdot 6 - 3$")
+    assert syms[0].label == "\u00b7"
+    syms = [Sym(".", [], (0, 0, 1, 1))]
+    _settle_dots(syms, "6.7")
+    assert syms[0].label == "."

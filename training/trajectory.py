@@ -43,7 +43,7 @@ def build(root: Path, rng, copies: int):
     tr_x, tr_y = [], []
     val, test = ([], [], []), ([], [], [])
     for lab, strokes, h, w in crohme.calculator_symbols(root, "all"):
-        y = LABELS.index(lab)
+        y = LABELS.index("." if lab in crohme.DOTS else lab)
         if crohme.held_out(w) or validation_writer(w):
             dest = test if crohme.held_out(w) else val
             dest[0].append(features(strokes, h))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ HELD_OUT_SHARE = 0.2
 CALC = {**{str(d): str(d) for d in range(10)}, "+": "+", "-": "-", "\\times": "\u00d7",
         "\\div": "\u00f7", "/": "/", "(": "(", ")": ")", ".": ".", "=": "="}
 MAX_LINES = 20000  # the file holds 5,616; a bigger one is not this data set
+DOTS = (".", "\u00b7", ".?")  # decimal point, multiplication dot, a dot the truth does not settle
 
 
 def lines_path(root) -> Path:
@@ -87,12 +89,24 @@ def read_expressions(root, side: str = "test"):
                 if ink:
                     syms.append(Sym(CALC.get(s["label"], s["label"]), ink, _box(ink)))
             if syms:
+                _settle_dots(syms, e.get("truth") or "")
                 yield Expression(e["id"], e["writer"], syms, _height(syms))
+
+
+def _settle_dots(syms: list[Sym], truth: str) -> None:
+    """CROHME labels a decimal point and a multiplication dot (``\\cdot``) both '.'; the truth
+    LaTeX tells them apart when it holds only one kind."""
+    cdot = "\\cdot" in truth
+    decimal = re.search(r"\d\s*\.\s*\d", truth) is not None
+    kind = "\u00b7" if cdot and not decimal else "." if decimal and not cdot else ".?"
+    for s in syms:
+        if s.label == ".":
+            s.label = kind
 
 
 def calculator_symbols(root, side: str = "test"):
     """(label, strokes, expression height, writer) of every calculator-class symbol."""
     for e in read_expressions(root, side):
         for s in e.symbols:
-            if s.label in CALC.values():
+            if s.label in CALC.values() or s.label in DOTS:
                 yield s.label, s.strokes, e.height, e.writer

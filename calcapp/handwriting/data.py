@@ -209,6 +209,7 @@ def load_crohme(root: Path, side: str, rng: np.random.Generator | None = None, c
 
     ims, labs = [], []
     for lab, strokes, h, _ in calculator_symbols(root, side):
+        lab = "." if lab in ("\u00b7", ".?") else lab  # the network has one class for both dots
         if rng is None:
             ims.append(normalise_strokes(strokes, h))
             labs.append(INDEX[lab])

@@ -24,6 +24,18 @@ Held-out digits (MNIST sample / bhmsds / pendigits) against earlier versions:
 The conv32 members' errors were mostly the same ambiguous images, so width helped more than
 averaging; averaging two wide runs still took 'a+b' lines of image digits from 53 to 46
 misreads in 2000 (benchmarks/handwriting_bench.py).
+
+v7 adds real writers: the v6 ensemble fine-tuned on CROHME training writers' symbols
+(``--crohme-copies``; writer split in calcapp/handwriting/crohme.py), one epoch, then one
+settling epoch with the original MNIST weighting:
+
+    python training/recognizer.py --init-from resources/models/recognizer --epochs 1 --lr 3e-4 \
+        --crohme-copies 2 --mnist-weight 2 --one-weight 2 --one-strength 2.0 --seed 5 --out /tmp/rec-ft
+    python training/recognizer.py --init-from /tmp/rec-ft --epochs 1 --lr 1e-4 --crohme-copies 1 \
+        --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 6 --out /tmp/rec-ft2
+    python training/trajectory.py --model /tmp/rec-ft2 --weigh-with <v6 folder>   # the pen view
+
+Held-out figures on writers never trained on: benchmarks/results/handwriting.md.
 """
 
 from __future__ import annotations
@@ -194,7 +206,8 @@ def main(argv=None) -> int:
     card = {
         "name": "recognizer",
         "kind": "recognizer",
-        "architecture": (base_card["architecture"] + ", fine-tuned") if args.init_from else f"cnn: conv{args.width}-pool-conv{2 * args.width}-pool-dense{args.dense} (Keras mnist_convnet shape)",
+        "architecture": (base_card["architecture"].split(", fine-tuned")[0] + ", fine-tuned") if args.init_from
+        else f"cnn: conv{args.width}-pool-conv{2 * args.width}-pool-dense{args.dense} (Keras mnist_convnet shape)",
         "task": {"name": "handwritten-symbols", "labels": LABELS},
         "input": "28x28 grey, ink 1 on 0, 20 px box centred by mass (calcapp.ink.imagenorm)",
         "data": {

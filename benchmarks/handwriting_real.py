@@ -207,12 +207,19 @@ def _expression(rec, reading) -> str:
 
 # --- symbols -------------------------------------------------------------------------
 
-def symbols(rec, root):
-    labels, images = [], []
+def symbols(rec, root, pen=True):
+    from calcapp.handwriting.trajectory import features
+
+    labels, images, feats = [], [], []
     for lab, strokes, h, _ in crohme.calculator_symbols(root, "test"):
         labels.append(lab)
         images.append(normalise_strokes(strokes, h))
+        feats.append(features(strokes, h))
     probs = rec.probabilities(np.stack(images)) if images else np.zeros((0, len(rec.labels)))
+    if pen and rec.pen is not None and images:  # both views of the ink
+        from calcapp.handwriting.trajectory import fuse
+
+        probs = fuse(probs, rec.pen.probabilities(np.stack(feats)), rec.pen_weight)
     pred = [rec.labels[i] for i in probs.argmax(1)]
     # the network has one class for both dots: reading a multiplication dot as it is right
     pred = [t if t in crohme.DOTS and p == "." else p for t, p in zip(labels, pred)]
@@ -316,7 +323,14 @@ def write_section(store: dict, out: Path) -> None:
         lines.append(f"| {what} | " + " | ".join(pct(store[t].get(key)) for t in tags) + " |")
     lines.append("| pen-up to the line's reading, median ms (spliced lines of 8+ symbols; shared CPU) | "
                  + " | ".join(f"{store[t]['latency_ms']:.1f}" if store[t].get("latency_ms") else "-" for t in tags) + " |")
-    lines += ["", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
+    lines += ["", "Columns, each adding to the one before: *before* - the v6 recognizer, lines assembled by "
+              "geometry fixes and `repair` (as before issue 21); *+line decoder* - the beam over segmentations "
+              "and alternatives with the arithmetic-line grammar (calcapp/handwriting/line_decoder.py); "
+              "*+CNN fine-tuned on CROHME* - one epoch on the training writers' symbols with writer-style "
+              "augmentation; *v7 CNN* - one settling epoch with the original MNIST weighting; *+pen view* - "
+              "the trajectory network fused with the image network (ink only: images have no trajectory). "
+              "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
+              "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_spliced_ink", "bad_spliced_image"):
         lines += ["", f"Misreads, {key[4:].replace('_', ' ')} ({tags[-1]}): " + "; ".join(last[key])]
     lines += ["", "Pendigits: the file carries no writer ids (30 writers, order not documented), so no "

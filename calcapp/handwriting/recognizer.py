@@ -321,10 +321,16 @@ class Recognizer:
         """Trajectory features of every ink symbol, or ``None`` (no pen network, or images)."""
         from calcapp.handwriting.trajectory import features
 
-        segs = [s for ss, _ in prepared for s in ss]
-        if self.pen is None or n_wholes or not segs or any("strokes" not in s.extra for s in segs):
+        pairs = [(s, im) for ss, ims in prepared for s, im in zip(ss, ims)]
+        if self.pen is None or n_wholes or not pairs or any("strokes" not in s.extra for s, _ in pairs):
             return None
-        return [features(s.extra["strokes"], s.extra["line_h"]) for s in segs]
+        out = []
+        for s, im in pairs:  # remembered like the images: a pen-up recomputes one symbol
+            key = ("pen", hash(im.tobytes()), len(s.extra["strokes"]))
+            if key not in self._ink_cache:
+                self._ink_cache[key] = features(s.extra["strokes"], s.extra["line_h"])
+            out.append(self._ink_cache[key])
+        return out
 
     def read_strokes(self, strokes) -> Reading:
         from calcapp.ink.guard import clean_strokes

@@ -336,7 +336,11 @@ def main(argv=None) -> int:
         if isinstance(v, dict):
             lines.append(f"- {k}: {pct(v['accuracy'])} (n={v['n']}); main confusions: "
                          + ", ".join(f"{c['true']}\u2192{c['read']} \u00d7{c['count']}" for c in v["confusions"][:5]))
-    Path(args.out).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = Path(args.out)
+    kept = ""  # the real-writers section (benchmarks/handwriting_real.py) is not this script's to drop
+    if out.is_file() and "## Real writers" in out.read_text(encoding="utf-8"):
+        kept = "\n## Real writers" + out.read_text(encoding="utf-8").split("## Real writers", 1)[1]
+    out.write_text("\n".join(lines) + "\n" + kept, encoding="utf-8")
     print("\n".join(lines))
     return 0
 

@@ -24,6 +24,18 @@ Held-out digits (MNIST sample / bhmsds / pendigits) against earlier versions:
 The conv32 members' errors were mostly the same ambiguous images, so width helped more than
 averaging; averaging two wide runs still took 'a+b' lines of image digits from 53 to 46
 misreads in 2000 (benchmarks/handwriting_bench.py).
+
+v7 adds real writers: the v6 ensemble fine-tuned on CROHME training writers' symbols
+(``--crohme-copies``; writer split in calcapp/handwriting/crohme.py), one epoch, then one
+settling epoch with the original MNIST weighting:
+
+    python training/recognizer.py --init-from resources/models/recognizer --epochs 1 --lr 3e-4 \
+        --crohme-copies 2 --mnist-weight 2 --one-weight 2 --one-strength 2.0 --seed 5 --out /tmp/rec-ft
+    python training/recognizer.py --init-from /tmp/rec-ft --epochs 1 --lr 1e-4 --crohme-copies 1 \
+        --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 6 --out /tmp/rec-ft2
+    python training/trajectory.py --model /tmp/rec-ft2 --weigh-with <v6 folder>   # the pen view
+
+Held-out figures on writers never trained on: benchmarks/results/handwriting.md.
 """
 
 from __future__ import annotations
@@ -106,6 +118,8 @@ def measure(probs_fn, sets) -> dict:
     m = np.isin(yt, ops)
     res["goal_operators"] = (round(float((probs_fn(xt[m]).argmax(1) == yt[m]).mean()), 4), int(m.sum()))
     res["goal_pendigits_new_writers"] = sub(["pendigits_test"], digits)
+    if "crohme_test" in sets:
+        res["goal_crohme_new_writers"] = sub(["crohme_test"], list(range(len(LABELS))))
     return res
 
 
@@ -127,6 +141,8 @@ def main(argv=None) -> int:
                     help="augmentation strength (rotation/shear/scale) for every '1'")
     ap.add_argument("--width", type=int, default=32, help="filters of the first convolution (the second has twice)")
     ap.add_argument("--dense", type=int, default=128, help="units of the hidden dense layer")
+    ap.add_argument("--crohme-copies", type=int, default=0,
+                    help="add CROHME training-writer symbols, each this often (writer-style variants)")
     ap.add_argument("--ensemble", nargs="+", default=[], metavar="DIR",
                     help="no training: average these trained recognizer folders into one model")
     args = ap.parse_args(argv)
@@ -144,6 +160,10 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     t0 = time.time()
     sets = load_all(Path(args.data), args.seed, Path(args.cache) if args.cache else None)
+    if args.crohme_copies:  # real writers; the held-out writers measure, never train
+        sets["crohme_train"] = hd.load_crohme(Path(args.data), "train", np.random.default_rng(args.seed + 7),
+                                              args.crohme_copies)[:2]
+        sets["crohme_test"] = hd.load_crohme(Path(args.data), "test")[:2]
     if args.fresh_synth:  # templates changed since the cache was written
         x_s, y_s, _ = hd.synth_set(SYNTH, np.random.default_rng(args.seed + 100))
         sets["synthetic_train"] = (x_s, y_s)
@@ -174,6 +194,9 @@ def main(argv=None) -> int:
     one = LABELS.index("1")
     if args.init_from:
         model = keras.models.load_model(Path(args.init_from) / "model.keras", safe_mode=True)
+        import json
+
+        base_card = json.loads((Path(args.init_from) / "card.json").read_text(encoding="utf-8"))
     else:
         model = rm.build_model(width=args.width, dense=args.dense)
     run = rm.train(model, xt, yt, xv, yv, epochs=args.epochs, callback=PrintingCallback(),
@@ -183,7 +206,8 @@ def main(argv=None) -> int:
     card = {
         "name": "recognizer",
         "kind": "recognizer",
-        "architecture": f"cnn: conv{args.width}-pool-conv{2 * args.width}-pool-dense{args.dense} (Keras mnist_convnet shape)",
+        "architecture": (base_card["architecture"].split(", fine-tuned")[0] + ", fine-tuned") if args.init_from
+        else f"cnn: conv{args.width}-pool-conv{2 * args.width}-pool-dense{args.dense} (Keras mnist_convnet shape)",
         "task": {"name": "handwritten-symbols", "labels": LABELS},
         "input": "28x28 grey, ink 1 on 0, 20 px box centred by mass (calcapp.ink.imagenorm)",
         "data": {
@@ -192,6 +216,10 @@ def main(argv=None) -> int:
                 "bhmsds": "../shared/data/bhmsds, first 85% of each class's files train, last 15% held out; 'x' (a letter) trained as ×",
                 "mdas": "../shared/data/mdas, train- files train, val- files held out",
                 "pendigits": "../shared/data/pendigits.tra drawn as ink, last 1500 lines held out",
+                "crohme": "../shared/data/crohme_ink, calculator-class symbols of the training writers "
+                          "(writer split: calcapp/handwriting/crohme.py, ~20% of writer groups held out), "
+                          "drawn through normalise_strokes with writer-style augmentation (slant, rotation, "
+                          "aspect, elastic, path jitter, pen width); held-out writers measured as crohme_test",
                 "synthetic": "calcapp.ink.synth templates with affine/elastic/pressure/width variety",
                 "keras-mnist": "~/.keras/datasets/mnist.npz when present (absent: 0 images)",
             },
@@ -206,7 +234,9 @@ def main(argv=None) -> int:
                      "seconds": round(time.time() - t0), "history": run["history"]},
         "metrics": metrics,
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "numpy": np.__version__},
-        "license_note": "weights trained from MNIST (CC BY-SA 3.0), bhmsds (MIT), mdas (MIT), UCI pendigits (CC BY 4.0)",
+        "license_note": "weights trained from MNIST (CC BY-SA 3.0), bhmsds (MIT), mdas (MIT), UCI pendigits (CC BY 4.0)"
+                        + ("; CROHME 2014/2016 training ink (non-commercial research data, CC BY-NC-SA 3.0 per CROHMELib)"
+                           if args.crohme_copies else ""),
     }
     folder = rm.save(model, Path(args.out), card)
     print(f"saved {folder}; held-out: " + ", ".join(

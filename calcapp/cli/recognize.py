@@ -14,6 +14,7 @@ from pathlib import Path
 
 IMAGE_EXT = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 INKML_EXT = {".inkml", ".xml"}
+MAX_FILE_BYTES = 50_000_000
 
 
 def add_parser(sub) -> None:
@@ -55,8 +56,12 @@ def prepare(rec, path: Path):
     kind = _kind(path)
     if kind == "image":
         return rec.prepare_image(path)
+    from calcapp.ink.guard import clean_strokes
+
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise ValueError(f"larger than {MAX_FILE_BYTES // 1_000_000} MB")
     strokes = load_inkml(path) if kind == "inkml" else load_ink_json(path)
-    return rec.prepare_strokes(strokes)
+    return rec.prepare_strokes(clean_strokes(strokes))
 
 
 def _reason(exc: Exception) -> str:
@@ -83,6 +88,10 @@ def _human(row: dict) -> str:
         lines.append(f"  exact   {row['exact']}")
     if row["neural"] is not None:
         lines.append(f"  neural  {row['neural']}   [{row['model']}]")
+    if row.get("equation"):
+        from calcapp.expr.equation import verdict
+
+        lines.append(f"  check   {verdict(row['equation'])}")
     return "\n".join(lines)
 
 
@@ -118,10 +127,17 @@ def run(args) -> int:
             row["error"] = "no handwriting found"
 
     to_answer = [r for r in rows if r["error"] is None]
+    from calcapp.expr.equation import check_equation
+
+    for row in to_answer:  # 'a=b' is a claim to check; its left side is the question
+        check = check_equation(row["expression"])
+        if check is not None:
+            row["equation"] = check
     if to_answer and not args.no_answer:
         from calcapp.arithmetic.answering import answer_many
 
-        for row, ans in zip(to_answer, answer_many([r["expression"] for r in to_answer])):
+        questions = [r["equation"]["left"] + "=" if "equation" in r else r["expression"] for r in to_answer]
+        for row, ans in zip(to_answer, answer_many(questions)):
             row["exact"], row["neural"] = ans.exact, ans.neural
             row["model"] = ans.model
             if ans.error:

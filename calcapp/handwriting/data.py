@@ -169,3 +169,53 @@ def augment(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> n
             im = np.clip(im * 1.5 - 0.5, 0, 1)
         out[i] = im
     return out
+
+
+# --- real writers' ink (CROHME), with augmentation that imitates writers ---------------
+
+
+def writer_augment(strokes, rng: np.random.Generator, strength: float = 1.0):
+    """Another hand writing the same symbol: slant, rotation, aspect, a smooth elastic
+    displacement and jitter along the path (not pixel noise)."""
+    from calcapp.ink.strokes import Point, Stroke
+
+    pts = np.concatenate([s.xy() for s in strokes])
+    c = pts.mean(axis=0)
+    size = max(float(np.ptp(pts, axis=0).max()), 1e-6)
+    slant, rot = rng.normal(0, 0.18 * strength), rng.normal(0, 0.06 * strength)
+    sx, sy = np.exp(rng.normal(0, 0.08 * strength, 2))
+    m = np.array([[np.cos(rot), -np.sin(rot)], [np.sin(rot), np.cos(rot)]]) @ np.array([[sx, -slant], [0, sy]])
+    k = rng.normal(0, 1, (2, 2, 2))  # low-frequency elastic field: two sinusoids per axis
+    amp, freq = 0.04 * strength * size, rng.uniform(1.0, 3.0, 2) * np.pi / size
+    out = []
+    for s in strokes:
+        a = s.xy() - c
+        a = a @ m.T
+        for ax in range(2):
+            a[:, ax] += amp * (k[ax, 0, 0] * np.sin(freq[0] * a[:, 1] + k[ax, 0, 1])
+                               + k[ax, 1, 0] * np.sin(freq[1] * a[:, 0] + k[ax, 1, 1]))
+        if len(a) > 3:  # jitter along the path: a smooth random walk, small against the symbol
+            walk = np.cumsum(rng.normal(0, 0.006 * strength * size, a.shape), axis=0)
+            walk -= np.linspace(0, 1, len(a))[:, None] * walk[-1]
+            a += walk
+        out.append(Stroke([Point(float(x), float(y)) for x, y in a + c]))
+    return out
+
+
+def load_crohme(root: Path, side: str, rng: np.random.Generator | None = None, copies: int = 1):
+    """CROHME calculator-class symbols of one side of the writer split, drawn as the canvas
+    draws them; with ``rng``, ``copies`` writer-style variants each (and varied pen width)."""
+    from calcapp.handwriting.crohme import calculator_symbols
+
+    ims, labs = [], []
+    for lab, strokes, h, _ in calculator_symbols(root, side):
+        lab = "." if lab in ("\u00b7", ".?") else lab  # the network has one class for both dots
+        if rng is None:
+            ims.append(normalise_strokes(strokes, h))
+            labs.append(INDEX[lab])
+            continue
+        for k in range(copies):
+            ink = strokes if k == 0 else writer_augment(strokes, rng)
+            ims.append(normalise_strokes(ink, h * float(rng.uniform(0.7, 1.4))))
+            labs.append(INDEX[lab])
+    return _stack(ims, labs, "crohme")

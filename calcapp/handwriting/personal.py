@@ -138,9 +138,17 @@ def fine_tune(store: SampleStore | None = None, callback: TrainingCallback | Non
             "training": {"epochs": epochs, "best_epoch": run["best_epoch"], "lr": 3e-4,
                          "seconds": round(time.perf_counter() - t0, 1)},
             "metrics": metrics}
+    pen = base_dir / "trajectory.npz"  # the pen view is not fine-tuned: it travels as it is
+    if base_card.get("trajectory") and pen.is_file():
+        card["trajectory"] = base_card["trajectory"]
     folder = None
     if not (run["stopped"] and run["best_epoch"] is None):
         folder = rm.save(model, Path(out_dir) if out_dir else user_models_dir() / PERSONAL_NAME, card)
+        if "trajectory" in card:
+            import shutil
+
+            shutil.copyfile(pen, folder / "trajectory.npz.tmp")
+            os.replace(folder / "trajectory.npz.tmp", folder / "trajectory.npz")
     result = rm.as_result(folder, run, metrics, card)
     if callback is not None:
         callback.on_end(result)

@@ -165,6 +165,14 @@ class Recognizer:
                                 f"({type(exc).__name__}: {str(exc)[:120]})") from None
         self._ink_cache: dict[tuple, np.ndarray] = {}
         self._top_cache: dict[int, list] = {}
+        self.pen, self.pen_weight = None, 0.0  # the trajectory network, when the model has one
+        traj = self.card.get("trajectory")
+        if traj and (self.folder / "trajectory.npz").is_file():
+            from calcapp.handwriting.trajectory import TrajectoryNet
+
+            with np.load(self.folder / "trajectory.npz") as z:
+                self.pen = TrajectoryNet({k: z[k] for k in z.files}, list(traj["layers"]))
+            self.pen_weight = float(traj.get("weight", 1.0))
 
     # --- the network ---
     def probabilities(self, images28: np.ndarray, batch: int = 1024) -> np.ndarray:
@@ -202,20 +210,26 @@ class Recognizer:
                 raise ValueError(f"unsupported layer {op!r}")
         return x
 
-    def classify(self, images28: np.ndarray, k: int = 3) -> list[list[tuple[str, float]]]:
-        """Top-``k`` (label, probability) for each 28x28 normalised image."""
+    def classify(self, images28: np.ndarray, k: int = 3, pens=None) -> list[list[tuple[str, float]]]:
+        """Top-``k`` (label, probability) for each 28x28 normalised image; with ``pens`` (the
+        symbols' trajectory features, ink only) both views are combined."""
         p = self.probabilities(images28)
+        if pens is not None and self.pen is not None and len(p):
+            from calcapp.handwriting.trajectory import fuse
+
+            p = fuse(p, self.pen.probabilities(np.stack(pens)), self.pen_weight)
         top = np.argsort(-p, axis=1)[:, :k]
         return [[(self.labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
 
-    def _classify_cached(self, images: list[np.ndarray]) -> list[list[tuple[str, float]]]:
+    def _classify_cached(self, images: list[np.ndarray], pens=None) -> list[list[tuple[str, float]]]:
         """``classify`` remembering recent images: re-reading a line after a pen-up runs
         the network only on the symbol that changed."""
-        keys = [hash(im.tobytes()) for im in images]
+        keys = [hash(im.tobytes() + (b"" if pens is None else pens[i].tobytes())) for i, im in enumerate(images)]
         found = {k: self._top_cache[k] for k in keys if k in self._top_cache}
         missing = [i for i, k in enumerate(keys) if k not in found]
         if missing:
-            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]))):
+            sub = None if pens is None else [pens[i] for i in missing]
+            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]), pens=sub)):
                 found[keys[i]] = top
             if len(self._top_cache) > self.cache_limit:
                 self._top_cache.clear()
@@ -249,6 +263,7 @@ class Recognizer:
                     self._ink_cache.clear()
                 self._ink_cache[key] = img
             images.append(img)
+            seg.extra.update(strokes=[strokes[i] for i in seg.ids], line_h=h)  # for the line decoder
         return segs, images
 
     def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
@@ -284,11 +299,9 @@ class Recognizer:
         return out_segs, out_tops
 
     def assemble(self, segs: list[Segment], tops: list[list[tuple[str, float]]]) -> Reading:
-        labels = [t[0][0] for t in tops]
-        conf = [t[0][1] for t in tops]
-        if len(segs) > 1:  # a lone symbol has no line to be placed in, nor a grammar
-            labels = resolve_by_geometry(labels, segs)
-            labels, conf = repair(labels, conf, tops)
+        from calcapp.handwriting.line_decoder import read_line
+
+        segs, tops, labels, conf = read_line(self, segs, tops)  # the line as a whole, by its grammar
         out = []
         for seg, top, lab, c in zip(segs, tops, labels, conf):
             out.append(SymbolReading(lab, c, top, tuple(float(v) for v in seg.box),
@@ -300,8 +313,9 @@ class Recognizer:
         images = [im for _, ims in prepared for im in ims]
         wholes = [s.extra["joined"][2] for segs, _ in prepared for s in segs if "joined" in s.extra]
         images += wholes
-        tops = self._classify_cached(images) if len(images) <= 64 else (
-            self.classify(np.stack(images)) if images else [])
+        pens = self._pen_features(prepared, len(wholes))
+        tops = self._classify_cached(images, pens) if len(images) <= 64 else (
+            self.classify(np.stack(images), pens=pens) if images else [])
         out, k, w = [], 0, len(images) - len(wholes)
         for segs, ims in prepared:
             n_whole = sum("joined" in s.extra for s in segs)
@@ -311,8 +325,25 @@ class Recognizer:
             w += n_whole
         return out
 
+    def _pen_features(self, prepared, n_wholes: int):
+        """Trajectory features of every ink symbol, or ``None`` (no pen network, or images)."""
+        from calcapp.handwriting.trajectory import features
+
+        pairs = [(s, im) for ss, ims in prepared for s, im in zip(ss, ims)]
+        if self.pen is None or n_wholes or not pairs or any("strokes" not in s.extra for s, _ in pairs):
+            return None
+        out = []
+        for s, im in pairs:  # remembered like the images: a pen-up recomputes one symbol
+            key = ("pen", hash(im.tobytes()), len(s.extra["strokes"]))
+            if key not in self._ink_cache:
+                self._ink_cache[key] = features(s.extra["strokes"], s.extra["line_h"])
+            out.append(self._ink_cache[key])
+        return out
+
     def read_strokes(self, strokes) -> Reading:
-        return self.read_prepared([self.prepare_strokes(strokes)])[0]
+        from calcapp.ink.guard import clean_strokes
+
+        return self.read_prepared([self.prepare_strokes(clean_strokes(strokes))])[0]
 
     def read_image(self, path_or_array) -> Reading:
         return self.read_prepared([self.prepare_image(path_or_array)])[0]

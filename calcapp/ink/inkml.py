@@ -9,12 +9,14 @@ clear message rather than misread.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from calcapp.ink.strokes import InkFormatError, Point, Stroke, check_ink_size, read_ink_text
 
 NS = "http://www.w3.org/2003/InkML"
+MAX_CHARS = 50_000_000
 
 
 def _local(tag: str) -> str:
@@ -31,7 +33,14 @@ def _channels(root: ET.Element) -> list[str]:
 
 
 def parse_inkml(text: str) -> tuple[list[Stroke], str | None]:
-    """Strokes and the ``truth`` annotation (or ``None``) of an InkML document."""
+    """Strokes and the ``truth`` annotation (or ``None``) of an InkML document.
+
+    A DTD can define entities that expand without bound or reach outside the file, and no
+    pen software writes one into InkML, so a document that declares one is refused."""
+    if len(text) > MAX_CHARS:
+        raise InkFormatError(f"not InkML: larger than {MAX_CHARS // 1_000_000} MB")
+    if "<!DOCTYPE" in text or "<!ENTITY" in text:
+        raise InkFormatError("InkML with a DTD or entities is refused")
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -58,6 +67,8 @@ def parse_inkml(text: str) -> tuple[list[Stroke], str | None]:
                 raise InkFormatError(f"trace {n}: bad point {chunk[:40]!r}") from None
             if len(vals) < 2:
                 raise InkFormatError(f"trace {n}: a point needs x and y, got {chunk[:40]!r}")
+            if not all(math.isfinite(v) for v in vals[:2]):
+                raise InkFormatError(f"trace {n}: a coordinate is not a finite number: {chunk[:40]!r}")
             named = dict(zip(chans, vals))
             x = named.get("X", vals[0])
             y = named.get("Y", vals[1])

@@ -155,6 +155,8 @@ class Display(QFrame):
         """Draw an Answer. ``final`` (after Enter/=) shows errors in full colour; while the
         person is still typing an unfinished expression they are shown muted."""
         self.answer = answer
+        if self._show_equation_check(answer.input):
+            return
         if answer.error:
             self._show_error(answer, final)
         else:
@@ -165,6 +167,20 @@ class Display(QFrame):
         self.model_label.setToolTip("\n".join(getattr(answer, "reasons", ()) or ()))
         self.working.show_answer(answer)
         self._summary = self._summary_text(answer)
+
+    def _show_equation_check(self, text) -> bool:
+        """'a=b' is marked like homework: ✓ it holds, or ✗ and what the right side should be."""
+        from calcapp.expr.equation import check_equation, verdict
+
+        check = check_equation(text) if isinstance(text, str) else None
+        if check is None or check["holds"] is None:
+            return False
+        colour = theme.colour(theme.GOOD if check["holds"] else theme.BAD)
+        self.error_label.clear()
+        self.answer_label.setText(f'<span style="color:{colour}">{html.escape(verdict(check))}</span>')
+        self.model_label.setText("")
+        self._summary = verdict(check)
+        return True
 
     # -- pieces --------------------------------------------------------------------------
     def _show_error(self, answer, final: bool) -> None:

@@ -98,8 +98,16 @@ def test_cli_json_seven_halves_is_not_a_match():
     proc = subprocess.run([sys.executable, "-m", "calcapp", "compute", "--json", "7/2"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     row = json.loads(proc.stdout)
-    assert row["match"] is False and row["exact"] == "3.5" and "target" in row
-    human = subprocess.run([sys.executable, "-m", "calcapp", "compute", "7/2"],
+    # ✓ only for the exact answer: the general model answers 3.5 (a match); a model of
+    # integer quotients answers 3, which must not match
+    assert row["exact"] == "3.5" and "target" in row
+    assert row["match"] is (row["neural"] == "3.5")
+    # arith3, chosen by name, answers the integer quotient: never a ✓
+    proc = subprocess.run([sys.executable, "-m", "calcapp", "compute", "--json", "--model", "arith3", "7/2"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    row = json.loads(proc.stdout)
+    assert row["match"] is False and row["target"] == "3" and row["exact"] == "3.5"
+    human = subprocess.run([sys.executable, "-m", "calcapp", "compute", "--model", "arith3", "7/2"],
                            capture_output=True, text=True, cwd=ROOT, timeout=120).stdout
     if row["neural"] == row["target"]:
         assert "answers integer quotients: 3" in human and "\u2713" not in human

@@ -4,24 +4,23 @@ The canvas, files and the API can hand over anything: a million points from a st
 NaN or infinite coordinates from a broken driver, thousands of strokes. Reading must stay
 within milliseconds and never crash, so ink passes through ``clean_strokes`` first: points
 that are not finite are dropped, a stroke with too many points keeps an even subsample
-(its ends kept), and strokes beyond the cap are refused with a clear message.
+(its ends kept), and ink beyond one reading's caps is refused with a clear message.
 """
 
 from __future__ import annotations
 
 import math
 
-from calcapp.ink.strokes import InkFormatError, Stroke
+from calcapp.ink.strokes import Stroke, check_ink_size
 
-MAX_STROKES = 400
 MAX_POINTS = 2000  # per stroke, after thinning; far more than a symbol needs
 
 
 def clean_strokes(strokes) -> list[Stroke]:
-    """Finite, bounded strokes (empty ones dropped); too many strokes raise InkFormatError."""
+    """Finite, bounded strokes (empty ones dropped); ink past one reading's caps
+    (``strokes.check_ink_size``) raises InkFormatError."""
     strokes = list(strokes or [])
-    if len(strokes) > MAX_STROKES:
-        raise InkFormatError(f"too much ink: {len(strokes)} strokes (at most {MAX_STROKES} in one line)")
+    check_ink_size(len(strokes), sum(len(s.points) for s in strokes))
     out = []
     for s in strokes:
         if 0 < len(s.points) <= MAX_POINTS and math.isfinite(sum(p.x + p.y for p in s.points)):

@@ -13,6 +13,10 @@ def add_parser(sub) -> None:
                    "(default: the user models folder; bundled ones use resources/models)")
     p.add_argument("--resume", metavar="DIR", help="continue from this checkpoint folder")
     p.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads (default 2)")
+    p.add_argument("--distribute", metavar="NAME", default="none",
+                   help="data-parallel training: none (default), mirrored (all local GPUs), "
+                   "cpu:N (N logical CPU devices), multiworker (hosts named by TF_CONFIG), "
+                   "jax-data-parallel (all JAX devices; KERAS_DISTRIBUTION_* for hosts)")
 
 
 def run(args) -> int:
@@ -47,6 +51,12 @@ def run(args) -> int:
         raise UsageError(f"{args.resume} is not a model folder (no card.json)")
 
     config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
+    from calcapp.arithmetic.hparams_check import check_training
+
+    try:
+        check_training(config, args.distribute)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     if config.hp().get("init_from") and not args.resume:
         from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
 
@@ -62,12 +72,19 @@ def run(args) -> int:
 
         tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
         tf.config.threading.set_inter_op_parallelism_threads(1)
+    from calcapp.nets import distribution
     from calcapp.nets.events import PrintingCallback, RunControl
     from calcapp.arithmetic.trainer import train
 
+    try:  # before any other TensorFlow op: logical CPUs and collectives need that
+        strategy = distribution.from_name(args.distribute)
+    except (ValueError, RuntimeError) as exc:
+        raise UsageError(f"--distribute {args.distribute}: {exc}".splitlines()[0]) from None
+    out = distribution.output_dir(strategy, out)
     control = RunControl()
     try:
-        result = train(config, out, PrintingCallback(), control, resume_from=args.resume)
+        result = train(config, out, PrintingCallback(), control, resume_from=args.resume,
+                       strategy=strategy)
     except KeyboardInterrupt:
         control.stop()
         print("interrupted; the best checkpoint so far is kept")

@@ -72,8 +72,9 @@ def check_training(config, distribute: str = "none") -> None:
     _optional(hp, "lr_decay", 0.0, 1.0, open_low=True)
     _optional(hp, "clipnorm", 0.0, 1e6)
     _optional(hp, "holdout", 0.0, 0.45)
-    _at_least(hp, "val_size", 1, MAX_SAMPLES)
-    _at_least(hp, "test_size", 1, MAX_SAMPLES)
+    for key in ("val_size", "test_size"):
+        if hp.get(key) is not None:
+            _at_least(hp, key, 1, MAX_SAMPLES)
     _optional(hp, "target_exact", 0.0, 1.0)
     _optional(hp, "max_minutes", 0.0, 1e7, open_low=True)
     name = check_name(distribute)

@@ -296,13 +296,14 @@ class ModelManager(QObject):
 
     # -- training ------------------------------------------------------------------------
     def start_training(self, config, out_dir: str | None = None,
-                       resume_from: str | None = None) -> str:
+                       resume_from: str | None = None, distribute: str = "none") -> str:
         run_id = new_run_id(getattr(config, "name", "run"))
         # train() saves its best checkpoint in <out_dir>/<config.name>: by default a user
         # model, which the registry then lists
         target = out_dir or str(_user_models_dir())
         if self._train_fn is None and not _in_thread():
-            spec = {"config": config, "out_dir": target, "resume_from": resume_from}
+            spec = {"config": config, "out_dir": target, "resume_from": resume_from,
+                    "distribute": distribute}
             try:
                 return self._launch_child(run_id, "train", spec)
             except (OSError, RuntimeError, ValueError) as exc:
@@ -315,8 +316,11 @@ class ModelManager(QObject):
             if train is None:
                 self._ensure_tf()
                 from calcapp.arithmetic.trainer import train
+            from calcapp.nets.distribution import from_name  # (a fake train_fn: "none")
+
+            more = {} if distribute in (None, "none") else {"strategy": from_name(distribute)}
             return train(config, target, callback=callback, control=control,
-                         resume_from=resume_from)
+                         resume_from=resume_from, **more)
 
         return self._launch(run_id, "train", work)
 

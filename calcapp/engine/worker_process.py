@@ -110,9 +110,11 @@ def _training_main(run_id: str, kind: str, spec: dict, events, commands) -> None
                                epochs=spec["epochs"])
         else:
             from calcapp.arithmetic.trainer import train
+            from calcapp.nets.distribution import from_name
 
+            strategy = from_name(spec.get("distribute"))  # before TF touches a device
             result = train(spec["config"], spec["out_dir"], callback=callback, control=control,
-                           resume_from=spec.get("resume_from"))
+                           resume_from=spec.get("resume_from"), strategy=strategy)
         events.put(("done", result if result is not None else callback.result))
     except BaseException as exc:  # noqa: BLE001 - everything becomes a message
         events.put(("error", readable(exc)))

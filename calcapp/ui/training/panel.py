@@ -247,7 +247,9 @@ class TrainingPanel(QWidget):
             if self.form.is_calculator_job:
                 config = self.form.config()
                 name, kind, cfg = config.name, "calculator", config_dict(config)
-                run_id = self.manager.start_training(config)
+                devices = self.form.distribute_name()
+                more = {} if devices == "none" else {"distribute": devices}
+                run_id = self.manager.start_training(config, **more)
             else:
                 epochs = self.form.epochs.value()
                 name, kind, cfg = "recognizer-personal", "recognizer", {"epochs": epochs}

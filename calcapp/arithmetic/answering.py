@@ -15,6 +15,7 @@ from calcapp.expr.errors import CalcError, EvaluationError
 from calcapp.expr.evaluator import format_value, evaluate_node
 from calcapp.expr.parser import parse, render
 from calcapp.expr.tasks import task_answer
+from calcapp.nets.devices import pick_inference
 from calcapp.nets.registry import ModelInfo, best_for, list_models
 
 
@@ -32,6 +33,7 @@ class Answer:
     confidence: list[float] = field(default_factory=list)  # one per neural character
     outside: str | None = None  # why no model covers the input, when none does
     steps: list[str] = field(default_factory=list)  # a rewriting model's working texts
+    device: str | None = None  # what answered: numpy, keras-gpu or keras-cpu
 
     def to_json(self) -> dict:
         keys = ("input", "expression", "exact", "target", "neural", "model", "match", "error")
@@ -39,6 +41,8 @@ class Answer:
         out = {k: data[k] for k in keys}
         if self.steps:  # only a rewriting model has them
             out["steps"] = list(self.steps)
+        if self.device:
+            out["device"] = self.device
         return out
 
 
@@ -49,6 +53,12 @@ def _default_predictor(info: ModelInfo):
     from calcapp.arithmetic.predictor import load_predictor
 
     return load_predictor(info)
+
+
+def keras_predictor(info: ModelInfo):
+    from calcapp.arithmetic.predictor import load_keras_predictor
+
+    return load_keras_predictor(info)
 
 
 def answer_many(
@@ -85,7 +95,8 @@ def answer_many(
         ans.target = task_answer(node)  # == chosen.task.target(ans.input), parsed once
         routed.setdefault(chosen.name, (chosen, []))[1].append((ans, node))
     for info, group in routed.values():
-        predictor = predictor_for(info)
+        device = pick_inference(len(group)) if predictor_for is _default_predictor else "numpy"
+        predictor = predictor_for(info) if device == "numpy" else keras_predictor(info)
         spelled = getattr(predictor, "predict_spelled", None)  # a Predictor: no second parse
         preds = (spelled([info.task.spell(node) for _, node in group]) if spelled is not None
                  else predictor.predict([ans.input for ans, _ in group]))
@@ -95,4 +106,5 @@ def answer_many(
             ans.model = info.name
             ans.match = pred.text == ans.target
             ans.steps = list(getattr(pred, "steps", ()))
+            ans.device = device
     return answers

@@ -79,9 +79,17 @@ def run(args) -> int:
             model = find_model(args.model)
         except (LookupError, OSError, ValueError) as exc:
             raise UsageError(str(exc)) from None
+    from calcapp.nets.devices import pick_inference
+
+    try:
+        device = pick_inference(len(texts))  # a big batch on a GPU: one process, Keras
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     jobs = args.jobs if args.jobs is not None else _default_jobs(len(texts))
     if jobs < 1:
         raise UsageError("--jobs needs a number of processes of at least 1")
+    if device != "numpy":
+        jobs = 1
     if min(jobs, len(texts)) > 1 and _can_fork():
         printed = _answer_in_processes(texts, model, args.fraction, args.json, jobs)
     else:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from calcapp.engine.runs_store import RunsStore
 from calcapp.nets.availability import training_unavailable
 from calcapp.ui.training.plots import CurvesView
+from calcapp.ui.training.eta import EtaClock
 from calcapp.ui.training.form import SetupForm
 from calcapp.ui.training.runs import RunsList
 
@@ -85,6 +86,7 @@ class _Live:
         self.paused_at: float | None = None
         self.paused_total = 0.0
         self.buffer: list[tuple[int, int, float, float]] = []
+        self.clock = EtaClock()  # time left, from measured epochs
 
     @property
     def total_steps(self) -> int:
@@ -95,11 +97,8 @@ class _Live:
         paused = self.paused_total + ((now - self.paused_at) if self.paused_at else 0.0)
         return max(0.0, now - self.t0 - paused)
 
-    def eta(self) -> float | None:
-        if not self.step or not self.total_steps:
-            return None
-        rate = self.active_seconds() / self.step
-        return rate * max(0, self.total_steps - self.step)
+    def eta(self, now: float | None = None) -> float | None:
+        return self.clock.eta(self.active_seconds(now))
 
 
 class TrainingPanel(QWidget):
@@ -304,6 +303,8 @@ class TrainingPanel(QWidget):
         live = self._watch(run_id, str(info.get("name") or run_id))
         live.epochs = int(info.get("epochs") or 0)
         live.steps_per_epoch = int(info.get("steps_per_epoch") or 0)
+        live.clock.started(live.active_seconds(), live.epochs, live.steps_per_epoch,
+                           int(info.get("start_epoch") or 1))
         self.store.set_info(run_id, dict(info))
         if run_id == self.current:
             self.progress.setRange(0, max(1, live.total_steps))
@@ -315,6 +316,7 @@ class TrainingPanel(QWidget):
         live = self.live.get(run_id) or self._watch(run_id, run_id)
         live.buffer.append((int(step), int(epoch), float(loss), time.time()))
         live.step, live.epoch = int(step), int(epoch)
+        live.clock.batch(live.active_seconds(), int(step))
 
     def _on_epoch(self, run_id: str, report) -> None:
         live = self.live.get(run_id) or self._watch(run_id, run_id)
@@ -328,6 +330,7 @@ class TrainingPanel(QWidget):
         }
         self.curves.append_epoch(run_id, row)
         live.epoch = report.epoch
+        live.clock.epoch(live.active_seconds(now), report.epoch)
         if run_id == self.shown:
             self.show_samples(report.samples, f"sample predictions after epoch "
                                               f"{report.epoch}/{report.epochs}")
@@ -386,8 +389,9 @@ class TrainingPanel(QWidget):
             epoch_text = f"epoch {max(live.epoch, 1)}/{live.epochs or '?'}"
             step_text = f"step {live.step}/{live.total_steps or '?'}"
             paused = "  (paused)" if live.paused_at else ""
-            self.progress_label.setText(f"{epoch_text}  {step_text}  {format_eta(live.eta())}"
-                                        f"{paused}")
+            last = live.epochs and live.clock.done >= live.epochs  # the test split is next
+            eta = "testing the best checkpoint…" if last else format_eta(live.eta())
+            self.progress_label.setText(f"{epoch_text}  {step_text}  {eta}{paused}")
         if self.curves.redraw():
             self.redraws += 1
 

@@ -107,3 +107,17 @@ def test_the_form_names_the_problem_in_place(qtbot):
     assert form.problem.text() == "" and form.problem.isHidden()
     form.devices.setCurrentIndex(form.devices.findData("cpu:2"))
     assert form.distribute_name() == "cpu:2"
+
+
+def test_each_jax_host_feeds_its_own_share_of_every_batch(monkeypatch):
+    import numpy as np
+
+    from calcapp.nets import distribution
+
+    x, dec, y = np.arange(12), np.arange(12) + 100, np.arange(12) + 200
+    assert distribution.local_batch(None, (x, dec), y, 8)[2] == 8  # one process: unchanged
+    monkeypatch.setattr(distribution, "process_share", lambda strategy: (1, 2))
+    (lx, ldec), ly, batch = distribution.local_batch(object(), (x, dec), y, 8)
+    assert list(lx) == [1, 3, 5, 7, 9, 11] and list(ldec) == [101, 103, 105, 107, 109, 111]
+    assert list(ly) == [201, 203, 205, 207, 209, 211] and batch == 4
+    assert distribution.is_chief(object()) is False  # process 1 does not write the model

@@ -171,7 +171,7 @@ def replicas(strategy) -> int:
         return 1
     n = getattr(strategy, "num_replicas_in_sync", None)
     if n is None:  # keras.distribution.DataParallel
-        n = len(getattr(strategy, "_device_mesh").devices.flatten())
+        n = strategy.device_mesh.devices.size
     return int(n)
 
 

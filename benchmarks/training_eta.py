@@ -6,7 +6,8 @@
 ``record`` trains with the Training tab's default settings and writes every event's time;
 ``replay`` feeds them to ``calcapp.ui.training.eta.EtaClock`` and to the old estimate
 (time since start / steps done x steps left) and prints each one's largest relative error
-against the true time to the end of the last epoch, after epoch 1 and after epoch 2.
+against the true time to the end of the last epoch, after epoch 1 and after epoch 2,
+at every event while at least one (steady) epoch's time is still to go.
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def replay(path: str) -> None:
 
     events = json.load(open(path))
     epochs, steps = events[0][2]
-    end = [e for e in events if e[0] == "epoch"][-1][1]
+    ends = [e[1] for e in events if e[0] == "epoch"]
+    end, per_epoch = ends[-1], (ends[-1] - ends[0]) / max(1, len(ends) - 1)
     for after in (1, 2):
         clock, done, step, new, old = EtaClock(), 0, 0, 0.0, 0.0
         for kind, t, args in events:
@@ -67,7 +69,8 @@ def replay(path: str) -> None:
             elif kind == "epoch":
                 clock.epoch(t, *args)
                 done += 1
-            if kind != "end" and done >= after and end - t >= 1.0:
+            # where the ETA matters: at least an epoch's time still to go
+            if kind != "end" and done >= after and end - t >= per_epoch:
                 true = end - t
                 new = max(new, abs(clock.eta(t) - true) / true)
                 old = max(old, abs(t / max(1, step) * (epochs * steps - step) - true) / true)

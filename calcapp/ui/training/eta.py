@@ -5,8 +5,10 @@ Why not (time so far / steps so far) x steps left: the time so far holds what ha
 evaluation) and no validation at all until the first epoch ends, so that estimate is off
 by half or more for a short run, and wrong after a resume (the step count starts where
 the last run stopped). Here an epoch costs what the last ones measured, validation
-included; after only one, its steady step time (first batch left out) times the steps of
-an epoch, plus its validation time. All times are active seconds (pauses left out), which
+included; after only one, the steady step time (first batch left out) times the steps of
+an epoch, plus the time to make an epoch's data and the last validation time. The first
+epoch also holds one-off costs (tracing the step and the evaluation, warming up) that no
+estimate made then can see; from the second epoch on they are left out. All times are active seconds (pauses left out), which
 the caller passes in, so a fake run can drive it.
 """
 
@@ -26,6 +28,7 @@ class EtaClock:
         self.last: tuple[float, int] | None = None
         self.step_time: float | None = None
         self.val_time = 0.0
+        self.gap = 0.0  # epoch start to its first batch: making the epoch's data
 
     def started(self, t: float, epochs: int, steps_per_epoch: int, start_epoch: int = 1) -> None:
         self.epochs, self.steps_per_epoch = int(epochs), int(steps_per_epoch)
@@ -35,6 +38,8 @@ class EtaClock:
     def batch(self, t: float, step: int) -> None:
         if self.first is None:
             self.first = (t, step)
+            if self.epoch_seconds:  # (the first epoch's gap holds the tracing)
+                self.gap = max(0.0, t - self.mark)
         self.last = (t, step)
         (t0, s0) = self.first
         if step > s0:  # the steady rate: the first batch carries the tracing
@@ -53,7 +58,7 @@ class EtaClock:
             recent = self.epoch_seconds[1:][-3:]
             return sum(recent) / len(recent)
         if self.step_time is not None and self.steps_per_epoch:
-            return self.step_time * self.steps_per_epoch + self.val_time
+            return self.gap + self.step_time * self.steps_per_epoch + self.val_time
         return self.epoch_seconds[-1] if self.epoch_seconds else None
 
     def eta(self, t: float) -> float | None:

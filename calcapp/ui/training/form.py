@@ -7,6 +7,7 @@ experiments and change one thing at a time.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Signal
@@ -293,8 +294,10 @@ class SetupForm(QWidget):
     def _build_devices(self) -> QComboBox:
         """The Devices choice: how many copies of the model share each batch."""
         self.devices = QComboBox()
+        jax = os.environ.get("KERAS_BACKEND", "tensorflow") == "jax"  # (no Keras import here)
         for label, name in DEVICE_CHOICES:
-            self.devices.addItem(label, name)
+            if name == "none" or (name == "jax-data-parallel") == jax:
+                self.devices.addItem(label, name)
         self.devices.setToolTip("data-parallel training: each batch is split across the "
                                 "devices and their gradients averaged; several hosts: "
                                 "calcapp train --distribute multiworker (see training/README.md)")

@@ -22,6 +22,7 @@ from calcapp.expr.evaluator import ROUNDED_MARK, format_value, evaluate_node
 from calcapp.expr.parser import parse, render
 from calcapp.expr.tasks import NAN, task_answer
 from calcapp.arithmetic.columns.checking import first_wrong_step
+from calcapp.nets.devices import pick_inference
 from calcapp.nets.registry import ModelInfo, best_for, list_models, meets_goal
 
 
@@ -41,6 +42,7 @@ class Answer:
     reasons: list[str] = field(default_factory=list)  # "model: why not", one per model
     steps: list[str] = field(default_factory=list)  # a rewriting model's working texts
     wrong_step: int | None = None  # a wrong answer's first step the exact evaluator rejects
+    device: str | None = None  # what answered: numpy, keras-gpu or keras-cpu
 
     def to_json(self) -> dict:
         keys = ("input", "expression", "exact", "target", "neural", "model", "match", "error")
@@ -50,6 +52,8 @@ class Answer:
             out["steps"] = list(self.steps)
         if self.wrong_step is not None:
             out["wrong_step"] = self.wrong_step
+        if self.device:
+            out["device"] = self.device
         return out
 
     def task_note(self) -> str | None:
@@ -121,6 +125,12 @@ def _default_predictor(info: ModelInfo):
     return load_predictor(info)
 
 
+def keras_predictor(info: ModelInfo):
+    from calcapp.arithmetic.predictor import load_keras_predictor
+
+    return load_keras_predictor(info)
+
+
 def answer_many(
     texts: Iterable[str],
     model: ModelInfo | None = None,
@@ -160,7 +170,9 @@ def answer_many(
         ans.target = task_answer(node, chosen.task.exact_quotients)  # parsed once
         routed.setdefault(chosen.name, (chosen, []))[1].append((ans, node))
     for info, group in routed.values():
-        predictor = predictor_for(info)
+        device = (pick_inference(len(group)) if predictor_for is _default_predictor
+                  and info.architecture != "columns" else "numpy")  # digit cells: NumPy only
+        predictor = predictor_for(info) if device == "numpy" else keras_predictor(info)
         spelled = getattr(predictor, "predict_spelled", None)  # a Predictor: no second parse
         preds = (spelled([info.task.spell(node) for _, node in group]) if spelled is not None
                  else predictor.predict([ans.input for ans, _ in group]))
@@ -173,6 +185,7 @@ def answer_many(
             ans.model = info.name
             ans.match = equals_exact(ans.neural, *exact[id(ans)])
             ans.steps = list(getattr(pred, "steps", ()))
+            ans.device = device
             if real_quotients and not ans.match:  # the checker marks where the working went wrong
                 ans.wrong_step = first_wrong_step(ans.input, ans.steps)
     return answers

@@ -189,3 +189,33 @@ def keras_predict(model_or_info, texts: list[str], spec: TaskSpec | None = None,
                                           chunk)
         out.extend(Prediction(a, c, tuple(s)) for a, c, s in zip(answers, confs, steps))
     return out
+
+
+class KerasPredictor:
+    """A saved model answering through Keras (``keras_predict``): for big batches on a GPU
+    (``calcapp.nets.devices.pick_inference`` decides). Same answers as ``Predictor``."""
+
+    def __init__(self, info: ModelInfo):
+        import keras
+
+        import calcapp.arithmetic.keras_layer  # noqa: F401  (registers the custom layer)
+
+        self.spec, self.name = info.task, info.name
+        self.model = keras.saving.load_model(info.keras_path, safe_mode=True, compile=False)
+
+    def predict(self, texts: list[str]) -> list[Prediction]:
+        return keras_predict(self.model, texts, self.spec)
+
+
+_KERAS_CACHE: dict[tuple[str, float], KerasPredictor] = {}
+
+
+def load_keras_predictor(info: ModelInfo) -> KerasPredictor:
+    """The KerasPredictor of a model folder, loaded once (reloaded if it changes)."""
+    path = Path(info.keras_path)
+    key = (str(path.resolve()), path.stat().st_mtime)
+    with _LOCK:
+        pred = _KERAS_CACHE.get(key)
+        if pred is None:
+            pred = _KERAS_CACHE[key] = KerasPredictor(info)
+        return pred

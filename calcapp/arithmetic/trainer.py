@@ -6,7 +6,9 @@ Why it looks like this:
   fixed and disjoint from training by construction.
 - Keras ``fit`` runs one epoch at a time, so stop/pause (``RunControl.checkpoint`` between
   batches), per-batch loss events, greedy-decoded validation and best-checkpoint saving
-  all live in this plain loop, and a ``tf.distribute`` strategy just wraps model building.
+  all live in this plain loop, and a ``tf.distribute`` strategy just wraps model building:
+  Keras' ``fit`` splits each batch across the replicas it was built for and all-reduces
+  the gradients (``calcapp.nets.distribution`` says how; a test proves it).
 - Nothing prints: the CLI and the GUI consume the same ``TrainingCallback`` events.
 """
 
@@ -31,6 +33,7 @@ from calcapp.arithmetic.model import architectures as A
 from calcapp.arithmetic.model.weights import parameter_count
 from calcapp.arithmetic import data as D
 from calcapp.arithmetic.evaluation import operator_of, score
+from calcapp.nets.distribution import local_batch
 from calcapp.nets.events import (EpochReport, RunControl, Sample, TrainingCallback,
                                TrainResult)
 from calcapp.nets.registry import (CARD_NAME, MODEL_NAME, ModelExistsError, load_keras_model,
@@ -308,8 +311,9 @@ def train(
         lr = float(hp["learning_rate"]) * float(hp["lr_decay"]) ** epoch
         model.optimizer.learning_rate.assign(lr)
         x, y = arrays(spec, cfg, _epoch_examples(spec, hp, epoch))
+        x, y, batch = local_batch(strategy, x, y, int(hp["batch_size"]))  # (multi-host JAX)
         bridge = _Bridge(epoch + 1, step, cb, control)
-        hist = model.fit(x, y, batch_size=int(hp["batch_size"]), epochs=1, verbose=0,
+        hist = model.fit(x, y, batch_size=batch, epochs=1, verbose=0,
                          shuffle=True, callbacks=[bridge])
         step = bridge.step
         spent += time.perf_counter() - t0

@@ -16,6 +16,10 @@ def add_parser(sub) -> None:
     p.add_argument("--overwrite", action="store_true",
                    help="replace an existing model of that name (otherwise training refuses)")
     p.add_argument("--threads", type=int, default=2, help="TensorFlow CPU threads (default 2)")
+    p.add_argument("--distribute", metavar="NAME", default="none",
+                   help="data-parallel training: none (default), mirrored (all local GPUs), "
+                   "cpu:N (N logical CPU devices), multiworker (hosts named by TF_CONFIG), "
+                   "jax-data-parallel (all JAX devices; KERAS_DISTRIBUTION_* for hosts)")
 
 
 def run(args) -> int:
@@ -51,6 +55,12 @@ def run(args) -> int:
     config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
     if config.architecture == "columns":  # the general model: digit cells, not seq2seq
         return _train_columns(config, out)
+    from calcapp.arithmetic.hparams_check import check_training
+
+    try:
+        check_training(config, args.distribute)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     config = _named(config, args.name, out, args.overwrite, args.resume)
     if config.hp().get("init_from") and not args.resume:
         from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
@@ -67,14 +77,20 @@ def run(args) -> int:
 
         tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
         tf.config.threading.set_inter_op_parallelism_threads(1)
+    from calcapp.nets import distribution
     from calcapp.nets.events import PrintingCallback, RunControl
     from calcapp.arithmetic.trainer import train
     from calcapp.nets.registry import BadModelError
 
+    try:  # before any other TensorFlow op: logical CPUs and collectives need that
+        strategy = distribution.from_name(args.distribute)
+    except (ValueError, RuntimeError) as exc:
+        raise UsageError(f"--distribute {args.distribute}: {exc}".splitlines()[0]) from None
+    out = distribution.output_dir(strategy, out)
     control = RunControl()
     try:
         result = train(config, out, PrintingCallback(), control, resume_from=args.resume,
-                       overwrite=args.overwrite)
+                       overwrite=args.overwrite, strategy=strategy)
     except FileExistsError as exc:  # another run took the name meanwhile
         raise UsageError(f"{exc}; train under a new name (--name) or replace it (--overwrite)") from None
     except BadModelError as exc:  # a --resume model that Keras cannot read

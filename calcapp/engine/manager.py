@@ -124,8 +124,8 @@ class ModelManager(QObject):
 
     # -- trainings -----------------------------------------------------------------------
     def start_training(self, config, out_dir: str | None = None,
-                       resume_from: str | None = None) -> str:
-        return self.trainings.start_training(config, out_dir, resume_from)
+                       resume_from: str | None = None, distribute: str = "none") -> str:
+        return self.trainings.start_training(config, out_dir, resume_from, distribute)
 
     def start_finetune(self, epochs: int = 5) -> str:
         return self.trainings.start_finetune(epochs)

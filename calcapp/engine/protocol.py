@@ -43,6 +43,7 @@ class TrainingSpec:
     out_dir: str | None = None  # where train() writes <out_dir>/<config.name> (train)
     resume_from: str | None = None  # a checkpoint folder to continue from (train)
     epochs: int = 5  # (finetune)
+    distribute: str = "none"  # a data-parallel strategy by name (nets.distribution.from_name)
 
     def __post_init__(self):
         if self.kind not in ("train", "finetune"):

@@ -140,11 +140,11 @@ class Trainings:
 
     # -- starting ----------------------------------------------------------------------
     def start_training(self, config, out_dir: str | None = None,
-                       resume_from: str | None = None) -> str:
+                       resume_from: str | None = None, distribute: str = "none") -> str:
         # train() saves its best checkpoint in <out_dir>/<config.name>: by default a user
         # model, which the registry then lists
         spec = TrainingSpec("train", config=config, out_dir=out_dir or str(_user_models_dir()),
-                            resume_from=resume_from)
+                            resume_from=resume_from, distribute=distribute or "none")
         return self._start(new_run_id(getattr(config, "name", "run")), spec,
                            stand_in=self.train_fn is not None)
 

@@ -107,10 +107,15 @@ def _dispatch(spec: TrainingSpec, callback, control, train, finetune):
             return fine_tune(SampleStore(), callback=callback, control=control,
                              epochs=spec.epochs)
         return finetune(callback=callback, control=control, epochs=spec.epochs)
+    more = {}
     if train is None:
         from calcapp.arithmetic.trainer import train
+        from calcapp.nets.distribution import from_name
+
+        if spec.distribute not in (None, "none"):
+            more["strategy"] = from_name(spec.distribute)  # before TF touches a device
     return train(spec.config, spec.out_dir, callback=callback, control=control,
-                 resume_from=spec.resume_from)
+                 resume_from=spec.resume_from, **more)
 
 
 def _listen(commands, control) -> None:

@@ -7,6 +7,7 @@ experiments and change one thing at a time.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 from PySide6.QtCore import Qt, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QScrollArea,
     QSpinBox,
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from calcapp.arithmetic.hparams_check import check_training
 from calcapp.expr.tasks import PRESETS, TaskSpec
 from calcapp.nets.registry import safe_model_name
 
@@ -32,6 +35,14 @@ ARCHITECTURES = ("tiny-rnn", "lstm", "bilstm", "attention", "transformer")
 CUSTOM = "custom"
 JOB_CALCULATOR = "Train a calculator model"
 JOB_FINETUNE = "Fine-tune the recognizer on my samples"
+
+# The Devices choice: label, ``--distribute`` name (several hosts: the CLI only)
+DEVICE_CHOICES = (
+    ("one device", "none"),
+    ("all local GPUs (mirrored)", "mirrored"),
+    ("2 CPU devices (mirrored)", "cpu:2"),
+    ("all JAX devices (data parallel)", "jax-data-parallel"),
+)
 
 # What a fresh form proposes: 1-digit addition with attention reaches 100% in about a
 # minute (benchmarks/training_defaults.py; figures in benchmarks/results/training.md).
@@ -185,6 +196,7 @@ class SetupForm(QWidget):
         top.addRow("task", self.task)
         top.addRow("architecture", self.architecture)
         top.addRow("epochs", self.epochs)
+        top.addRow("devices", self._build_devices())
         self._arrange(top)
 
         self.task.currentTextChanged.connect(self._task_changed)
@@ -212,6 +224,7 @@ class SetupForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
         layout.addWidget(self.scroll, 1)
+        layout.addWidget(self._build_problem_label())
 
     # -- reactions ---------------------------------------------------------------------
     def _task_changed(self, name: str) -> None:
@@ -289,10 +302,60 @@ class SetupForm(QWidget):
         return f"{spec.name}-{self.architecture.currentText()}"
 
     def config(self):
-        """A TrainConfig for the form; ValueError for an impossible one."""
-        spec = self.task_spec()
-        return make_config(self.model_name(spec), spec, self.architecture.currentText(),
-                           self.hparams())
+        """A TrainConfig for the form; ValueError for an impossible one (also shown in
+        the form, beside the fields)."""
+        try:
+            spec = self.task_spec()
+            config = make_config(self.model_name(spec), spec, self.architecture.currentText(),
+                                 self.hparams())
+            check_training(config, self.distribute_name())
+        except ValueError as exc:
+            self.problem.setText(str(exc))
+            self.problem.setVisible(True)
+            raise
+        return config
+
+    # -- devices and the settings check (issue 22) ---------------------------------------
+    def _build_devices(self) -> QComboBox:
+        """The Devices choice: how many copies of the model share each batch."""
+        self.devices = QComboBox()
+        jax = os.environ.get("KERAS_BACKEND", "tensorflow") == "jax"  # (no Keras import here)
+        for label, name in DEVICE_CHOICES:
+            if name == "none" or (name == "jax-data-parallel") == jax:
+                self.devices.addItem(label, name)
+        self.devices.setToolTip("data-parallel training: each batch is split across the "
+                                "devices and their gradients averaged; several hosts: "
+                                "calcapp train --distribute multiworker (see training/README.md)")
+        return self.devices
+
+    def distribute_name(self) -> str:
+        """The ``calcapp train --distribute`` name of the Devices choice."""
+        return str(self.devices.currentData() or "none")
+
+    def _build_problem_label(self) -> QLabel:
+        """Where a bad setting is named, before anything starts; rechecked on every edit."""
+        self.problem = QLabel("")
+        self.problem.setObjectName("settingsProblem")
+        self.problem.setWordWrap(True)
+        self.problem.setStyleSheet("color: #c62828;")
+        self.problem.setVisible(False)
+        for box in (self.units, self.layers, self.samples, self.batch, self.lr, self.epochs,
+                    self.holdout):
+            box.valueChanged.connect(self.check)
+        self.devices.currentIndexChanged.connect(self.check)
+        self.changed.connect(self.check)
+        return self.problem
+
+    def check(self, *_) -> str:
+        """The settings' problem ("" when none), shown in the form."""
+        try:
+            if self.is_calculator_job:
+                self.config()
+        except ValueError as exc:
+            return str(exc)
+        self.problem.setText("")
+        self.problem.setVisible(False)
+        return ""
 
     def apply_config(self, config) -> None:
         """Fill the form from a TrainConfig (e.g. a recipe's)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import time
 
+from calcapp.ui.training.eta import EtaClock
+
 
 def format_eta(seconds: float | None) -> str:
     if seconds is None or seconds != seconds or seconds < 0:
@@ -31,6 +33,7 @@ class Live:
         self.stopping = False  # Stop was pressed: every control waits for the end
         self.paused_total = 0.0
         self.buffer: list[tuple[int, int, float, float]] = []
+        self.clock = EtaClock()  # time left, from measured epochs
 
     @property
     def total_steps(self) -> int:
@@ -41,8 +44,5 @@ class Live:
         paused = self.paused_total + ((now - self.paused_at) if self.paused_at else 0.0)
         return max(0.0, now - self.t0 - paused)
 
-    def eta(self) -> float | None:
-        if not self.step or not self.total_steps:
-            return None
-        rate = self.active_seconds() / self.step
-        return rate * max(0, self.total_steps - self.step)
+    def eta(self, now: float | None = None) -> float | None:
+        return self.clock.eta(self.active_seconds(now))

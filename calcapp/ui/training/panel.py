@@ -235,7 +235,9 @@ class TrainingPanel(QWidget):
             if self.form.is_calculator_job:
                 config = self._fresh(self.form.config())
                 name, kind, cfg = config.name, "calculator", config_dict(config)
-                run_id = self.manager.start_training(config)
+                devices = self.form.distribute_name()
+                more = {} if devices == "none" else {"distribute": devices}
+                run_id = self.manager.start_training(config, **more)
             else:
                 epochs = self.form.epochs.value()
                 name, kind, cfg = "recognizer-personal", "recognizer", {"epochs": epochs}
@@ -297,6 +299,8 @@ class TrainingPanel(QWidget):
         live = self._watch(run_id, str(info.get("name") or run_id))
         live.epochs = int(info.get("epochs") or 0)
         live.steps_per_epoch = int(info.get("steps_per_epoch") or 0)
+        live.clock.started(live.active_seconds(), live.epochs, live.steps_per_epoch,
+                           int(info.get("start_epoch") or 1))
         self.store.set_info(run_id, dict(info))
         if run_id == self.current:
             self.progress.setRange(0, max(1, live.total_steps))
@@ -308,6 +312,7 @@ class TrainingPanel(QWidget):
         live = self.live.get(run_id) or self._watch(run_id, run_id)
         live.buffer.append((int(step), int(epoch), float(loss), time.time()))
         live.step, live.epoch = int(step), int(epoch)
+        live.clock.batch(live.active_seconds(), int(step))
 
     def _on_epoch(self, run_id: str, report) -> None:
         live = self.live.get(run_id) or self._watch(run_id, run_id)
@@ -321,6 +326,7 @@ class TrainingPanel(QWidget):
         }
         self.curves.append_epoch(run_id, row)
         live.epoch = report.epoch
+        live.clock.epoch(live.active_seconds(now), report.epoch)
         if run_id == self.shown:
             self.show_samples(report.samples, f"sample predictions after epoch "
                                               f"{report.epoch}/{report.epochs}")
@@ -379,8 +385,10 @@ class TrainingPanel(QWidget):
             epoch_text = f"epoch {max(live.epoch, 1)}/{live.epochs or '?'}"
             step_text = f"step {live.step}/{live.total_steps or '?'}"
             paused = "  (paused)" if live.paused_at else ""
-            text = f"{epoch_text}  {step_text}  {format_eta(live.eta())}{paused}"
-            self.progress_label.setText("stopping\u2026" if live.stopping else text)
+            last = live.epochs and live.clock.done >= live.epochs  # the test split is next
+            eta = "testing the best checkpoint…" if last else format_eta(live.eta())
+            text = f"{epoch_text}  {step_text}  {eta}{paused}"
+            self.progress_label.setText("stopping…" if live.stopping else text)
         if self.curves.redraw():
             self.redraws += 1
 

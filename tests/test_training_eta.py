@@ -83,10 +83,11 @@ def test_a_resumed_run_counts_only_the_epochs_left():
 
 
 def test_the_panel_s_live_run_pauses_do_not_count(monkeypatch):
+    import calcapp.ui.training.live as L
     import calcapp.ui.training.panel as P
 
     now = SimpleNamespace(t=1000.0)
-    monkeypatch.setattr(P, "time", SimpleNamespace(time=lambda: now.t))
+    monkeypatch.setattr(L, "time", SimpleNamespace(time=lambda: now.t))
     live = P._Live("r", "r")
     live.clock.started(live.active_seconds(), 2, 10)
     for step in range(1, 11):

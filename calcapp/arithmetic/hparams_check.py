@@ -50,7 +50,10 @@ def check_training(config, distribute: str = "none") -> None:
     """ValueError with a one-line message for settings that cannot train; None when fine.
 
     ``config`` is a ``TrainConfig`` (or anything with ``architecture`` and ``hp()`` or
-    ``hparams``); ``distribute`` a ``--distribute`` name."""
+    ``hparams``); ``distribute`` a ``--distribute`` name. The general model's digit cells
+    (``columns``) have their own trainer and settings."""
+    if config.architecture == "columns":
+        return
     if config.architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {config.architecture!r}; "
                          f"known: {', '.join(ARCHITECTURES)}")

@@ -58,6 +58,12 @@ def run(args) -> int:
         raise UsageError("compute needs at least one EXPR or --file PATH")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs needs a number of processes of at least 1")
+    from calcapp.nets.devices import forced
+
+    try:
+        forced()  # a bad CALCAPP_INFERENCE is named before any work
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     model = None
     if args.model:
         from calcapp.nets.registry import find_model

@@ -55,13 +55,7 @@ def run(args) -> int:
     config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
     if config.architecture == "columns":  # the general model: digit cells, not seq2seq
         return _train_columns(config, out)
-    from calcapp.arithmetic.hparams_check import check_training
-
-    try:
-        check_training(config, args.distribute)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-    config = _named(config, args.name, out, args.overwrite, args.resume)
+    config = _named(config, args.name, out, args.overwrite, args.resume, args.distribute)
     if config.hp().get("init_from") and not args.resume:
         from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
 
@@ -120,9 +114,16 @@ def _check_resume(folder) -> None:
         raise UsageError(f"--resume {folder}: {exc}") from None
 
 
-def _named(config, name, out, overwrite: bool, resume):
-    """``config`` under ``--name`` (if given), refused early when that model exists."""
+def _named(config, name, out, overwrite: bool, resume, distribute="none"):
+    """``config`` under ``--name`` (if given), checked (``hparams_check``) and refused early
+    when that model exists."""
+    from calcapp.arithmetic.hparams_check import check_training
     from calcapp.cli import UsageError
+
+    try:
+        check_training(config, distribute)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     from calcapp.arithmetic.trainer import TrainConfig, check_free, _same_folder
     from calcapp.nets.registry import safe_model_name
 

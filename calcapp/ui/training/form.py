@@ -124,8 +124,27 @@ class SetupForm(QWidget):
         self.architecture.addItems(ARCHITECTURES)
         self.task.setCurrentText(DEFAULT_TASK)
         self.architecture.setCurrentText(DEFAULT_ARCHITECTURE)
+        self._build_custom_task()
+        self._build_hyperparameters()
 
-        # custom task fields
+        top = QFormLayout()
+        top.addRow("job", self.job)
+        top.addRow("recipe", self.recipe)
+        top.addRow("name", self.name)
+        top.addRow("task", self.task)
+        top.addRow("architecture", self.architecture)
+        top.addRow("epochs", self.epochs)
+        top.addRow("devices", self._build_devices())
+        self._arrange(top)
+
+        self.task.currentTextChanged.connect(self._task_changed)
+        self.job.currentIndexChanged.connect(self._job_changed)
+        self.recipe.currentIndexChanged.connect(self._recipe_changed)
+        self._task_changed(self.task.currentText())
+        self._job_changed()
+
+    def _build_custom_task(self) -> None:
+        """The fields of a custom task (shown when the task is "custom")."""
         self.custom = QGroupBox("custom task")
         self.max_digits = _spin(1, 40, 1)
         self.operators = {op: QCheckBox(op) for op in "+-*/"}
@@ -157,7 +176,8 @@ class SetupForm(QWidget):
         cform.addRow("operands (max)", self.max_operands)
         cform.addRow(flags)
 
-        # hyperparameters
+    def _build_hyperparameters(self) -> None:
+        """The hyperparameters' fields, at the defaults that reach 100% on add1."""
         self.units = _spin(1, 1024, DEFAULT_HPARAMS["units"])
         self.layers = _spin(1, 8, DEFAULT_HPARAMS["layers"])
         self.samples = _spin(32, 10_000_000, DEFAULT_HPARAMS["samples_per_epoch"], 500)
@@ -188,22 +208,6 @@ class SetupForm(QWidget):
         hform.addRow("learning rate", self.lr)
         hform.addRow("held-out share", self.holdout)
         hform.addRow("seed", self.seed)
-
-        top = QFormLayout()
-        top.addRow("job", self.job)
-        top.addRow("recipe", self.recipe)
-        top.addRow("name", self.name)
-        top.addRow("task", self.task)
-        top.addRow("architecture", self.architecture)
-        top.addRow("epochs", self.epochs)
-        top.addRow("devices", self._build_devices())
-        self._arrange(top)
-
-        self.task.currentTextChanged.connect(self._task_changed)
-        self.job.currentIndexChanged.connect(self._job_changed)
-        self.recipe.currentIndexChanged.connect(self._recipe_changed)
-        self._task_changed(self.task.currentText())
-        self._job_changed()
 
     def _arrange(self, top: QFormLayout) -> None:
         """The main choices stay in view; only the task's fields and the hyperparameters

@@ -16,10 +16,7 @@ ROOT = Path(__file__).resolve().parents[1] / "calcapp"
 MAX_FUNCTION, MAX_MODULE, MAX_FOLDER = 80, 500, 14
 
 # module:function -> why it may be longer than MAX_FUNCTION lines
-LONG_FUNCTIONS: dict[str, str] = {
-    "calcapp.arithmetic.trainer:train": "one epoch loop that four changes (stop, overwrite, "
-                                        "distribution, resume) met this session; to be split next",
-}
+LONG_FUNCTIONS: dict[str, str] = {}
 # module -> why it may be longer than MAX_MODULE lines
 LONG_MODULES: dict[str, str] = {}
 # the one-way order of the rooms: a room may import only those after it

@@ -33,6 +33,7 @@ from calcapp.arithmetic.model import architectures as A
 from calcapp.arithmetic.model.weights import parameter_count
 from calcapp.arithmetic import data as D
 from calcapp.arithmetic.evaluation import operator_of, score
+from calcapp.arithmetic.warm_start import init_folder, warm_start  # noqa: F401 (init_folder: the CLI's)
 from calcapp.nets.distribution import local_batch
 from calcapp.nets.events import (EpochReport, RunControl, Sample, TrainingCallback,
                                TrainResult)
@@ -241,19 +242,11 @@ def train(
     strategy=None,
     overwrite: bool = False,
 ) -> TrainResult:
-    """Train ``config``; the best checkpoint is ``out_dir/<name>`` (a loadable model folder).
-
-    An existing ``out_dir/<name>`` is never replaced unless ``overwrite`` or the run resumes
-    that very folder (ModelExistsError before any work); within the run, the best
-    checkpoint replaces the previous one.
-    """
-    folder = Path(out_dir) / safe_model_name(config.name)
-    own = resume_from is not None and _same_folder(resume_from, folder)
-    may_replace = overwrite or own
-    check_free(folder, may_replace)  # before TensorFlow loads: a refusal costs nothing
+    """Train ``config``; the best checkpoint is ``out_dir/<name>`` (a loadable model folder),
+    replacing an existing folder only with ``overwrite`` or when resuming that very folder
+    (ModelExistsError before any work, see ``_target``)."""
+    folder, may_replace = _target(config, out_dir, resume_from, overwrite)
     import keras
-
-    import calcapp.arithmetic.keras_layer as L
 
     cb = callback or TrainingCallback()
     hp = config.hp()
@@ -261,23 +254,8 @@ def train(
     keras.utils.set_random_seed(int(hp["seed"]))
     scope = strategy.scope() if strategy is not None else _nullcontext()
 
-    start_epoch, step, best, best_epoch, spent = 0, 0, -1.0, None, 0.0
     with scope:
-        if resume_from is not None:
-            prev = read_card(Path(resume_from))
-            model = load_keras_model(Path(resume_from) / MODEL_NAME)
-            state = prev.get("training", {})
-            start_epoch = int(state.get("epochs_done", 0))
-            step = int(state.get("steps", 0))
-            best = float((prev.get("val_metrics") or {}).get("exact_match") or -1.0)
-            best_epoch, spent = state.get("best_epoch"), float(state.get("train_time_s", 0.0))
-            cfg = L.net_of(model).cfg
-        else:
-            cfg = D.model_cfg(spec, config.architecture, hp)
-            model = L.build_model(cfg)
-            if hp["init_from"]:
-                warm_start(model, hp["init_from"])
-            _compile(model, hp)
+        model, cfg, (start_epoch, step, best, best_epoch, spent) = _model_for(config, hp, resume_from)
     epochs = int(hp["epochs"])
     params = parameter_count(cfg)
     val = _fixed_split(spec, hp, "val", int(hp["val_size"]), hp["train_max_digits"])
@@ -289,16 +267,9 @@ def train(
                  "task": spec.name, "start_epoch": start_epoch + 1})
 
     def card(metrics: dict, val_metrics: dict, stopped: bool) -> dict:
-        return {
-            "name": config.name, "kind": "calculator", "task": spec.to_dict(),
-            "architecture": config.architecture, "hparams": hp, "config": config.to_dict(),
-            "data_seed": hp["seed"], "parameters": params,
-            "metrics": metrics, "val_metrics": val_metrics,
-            "training": {"epochs_done": epoch_done, "steps": step, "best_epoch": best_epoch,
-                         "train_time_s": round(spent, 1), "stopped": stopped},
-            "versions": versions(),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
+        return _card(config, params, metrics, val_metrics, {
+            "epochs_done": epoch_done, "steps": step, "best_epoch": best_epoch,
+            "train_time_s": round(spent, 1), "stopped": stopped})
 
     stopped, saved, epoch_done = False, False, start_epoch
     rng = random.Random(hp["seed"])
@@ -322,11 +293,7 @@ def train(
             break
         epoch_done = epoch + 1
         train_loss = float(hist.history["loss"][-1]) if hist.history.get("loss") else float("nan")
-        val_loss = float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0))
-        vm = evaluate_examples(model, spec, val)
-        picks = rng.sample(range(len(val)), min(8, len(val)))
-        preds = greedy_texts(model, spec, [val[i].model_input for i in picks])
-        samples = tuple(Sample(val[i].text, val[i].target, p) for i, p in zip(picks, preds))
+        val_loss, vm, samples = _validate(model, spec, val, val_x, val_y, rng)
         better = vm["exact_match"] > best or not saved
         if better:
             best, best_epoch = vm["exact_match"], epoch + 1
@@ -338,34 +305,14 @@ def train(
                                 time.perf_counter() - t_start, {"learning_rate": lr}))
         if stopped:
             break
-        goal = hp["target_exact"]
-        if goal is not None and vm["exact_match"] >= goal:
-            break
-        if hp["max_minutes"] is not None and spent > 60 * float(hp["max_minutes"]):
+        if _enough(hp, vm, spent):
             break
 
     if not saved:  # stopped before the first epoch ended: keep what there is
         save_model_folder(model, card({}, {}, True), folder, replace=may_replace)
     if stopped:
         return _end_stopped(folder, cb, time.perf_counter() - t_start)
-    best_model = keras.saving.load_model(folder / MODEL_NAME, safe_mode=True)
-    final = read_card(folder)
-    test = _fixed_split(spec, hp, "test", int(hp["test_size"]))
-    metrics = evaluate_examples(best_model, spec, test)
-    metrics = {**_brief(metrics), "by_operator": metrics["by_operator"],
-               "by_operand_length": metrics["by_operand_length"],
-               "by_answer_length": metrics["by_answer_length"], "errors": metrics["errors"][:10]}
-    for digits in hp["eval_digits"] or []:
-        sub = _digits_examples(spec, hp, int(digits))
-        metrics.setdefault("exact_by_max_digits", {})[str(digits)] = \
-            evaluate_examples(best_model, spec, sub)["exact_match"]
-    final["metrics"] = metrics
-    final["training"]["stopped"] = stopped
-    final["training"]["wall_time_s"] = round(time.perf_counter() - t_start, 1)
-    write_json_atomic(folder / CARD_NAME, final)
-    result = TrainResult(str(folder), stopped, final["training"]["best_epoch"], _brief(metrics), final)
-    cb.on_end(result)
-    return result
+    return _end_tested(folder, spec, hp, cb, stopped, t_start)
 
 
 def _same_folder(a, b) -> bool:
@@ -398,67 +345,89 @@ def _end_stopped(folder: Path, cb: TrainingCallback, wall_s: float) -> TrainResu
     return result
 
 
-def init_folder(where) -> Path:
-    """Where a warm start (``init_from``) starts: a folder path (absolute, or relative to
-    here or to the checkout) or a model's name; a clear LookupError when there is none."""
-    from calcapp.nets.registry import find_model
 
-    path = Path(where)
-    for candidate in (path, Path(__file__).resolve().parents[2] / path):
-        if (candidate / MODEL_NAME).is_file():
-            return candidate
-    try:
-        return Path(find_model(str(where)).path)
-    except LookupError:
-        raise LookupError(f"this recipe starts from the model {str(where)!r} (init_from), which is "
-                          f"not in your models; train that first (calcapp train --recipe {where})") from None
+def _target(config: TrainConfig, out_dir, resume_from, overwrite: bool) -> tuple[Path, bool]:
+    """(the model folder, whether the run may replace it), refused before TensorFlow loads
+    when something else is there: a refusal costs nothing."""
+    folder = Path(out_dir) / safe_model_name(config.name)
+    may_replace = overwrite or (resume_from is not None and _same_folder(resume_from, folder))
+    check_free(folder, may_replace)
+    return folder, may_replace
 
 
-def warm_start(model, folder) -> list[str]:
-    """Copy every weight of the model in ``folder`` whose name and shape match; the names
-    copied come back. Why: a new notation or feature (same weights, new meaning for a few
-    inputs) retrains in minutes from a model that already reads the task, instead of hours.
+def _enough(hp: dict, vm: dict, spent: float) -> bool:
+    """Whether the run has reached its goal (``target_exact``) or its time (``max_minutes``)."""
+    goal = hp["target_exact"]
+    if goal is not None and vm["exact_match"] >= goal:
+        return True
+    return hp["max_minutes"] is not None and spent > 60 * float(hp["max_minutes"])
 
-    An output alphabet that only grew at its end (``mul_columns`` adds column tokens) keeps
-    the old tokens' rows and columns, and decoder inputs added after the old ones
-    (``divisor_digits``) keep the old rows, as do context features appended after the old
-    ones (the rewriter's sign flags). Rows for new inputs start at zero, so the warm model
-    begins exactly where the old one was; other new weights start from their initialisation.
-    """
+
+def _card(config: TrainConfig, params: int, metrics: dict, val_metrics: dict, training: dict) -> dict:
+    """A checkpoint's card: task, architecture, hyperparameters, metrics, training state."""
+    hp = config.hp()
+    return {
+        "name": config.name, "kind": "calculator", "task": config.task.to_dict(),
+        "architecture": config.architecture, "hparams": hp, "config": config.to_dict(),
+        "data_seed": hp["seed"], "parameters": params,
+        "metrics": metrics, "val_metrics": val_metrics, "training": training,
+        "versions": versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+
+
+def _model_for(config: TrainConfig, hp: dict, resume_from):
+    """(model, its cfg, (start epoch, step, best exact match, best epoch, seconds spent)):
+    resumed from a checkpoint's card, or built new (warm-started if asked)."""
+    import calcapp.arithmetic.keras_layer as L
+
+    if resume_from is None:
+        cfg = D.model_cfg(config.task, config.architecture, hp)
+        model = L.build_model(cfg)
+        if hp["init_from"]:
+            warm_start(model, hp["init_from"])
+        _compile(model, hp)
+        return model, cfg, (0, 0, -1.0, None, 0.0)
+    prev = read_card(Path(resume_from))
+    model = load_keras_model(Path(resume_from) / MODEL_NAME)
+    state = prev.get("training", {})
+    best = float((prev.get("val_metrics") or {}).get("exact_match") or -1.0)
+    return model, L.net_of(model).cfg, (int(state.get("epochs_done", 0)), int(state.get("steps", 0)), best,
+                                        state.get("best_epoch"), float(state.get("train_time_s", 0.0)))
+
+
+def _validate(model, spec, val, val_x, val_y, rng):
+    """(validation loss, metrics, a few sample predictions) after an epoch."""
+    val_loss = float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0))
+    vm = evaluate_examples(model, spec, val)
+    picks = rng.sample(range(len(val)), min(8, len(val)))
+    preds = greedy_texts(model, spec, [val[i].model_input for i in picks])
+    return val_loss, vm, tuple(Sample(val[i].text, val[i].target, p) for i, p in zip(picks, preds))
+
+
+def _end_tested(folder: Path, spec, hp: dict, cb: TrainingCallback, stopped: bool,
+                t_start: float) -> TrainResult:
+    """The best checkpoint measured on the test split; its card completed."""
     import keras
 
-    from calcapp.arithmetic.keras_layer import net_of
-    from calcapp.arithmetic.model.weights import read_keras_file
-
-    old_cfg, old = read_keras_file(init_folder(folder) / MODEL_NAME)
-    net = net_of(model)
-    v0, v1 = old_cfg["vout"], net.cfg["vout"]
-    grown = v1 > v0 and net.cfg["out_tokens"][:v0] == old_cfg["out_tokens"]
-    copied = []
-    for name, var in net.weight_dict().items():
-        if name not in old:
-            continue
-        w, new = old[name], None
-        if tuple(w.shape) == tuple(var.shape):
-            new = w
-        elif grown and name in ("out/kernel", "out/bias"):
-            new = np.array(keras.ops.convert_to_numpy(var))
-            new[..., :v0] = w
-        elif (name == "dec0/kernel" and w.shape[1] == var.shape[1]
-              and var.shape[0] - v1 >= w.shape[0] - v0 and (grown or v0 == v1)):
-            # rows: previous token one-hot, then the old inputs, then any new feature rows
-            new = np.array(keras.ops.convert_to_numpy(var))
-            new[:v0], new[v1:v1 + w.shape[0] - v0] = w[:v0], w[v0:]
-            new[v1 + w.shape[0] - v0:] = 0.0
-        elif (name == "combine/kernel" and w.shape[1] == var.shape[1]
-              and var.shape[0] > w.shape[0]):
-            # rows: decoder state, then the context, new context features last (rewriter)
-            new = np.zeros(var.shape, dtype="float32")
-            new[:w.shape[0]] = w
-        if new is not None:
-            var.assign(new)
-            copied.append(name)
-    return copied
+    best_model = keras.saving.load_model(folder / MODEL_NAME, safe_mode=True)
+    final = read_card(folder)
+    test = _fixed_split(spec, hp, "test", int(hp["test_size"]))
+    metrics = evaluate_examples(best_model, spec, test)
+    metrics = {**_brief(metrics), "by_operator": metrics["by_operator"],
+               "by_operand_length": metrics["by_operand_length"],
+               "by_answer_length": metrics["by_answer_length"], "errors": metrics["errors"][:10]}
+    for digits in hp["eval_digits"] or []:
+        sub = _digits_examples(spec, hp, int(digits))
+        metrics.setdefault("exact_by_max_digits", {})[str(digits)] = \
+            evaluate_examples(best_model, spec, sub)["exact_match"]
+    final["metrics"] = metrics
+    final["training"]["stopped"] = stopped
+    final["training"]["wall_time_s"] = round(time.perf_counter() - t_start, 1)
+    write_json_atomic(folder / CARD_NAME, final)
+    result = TrainResult(str(folder), stopped, final["training"]["best_epoch"], _brief(metrics), final)
+    cb.on_end(result)
+    return result
 
 
 def _digits_examples(spec: TaskSpec, hp: dict, digits: int, n: int = 2000) -> list[Example]:

@@ -11,7 +11,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from calcapp.ui.training.activation import activation_warning, fresh_run_name
+from calcapp.nets.registry import next_free_name
+from calcapp.ui.training.activation import activation_warning
 from calcapp.ui.training.form import SetupForm
 from test_ui_fakes import fake_model
 from test_ui_window import make_window
@@ -83,7 +84,7 @@ def test_nothing_moves_when_a_run_starts_and_stop_disables_the_rest(qtbot, windo
     assert panel.start_button.isEnabled()
 
 
-def test_two_runs_never_share_a_name(qtbot, window):
+def test_two_runs_never_share_a_name(qtbot, window, tmp_path):
     panel = _training(qtbot, window, (980, 680))
     names = []
     for _ in range(2):
@@ -92,7 +93,7 @@ def test_two_runs_never_share_a_name(qtbot, window):
             panel.stop()
         names.append(panel.store.get_run(run_id).name)
     assert names == ["add1-attention", "add1-attention-2"]
-    assert fresh_run_name("m", {"m", "m-2"}) == "m-3" and fresh_run_name("m", set()) == "m"
+    assert next_free_name("m", tmp_path, {"m", "m-2"}) == "m-3" and next_free_name("m", tmp_path, set()) == "m"
 
 
 def test_defaults_are_the_benchmarked_ones():

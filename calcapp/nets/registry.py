@@ -53,17 +53,23 @@ def safe_model_name(name: Any) -> str:
     return name
 
 
-def next_free_name(base: str, folder: Path | None = None) -> str:
+def next_free_name(base: str, folder: Path | None = None, taken=()) -> str:
     """``base``, or ``base-2``, ``base-3``... : the first name with no folder in ``folder``
-    (default: the user models folder), so a new run never lands on an existing model."""
+    (default: the user models folder) and not in ``taken`` (say, recorded runs' names), so a
+    new run never lands on an existing model."""
     safe_model_name(base)
     folder = Path(folder) if folder is not None else user_models_dir()
-    if not (folder / base).exists():
+    taken = set(taken)
+
+    def free(name: str) -> bool:
+        return name not in taken and not (folder / name).exists()
+
+    if free(base):
         return base
     stem = base[:MAX_NAME_LENGTH - 6]
     for i in range(2, 100_000):
         name = f"{stem}-{i}"
-        if not (folder / name).exists():
+        if free(name):
             return name
     raise ValueError(f"no free model name left for {base!r} in {folder}")
 

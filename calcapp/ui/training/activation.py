@@ -9,21 +9,8 @@ calculator answer 3+4 = 1 without a word.
 from __future__ import annotations
 
 import random
-from pathlib import Path
 
 from calcapp.expr.tasks import TaskSpec, goal
-
-
-def fresh_run_name(base: str, taken) -> str:
-    """``base`` if no model folder or run uses it, else ``base-2``, ``base-3``...
-    (the form's own helper until the registry offers one)."""
-    taken = set(taken)
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
-        n += 1
-    return f"{base}-{n}"
 
 
 def fresh_config(config, run_names, model_names):
@@ -31,19 +18,10 @@ def fresh_config(config, run_names, model_names):
     has (``add1-attention-2``), so a run never overwrites another."""
     from dataclasses import replace
 
-    from calcapp.paths import user_models_dir
+    from calcapp.nets.registry import next_free_name
 
-    taken = names_in_use(user_models_dir(create=False), run_names) | set(model_names)
-    name = fresh_run_name(config.name, taken)
+    name = next_free_name(config.name, taken=set(run_names) | set(model_names))
     return config if name == config.name else replace(config, name=name)
-
-
-def names_in_use(models_dir: Path | None, run_names=()) -> set[str]:
-    """Folder names under the user's models folder, and the names of recorded runs."""
-    names = set(run_names)
-    if models_dir is not None and Path(models_dir).is_dir():
-        names.update(p.name for p in Path(models_dir).iterdir())
-    return names
 
 
 def sample_inputs(spec: TaskSpec, n: int = 5) -> list[str]:

@@ -15,18 +15,10 @@ from calcapp.nets.registry import next_free_name
 from calcapp.ui.training.activation import activation_warning
 from calcapp.ui.training.form import SetupForm
 from test_ui_fakes import fake_model
-from test_ui_window import make_window
+from test_ui_window import make_window, window  # noqa: F401 (window: the fixture)
 
 CONTROLS = (QAbstractButton, QComboBox, QAbstractSpinBox, QLineEdit, QProgressBar,
             QAbstractItemView)
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = make_window(qtbot, tmp_path)
-    yield w
-    if not w.manager.closed:
-        w.close()
 
 
 def _training(qtbot, window, size):

@@ -10,15 +10,7 @@ from PySide6.QtWidgets import QApplication
 from calcapp.ui import theme
 from calcapp.ui.calculator.canvas import place_labels
 from calcapp.ui.calculator.keyboard import unnamed_controls
-from test_ui_window import line, make_window, wait_summary
-
-
-@pytest.fixture
-def window(qtbot, tmp_path):
-    w = make_window(qtbot, tmp_path)
-    yield w
-    if not w.manager.closed:
-        w.close()
+from test_ui_window import line, make_window, wait_summary, window  # noqa: F401 (window: the fixture)
 
 
 def _tab_walk(window, steps=60):

@@ -116,6 +116,9 @@ def from_name(name: str | None):
         if os.environ.get("KERAS_DISTRIBUTION_JOB_ADDRESSES"):
             keras.distribution.initialize()
         dp = keras.distribution.DataParallel(devices=keras.distribution.list_devices())
+        # each host feeds its own slice (``local_batch``), so Keras must not shard again:
+        # it would also insist on a tf.data.Dataset
+        dp.auto_shard_dataset = False
         keras.distribution.set_distribution(dp)
         return dp
     if name == "multiworker":

@@ -33,6 +33,8 @@ class StepMap:
     confidence: list[float] = field(default_factory=list)  # per output: the network's own
     occlusion: np.ndarray | None = None  # (outputs, inputs): fall of that confidence, read blanked
     cells: list[str] = field(default_factory=list)  # per output: the cell call, in words
+    source: str = ""  # what the step read, when not written in it (a pass's input)
+    states: np.ndarray | None = None  # a pass's encoder states (inputs, units)
 
 
 @dataclass(frozen=True)
@@ -56,7 +58,8 @@ def attention_map(index: int, step: str, inspection, pass_input: str) -> StepMap
         index, step, ATTENTION, "attention (learned): where the decoder looked",
         f"pass input {pass_input}; rows: the characters as the decoder wrote them, "
         "heads averaged", list(inspection.input_chars), list(inspection.output_chars),
-        np.asarray(inspection.attention, dtype=float), list(inspection.confidence))
+        np.asarray(inspection.attention, dtype=float), list(inspection.confidence),
+        source=pass_input, states=np.asarray(inspection.encoder_states, dtype=float))
 
 
 def pass_maps(predictor, text: str) -> StepMaps:

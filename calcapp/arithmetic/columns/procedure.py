@@ -83,12 +83,13 @@ class Worker:
         self.final = False
         self.notes: dict[int, tuple[list, list]] = {}
 
-    def note(self, inputs: list, outputs: list) -> None:
-        """The line just written: its inputs and outputs as parts, each a literal string
-        or ``(text, digits)`` (a number as written) or ``(text, digits, pos)`` (one digit
-        of a number)."""
+    def note(self, parts) -> None:
+        """The line just written: ``parts()`` gives its inputs and outputs as lists of
+        parts, each a literal string or ``(text, digits)`` (a number as written) or
+        ``(text, digits, pos)`` (one digit of a number). A function, so that the answer
+        path (not recording) spends nothing on it."""
         if self.cols.record:
-            self.notes[len(self.lines) - 1] = (inputs, outputs)
+            self.notes[len(self.lines) - 1] = parts()
 
     # -- the walk -------------------------------------------------------------------------
     def run(self, text: str) -> tuple[str, list[float], list[str], bool]:
@@ -182,15 +183,15 @@ class Worker:
             total = None
             for k, place, part, running in rows:
                 self.lines.append(f"{first.text()}\u00d7{k}{'0' * place} = {part.text()}")
-                self.note([(first.text(), first), "\u00d7", (str(k), second, place),
-                           "0" * place], [(part.text(), part)])
+                self.note(lambda: ([(first.text(), first), "\u00d7", (str(k), second, place),
+                                    "0" * place], [(part.text(), part)]))
                 if total is not None:
                     self.lines.append(f"{total.text()}+{part.text()} = {running.text()}")
-                    self.note([(total.text(), total), "+", (part.text(), part)],
-                              [(running.text(), running)])
+                    self.note(lambda: ([(total.text(), total), "+", (part.text(), part)],
+                                       [(running.text(), running)]))
                 total = running
         self.lines.append(f"{x.text()}\u00d7{y.text()} = {prod.text()}")
-        self.note([(x.text(), x), "\u00d7", (y.text(), y)], [(prod.text(), prod)])
+        self.note(lambda: ([(x.text(), x), "\u00d7", (y.text(), y)], [(prod.text(), prod)]))
         return prod
 
     @staticmethod
@@ -219,7 +220,8 @@ class Worker:
         else:
             mag, neg, sign, first, second = self.cols.subtract(y, x)[0], bneg, "\u2212", y, x
         self.lines.append(f"{first.text()}{sign}{second.text()} = {mag.text()}")
-        self.note([(first.text(), first), sign, (second.text(), second)], [(mag.text(), mag)])
+        self.note(lambda: ([(first.text(), first), sign, (second.text(), second)],
+                           [(mag.text(), mag)]))
         return self.settle(Val(neg, mag, den, s))
 
     def mul(self, a: Val, b: Val, op: str = "*") -> Val:
@@ -261,20 +263,23 @@ class Worker:
             shown = [r for i, r in enumerate(rows) if r[1] or any(p[1] for p in rows[:i])]
             for rem, q, left, qsrc in shown[:DIVISION_ROWS]:  # from the first nonzero digit on
                 self.lines.append(f"{rem.text()} = {q}\u00d7{m.text()}+{left.text()}")
-                self.note([(rem.text(), rem), "\u00f7", (m.text(), m)],
-                          [(str(q), Digits([q], [1.0], [qsrc])), "+", (left.text(), left)])
+                self.note(lambda: ([(rem.text(), rem), "\u00f7", (m.text(), m)],
+                                   [(str(q), Digits([q], [1.0], [qsrc])), "+",
+                                    (left.text(), left)]))
         qby = [r[3] for r in reversed(rows)] if self.cols.record else None
         q = trimmed(list(reversed(digits)), list(reversed(confs)), qby)
         quotient = Val(v.neg, q, None, v.scale + places)
         lhs = f"{_sign(v.neg)}{n.text()}\u00f7{m.text()}" if not v.scale else \
             f"{Val(v.neg, n, None, v.scale).decimal()}\u00f7{m.text()}"
-        lhs_parts = [_sign(v.neg), (n.text() if not v.scale else lhs[len(_sign(v.neg)):
-                                                                       lhs.index("\u00f7")], n),
-                     "\u00f7", (m.text(), m)]
+
+        def lhs_parts() -> list:  # (only when recording)
+            return [_sign(v.neg), (lhs[len(_sign(v.neg)):lhs.index("\u00f7")], n), "\u00f7",
+                    (m.text(), m)]
+
         if exact:
             out = _tidy(quotient)
             self.lines.append(f"{lhs} = {out.decimal()}")
-            self.note(lhs_parts, [(out.decimal(), out.num)])
+            self.note(lambda: (lhs_parts(), [(out.decimal(), out.num)]))
             return out
         kept = Val(v.neg, n, m, v.scale)
         approx = _tidy(quotient)
@@ -283,7 +288,7 @@ class Worker:
         if final:  # the answer's digits (an earlier quotient's are not written out)
             kept.approx = (approx.decimal(), self._char_conf(approx))
         self.lines.append(f"{lhs} = {shown}\u2026 = {kept.text()}")
-        self.note(lhs_parts, [(shown, approx.num), "\u2026"])
+        self.note(lambda: (lhs_parts(), [(shown, approx.num), "\u2026"]))
         return kept
 
 

@@ -239,6 +239,7 @@ class InsidePanel(QWidget):
         outputs = list(ins.output_chars)
         self.encoder.set_data(ins.encoder_states, inputs)
         self.attention.plot.setTitle("attention")
+        self.attention.plot.setLabel("left", "output step")
         if ins.attention is not None:
             self.attention.set_data(ins.attention, outputs, inputs)
             self.attention.caption.setText(self.attention.caption.text()
@@ -282,8 +283,10 @@ class InsidePanel(QWidget):
         self.steps.set_maps(maps, wrong, select)
 
     def _widen_map(self, wide: bool) -> None:
-        """The general model's encoder view is empty: its step map takes that room too."""
-        self.encoder.setVisible(not wide)
+        """The general model has no encoder states (and no two-operand error map): its
+        step maps take their room, so a long step's rows stay readable."""
+        for view in (self.encoder, self.states, self.errors):
+            view.setVisible(not wide)
         self.grid.removeWidget(self.attention)
         self.grid.addWidget(self.attention, 0, 0 if wide else 1, 1, 2 if wide else 1)
 
@@ -293,6 +296,8 @@ class InsidePanel(QWidget):
         self.steps.which.setEnabled(m is not None and m.occlusion is not None)
         if m is not None:
             draw_step(self.attention, self.confidence, m, self.steps.occlusion())
+            if m.states is not None:  # a pass's own encoder states, beside its attention
+                self.encoder.set_data(m.states, list(m.input_chars))
         elif self.inspection is not None:
             self.show_inspection(self.inspection)
 

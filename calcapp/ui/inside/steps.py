@@ -16,12 +16,16 @@ from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
 WHOLE = -1  # the whole answer (the model's own inspection), not one step
 CROSS = "\u2717"
 READS_LABEL, OCCLUSION_LABEL = "cells' reads", "occlusion: confidence lost"
+OCCLUSION_NOTE = ("each row: the probability the cell gave the digit it wrote, less the same "
+                  "with one of its reads blanked (its one-hot all zeros), shown on the "
+                  "characters that read came from")
 
 
 def step_label(m, wrong: int | None) -> str:
     mark = f" {CROSS} first wrong step" if m.index == wrong else ""
-    what = "" if m.kind != "none" else "  (no cell ran)"
-    return f"{m.index}. {m.step}{mark}{what}"
+    what = "" if m.kind != "none" else "  (no network ran)"
+    step = f"{m.source} \u2192 {m.step}" if m.source else m.step
+    return f"{m.index}. {step}{mark}{what}"
 
 
 class StepPicker(QWidget):
@@ -111,13 +115,17 @@ def draw_step(view, confidence_view, m, occlusion: bool) -> None:
     values = m.occlusion if occlusion and m.occlusion is not None else m.values
     view.set_data(values, list(m.output_chars), list(m.input_chars), levels=(0.0, 1.0),
                   numbers=True)
-    what = m.title
+    # short titles: a plot's title is as wide as the plot can get
+    what = "attention (learned)"
     if m.kind == "reads":
-        what = ("occlusion: how far the cell's confidence fell with the read blanked"
-                if occlusion else "cells' reads (a record, not a learned attention)")
-    view.plot.setTitle(f"step {m.index}: {what}")
+        what = ("occlusion: confidence lost with a read blanked" if occlusion
+                else "cells' reads (recorded, not attention)")
+    view.plot.setTitle(f"step {m.index} \u00b7 {what}")
+    view.plot.setLabel("left", "digit written" if m.kind == "reads" else "output step")
     view.row_notes = list(m.cells)
-    view.caption.setText(f"{m.step}   \u00b7   {m.note}")
+    note = OCCLUSION_NOTE if occlusion and m.kind == "reads" else m.note
+    view.caption.setText(f"{m.step}   \u00b7   {note}   (hover a row: its cell)"
+                         if m.cells else f"{m.step}   \u00b7   {note}")
     confidence_view.set_data(list(m.output_chars), list(m.confidence))
     confidence_view.plot.setTitle(
         "how sure each cell was" if m.kind == "reads" else "confidence per character")

@@ -148,3 +148,67 @@ def test_the_calculator_opens_a_step_in_the_inside_tab(qtbot):
     qtbot.waitUntil(lambda: panel.steps.current() == 3, timeout=30000)
     assert window.tabs.currentWidget() is panel.parentWidget()
     window.close()
+
+
+def test_ctrl_i_opens_the_first_wrong_step_marked_in_the_picker(qtbot):
+    """A broken multiply cell (digits 4 and 5 swapped): Ctrl+I on the calculator opens the
+    first step the exact evaluator rejects, and the step list marks it."""
+    from calcapp.arithmetic.columns import cells as C
+    from calcapp.arithmetic.columns.predictor import ColumnsPredictor
+    from calcapp.engine.manager import ModelManager
+    from calcapp.ui.inside.steps import CROSS
+    from calcapp.ui.main_window import MainWindow
+
+    info = find_model("general")
+    weights = dict(C.read_weights(info.keras_path))
+    k, b = (a.copy() for a in weights["mul_head0"])
+    k[:, [4, 5]], b[[4, 5]] = k[:, [5, 4]], b[[5, 4]]
+    weights["mul_head0"] = (k, b)
+    broken = ColumnsPredictor(C.CellTables(weights))
+    manager = ModelManager(warm=False, predictor_for=lambda i: broken if i.name == "general"
+                           else load_predictor(i))
+    window = MainWindow(manager, start_tf=False, confirm=lambda *a: True)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.keyClicks(window.display.edit, "1234*56")
+    qtbot.keyClick(window.display.edit, Qt.Key_Return)
+    qtbot.waitUntil(lambda: getattr(window.display.answer, "wrong_step", None) is not None,
+                    timeout=30000)
+    wrong = window.display.answer.wrong_step
+    assert window.display.working.steps[wrong] == f"1234{X}6 = 7505"
+    qtbot.keyClick(window.display.edit, Qt.Key_I, Qt.ControlModifier)
+    panel = window.panel("Inside the model")
+    qtbot.waitUntil(lambda: panel.steps.current_map() is not None, timeout=30000)
+    assert panel.steps.current() == wrong
+    qtbot.waitUntil(lambda: CROSS in panel.steps.combo.currentText(), timeout=30000)
+    m = panel.steps.current_map()
+    # the wrong digit: the 5 of 7505 came from the broken cell, reading 4 and 6 and a carry
+    assert m.output_chars == list("7505") and "mul 4\u00d76+carry 0 \u2192 5" in m.cells[3]
+    window.close()
+
+
+def test_the_working_opens_a_step_by_context_menu_double_click_and_enter(qtbot):
+    from types import SimpleNamespace
+
+    from calcapp.ui.calculator.working import Working
+
+    working = Working()
+    qtbot.addWidget(working)
+    working.show_answer(SimpleNamespace(neural="7", wrong_step=None,
+                                        steps=["3+4", "3+4 = 7", "7"]))
+    working.show()
+    opened = []
+    working.step_opened.connect(opened.append)
+    assert working.current_step() == 1  # nothing chosen yet: the first step after the input
+    pos = working.cursorRect(QTextCursor(working.document().findBlockByNumber(2))).center()
+    menu = working.step_menu(pos)
+    [action] = [a for a in menu.actions() if a.text().startswith("Open step")]
+    assert action.text() == "Open step 2 in the Inside tab" and menu.actions()[0] is action
+    action.trigger()
+    pos = working.cursorRect(QTextCursor(working.document().findBlockByNumber(0))).center()
+    qtbot.mouseDClick(working.viewport(), Qt.LeftButton, pos=pos)
+    working.setFocus()
+    qtbot.keyClick(working, Qt.Key_Down)
+    qtbot.keyClick(working, Qt.Key_Return)
+    assert opened == [2, 0, 1]

@@ -64,14 +64,12 @@ def attention_map(index: int, step: str, inspection, pass_input: str) -> StepMap
 
 def pass_maps(predictor, text: str) -> StepMaps:
     """A seq2seq model's step maps: one per pass of a rewriting model (each pass reads the
-    text the pass before wrote), or one for the whole answer of a one-pass model."""
+    text the pass before wrote). A one-pass model has no steps: its one map is the whole
+    answer's inspection."""
     pred = predictor.predict([text])[0]
     steps = list(getattr(pred, "steps", ()) or ())
     name = getattr(predictor, "name", "model")
-    if not steps:
-        ins = predictor.inspect(text)
-        return StepMaps(text, name, [attention_map(0, pred.text, ins, text)])
-    maps, prev = [], predictor.spec.model_input(text)
+    maps, prev = [], predictor.spec.model_input(text) if steps else text
     for i, step in enumerate(steps):
         try:
             ins = predictor.inspect(prev)

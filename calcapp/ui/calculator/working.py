@@ -121,12 +121,19 @@ class Working(QTextBrowser):
         super().focusOutEvent(event)
         self._mark_current()
 
-    def contextMenuEvent(self, event):  # noqa: N802 (Qt name)
-        menu = self.createStandardContextMenu(event.pos())
+    def step_menu(self, pos):
+        """The context menu at ``pos``: "Open step N in the Inside tab" first, then the
+        usual copy and select-all."""
+        menu = self.createStandardContextMenu(pos)
         if self.steps:
-            step = self.step_at(event.pos())
+            step = self.step_at(pos)
             action = menu.addAction(f"Open step {step} in the Inside tab")
             menu.insertAction(menu.actions()[0], action)
             menu.insertSeparator(menu.actions()[1])
             action.triggered.connect(lambda: self.step_opened.emit(step))
+        return menu
+
+    def contextMenuEvent(self, event):  # noqa: N802 (Qt name)
+        menu = self.step_menu(event.pos())
         menu.exec(event.globalPos())
+        menu.deleteLater()

@@ -27,7 +27,7 @@ NOTE = ("rows: the digits this step wrote; columns: its input. 1: read by the ce
         "'carry': the carry or borrow from the column before")
 
 
-def _layout(parts: list) -> tuple[list[str], dict, list[tuple[str, object]]]:
+def _layout(parts: list) -> tuple[list[str], dict, list]:
     """The characters of a list of parts (see ``procedure.Worker.note``), where each
     number's digits sit ((id(digits), place) -> char index), and per character the
     source of the digit written there (None for a sign, a point, a zero for a place)."""
@@ -38,14 +38,13 @@ def _layout(parts: list) -> tuple[list[str], dict, list[tuple[str, object]]]:
             sources += [None] * len(part)
             continue
         text, digits = part[0], part[1]
-        places = [part[2]] if len(part) > 2 else None
-        k = sum(ch.isdigit() for ch in text)
-        place = k
+        only = part[2] if len(part) > 2 else None  # one digit of the number, at this place
+        place = sum(ch.isdigit() for ch in text)  # digits are read from the right
         for ch in text:
             src = None
             if ch.isdigit():
                 place -= 1
-                pos = places[0] if places else place
+                pos = place if only is None else only
                 if pos < len(digits.d):
                     where[(id(digits), pos)] = len(chars)
                     by = digits.by

@@ -103,6 +103,10 @@ class ModelManager(QObject):
     def request_inspect(self, text: str, model_name: str | None = None) -> int:
         return self.serving.request_inspect(text, model_name)
 
+    def request_steps(self, text: str, model_name: str | None = None) -> int:
+        """The map of every step of the working (``inspected`` carries a ``StepMaps``)."""
+        return self.serving.request_steps(text, model_name)
+
     def run_on_model(self, info, fn: Callable[[Any], Any], channel: str,
                      done: Callable | None = None, error: Callable | None = None) -> Job:
         """``fn(predictor)`` for a whole-grid view, off the GUI thread; see ``Serving``."""

@@ -52,6 +52,11 @@ class Serving:
         return self._submit("inspect", self._inspect, (text, model_name),
                             done=self.out.inspected)
 
+    def request_steps(self, text: str, model_name: str | None = None) -> int:
+        """Every step of the working's map (``arithmetic.step_maps.StepMaps``), replied on
+        ``inspected`` with this id: what the Inside tab opens a step with."""
+        return self._submit("steps", self._steps, (text, model_name), done=self.out.inspected)
+
     def _submit(self, channel: str, fn, args: tuple, *, done, post=None) -> int:
         def on_done(job: Job, value) -> None:
             if value is not None:
@@ -160,6 +165,17 @@ class Serving:
         if info is None:
             raise LookupError("no model covers this input")
         return self.predictor(info).inspect(text)
+
+    def _steps(self, text: str, model_name: str | None):
+        from calcapp.arithmetic.step_maps import pass_maps
+        from calcapp.nets.registry import best_for
+
+        info = self.find(model_name) or best_for(text, self.models())
+        if info is None:
+            raise LookupError("no model covers this input")
+        predictor = self.predictor(info)
+        own = getattr(predictor, "step_maps", None)  # the general model's read maps
+        return own(text) if callable(own) else pass_maps(predictor, text)
 
     def _warm_default_model(self) -> None:
         models = self.models()

@@ -28,6 +28,7 @@ from calcapp.ui.calculator.keypad import BACKSPACE, CLEAR, EQUALS, Keypad
 from calcapp.ui.calculator.model_picker import ModelPicker
 
 TF_DELAY_MS = 2000
+INSIDE = "Inside the model"
 
 
 def _training_tab(manager, parent):
@@ -46,7 +47,7 @@ def lazy_tabs() -> list:
     """(title, builder) of the tabs built on first view. Why lazily: plotting (pyqtgraph)
     costs about a second to import and build, which would double the time to the first
     window; so each builder imports its tab's module only when called."""
-    return [("Training", _training_tab), ("Inside the model", _inside_tab)]
+    return [("Training", _training_tab), (INSIDE, _inside_tab)]
 
 
 def settings() -> QSettings:
@@ -188,6 +189,9 @@ class MainWindow(QMainWindow):
         edit.addAction("New expression (clears the ink too)\tEsc").triggered.connect(self.clear)
         edit.addSeparator()
         edit.addAction("Clear ink").triggered.connect(self.canvas.clear)
+        edit.addAction("Open a step of the working in the Inside tab\tCtrl+I").triggered.connect(
+            self.display.working.open_current)
+        QShortcut(QKeySequence("Ctrl+I"), self, self.display.working.open_current)
         edit.addAction("Clear history\u2026").triggered.connect(self.history._ask_clear)
         # Wherever the focus is (the model picker, a tab): Ctrl+C copies the result and
         # Ctrl+V pastes an expression. The expression field handles them itself first.
@@ -225,6 +229,7 @@ class MainWindow(QMainWindow):
         self.keypad.pressed.connect(self.press_key)
         self.picker.changed.connect(lambda _: self.controller.request(self.display.text()))
         self.history.chosen.connect(self._reuse)
+        self.display.working.step_opened.connect(self.open_step)
         self.canvas.inkChanged.connect(self._on_ink)
         self.canvas.expressionEdited.connect(lambda text: self._set_text(text, "ink"))
         self.canvas.symbolCorrected.connect(self._on_corrected)
@@ -292,6 +297,18 @@ class MainWindow(QMainWindow):
 
     def _on_typed(self, _text: str) -> None:
         self.controller.typed()
+
+    def open_step(self, index: int) -> None:
+        """Open step ``index`` of the working on screen in the Inside tab, with the model
+        that wrote it."""
+        answer = self.display.answer
+        if answer is None or not answer.steps:
+            return
+        panel = self.panel(INSIDE)
+        if panel is None or not hasattr(panel, "open_step"):
+            return  # the tab could not be built (its message is on it)
+        self.tabs.setCurrentWidget(panel.parentWidget())
+        panel.open_step(answer.expression or answer.input, answer.model, index)
 
     # -- ink -----------------------------------------------------------------------------
     def _on_ink(self, strokes: list) -> None:

@@ -11,6 +11,8 @@ import numpy as np
 from calcapp.arithmetic.columns.cells import CellTables, tables_from_file
 from calcapp.arithmetic.columns.digits import Columns, PastReach
 from calcapp.arithmetic.columns.procedure import Worker
+from calcapp.arithmetic.columns.reads import step_map
+from calcapp.arithmetic.step_maps import StepMaps, none_map
 from calcapp.expr.errors import CalcError
 
 
@@ -67,3 +69,30 @@ class ColumnsPredictor:
         return Inspection(input_chars=chars, encoder_states=np.zeros((len(chars), 1)),
                           attention=None, output_chars=list(pred.text),
                           confidence=list(pred.confidence))
+
+    def step_maps(self, text: str) -> StepMaps:
+        """Each step of the working's read map (``reads``): the procedure run again with
+        every cell call recorded. Steps no cell wrote (a rewrite, the point moved) say so."""
+        worker = Worker(Columns(self.tables, record=True))
+        try:
+            worker.run(text)
+        except (PastReach, CalcError, RecursionError):
+            pass  # the steps so far still have their maps
+        weights = getattr(self.tables, "weights", None)
+        maps = []
+        for i, line in enumerate(worker.lines):
+            note = worker.notes.get(i)
+            if note is not None:
+                maps.append(step_map(i, line, note, weights))
+            else:
+                maps.append(none_map(i, line, _why_no_cells(i, line)))
+        return StepMaps(text, self.name, maps)
+
+
+def _why_no_cells(index: int, line: str) -> str:
+    if index == 0:
+        return "the input as read: no cell has run yet"
+    if " = " in line:
+        return ("the procedure moved the point or lined the numbers up here; the digits "
+                "are copied, no cell ran")
+    return "the expression rewritten with the value just worked out; no cell ran"

@@ -67,17 +67,29 @@ def _tidy(v: Val) -> Val:
         i += 1
     if v.num.is_zero():
         return Val(False, v.num, None, 0)
-    return Val(v.neg, Digits(d[i:], c[i:]), v.den, s - i, v.approx)
+    by = None if v.num.by is None else v.num.by[i:]
+    return Val(v.neg, Digits(d[i:], c[i:], by), v.den, s - i, v.approx)
 
 
 class Worker:
-    """Works one expression, collecting the step lines."""
+    """Works one expression, collecting the step lines. With a recording ``Columns``,
+    ``notes`` keeps, for each line whose digits cells wrote, the line's input and output
+    numbers (``note``): what ``reads.step_map`` needs to say which digits each cell read."""
 
     def __init__(self, cols: Columns):
         self.cols = cols
         self.lines: list[str] = []
         self.done: dict[int, Val] = {}
         self.final = False
+        self.notes: dict[int, tuple[list, list]] = {}
+
+    def note(self, parts) -> None:
+        """The line just written: ``parts()`` gives its inputs and outputs as lists of
+        parts, each a literal string or ``(text, digits)`` (a number as written) or
+        ``(text, digits, pos)`` (one digit of a number). A function, so that the answer
+        path (not recording) spends nothing on it."""
+        if self.cols.record:
+            self.notes[len(self.lines) - 1] = parts()
 
     # -- the walk -------------------------------------------------------------------------
     def run(self, text: str) -> tuple[str, list[float], list[str], bool]:
@@ -167,14 +179,19 @@ class Worker:
             return x
         prod, rows = self.cols.multiply(x, y)
         if len(rows) > 1:
-            first = x if len(x.d) >= len(y.d) else y
+            first, second = (x, y) if len(x.d) >= len(y.d) else (y, x)
             total = None
             for k, place, part, running in rows:
                 self.lines.append(f"{first.text()}\u00d7{k}{'0' * place} = {part.text()}")
+                self.note(lambda: ([(first.text(), first), "\u00d7", (str(k), second, place),
+                                    "0" * place], [(part.text(), part)]))
                 if total is not None:
                     self.lines.append(f"{total.text()}+{part.text()} = {running.text()}")
+                    self.note(lambda: ([(total.text(), total), "+", (part.text(), part)],
+                                       [(running.text(), running)]))
                 total = running
         self.lines.append(f"{x.text()}\u00d7{y.text()} = {prod.text()}")
+        self.note(lambda: ([(x.text(), x), "\u00d7", (y.text(), y)], [(prod.text(), prod)]))
         return prod
 
     @staticmethod
@@ -197,14 +214,14 @@ class Worker:
                               f"/{_over(den, s)}")
         bneg = b.neg != (op == "-")
         if a.neg == bneg:
-            mag, neg = self.cols.add(x, y), a.neg
-            self.lines.append(f"{x.text()}+{y.text()} = {mag.text()}")
+            mag, neg, sign, first, second = self.cols.add(x, y), a.neg, "+", x, y
         elif compare(x, y) >= 0:
-            mag, neg = self.cols.subtract(x, y)[0], a.neg
-            self.lines.append(f"{x.text()}\u2212{y.text()} = {mag.text()}")
+            mag, neg, sign, first, second = self.cols.subtract(x, y)[0], a.neg, "\u2212", x, y
         else:
-            mag, neg = self.cols.subtract(y, x)[0], bneg
-            self.lines.append(f"{y.text()}\u2212{x.text()} = {mag.text()}")
+            mag, neg, sign, first, second = self.cols.subtract(y, x)[0], bneg, "\u2212", y, x
+        self.lines.append(f"{first.text()}{sign}{second.text()} = {mag.text()}")
+        self.note(lambda: ([(first.text(), first), sign, (second.text(), second)],
+                           [(mag.text(), mag)]))
         return self.settle(Val(neg, mag, den, s))
 
     def mul(self, a: Val, b: Val, op: str = "*") -> Val:
@@ -244,15 +261,25 @@ class Worker:
             n, m, min_places=max(ends, PLACES) if final else ends, sig=SIGNIFICANT if final else 0)
         if show or exact:
             shown = [r for i, r in enumerate(rows) if r[1] or any(p[1] for p in rows[:i])]
-            for rem, q, left in shown[:DIVISION_ROWS]:  # from the first nonzero digit on
+            for rem, q, left, qsrc in shown[:DIVISION_ROWS]:  # from the first nonzero digit on
                 self.lines.append(f"{rem.text()} = {q}\u00d7{m.text()}+{left.text()}")
-        q = trimmed(list(reversed(digits)), list(reversed(confs)))
+                self.note(lambda: ([(rem.text(), rem), "\u00f7", (m.text(), m)],
+                                   [(str(q), Digits([q], [1.0], [qsrc])), "+",
+                                    (left.text(), left)]))
+        qby = [r[3] for r in reversed(rows)] if self.cols.record else None
+        q = trimmed(list(reversed(digits)), list(reversed(confs)), qby)
         quotient = Val(v.neg, q, None, v.scale + places)
         lhs = f"{_sign(v.neg)}{n.text()}\u00f7{m.text()}" if not v.scale else \
             f"{Val(v.neg, n, None, v.scale).decimal()}\u00f7{m.text()}"
+
+        def lhs_parts() -> list:  # (only when recording)
+            return [_sign(v.neg), (lhs[len(_sign(v.neg)):lhs.index("\u00f7")], n), "\u00f7",
+                    (m.text(), m)]
+
         if exact:
             out = _tidy(quotient)
             self.lines.append(f"{lhs} = {out.decimal()}")
+            self.note(lambda: (lhs_parts(), [(out.decimal(), out.num)]))
             return out
         kept = Val(v.neg, n, m, v.scale)
         approx = _tidy(quotient)
@@ -261,6 +288,7 @@ class Worker:
         if final:  # the answer's digits (an earlier quotient's are not written out)
             kept.approx = (approx.decimal(), self._char_conf(approx))
         self.lines.append(f"{lhs} = {shown}\u2026 = {kept.text()}")
+        self.note(lambda: (lhs_parts(), [(shown, approx.num), "\u2026"]))
         return kept
 
 

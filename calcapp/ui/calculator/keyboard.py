@@ -47,6 +47,8 @@ class KeyRouter(QObject):
             return False
         if isinstance(focus, QLineEdit):  # another text field keeps its own keys
             return False
+        if event.key() in getattr(focus, "own_keys", ()):  # e.g. Enter opens a working step
+            return False
         mods = event.modifiers() & (Qt.ControlModifier | Qt.AltModifier | Qt.MetaModifier)
         if mods or not (event.key() in EXPRESSION_KEYS or event.text() in EXPRESSION_TEXT):
             return False
@@ -60,7 +62,7 @@ def setup(window) -> KeyRouter:
     """Tab order, accessible names and the key router for the main window's controls."""
     edit, keypad, history, panel = (window.display.edit, window.keypad, window.history,
                                     window.canvas_panel)
-    chain: list[QWidget] = [edit, window.picker]
+    chain: list[QWidget] = [edit, window.display.working, window.picker]
     for row_keys in keypad.buttons:  # dict order is the keypad's row order
         chain.append(keypad.buttons[row_keys])
     chain += [history.list, history.copy_button, history.clear_button, panel.canvas,

@@ -5,7 +5,9 @@ model manager (``request_inspect``); the whole-grid views (encoder-state scatter
 are computed by the engine too (``run_on_model``, on the model's NumPy predictor, off the GUI
 thread), so nothing here blocks the GUI or loads a model itself. A newer grid request
 supersedes an older one, whose result is never shown. When the selected model is being
-trained, every epoch refreshes the views.
+trained, every epoch refreshes the views. Any step of the working can be opened
+(``open_step``, from the calculator, or the step picker): the map view then shows that
+step's attention, or for the general model which digits its cells read (``steps``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from calcapp.ui.inside.grids import error_grid, state_map
+from calcapp.ui.inside.steps import WHOLE, StepPicker, draw_step
 from calcapp.ui.inside.views import ConfidenceView, ErrorMapView, HeatmapView, StateScatterView
 
 AUTO = "(best model for the expression)"
@@ -41,6 +44,9 @@ class InsidePanel(QWidget):
         self.pending_answer: int | None = None
         self.inspection = None
         self.answer = None
+        self.pending_steps: int | None = None
+        self.step_maps = None  # the current expression's StepMaps
+        self.want_step: int | None = None  # the step to open when the maps come
         self.jobs: dict = {}  # "state"/"errors" -> the newest engine Job for that view
         self.run_models: dict[str, str] = {}  # training run id -> model name
 
@@ -55,6 +61,7 @@ class InsidePanel(QWidget):
         self.refresh_button = QPushButton("Recompute maps")
         self.status = QLabel("")
         self.status.setWordWrap(True)
+        self.steps = StepPicker()
         top = QHBoxLayout()
         top.addWidget(QLabel("model"))
         top.addWidget(self.model, 2)
@@ -70,7 +77,7 @@ class InsidePanel(QWidget):
         self.confidence = ConfidenceView()
         self.states = StateScatterView()
         self.errors = ErrorMapView()
-        grid = QGridLayout()
+        self.grid = grid = QGridLayout()
         grid.addWidget(self.encoder, 0, 0)
         grid.addWidget(self.attention, 0, 1)
         grid.addWidget(self.confidence, 0, 2)
@@ -81,6 +88,7 @@ class InsidePanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addWidget(self.steps)
         layout.addWidget(self.status)
         layout.addLayout(grid, 1)
 
@@ -92,6 +100,8 @@ class InsidePanel(QWidget):
         self.model.currentIndexChanged.connect(self._model_changed)
         self.operator.currentIndexChanged.connect(lambda _i: self.compute_errors())
         self.refresh_button.clicked.connect(self.compute_maps)
+        self.steps.chosen.connect(lambda _i: self.show_step())
+        self.steps.which_changed.connect(self.show_step)
 
         manager.inspected.connect(self._on_inspected)
         manager.answered.connect(self._on_answered)
@@ -173,6 +183,8 @@ class InsidePanel(QWidget):
         if not text:
             return
         self.pending = self.manager.request_inspect(text, self.model_name())
+        if hasattr(self.manager, "request_steps"):
+            self.pending_steps = self.manager.request_steps(text, self.model_name())
         # the answer too: the decoder may write digits in another order than we read them
         self.pending_answer = self.manager.request_answer(text, self.model_name(),
                                                           channel="inside")
@@ -183,6 +195,7 @@ class InsidePanel(QWidget):
             return
         self.pending_answer = None
         self.answer = answer
+        self.steps.mark_wrong(getattr(answer, "wrong_step", None))
         self._show_status()
 
     def _show_status(self) -> None:
@@ -203,6 +216,10 @@ class InsidePanel(QWidget):
             self.status.setText("   ·   ".join(parts))
 
     def _on_inspected(self, request_id: int, inspection) -> None:
+        if request_id == self.pending_steps and request_id is not None:
+            self.pending_steps = None
+            self._on_steps(inspection)
+            return
         if request_id != self.pending:
             return
         self.pending = None
@@ -212,12 +229,17 @@ class InsidePanel(QWidget):
         if request_id == self.pending:
             self.pending = None
             self.status.setText(message)
+        elif request_id == self.pending_steps:
+            self.pending_steps = None
+            self.steps.set_maps(None)
 
     def show_inspection(self, ins) -> None:
         self.inspection = ins
         inputs = list(ins.input_chars)
         outputs = list(ins.output_chars)
         self.encoder.set_data(ins.encoder_states, inputs)
+        self.attention.plot.setTitle("attention")
+        self.attention.plot.setLabel("left", "output step")
         if ins.attention is not None:
             self.attention.set_data(ins.attention, outputs, inputs)
             self.attention.caption.setText(self.attention.caption.text()
@@ -226,7 +248,58 @@ class InsidePanel(QWidget):
             self.attention.clear()
             self.attention.caption.setText("this model has no attention")
         self.confidence.set_data(outputs, list(ins.confidence))
+        self.confidence.plot.setTitle("confidence per answer character")
         self._show_status()
+        if self.steps.current() != WHOLE:
+            self.show_step()  # the step chosen stays on screen
+
+    # -- one step of the working -------------------------------------------------------
+    def open_step(self, text: str, model_name: str | None, index: int) -> None:
+        """Show step ``index`` of ``text``'s working by ``model_name`` (the calculator's
+        "open this step"): the model and expression are set, the step opens when its maps
+        come."""
+        if model_name:
+            self.select_model(model_name)
+        self.want_step = index
+        self.expression.blockSignals(True)  # no second request from the text's change
+        self.expression.setText(text)
+        self.expression.blockSignals(False)
+        self.debounce.stop()
+        self.inspect_now()
+
+    def _on_steps(self, maps) -> None:
+        old, self.step_maps = self.step_maps, maps
+        wrong = getattr(self.answer, "wrong_step", None)
+        if self.want_step is not None:
+            select, self.want_step = self.want_step, None
+        elif old is not None and old.text == maps.text and old.model == maps.model:
+            select = self.steps.current()
+        elif any(m.kind == "reads" for m in maps.maps):  # no attention: open a step
+            cells = [m.index for m in maps.maps if m.kind == "reads"]
+            select = wrong if wrong is not None else cells[0]
+        else:
+            select = WHOLE
+        self._widen_map(any(m.kind == "reads" for m in maps.maps))
+        self.steps.set_maps(maps, wrong, select)
+
+    def _widen_map(self, wide: bool) -> None:
+        """The general model has no encoder states (and no two-operand error map): its
+        step maps take their room, so a long step's rows stay readable."""
+        for view in (self.encoder, self.states, self.errors):
+            view.setVisible(not wide)
+        self.grid.removeWidget(self.attention)
+        self.grid.addWidget(self.attention, 0, 0 if wide else 1, 1, 2 if wide else 1)
+
+    def show_step(self, *_) -> None:
+        """Draw the chosen step's map, or the whole answer's inspection."""
+        m = self.steps.current_map()
+        self.steps.which.setEnabled(m is not None and m.occlusion is not None)
+        if m is not None:
+            draw_step(self.attention, self.confidence, m, self.steps.occlusion())
+            if m.states is not None:  # a pass's own encoder states, beside its attention
+                self.encoder.set_data(m.states, list(m.input_chars))
+        elif self.inspection is not None:
+            self.show_inspection(self.inspection)
 
     # -- background grids --------------------------------------------------------------
     def compute_maps(self) -> None:

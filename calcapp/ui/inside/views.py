@@ -42,8 +42,12 @@ class _Plot(QWidget):
         layout.addWidget(self.caption)
 
 
+MAX_NUMBERS = 240  # cells written out as numbers on a heatmap; past it the colours speak
+
+
 class HeatmapView(_Plot):
-    """rows × columns of values with text labels on the rows (and optionally columns)."""
+    """rows × columns of values with text labels on the rows (and optionally columns).
+    Hovering a row shows its note (``row_notes``) in the caption."""
 
     def __init__(self, title: str, xlabel: str, ylabel: str, cmap: str = "CET-D1",
                  parent=None):
@@ -57,19 +61,30 @@ class HeatmapView(_Plot):
         self.plot.setMouseEnabled(x=True, y=True)
         self.data: np.ndarray | None = None
         self.symmetric = cmap.startswith("CET-D")
+        self.numbers: list = []  # the TextItems written on the cells
+        self.row_notes: list[str] = []
+        self.image.setAcceptHoverEvents(True)
+        self.image.hoverEvent = self._hover
 
-    def set_data(self, values, row_labels: list[str], col_labels: list[str] | None = None):
+    def set_data(self, values, row_labels: list[str], col_labels: list[str] | None = None,
+                 levels: tuple[float, float] | None = None, numbers: bool = False):
+        """``levels``: the colour scale's ends (else the data's); ``numbers``: write each
+        cell's value on it (small maps only)."""
         data = np.asarray(values, dtype=float)
+        self._clear_numbers()
+        self.row_notes = []
         if data.ndim != 2 or data.size == 0:
             self.clear()
             return
         self.data = data
-        if self.symmetric:
+        if levels is None and self.symmetric:
             m = float(np.nanmax(np.abs(data))) or 1.0
             levels = (-m, m)
-        else:
+        elif levels is None:
             levels = (float(np.nanmin(data)), float(np.nanmax(data)) or 1.0)
         self.image.setImage(data, levels=levels)
+        if numbers and data.size <= MAX_NUMBERS:
+            self._write_numbers(data, levels)
         self.image.setRect(0, 0, data.shape[1], data.shape[0])
         left = self.plot.getAxis("left")
         left.setTicks([[(i + 0.5, _show_char(c)) for i, c in enumerate(row_labels)]])
@@ -83,7 +98,34 @@ class HeatmapView(_Plot):
         self.caption.setText(f"{data.shape[0]} × {data.shape[1]}, range "
                              f"{np.nanmin(data):.2f} … {np.nanmax(data):.2f}")
 
+    def _write_numbers(self, data: np.ndarray, levels: tuple[float, float]) -> None:
+        span = (levels[1] - levels[0]) or 1.0
+        for (r, c), v in np.ndenumerate(data):
+            if not np.isfinite(v) or abs(v) < 0.005:
+                continue
+            text = "1" if v == 1.0 else f"{v:.2f}".lstrip("0")
+            dark = (v - levels[0]) / span < 0.6  # viridis: light text on its dark end
+            item = pg.TextItem(text, color="#ffffff" if dark else "#000000", anchor=(0.5, 0.5))
+            item.setPos(c + 0.5, r + 0.5)
+            self.plot.addItem(item)
+            self.numbers.append(item)
+
+    def _clear_numbers(self) -> None:
+        for item in self.numbers:
+            self.plot.removeItem(item)
+        self.numbers = []
+
+    def _hover(self, event) -> None:
+        if event.isExit() or self.data is None or not self.row_notes:
+            return
+        row = int(event.pos().y())
+        if 0 <= row < len(self.row_notes):
+            self.caption.setText(self.row_notes[row])
+            self.image.setToolTip(self.row_notes[row])
+
     def clear(self):
+        self._clear_numbers()
+        self.row_notes = []
         self.data = None
         self.image.clear()
         self.caption.setText("")

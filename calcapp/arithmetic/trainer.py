@@ -414,10 +414,10 @@ def _model_for(config: TrainConfig, hp: dict, resume_from):
 def _validate(model, spec, val, val_x, val_y, rng):
     """(validation loss, metrics, a few sample predictions) after an epoch."""
     val_loss = float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0))
-    vm = evaluate_examples(model, spec, val)
-    picks = rng.sample(range(len(val)), min(8, len(val)))
-    preds = greedy_texts(model, spec, [val[i].model_input for i in picks])
-    return val_loss, vm, tuple(Sample(val[i].text, val[i].target, p) for i, p in zip(picks, preds))
+    preds = greedy_texts(model, spec, [e.model_input for e in val])
+    vm = score([e.text for e in val], [e.target for e in val], preds)
+    picks = rng.sample(range(len(val)), min(8, len(val)))  # shown as they were answered
+    return val_loss, vm, tuple(Sample(val[i].text, val[i].target, preds[i]) for i in picks)
 
 
 def _end_tested(folder: Path, spec, hp: dict, cb: TrainingCallback, stopped: bool,

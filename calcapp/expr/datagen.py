@@ -148,8 +148,8 @@ def _used_up(attempts: int, last_new: int) -> bool:
     than ``DRY_MIN`` draws and more than twice all the draws it took to find what it has.
     Why: a tiny task (1-digit addition, 100 sums) was otherwise drawn ``max_attempts``
     times for every epoch, validation and test split, most of a default run's time. A
-    split with anything left finds it well within that (its last new example came after
-    fewer draws than all before it), so larger tasks draw exactly what they drew before."""
+    split with examples left finds the next one long before that, so larger tasks draw
+    exactly what they drew before."""
     return attempts - last_new > max(DRY_MIN, 2 * last_new)
 
 

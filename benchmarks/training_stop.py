@@ -5,6 +5,7 @@ Starts the Training tab's default config through the real ModelManager, presses 
 the seconds from Stop to ``training_finished`` and the steps seen around it.
 
     python benchmarks/training_stop.py --at-step 45
+    python benchmarks/training_stop.py --at-epoch --grace 60   # the child's own stop only
 """
 
 import os, sys, tempfile, time
@@ -15,6 +16,10 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--at-step", type=int, default=45)
     ap.add_argument("--at-epoch", action="store_true", help="stop when epoch 1 is reported")
+    ap.add_argument("--grace", type=float, default=None,
+                    help="seconds before the engine ends a child that has not stopped "
+                         "(default: the engine's STOP_GRACE_S; a large value shows how "
+                         "soon the child stops by itself)")
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ["CALCAPP_HOME"] = tempfile.mkdtemp()
@@ -22,6 +27,9 @@ def main():
     app = QApplication([])
     from calcapp.engine.manager import ModelManager
     from calcapp.ui.training.form import SetupForm
+    if args.grace is not None:
+        import calcapp.engine.worker_process as W
+        W.STOP_GRACE_S = args.grace
     m = ModelManager(warm=False)
     cfg = SetupForm().config()
     cfg.hparams["epochs"] = 50

@@ -131,3 +131,27 @@ def test_stop_in_the_first_epoch_ends_at_that_batch(tmp_path):
     card = read_card(tmp_path / "t-add1")
     assert card["training"]["stopped"] is True
     load_info(tmp_path / "t-add1")
+
+
+def test_stop_while_the_next_epoch_is_made_sets_up_no_fit(tmp_path, monkeypatch):
+    """Issue 18: Stop that arrives as an epoch ends (here while the next epoch's data is
+    made) ends the run before Keras sets up another epoch."""
+    import calcapp.arithmetic.trainer as T
+
+    control = RunControl()
+    made = T._epoch_examples
+
+    def make_then_stop(spec, hp, epoch):
+        examples = made(spec, hp, epoch)
+        if epoch == 1:
+            control.stop()
+        return examples
+
+    monkeypatch.setattr(T, "_epoch_examples", make_then_stop)
+    rec = Recorder(control=control)
+    result = train(_config(epochs=4, samples_per_epoch=160), tmp_path, rec, control=control)
+    assert result.stopped and [r.epoch for r in rec.epochs] == [1]
+    assert {epoch for epoch, _, _ in rec.batches} == {1}  # no batch of epoch 2
+    from calcapp.nets.registry import read_card
+
+    assert read_card(tmp_path / "t-add1")["training"]["stopped"] is True

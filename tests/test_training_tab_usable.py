@@ -6,6 +6,7 @@ model" asks before a weaker model takes over."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QAbstractButton, QAbstractItemView, QAbstractSpinBox, QComboBox, QLineEdit, QProgressBar,
     QWidget,
@@ -125,3 +126,35 @@ def test_make_active_asks_before_a_weaker_model(qtbot, tmp_path):
             assert panel.activate(run_id) == "add1-attention"
     finally:
         manager.shutdown(wait=True)
+
+
+def _plot_colours(plot) -> tuple[str, str, str, str]:
+    """(background, left axis pen, bottom axis text pen, title colour) of a PlotWidget."""
+    item = plot.getPlotItem()
+    return (plot.backgroundBrush().color().name(), item.getAxis("left").pen().color().name(),
+            item.getAxis("bottom").textPen().color().name(),
+            item.titleLabel.opts.get("color") or "")
+
+
+def test_charts_built_before_a_theme_switch_follow_it(qtbot, window, monkeypatch):
+    from calcapp.ui.inside.views import ErrorMapView, HeatmapView
+
+    monkeypatch.delenv("CALCAPP_THEME", raising=False)
+    try:
+        window.set_theme("light")
+        curves = window.panel("Training").curves  # built in the light theme
+        inside = [HeatmapView("attention", "input", "output"), ErrorMapView()]
+        for view in inside:
+            qtbot.addWidget(view)
+        plots = [curves.batch_plot, curves.loss_plot, curves.acc_plot] + [v.plot for v in inside]
+        light = [_plot_colours(p) for p in plots]
+        window.set_theme("dark")  # the palette change reaches the charts as an event
+        qtbot.waitUntil(lambda: [_plot_colours(p) for p in plots] != light, timeout=5000)
+        qtbot.wait(50)
+        for before, after in zip(light, [_plot_colours(p) for p in plots]):
+            assert all(b != a for b, a in zip(before, after)), (before, after)
+            assert QColor(after[0]).lightness() < 100 < QColor(after[1]).lightness()
+        window.set_theme("light")
+        qtbot.waitUntil(lambda: [_plot_colours(p) for p in plots] == light, timeout=5000)
+    finally:
+        window.set_theme("system")

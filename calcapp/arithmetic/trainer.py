@@ -152,6 +152,15 @@ def _fixed_split(spec: TaskSpec, hp: dict, split: str, n: int, max_digits=None) 
                     max_digits=max_digits)
 
 
+def _epoch_data(spec: TaskSpec, cfg: dict, hp: dict, epoch: int, control):
+    """The epoch's arrays, or None when Stop came before or while they were made: no
+    ``fit`` is set up for a run that is stopping."""
+    if control is not None and control.stopped:
+        return None
+    data = arrays(spec, cfg, _epoch_examples(spec, hp, epoch))
+    return None if control is not None and control.stopped else data
+
+
 def arrays(spec: TaskSpec, cfg: dict, examples: list[Example]):
     x = D.encode_inputs(spec, cfg, [e.model_input for e in examples])
     dec_in, y = D.encode_targets(spec, cfg, [e.target for e in examples],
@@ -275,14 +284,14 @@ def train(
     rng = random.Random(hp["seed"])
     t_start = time.perf_counter()
     for epoch in range(start_epoch, epochs):
-        if control is not None and control.stopped:  # pressed during the last evaluation
+        t0 = time.perf_counter()
+        data = _epoch_data(spec, cfg, hp, epoch, control)
+        if data is None:  # Stop, pressed during the last evaluation or the data making
             stopped = True
             break
-        t0 = time.perf_counter()
         lr = float(hp["learning_rate"]) * float(hp["lr_decay"]) ** epoch
         model.optimizer.learning_rate.assign(lr)
-        x, y = arrays(spec, cfg, _epoch_examples(spec, hp, epoch))
-        x, y, batch = local_batch(strategy, x, y, int(hp["batch_size"]))  # (multi-host JAX)
+        x, y, batch = local_batch(strategy, *data, int(hp["batch_size"]))  # (multi-host JAX)
         bridge = _Bridge(epoch + 1, step, cb, control)
         hist = model.fit(x, y, batch_size=batch, epochs=1, verbose=0,
                          shuffle=True, callbacks=[bridge])
@@ -333,16 +342,22 @@ def check_free(folder: Path, may_replace: bool = False) -> None:
 
 
 def _end_stopped(folder: Path, cb: TrainingCallback, wall_s: float) -> TrainResult:
-    """Stop must end a run at once: no test pass (it costs seconds on a big task), so the
-    best checkpoint keeps its validation metrics, marked ``"split": "val"``."""
-    final = read_card(folder)
-    final["training"]["stopped"] = True
-    final["training"]["wall_time_s"] = round(wall_s, 1)
-    write_json_atomic(folder / CARD_NAME, final)
-    result = TrainResult(str(folder), True, final["training"]["best_epoch"],
-                         dict(final.get("metrics") or {}), final)
+    result = stopped_result(folder, wall_s)
     cb.on_end(result)
     return result
+
+
+def stopped_result(folder: Path, wall_s: float) -> TrainResult:
+    """A stopped run's result: its best checkpoint, the card marked stopped. Stop must end
+    a run at once: no test pass (it costs seconds on a big task), so the checkpoint keeps
+    its validation metrics, marked ``"split": "val"``. Also what the engine reports when
+    it ends a training process that did not stop in time (no TensorFlow needed here)."""
+    final = read_card(folder)
+    final.setdefault("training", {})["stopped"] = True
+    final["training"]["wall_time_s"] = round(wall_s, 1)
+    write_json_atomic(folder / CARD_NAME, final)
+    return TrainResult(str(folder), True, final["training"].get("best_epoch"),
+                       dict(final.get("metrics") or {}), final)
 
 
 
@@ -399,10 +414,10 @@ def _model_for(config: TrainConfig, hp: dict, resume_from):
 def _validate(model, spec, val, val_x, val_y, rng):
     """(validation loss, metrics, a few sample predictions) after an epoch."""
     val_loss = float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0))
-    vm = evaluate_examples(model, spec, val)
-    picks = rng.sample(range(len(val)), min(8, len(val)))
-    preds = greedy_texts(model, spec, [val[i].model_input for i in picks])
-    return val_loss, vm, tuple(Sample(val[i].text, val[i].target, p) for i, p in zip(picks, preds))
+    preds = greedy_texts(model, spec, [e.model_input for e in val])
+    vm = score([e.text for e in val], [e.target for e in val], preds)
+    picks = rng.sample(range(len(val)), min(8, len(val)))  # shown as they were answered
+    return val_loss, vm, tuple(Sample(val[i].text, val[i].target, preds[i]) for i in picks)
 
 
 def _end_tested(folder: Path, spec, hp: dict, cb: TrainingCallback, stopped: bool,

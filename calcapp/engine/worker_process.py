@@ -24,6 +24,8 @@ import multiprocessing as mp
 import os
 import queue
 import threading
+import time
+from pathlib import Path
 from typing import Callable
 
 from calcapp.engine.protocol import (
@@ -39,6 +41,7 @@ from calcapp.engine.protocol import (
 )
 
 CHILD_NICE = 5
+STOP_GRACE_S = 0.8  # after Stop, a training process still running is ended
 
 
 def _context():
@@ -166,13 +169,54 @@ def probe_tensorflow(timeout: float = 300.0) -> DeviceReady:
         out.join_thread()
 
 
+def checkpoint_folder(spec: TrainingSpec) -> Path | None:
+    """Where a calculator training keeps its best checkpoint, if the engine may end its
+    process and report that checkpoint: not for a fine-tune, and not when the folder is
+    someone else's (the training will refuse it by itself)."""
+    if spec.kind != "train" or spec.config is None or spec.out_dir is None:
+        return None
+    from calcapp.nets.registry import safe_model_name
+
+    try:
+        folder = Path(spec.out_dir) / safe_model_name(spec.config.name)
+    except (AttributeError, ValueError):
+        return None
+    resumed = spec.resume_from is not None and os.path.realpath(spec.resume_from) == \
+        os.path.realpath(folder)
+    return folder if resumed or not os.path.lexists(folder) else None
+
+
+def forced_end(folder: Path, pid: int, wall_s: float) -> Message:
+    """The end of a training whose process was ended after Stop: its best checkpoint
+    (checkpoints are swapped in atomically, so a kill leaves the last whole one), or no
+    model when it was stopped before the first."""
+    from calcapp.nets.events import TrainResult
+    from calcapp.nets.registry import CARD_NAME, recover_model_folder
+
+    try:
+        recover_model_folder(folder, pid)
+        if not (folder / CARD_NAME).is_file():
+            return Finished(TrainResult(None, True, None, {}, {}))
+        from calcapp.arithmetic.trainer import stopped_result
+
+        return Finished(stopped_result(folder, wall_s))
+    except Exception as exc:  # noqa: BLE001 - a message, not a traceback
+        return Failed(f"stopped, but the checkpoint could not be read: {readable(exc)}")
+
+
 class ChildTraining:
-    """One training in a child process: ``messages()`` yields its messages until the end."""
+    """One training in a child process: ``messages()`` yields its messages until the end.
+
+    Stop ends a calculator training within ``STOP_GRACE_S``: the child stops by itself
+    between batches; one still busy after that (setting up an epoch, validating, saving)
+    is killed and its best checkpoint reported (``forced_end``)."""
 
     def __init__(self, run_id: str, spec: TrainingSpec):
         ctx = _context()
         self.events = ctx.Queue()
         self.commands = ctx.Queue()
+        self.folder = checkpoint_folder(spec)  # None: never ended by force
+        self.started, self.stop_sent = time.monotonic(), None
         self.process = ctx.Process(target=_training_main,
                                    args=(spec, self.events, self.commands),
                                    daemon=True, name=f"calcapp-train-{run_id}")
@@ -180,17 +224,38 @@ class ChildTraining:
 
     def send(self, command) -> None:
         """A ``Pause``, ``Resume`` or ``Stop`` for the child."""
+        if isinstance(command, Stop) and self.stop_sent is None:
+            self.stop_sent = time.monotonic()
         try:
             self.commands.put(command)
         except (OSError, ValueError):
             pass  # the child has ended
 
+    def _deadline(self) -> float | None:
+        if self.folder is None or self.stop_sent is None:
+            return None
+        return self.stop_sent + STOP_GRACE_S
+
+    def _end_by_force(self) -> Message:
+        """Kill the child; nothing more is read from its queue (a message cut short by
+        the kill would block the reader), so the end comes from its checkpoint."""
+        self.process.kill()
+        self.process.join(5)
+        return forced_end(self.folder, self.process.pid, time.monotonic() - self.started)
+
     def messages(self, poll_s: float = 0.25):
         """Messages until ``Finished`` or ``Failed``; a child that dies silently gives a
         ``Failed``."""
         while True:
+            deadline, wait = self._deadline(), poll_s
+            if deadline is not None:
+                wait = deadline - time.monotonic()
+                if wait <= 0 and self.process.is_alive():
+                    yield self._end_by_force()
+                    return
+                wait = min(poll_s, max(wait, 0.005))
             try:
-                msg = self.events.get(timeout=poll_s)
+                msg = self.events.get(timeout=wait)
             except queue.Empty:
                 if self.process.is_alive():
                     continue

@@ -23,6 +23,7 @@ from calcapp.expr.parser import parse, render
 from calcapp.expr.tasks import TaskSpec, task_answer
 
 SPLITS = ("train", "val", "test")
+DRY_MIN = 2000  # draws without a new example before a split counts as used up
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,8 @@ def iter_examples(
     max_digits: int | None = None,
     max_attempts: int | None = None,
 ) -> Iterator[Example]:
-    """A deduplicated stream of one split's examples (endless unless ``max_attempts``).
+    """A deduplicated stream of one split's examples (endless unless ``max_attempts``, or
+    until the split looks used up: see ``_used_up``).
 
     ``holdout`` is the share of expression space kept for each of test and validation
     (0 for exhaustive tiny tasks such as 1-digit addition, trained and tested on all pairs).
@@ -126,8 +128,10 @@ def iter_examples(
         raise ValueError(f"split must be one of {SPLITS}")
     rng = random.Random(f"{seed}:{split}")
     seen: set[str] = set()
-    attempts = 0
+    attempts = last_new = 0
     while max_attempts is None or attempts < max_attempts:
+        if _used_up(attempts, last_new):
+            return
         attempts += 1
         text = random_expression(spec, rng, max_digits)
         node = parse(text)
@@ -135,7 +139,18 @@ def iter_examples(
         if key in seen or split_of(canonical_key(node), holdout) != split:
             continue
         seen.add(key)
+        last_new = attempts
         yield Example(text, spec.spell(node), task_answer(node))
+
+
+def _used_up(attempts: int, last_new: int) -> bool:
+    """Whether a stream has drawn nothing new for so long that its split is used up: more
+    than ``DRY_MIN`` draws and more than twice all the draws it took to find what it has.
+    Why: a tiny task (1-digit addition, 100 sums) was otherwise drawn ``max_attempts``
+    times for every epoch, validation and test split, most of a default run's time. A
+    split with examples left finds the next one long before that, so larger tasks draw
+    exactly what they drew before."""
+    return attempts - last_new > max(DRY_MIN, 2 * last_new)
 
 
 def generate(

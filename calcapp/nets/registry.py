@@ -199,6 +199,27 @@ def writing_model_folder(folder: Path, replace: bool = True) -> Iterator[Path]:
         raise
 
 
+def recover_model_folder(folder: Path, pid: int) -> None:
+    """Tidy ``folder`` after process ``pid`` was killed while writing it (a training that
+    did not stop in time): put the previous model back if the kill fell between the two
+    renames of ``writing_model_folder``, and remove the temp files and folders it left
+    (matched exactly: another model's are left alone)."""
+    folder = Path(folder)
+    name = re.escape(safe_model_name(folder.name))  # a plain name: nothing glob reads
+    olds = sorted(folder.parent.glob(f".{folder.name}.old-{pid}-*"))
+    if not os.path.lexists(folder) and olds:
+        os.replace(olds[-1], folder)
+    for old in olds:
+        shutil.rmtree(old, ignore_errors=True)
+    temp = re.compile(rf"\.{name}\.[a-z0-9_]{{8}}\.tmp")
+    for path in folder.parent.glob(f".{folder.name}.*.tmp"):
+        if temp.fullmatch(path.name) and path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+    if folder.is_dir() and not folder.is_symlink():
+        for path in folder.glob(f"{CARD_NAME}*.tmp"):
+            path.unlink(missing_ok=True)
+
+
 def without_optimizer(model):
     """A copy of a Keras model with its weights and no optimizer state, for saving.
 

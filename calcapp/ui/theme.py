@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 GOOD = {"light": "#1b7f3b", "dark": "#5fd38a"}
@@ -122,5 +122,45 @@ def add_choices(menu, on_choose) -> dict:
 
 
 def plot_background() -> str:
-    """Charts' background: white, or the dark theme's base (read when a chart is built)."""
+    """Charts' background: white, or the dark theme's base."""
     return "#1e1f22" if scheme() == "dark" else "w"
+
+
+def plot_foreground() -> str:
+    """Charts' axes, ticks, titles and legend text: readable on ``plot_background``."""
+    return "#c8c8c8" if scheme() == "dark" else "#404040"
+
+
+def style_plot(plot) -> None:
+    """Give a pyqtgraph PlotWidget the current scheme's background, axes and title."""
+    fg = plot_foreground()
+    plot.setBackground(plot_background())
+    item = plot.getPlotItem()
+    for name in ("left", "bottom", "right", "top"):
+        axis = item.getAxis(name)
+        axis.setPen(fg)
+        axis.setTextPen(fg)
+    title = item.titleLabel
+    if title.text:
+        title.setText(title.text, color=fg)
+    if item.legend is not None:
+        item.legend.setLabelTextColor(fg)
+
+
+class _PlotFollower(QObject):
+    """Restyles its plot whenever the application's palette changes: the View menu's
+    switch and the system's both go through ``_apply_palette``, so a chart built before
+    a switch follows it too."""
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() in (QEvent.PaletteChange, QEvent.ApplicationPaletteChange):
+            style_plot(obj)
+        return False
+
+
+def follow(plot):
+    """Style ``plot`` now and after every theme switch; returns it."""
+    style_plot(plot)
+    follower = _PlotFollower(plot)
+    plot.installEventFilter(follower)
+    return plot

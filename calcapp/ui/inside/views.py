@@ -28,12 +28,12 @@ def _colormap(name: str, fallback: str = "viridis"):
 
 
 class _Plot(QWidget):
-    """A titled PlotWidget on white, with a one-line caption under it."""
+    """A titled PlotWidget in the theme's colours, with a one-line caption under it."""
 
     def __init__(self, title: str, parent=None):
         super().__init__(parent)
         self.plot = pg.PlotWidget(title=title)
-        self.plot.setBackground(theme.plot_background())
+        theme.follow(self.plot)  # also after View > theme switches
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
         layout = QVBoxLayout(self)

@@ -52,7 +52,7 @@ DEFAULT_ARCHITECTURE = "attention"
 DEFAULT_HPARAMS = {
     "units": 32,
     "layers": 1,
-    "samples_per_epoch": 2000,
+    "samples_per_epoch": 2048,  # whole batches: a short last batch costs Keras a second trace
     "batch_size": 64,
     "learning_rate": 0.01,
     "epochs": 20,

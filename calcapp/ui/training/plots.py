@@ -112,7 +112,6 @@ class CurvesView(QWidget):
         self.key.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
         self.acc_plot.setYRange(0, 1)
         for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
-            plot.setBackground(theme.plot_background())
             plot.showGrid(x=True, y=True, alpha=0.25)
             plot.setMinimumHeight(90)
             plot.setMinimumWidth(60)
@@ -120,6 +119,8 @@ class CurvesView(QWidget):
             plot.setDownsampling(auto=True, mode="peak")
             plot.setClipToView(True)
         self.batch_plot.addLegend(offset=(-10, 10))
+        for plot in (self.batch_plot, self.loss_plot, self.acc_plot):
+            theme.follow(plot)  # also after View > theme switches
         row = QHBoxLayout()
         row.addWidget(self.loss_plot)
         row.addWidget(self.acc_plot)

@@ -63,13 +63,18 @@ VERSION="$("$PYTHON" -c 'import re,sys; print(re.search(r"__version__\s*=\s*\"([
 # in build/pyinstaller (pip --target) and run it with that same interpreter, so the frozen app
 # gets the interpreter's own packages. (A venv that shares "system" packages, made from a venv's
 # python would see the base interpreter's packages instead, and freeze an app without h5py.)
-PYI=("$PYTHON" -m PyInstaller)
-if ! "$PYTHON" -m PyInstaller --version >/dev/null 2>&1; then
-  log "PyInstaller not found for $PYTHON: installing it into build/pyinstaller"
-  "$PYTHON" -m pip install --quiet --upgrade --target build/pyinstaller 'pyinstaller>=6.10'
+# Only a freeze needs it: --reuse of an existing frozen folder does not.
+find_pyinstaller() {
+  PYI=("$PYTHON" -m PyInstaller)
+  "${PYI[@]}" --version >/dev/null 2>&1 && return
   PYI=(env "PYTHONPATH=$ROOT/build/pyinstaller${PYTHONPATH:+:$PYTHONPATH}" "$PYTHON" -m PyInstaller)
+  "${PYI[@]}" --version >/dev/null 2>&1 && return  # put there by an earlier build
+  log "PyInstaller not found for $PYTHON: installing it into build/pyinstaller"
+  "$PYTHON" -m pip install --quiet --upgrade --target build/pyinstaller 'pyinstaller>=6.10' \
+    || die "could not install PyInstaller; install it yourself: $PYTHON -m pip install 'pyinstaller>=6.10'"
   "${PYI[@]}" --version >/dev/null || die "PyInstaller does not run from build/pyinstaller"
-fi
+}
+PYI=()
 
 # Icons are committed; regenerate only if someone deleted them.
 [[ -f resources/icons/hicolor/256x256/apps/calcapp.png ]] || "$PYTHON" packaging/make_icons.py
@@ -85,6 +90,7 @@ for FLAVOUR in "${FLAVOURS[@]}"; do
   if [[ $REUSE == 1 && -x "$APPDIR/calcapp" ]]; then
     log "[$FLAVOUR] reusing $APPDIR"
   else
+    [[ ${#PYI[@]} -gt 0 ]] || find_pyinstaller
     log "[$FLAVOUR] freezing with PyInstaller (minutes)"
     rm -rf "$WORK"
     CALCAPP_FLAVOUR="$FLAVOUR" "${PYI[@]}" --noconfirm --clean --log-level WARN \
@@ -147,7 +153,8 @@ Provides: calcapp"
   # The newest glibc symbol any bundled binary needs is the oldest libc6 it runs on
   # (it is that of the build machine: build on the oldest distribution you support).
   GLIBC_MIN="$(find "$APPDIR" -type f \( -name '*.so*' -o -name calcapp \) -print0 \
-    | xargs -0 objdump -T 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' | sort -Vu | tail -1 | cut -d_ -f2)"
+    | xargs -0 objdump -T 2>/dev/null | grep -o 'GLIBC_[0-9][0-9.]*' | sort -Vu | tail -1 | cut -d_ -f2 \
+    || true)"  # no versioned symbol at all: pipefail must not end the build; 2.17 below
   DEPENDS="$(grep -v '^#' "$PKG/linux/depends.txt" | sed '/^\s*$/d' \
     | sed "s/^libc6\$/libc6 (>= ${GLIBC_MIN:-2.17})/" | paste -sd, | sed 's/,/, /g')"
   RECOMMENDS="$(grep -v '^#' "$PKG/linux/recommends.txt" | sed '/^\s*$/d' | paste -sd, | sed 's/,/, /g')"

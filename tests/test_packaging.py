@@ -180,6 +180,13 @@ def test_tarball_runs_and_installs_per_user(built, tmp_path):
     folder = tmp_path / "unpacked" / name
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "CALCAPP_HOME": str(tmp_path / "home")}
 
+    # A wheel's own libraries (hash in the name) must all be bundled: the spec once dropped
+    # Pillow's libharfbuzz-<hash> with Qt's harfbuzz, so PIL.ImageFont could not load.
+    libs = subprocess.run(["bash", str(PKG / "linux/check-libs.sh"), str(folder)],
+                          capture_output=True, text=True, check=True).stdout
+    missing = libs.partition("not on this machine")[2]
+    assert not re.search(r"-[0-9a-f]{8}\.so", missing), missing
+
     selftest = subprocess.run(
         [str(folder / "calcapp"), "--self-test"], capture_output=True, text=True, env=env
     )

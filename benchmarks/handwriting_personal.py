@@ -1,0 +1,264 @@
+"""Learns the user's hand: give the app k corrected symbols of a new writer, then read their next ones.
+
+    python benchmarks/handwriting_personal.py [--fine-tune-writers N] [--set tau=0.03,weight=1]
+
+Protocol (issue 21, "Learns the user's hand, measured"):
+- writers: the held-out side of the fixed CROHME writer split (calcapp/handwriting/crohme.py),
+  the side the bundled recognizer's card says it never trained on; calculator-class symbols
+  only; writers with at least ``MIN_SYMBOLS`` of them;
+- each writer's symbols in the data's order (expressions by id, symbols as written in them);
+- the first k (k = 0, 5, 10, 20, 30, 50) are given to the app as corrections, through
+  ``PersonalMemory.add``, the call a correction in the window makes (ui/main_window._save_sample);
+- errors are counted on one test window per writer, the same for every k: the symbols after the
+  50th, up to 200 of them. The no-loss check reads every other held-out writer's symbols with this
+  writer's memory. Each symbol is read alone, with both views, as benchmarks/handwriting_real.py does.
+- ``--fine-tune-writers N`` also measures the older path (``personal.fine_tune``: TensorFlow,
+  picture view only) at k = 20 for the first N writers; it takes minutes per writer.
+Results go to handwriting_personal.json and a section of benchmarks/results/handwriting.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from benchmarks.results_sections import replace_section  # noqa: E402
+from calcapp.handwriting import crohme  # noqa: E402
+from calcapp.handwriting.data import default_data_root  # noqa: E402
+from calcapp.handwriting.memory import MemoryParams, PersonalMemory, embed, personalise  # noqa: E402
+from calcapp.handwriting.recognizer import Recognizer  # noqa: E402
+from calcapp.handwriting.trajectory import features  # noqa: E402
+from calcapp.ink.imagenorm import normalise_strokes  # noqa: E402
+from calcapp.paths import bundled_models_dir  # noqa: E402
+
+RESULTS = ROOT / "benchmarks/results"
+SECTION = "## Learning the user's hand (CROHME writers never trained on)"
+KS = (0, 5, 10, 20, 30, 50)
+MIN_SYMBOLS = 70
+WINDOW = 200
+
+
+def writer_symbols(root) -> dict[str, list]:
+    """writer -> [(label, strokes, line height)] of the held-out writers, in the data's order."""
+    out: dict[str, list] = defaultdict(list)
+    for lab, strokes, h, w in crohme.calculator_symbols(root, "test"):
+        out[w].append(("." if lab in crohme.DOTS else lab, strokes, h))
+    return out
+
+
+def network_views(rec, by_writer, cache: Path) -> dict:
+    """Every held-out symbol read once by the network: probabilities and the memory's inputs.
+
+    Cached by the weights' and the data's stamps: the k-curve then costs no network pass."""
+    stamp = [(rec.folder / "weights.npz").stat().st_mtime_ns, sum(len(v) for v in by_writer.values())]
+    if cache.is_file():
+        with np.load(cache, allow_pickle=False) as z:
+            if list(z["stamp"]) == stamp:
+                return {k: z[k] for k in z.files}
+    writers, labels, images, pens = [], [], [], []
+    for w, syms in by_writer.items():
+        for lab, strokes, h in syms:
+            writers.append(w)
+            labels.append(rec.labels.index(lab))
+            images.append(normalise_strokes(strokes, h))
+            pens.append(features(strokes, h))
+    hid_image, hid_pen = [], []
+    p = rec.probabilities(np.stack(images), hidden=hid_image)
+    from calcapp.handwriting.trajectory import fuse
+
+    p = fuse(p, rec.pen.probabilities(np.stack(pens), hidden=hid_pen), rec.pen_weight)
+    out = {"stamp": np.array(stamp), "writer": np.array(writers), "y": np.array(labels), "p": p,
+           "hid_image": np.concatenate(hid_image), "hid_pen": hid_pen[0], "pens": np.stack(pens),
+           "images": np.stack(images).astype(np.float16)}
+    np.savez(cache, **out)
+    return out
+
+
+def windows(views, big: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """writer -> (indices of all their symbols in order, the test window)."""
+    out = {}
+    for w in big:
+        ix = np.flatnonzero(views["writer"] == w)
+        out[w] = (ix, ix[max(KS):max(KS) + WINDOW])
+    return out
+
+
+def memory_curve(rec, by_writer, views, big, params: MemoryParams, tmp: Path) -> dict:
+    """Errors per writer and k, with corrections remembered through the app's own call."""
+    q = embed(views["hid_image"], views["hid_pen"], views["pens"], params)
+    y, p = views["y"], views["p"]
+    res = {"own": {k: {} for k in KS}, "others": {k: {} for k in KS}, "literal20": {}}
+    for w, (ix, test) in windows(views, big).items():
+        others = np.flatnonzero(views["writer"] != w)
+        memory = PersonalMemory(tmp / f"w{len(res['literal20'])}", params)
+        rec.memory, given = memory, 0
+        for k in KS:
+            for lab, strokes, h in by_writer[w][given:k]:
+                memory.add(strokes, lab, line_h=h)
+            given = k
+            keys = rec.memory_keys(True)
+            read = (lambda idx: p[idx].argmax(1)) if keys is None else (
+                lambda idx: personalise(p[idx], q[idx], keys[0], keys[1], params).argmax(1))
+            res["own"][k][w] = [int((read(test) != y[test]).sum()), len(test)]
+            res["others"][k][w] = [int((read(others) != y[others]).sum()), len(others)]
+            if k == 20:  # the issue's words: 20 corrections, then the next 200
+                nxt = ix[20:20 + WINDOW]
+                res["literal20"][w] = [int((p[nxt].argmax(1) != y[nxt]).sum()),
+                                       int((read(nxt) != y[nxt]).sum()), len(nxt)]
+        _check_same_as_reading(rec, views, test, read(test))
+    rec.memory = None
+    return res
+
+
+def _check_same_as_reading(rec, views, idx, expected) -> None:
+    """The shortcut above must read as ``Recognizer.classify`` does in the app."""
+    tops = rec.classify(views["images"][idx].astype(np.float32), pens=list(views["pens"][idx]))
+    got = np.array([rec.labels.index(t[0][0]) for t in tops])
+    if (got != expected).mean() > 0.01:  # float16 images in the cache: a rare tie may differ
+        raise AssertionError("the benchmark's reading differs from the recognizer's")
+
+
+def fine_tune_curve(by_writer, views, big, n_writers: int, tmp: Path, k: int = 20) -> dict:
+    """The older path: corrections kept as samples, then ``personal.fine_tune`` (TensorFlow)."""
+    from calcapp.handwriting.personal import SampleStore, fine_tune
+
+    base = bundled_models_dir() / "recognizer"
+    y, out = views["y"], {}
+    for n, (w, (ix, test)) in enumerate(list(windows(views, big).items())[:n_writers]):
+        store = SampleStore(tmp / f"ft{n}" / "samples")
+        for lab, strokes, _ in by_writer[w][:k]:
+            store.add(strokes, lab)
+        t0 = time.perf_counter()
+        result = fine_tune(store, base=base, out_dir=tmp / f"ft{n}" / "model", epochs=6)
+        tuned = Recognizer(Path(result.folder))
+        others = np.flatnonzero(views["writer"] != w)
+        read = {}
+        for name, idx in (("own", test), ("others", others)):
+            pt, _ = tuned.views(views["images"][idx].astype(np.float32), list(views["pens"][idx]))
+            read[name] = [int((pt.argmax(1) != y[idx]).sum()), len(idx)]
+        out[w] = {**read, "seconds": round(time.perf_counter() - t0, 1)}
+        print("fine-tune", w, out[w], flush=True)
+    return out
+
+
+def summary(res: dict) -> list[dict]:
+    """One row per k: the writers' own errors (pooled, mean and median per writer) and the others'."""
+    rows, base = [], res["own"][0]
+    for k in KS:
+        own, oth = res["own"][k], res["others"][k]
+        rates = [e / n for e, n in own.values()]
+        errors = sum(e for e, _ in own.values())
+        rows.append({"k": k, "errors": errors, "n": sum(n for _, n in own.values()),
+                     "mean": float(np.mean(rates)), "median": float(np.median(rates)),
+                     "better": sum(own[w][0] < base[w][0] for w in own),
+                     "worse": sum(own[w][0] > base[w][0] for w in own),
+                     "others": float(np.mean([e / n for e, n in oth.values()]))})
+    return rows
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.2f}%"
+
+
+def section(store: dict) -> list[str]:
+    """The results section: the curve, the issue's literal protocol, the fine-tune, the settings."""
+    mem = store["memory"]
+    rows, first = mem["rows"], mem["rows"][0]
+    lines = [SECTION, "", f"Produced by `python benchmarks/handwriting_personal.py` ({mem['date']}). "
+             f"{mem['writers']} held-out CROHME writer groups with at least {MIN_SYMBOLS} calculator-class "
+             f"symbols (of the 49 held-out groups that wrote any; the bundled recognizer trained only on the "
+             f"other side of the split). Each writer's symbols in the order written; the first k are given "
+             f"to the app as corrections (`PersonalMemory.add`, the call a correction in the window makes); "
+             f"errors are counted on the same window for every k: the symbols after the 50th, up to "
+             f"{WINDOW} ({first['n']} in all, {mem['min_window']}-{mem['max_window']} per writer; only "
+             f"{mem['writers_250']} writers have 250 symbols, so most windows are shorter than 200). "
+             f"*others*: every other held-out writer's symbols ({mem['n_others']} per writer on average) "
+             f"read with this writer's memory. Memory settings: `{mem['params']}`.", "",
+             "| corrections k | errors, own next symbols | pooled error | mean per writer | median per writer "
+             "| writers better / worse | others' error (no-loss check) |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        lines.append(f"| {r['k']} | {r['errors']} / {r['n']} | {pct(r['errors'] / r['n'])} | {pct(r['mean'])} "
+                     f"| {pct(r['median'])} | {r['better']} / {r['worse']} | {pct(r['others'])} |")
+    lit = mem["literal20"]
+    lines += ["", f"The issue's words, 20 corrections then the next {WINDOW} symbols (symbols 21-220 of each "
+              f"writer): {lit[0]} errors without the memory, {lit[1]} with it, of {lit[2]} symbols."]
+    ft = store.get("fine_tune")
+    if ft:
+        own0 = sum(mem["own0"][w][0] for w in ft)
+        lines += ["", f"The older path, `personal.fine_tune` (6 epochs, picture view only, synthetic replay) "
+                  f"after the same 20 corrections, {len(ft)} writers: own errors {own0} -> "
+                  f"{sum(v['own'][0] for v in ft.values())} of {sum(v['own'][1] for v in ft.values())}; "
+                  f"others' error {pct(np.mean([v['others'][0] / v['others'][1] for v in ft.values()]))} "
+                  f"(without: {pct(ft_others0(mem, ft))}); "
+                  f"{np.median([v['seconds'] for v in ft.values()]):.0f} s per fine-tune (median, shared CPU)."]
+    lines += [""] + store.get("notes", [])
+    return lines
+
+
+def ft_others0(mem: dict, ft: dict) -> float:
+    return float(np.mean([mem["others0"][w][0] / mem["others0"][w][1] for w in ft]))
+
+
+def parse_params(text: str | None) -> MemoryParams:
+    params = MemoryParams()
+    for part in (text or "").split(","):
+        if part.strip():
+            key, _, value = part.partition("=")
+            params = replace(params, **{key.strip(): type(getattr(params, key.strip()))(value)})
+    return params
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--set", default=None, help="memory settings, e.g. tau=0.03,weight=1")
+    ap.add_argument("--fine-tune-writers", type=int, default=0)
+    ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "calcapp_personal_views.npz"))
+    ap.add_argument("--no-write", action="store_true", help="print the curve only")
+    args = ap.parse_args(argv)
+    root = default_data_root()
+    if not crohme.lines_path(root).is_file():
+        print(f"no CROHME ink at {crohme.lines_path(root)}")
+        return 2
+    params = parse_params(args.set)
+    rec = Recognizer(bundled_models_dir() / "recognizer")
+    by_writer = writer_symbols(root)
+    big = [w for w, syms in by_writer.items() if len(syms) >= MIN_SYMBOLS]
+    views = network_views(rec, by_writer, Path(args.cache))
+    store_path = RESULTS / "handwriting_personal.json"
+    store = json.loads(store_path.read_text(encoding="utf-8")) if store_path.is_file() else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        res = memory_curve(rec, by_writer, views, big, params, Path(tmp))
+        if args.fine_tune_writers:
+            store["fine_tune"] = fine_tune_curve(by_writer, views, big, args.fine_tune_writers, Path(tmp))
+    rows = summary(res)
+    for r in rows:
+        print(r)
+    if args.no_write:
+        return 0
+    sizes = [len(t) for _, t in windows(views, big).values()]
+    lit = [sum(v[i] for v in res["literal20"].values()) for i in range(3)]
+    store["memory"] = {"date": time.strftime("%Y-%m-%d"), "writers": len(big), "rows": rows,
+                       "params": ", ".join(f"{k}={v}" for k, v in vars(params).items()),
+                       "min_window": min(sizes), "max_window": max(sizes),
+                       "writers_250": sum(len(by_writer[w]) >= 250 for w in big),
+                       "n_others": int(np.mean([n for _, n in res["others"][0].values()])),
+                       "literal20": lit, "own0": res["own"][0], "others0": res["others"][0],
+                       "per_writer": {str(k): res["own"][k] for k in KS}}
+    store_path.write_text(json.dumps(store, indent=1, ensure_ascii=False), encoding="utf-8")
+    replace_section(RESULTS / "handwriting.md", SECTION, section(store))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -152,6 +152,34 @@ def fine_tune_curve(by_writer, views, big, n_writers: int, tmp: Path, k: int = 2
     return out
 
 
+def latency(rec, by_writer, big, tmp: Path, n_lines: int = 40) -> dict:
+    """Median ms from the last pen-up to a 10-symbol line's reading (the rest read at the previous
+    pen-up), without a memory and with a full one (every class at its cap)."""
+    from calcapp.handwriting.memory import MAX_PER_CLASS
+    from calcapp.ink.synth import synth_line
+
+    rng = np.random.default_rng(3)
+    lines = [synth_line("".join(rng.choice(list("0123456789+-×(")) for _ in range(10)), rng)[0]
+             for _ in range(n_lines)]
+    full = PersonalMemory(tmp / "full")
+    pool = [s for w in big for s in by_writer[w]]
+    for lab in sorted({lab for lab, _, _ in pool}):
+        for lab_, strokes, h in [s for s in pool if s[0] == lab][:MAX_PER_CLASS]:
+            full.add(strokes, lab_, line_h=h)
+    out = {}
+    for name, memory in (("none", None), ("full", full)):
+        rec.memory, times = memory, []
+        for strokes in lines:
+            rec.read_strokes(strokes[:-1])
+            t = time.perf_counter()
+            rec.read_strokes(strokes)
+            times.append(1000 * (time.perf_counter() - t))
+        out[name] = float(np.median(times))
+    out["entries"] = len(full.load()[2])
+    rec.memory = None
+    return out
+
+
 def summary(res: dict) -> list[dict]:
     """One row per k: the writers' own errors (pooled, mean and median per writer) and the others'."""
     rows, base = [], res["own"][0]
@@ -193,6 +221,10 @@ def section(store: dict) -> list[str]:
     lit = mem["literal20"]
     lines += ["", f"The issue's words, 20 corrections then the next {WINDOW} symbols (symbols 21-220 of each "
               f"writer): {lit[0]} errors without the memory, {lit[1]} with it, of {lit[2]} symbols."]
+    ms = mem["latency"]
+    lines += ["", f"Pen-up to a 10-symbol line's reading (median of 40 synthetic lines, shared CPU): "
+              f"{ms['none']:.1f} ms without a memory, {ms['full']:.1f} ms with a full one "
+              f"({ms['entries']} remembered symbols, every class at its cap)."]
     ft = store.get("fine_tune")
     if ft:
         own0 = sum(mem["own0"][w][0] for w in ft)
@@ -239,6 +271,8 @@ def main(argv=None) -> int:
     store = json.loads(store_path.read_text(encoding="utf-8")) if store_path.is_file() else {}
     with tempfile.TemporaryDirectory() as tmp:
         res = memory_curve(rec, by_writer, views, big, params, Path(tmp))
+        speed = latency(rec, by_writer, big, Path(tmp))
+        print("latency", speed)
         if args.fine_tune_writers:
             store["fine_tune"] = fine_tune_curve(by_writer, views, big, args.fine_tune_writers, Path(tmp))
     rows = summary(res)
@@ -253,7 +287,7 @@ def main(argv=None) -> int:
                        "min_window": min(sizes), "max_window": max(sizes),
                        "writers_250": sum(len(by_writer[w]) >= 250 for w in big),
                        "n_others": int(np.mean([n for _, n in res["others"][0].values()])),
-                       "literal20": lit, "own0": res["own"][0], "others0": res["others"][0],
+                       "literal20": lit, "latency": speed, "own0": res["own"][0], "others0": res["others"][0],
                        "per_writer": {str(k): res["own"][k] for k in KS}}
     store_path.write_text(json.dumps(store, indent=1, ensure_ascii=False), encoding="utf-8")
     replace_section(RESULTS / "handwriting.md", SECTION, section(store))

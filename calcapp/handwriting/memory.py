@@ -37,12 +37,17 @@ class MemoryParams:
     size_weight: float = 3.0  # how much the symbol's size in its line counts beside its shape
 
 
+ALIASES = {"\u00b7": ".", "\u2212": "-", "*": "\u00d7", "x": "\u00d7"}  # as typed in a retype
+
+
 def _label(label: str) -> str:
     """The recognizer's label for a correction (``*`` and ``x`` are ×, ``·`` the one dot class)."""
-    from calcapp.handwriting.personal import LABEL_OF, _folder_name
+    from calcapp.ink.synth import LABELS
 
-    folder = _folder_name(label)  # ValueError for a symbol the recognizer does not know
-    return LABEL_OF.get(folder, folder)
+    label = ALIASES.get(label, label)
+    if label not in LABELS:
+        raise ValueError(f"{label!r} is not a symbol the recognizer knows")
+    return label
 
 
 def symbol_inputs(strokes, line=None, line_h: float | None = None) -> tuple[np.ndarray, np.ndarray]:

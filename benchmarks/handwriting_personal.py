@@ -20,6 +20,7 @@ Results go to handwriting_personal.json and a section of benchmarks/results/hand
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import sys
 import tempfile
@@ -49,11 +50,18 @@ MIN_SYMBOLS = 70
 WINDOW = 200
 
 
-def writer_symbols(root) -> dict[str, list]:
-    """writer -> [(label, strokes, line height)] of the held-out writers, in the data's order."""
+def validation_writer(w: str) -> bool:
+    """The pen view's validation writers (training/trajectory.py): the memory's settings are
+    chosen on them, never on the held-out writers. The picture view did train on them."""
+    return not crohme.held_out(w) and 51 <= hashlib.sha256(w.encode()).digest()[0] < 77
+
+
+def writer_symbols(root, validation: bool = False) -> dict[str, list]:
+    """writer -> [(label, strokes, line height)] of the held-out (or validation) writers, in order."""
     out: dict[str, list] = defaultdict(list)
-    for lab, strokes, h, w in crohme.calculator_symbols(root, "test"):
-        out[w].append(("." if lab in crohme.DOTS else lab, strokes, h))
+    for lab, strokes, h, w in crohme.calculator_symbols(root, "train" if validation else "test"):
+        if not validation or validation_writer(w):
+            out[w].append(("." if lab in crohme.DOTS else lab, strokes, h))
     return out
 
 
@@ -94,16 +102,17 @@ def windows(views, big: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def memory_curve(rec, by_writer, views, big, params: MemoryParams, tmp: Path) -> dict:
+def memory_curve(rec, by_writer, views, big, params: MemoryParams, tmp: Path, ks=KS) -> dict:
     """Errors per writer and k, with corrections remembered through the app's own call."""
     q = embed(views["hid_image"], views["hid_pen"], views["pens"], params)
     y, p = views["y"], views["p"]
-    res = {"own": {k: {} for k in KS}, "others": {k: {} for k in KS}, "literal20": {}}
+    res = {"own": {k: {} for k in ks}, "others": {k: {} for k in ks}, "literal20": {}}
     for w, (ix, test) in windows(views, big).items():
         others = np.flatnonzero(views["writer"] != w)
-        memory = PersonalMemory(tmp / f"w{len(res['literal20'])}", params)
+        memory = PersonalMemory(tmp / f"w{len(res['literal20'])}-{hash(params)}", params)
         rec.memory, given = memory, 0
-        for k in KS:
+        res["literal20"].setdefault(w, [0, 0, 0])
+        for k in ks:
             for lab, strokes, h in by_writer[w][given:k]:
                 memory.add(strokes, lab, line_h=h)
             given = k
@@ -116,9 +125,26 @@ def memory_curve(rec, by_writer, views, big, params: MemoryParams, tmp: Path) ->
                 nxt = ix[20:20 + WINDOW]
                 res["literal20"][w] = [int((p[nxt].argmax(1) != y[nxt]).sum()),
                                        int((read(nxt) != y[nxt]).sum()), len(nxt)]
+                res.setdefault("left20", []).extend(_why_left(read, test, y, q, keys, rec.labels))
         _check_same_as_reading(rec, views, test, read(test))
     rec.memory = None
     return res
+
+
+def _why_left(read, test, y, q, keys, labels) -> list[str]:
+    """Each misread left after 20 corrections: 'absent' (its class was not among them), 'nearest'
+    (its nearest remembered symbol has its class, yet the network wins) or 'other' (another class's is)."""
+    bad = test[read(test) != y[test]]
+    if keys is None:
+        return ["absent"] * len(bad)
+    out = []
+    for i in bad:
+        if y[i] not in keys[1]:
+            out.append("absent")
+            continue
+        nearest = keys[1][((keys[0] - q[i]) ** 2).sum(1).argmin()]
+        out.append("nearest" if nearest == y[i] else f"other:{labels[y[i]]}>{labels[nearest]}")
+    return out
 
 
 def online(rec, by_writer, views, big, params: MemoryParams, tmp: Path) -> list[int]:
@@ -200,10 +226,33 @@ def latency(rec, by_writer, big, tmp: Path, n_lines: int = 40) -> dict:
     return out
 
 
+SWEEP = (MemoryParams(), MemoryParams(size_weight=1.0), MemoryParams(size_weight=1.0, tau=0.1, neighbours=1),
+         MemoryParams(weight=1.0, eps=0.03, size_weight=1.0))
+
+
+def sweep(rec, root, cache: Path, tmp: Path) -> list[dict]:
+    """The settings tried, on the validation writers (where they were chosen) and the held-out ones."""
+    out = []
+    for side in ("validation", "held-out"):
+        by_writer = writer_symbols(root, validation=side == "validation")
+        big = [w for w, syms in by_writer.items() if len(syms) >= MIN_SYMBOLS]
+        views = network_views(rec, by_writer, cache.with_name(f"{cache.stem}-{side}.npz"))
+        for params in SWEEP:
+            rows = summary(memory_curve(rec, by_writer, views, big, params, tmp, ks=(0, 20, 50)))
+            out.append({"side": side, "writers": len(big), "params": _params_text(params),
+                        "own": [f"{r['errors']}/{r['n']}" for r in rows], "others": [r["others"] for r in rows]})
+            print(out[-1], flush=True)
+    return out
+
+
+def _params_text(params: MemoryParams) -> str:
+    return ", ".join(f"{k}={v}" for k, v in vars(params).items())
+
+
 def summary(res: dict) -> list[dict]:
     """One row per k: the writers' own errors (pooled, mean and median per writer) and the others'."""
     rows, base = [], res["own"][0]
-    for k in KS:
+    for k in res["own"]:
         own, oth = res["own"][k], res["others"][k]
         rates = [e / n for e, n in own.values()]
         errors = sum(e for e, _ in own.values())
@@ -241,6 +290,13 @@ def section(store: dict) -> list[str]:
     lit = mem["literal20"]
     lines += ["", f"The issue's words, 20 corrections then the next {WINDOW} symbols (symbols 21-220 of each "
               f"writer): {lit[0]} errors without the memory, {lit[1]} with it, of {lit[2]} symbols."]
+    left = mem.get("left20", [])
+    if left:
+        other = [v[6:] for v in left if v.startswith("other:")]
+        lines += ["", f"Why the misreads left after 20 corrections stay: {left.count('absent')} of {len(left)} are "
+                  f"of a class none of the 20 showed; {left.count('nearest')} have a remembered symbol of "
+                  f"their own class as nearest, but too far to outvote the network; {len(other)} are nearest "
+                  f"to a remembered symbol of another class ({', '.join(sorted(set(other)))})."]
     live = mem["online"]
     lines += ["", f"A user who corrects every misread as it happens (all {live[2]} symbols of these writers "
               f"in order, only misreads become corrections): {live[0]} errors without the memory, "
@@ -258,7 +314,16 @@ def section(store: dict) -> list[str]:
                   f"others' error {pct(np.mean([v['others'][0] / v['others'][1] for v in ft.values()]))} "
                   f"(without: {pct(ft_others0(mem, ft))}); "
                   f"{np.median([v['seconds'] for v in ft.values()]):.0f} s per fine-tune (median, shared CPU)."]
-    lines += [""] + store.get("notes", [])
+    if store.get("sweep"):
+        lines += ["", "Settings tried (`--sweep`): own errors at k = 0 / 20 / 50 and the others' error at "
+                  "the same k. They were chosen on the validation writers (train side of the split, "
+                  "sha256(writer)[0] in [51, 77): the pen view never trained on them, the picture view did); "
+                  "the first row is the one the app uses.", "",
+                  "| writers | settings | own errors k=0 / 20 / 50 | others' error k=0 / 20 / 50 |",
+                  "|---|---|---|---|"]
+        for r in store["sweep"]:
+            lines.append(f"| {r['side']} ({r['writers']}) | `{r['params']}` | {' / '.join(r['own'])} | "
+                         + " / ".join(pct(v) for v in r["others"]) + " |")
     return lines
 
 
@@ -281,6 +346,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fine-tune-writers", type=int, default=0)
     ap.add_argument("--cache", default=str(Path(tempfile.gettempdir()) / "calcapp_personal_views.npz"))
     ap.add_argument("--no-write", action="store_true", help="print the curve only")
+    ap.add_argument("--sweep", action="store_true", help="only the settings table (validation and held-out)")
     args = ap.parse_args(argv)
     root = default_data_root()
     if not crohme.lines_path(root).is_file():
@@ -294,6 +360,10 @@ def main(argv=None) -> int:
     store_path = RESULTS / "handwriting_personal.json"
     store = json.loads(store_path.read_text(encoding="utf-8")) if store_path.is_file() else {}
     with tempfile.TemporaryDirectory() as tmp:
+        if args.sweep:
+            store["sweep"] = sweep(rec, root, Path(args.cache), Path(tmp))
+            _write(store, store_path)
+            return 0
         res = memory_curve(rec, by_writer, views, big, params, Path(tmp))
         speed = latency(rec, by_writer, big, Path(tmp))
         live = online(rec, by_writer, views, big, params, Path(tmp))
@@ -304,11 +374,12 @@ def main(argv=None) -> int:
             return 0
         sizes = [len(t) for _, t in windows(views, big).values()]
         store["memory"] = {"date": time.strftime("%Y-%m-%d"), "writers": len(big), "rows": summary(res),
-                           "params": ", ".join(f"{k}={v}" for k, v in vars(params).items()),
+                           "params": _params_text(params),
                            "min_window": min(sizes), "max_window": max(sizes),
                            "writers_250": sum(len(by_writer[w]) >= 250 for w in big),
                            "n_others": int(np.mean([n for _, n in res["others"][0].values()])),
                            "literal20": [sum(v[i] for v in res["literal20"].values()) for i in range(3)],
+                           "left20": res.get("left20", []),
                            "latency": speed, "online": live, "own0": res["own"][0],
                            "others0": res["others"][0], "per_writer": {str(k): res["own"][k] for k in KS}}
         _write(store, store_path)
@@ -320,7 +391,8 @@ def main(argv=None) -> int:
 
 def _write(store: dict, store_path: Path) -> None:
     store_path.write_text(json.dumps(store, indent=1, ensure_ascii=False), encoding="utf-8")
-    replace_section(RESULTS / "handwriting.md", SECTION, section(store))
+    if "memory" in store:
+        replace_section(RESULTS / "handwriting.md", SECTION, section(store))
 
 
 if __name__ == "__main__":

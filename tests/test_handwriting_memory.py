@@ -83,3 +83,17 @@ def test_a_correction_in_the_window_changes_the_next_reading(qtbot, tmp_path, ca
         window.close()
     assert load_recognizer().read_strokes(two_slant_three(42)).expression == "213"
     assert load_recognizer().read_strokes(two_slant_three(90)).expression == "2/3"  # a real '/' stays
+
+
+def test_without_corrections_the_reading_is_the_networks_and_images_read_too(tmp_path):
+    from calcapp.handwriting.recognizer import Recognizer
+    from calcapp.ink.imagenorm import render_strokes
+    from calcapp.paths import bundled_models_dir
+
+    folder = bundled_models_dir() / "recognizer"
+    plain, remembering = Recognizer(folder), Recognizer(folder, hm.PersonalMemory(tmp_path))
+    ink = two_slant_three(30)
+    assert remembering.read_strokes(ink).symbols[1].alternatives == plain.read_strokes(ink).symbols[1].alternatives
+    remembering.memory.add(ink[-1:], "3", line=ink)
+    image = render_strokes(ink, 100)
+    assert remembering.read_image(image).expression == plain.read_image(image).expression  # picture view only

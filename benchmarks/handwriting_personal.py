@@ -118,7 +118,7 @@ def memory_curve(rec, by_writer, views, big, params: MemoryParams, tmp: Path, ks
             given = k
             keys = rec.memory_keys(True)
             read = (lambda idx: p[idx].argmax(1)) if keys is None else (
-                lambda idx: personalise(p[idx], q[idx], keys[0], keys[1], params).argmax(1))
+                lambda idx: personalise(p[idx], q[idx], *keys[:2], params, keys[2]).argmax(1))
             res["own"][k][w] = [int((read(test) != y[test]).sum()), len(test)]
             res["others"][k][w] = [int((read(others) != y[others]).sum()), len(others)]
             if k == 20:  # the words: 20 corrections, then the next 200
@@ -157,7 +157,8 @@ def online(rec, by_writer, views, big, params: MemoryParams, tmp: Path) -> list[
         rec.memory = PersonalMemory(tmp / f"online{n}", params)
         for i, (lab, strokes, h) in zip(ix, by_writer[w]):
             keys = rec.memory_keys(True)
-            read = p[i].argmax() if keys is None else personalise(p[[i]], q[[i]], *keys, params)[0].argmax()
+            read = p[i].argmax() if keys is None else (
+                personalise(p[[i]], q[[i]], *keys[:2], params, keys[2])[0].argmax())
             out[0] += int(p[i].argmax() != y[i])
             out[1] += int(read != y[i])
             out[2] += 1
@@ -222,6 +223,15 @@ def latency(rec, by_writer, big, tmp: Path, n_lines: int = 40) -> dict:
             times.append(1000 * (time.perf_counter() - t))
         out[name] = float(np.median(times))
     out["entries"] = len(full.load()[2])
+    rec.memory = full
+    keys, p = rec.memory_keys(True), np.full((1, len(rec.labels)), 1.0 / len(rec.labels), np.float32)
+    query = keys[0][:1] + 0.01
+    times = []
+    for _ in range(200):  # the memory's own part of a reading: one new symbol against a full memory
+        t = time.perf_counter()
+        personalise(p, query, *keys[:2], full.params, keys[2])
+        times.append(1000 * (time.perf_counter() - t))
+    out["vote_ms"] = float(np.median(times))
     rec.memory = None
     return out
 
@@ -304,7 +314,8 @@ def section(store: dict) -> list[str]:
     ms = mem["latency"]
     lines += ["", f"Pen-up to a 10-symbol line's reading (median of 40 synthetic lines, shared CPU): "
               f"{ms['none']:.1f} ms without a memory, {ms['full']:.1f} ms with a full one "
-              f"({ms['entries']} remembered symbols, every class at its cap)."]
+              f"({ms['entries']} remembered symbols, every class at its cap). The memory's own part, one new "
+              f"symbol against that full memory: {ms.get('vote_ms', float('nan')):.2f} ms (median of 200)."]
     ft = store.get("fine_tune")
     if ft:
         own0 = sum(mem["own0"][w][0] for w in ft)

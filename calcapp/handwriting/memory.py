@@ -160,11 +160,14 @@ def embed(hidden_image: np.ndarray, hidden_pen: np.ndarray | None, pens: np.ndar
 
 
 def personalise(p: np.ndarray, queries: np.ndarray, keys: np.ndarray, key_labels: np.ndarray,
-                params: MemoryParams) -> np.ndarray:
-    """The network's probabilities ``p`` times the memory's vote (see the module docstring)."""
+                params: MemoryParams, key_sq: np.ndarray | None = None) -> np.ndarray:
+    """The network's probabilities ``p`` times the memory's vote (see the module docstring).
+    ``key_sq``: the keys' squared lengths, when the caller keeps them."""
     if len(key_labels) == 0 or len(p) == 0:
         return p
-    d2 = (queries * queries).sum(1)[:, None] + (keys * keys).sum(1)[None, :] - 2.0 * queries @ keys.T
+    if key_sq is None:
+        key_sq = np.einsum("ij,ij->i", keys, keys)
+    d2 = np.einsum("ij,ij->i", queries, queries)[:, None] + key_sq[None, :] - 2.0 * (keys @ queries.T).T
     m = min(params.neighbours, keys.shape[0])
     near = np.argpartition(d2, m - 1, axis=1)[:, :m]
     weight = np.exp(-np.maximum(np.take_along_axis(d2, near, 1), 0.0) / params.tau)

@@ -228,7 +228,7 @@ class Recognizer:
         if keys is not None and queries is not None:
             from calcapp.handwriting.memory import personalise
 
-            p = personalise(p, queries, keys[0], keys[1], self.memory.params)
+            p = personalise(p, queries, keys[0], keys[1], self.memory.params, keys[2])
         top = np.argsort(-p, axis=1)[:, :k]
         return [[(self.labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
 
@@ -278,12 +278,16 @@ class Recognizer:
         y = np.array([self.labels.index(labels[i]) for i in known])
         hid: list = []
         self.probabilities(images, hidden=hid)
-        image_only = (embed(np.concatenate(hid), None, None, self.memory.params), y)
+        def keys(e):  # (keys, labels, squared lengths), contiguous for the vote's one product
+            e = np.ascontiguousarray(e, dtype=np.float32)
+            return e, y, np.einsum("ij,ij->i", e, e)
+
+        image_only = keys(embed(np.concatenate(hid), None, None, self.memory.params))
         if self.pen is None or pens.shape[1] != self.pen.weights["t0_0"].shape[0]:
             return image_only, None
         hp: list = []
         self.pen.probabilities(pens, hidden=hp)
-        return image_only, (embed(np.concatenate(hid), hp[0], pens, self.memory.params), y)
+        return image_only, keys(embed(np.concatenate(hid), hp[0], pens, self.memory.params))
 
     def _classify_cached(self, images: list[np.ndarray], pens=None) -> list[list[tuple[str, float]]]:
         """``classify`` remembering recent images: re-reading a line after a pen-up runs

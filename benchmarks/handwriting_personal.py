@@ -302,11 +302,11 @@ def section(store: dict) -> list[str]:
               f"writer): {lit[0]} errors without the memory, {lit[1]} with it, of {lit[2]} symbols."]
     left = mem.get("left20", [])
     if left:
-        other = [v[6:] for v in left if v.startswith("other:")]
+        other = ["`{}` nearest to a `{}`".format(*v[6:].split(">")) for v in left if v.startswith("other:")]
         lines += ["", f"Why the misreads left after 20 corrections stay: {left.count('absent')} of {len(left)} are "
                   f"of a class none of the 20 showed; {left.count('nearest')} have a remembered symbol of "
                   f"their own class as nearest, but too far to outvote the network; {len(other)} are nearest "
-                  f"to a remembered symbol of another class ({', '.join(sorted(set(other)))})."]
+                  f"to a remembered symbol of another class ({'; '.join(sorted(set(other)))})."]
     live = mem["online"]
     lines += ["", f"A user who corrects every misread as it happens (all {live[2]} symbols of these writers "
               f"in order, only misreads become corrections): {live[0]} errors without the memory, "

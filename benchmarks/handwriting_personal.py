@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -109,7 +110,7 @@ def memory_curve(rec, by_writer, views, big, params: MemoryParams, tmp: Path, ks
     res = {"own": {k: {} for k in ks}, "others": {k: {} for k in ks}, "literal20": {}}
     for w, (ix, test) in windows(views, big).items():
         others = np.flatnonzero(views["writer"] != w)
-        memory = PersonalMemory(tmp / f"w{len(res['literal20'])}-{hash(params)}", params)
+        memory = PersonalMemory(Path(tempfile.mkdtemp(dir=tmp)), params)  # a fresh one per writer and run
         rec.memory, given = memory, 0
         res["literal20"].setdefault(w, [0, 0, 0])
         for k in ks:
@@ -153,8 +154,8 @@ def online(rec, by_writer, views, big, params: MemoryParams, tmp: Path) -> list[
     Every symbol of every writer, in order; only misreads become corrections."""
     q = embed(views["hid_image"], views["hid_pen"], views["pens"], params)
     y, p, out = views["y"], views["p"], [0, 0, 0]
-    for n, (w, (ix, _)) in enumerate(windows(views, big).items()):
-        rec.memory = PersonalMemory(tmp / f"online{n}", params)
+    for w, (ix, _) in windows(views, big).items():
+        rec.memory = PersonalMemory(Path(tempfile.mkdtemp(dir=tmp)), params)
         for i, (lab, strokes, h) in zip(ix, by_writer[w]):
             keys = rec.memory_keys(True)
             read = p[i].argmax() if keys is None else (
@@ -222,7 +223,7 @@ def latency(rec, by_writer, big, tmp: Path, n_lines: int = 40) -> dict:
             rec.read_strokes(strokes)
             times.append(1000 * (time.perf_counter() - t))
         out[name] = float(np.median(times))
-    out["entries"] = len(full.load()[2])
+    out["entries"], out["load"] = len(full.load()[2]), round(os.getloadavg()[0], 1)
     rec.memory = full
     keys, p = rec.memory_keys(True), np.full((1, len(rec.labels)), 1.0 / len(rec.labels), np.float32)
     query = keys[0][:1] + 0.01
@@ -312,7 +313,8 @@ def section(store: dict) -> list[str]:
               f"in order, only misreads become corrections): {live[0]} errors without the memory, "
               f"{live[1]} with it."]
     ms = mem["latency"]
-    lines += ["", f"Pen-up to a 10-symbol line's reading (median of 40 synthetic lines, shared CPU): "
+    lines += ["", f"Pen-up to a 10-symbol line's reading (median of 40 synthetic lines, on 2 cores shared at "
+              f"load average {ms.get('load', '?')}; benchmarks/handwriting_real.py measured 3.7 ms when quieter): "
               f"{ms['none']:.1f} ms without a memory, {ms['full']:.1f} ms with a full one "
               f"({ms['entries']} remembered symbols, every class at its cap). The memory's own part, one new "
               f"symbol against that full memory: {ms.get('vote_ms', float('nan')):.2f} ms (median of 200)."]

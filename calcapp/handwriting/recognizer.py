@@ -278,6 +278,7 @@ class Recognizer:
         y = np.array([self.labels.index(labels[i]) for i in known])
         hid: list = []
         self.probabilities(images, hidden=hid)
+
         def keys(e):  # (keys, labels, squared lengths), contiguous for the vote's one product
             e = np.ascontiguousarray(e, dtype=np.float32)
             return e, y, np.einsum("ij,ij->i", e, e)

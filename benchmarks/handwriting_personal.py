@@ -298,6 +298,14 @@ def section(store: dict) -> list[str]:
     for r in rows:
         lines.append(f"| {r['k']} | {r['errors']} / {r['n']} | {pct(r['errors'] / r['n'])} | {pct(r['mean'])} "
                      f"| {pct(r['median'])} | {r['better']} / {r['worse']} | {pct(r['others'])} |")
+    at = {r["k"]: r for r in rows}
+    if 20 in at and 0 in at:
+        cut = 1 - at[20]["errors"] / max(at[0]["errors"], 1)
+        lines += ["", f"Goal (own errors halved after 20 corrections, no loss on the others): "
+                  f"{'met' if cut >= 0.5 and at[20]['others'] <= at[0]['others'] else 'not met'}: "
+                  f"{at[0]['errors']} -> {at[20]['errors']} errors at k = 20 ({100 * cut:.0f}% fewer), "
+                  f"others' error {pct(at[0]['others'])} -> {pct(at[20]['others'])}. The memory is per user, "
+                  f"so in the app no other writer ever reads with it; the column measures how local its vote is."]
     lit = mem["literal20"]
     lines += ["", f"The issue's words, 20 corrections then the next {WINDOW} symbols (symbols 21-220 of each "
               f"writer): {lit[0]} errors without the memory, {lit[1]} with it, of {lit[2]} symbols."]

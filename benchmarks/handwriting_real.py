@@ -26,6 +26,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.results_sections import replace_section  # noqa: E402
 from calcapp.handwriting import crohme  # noqa: E402
 from calcapp.handwriting.data import default_data_root, read_pendigits  # noqa: E402
 from calcapp.handwriting.recognizer import load_recognizer  # noqa: E402
@@ -336,9 +337,7 @@ def write_section(store: dict, out: Path) -> None:
     lines += ["", "Pendigits: the file carries no writer ids (30 writers, order not documented), so no "
               "writer-disjoint split of it is possible; the row reads the 1,500 lines at its tail, which "
               "the recognizer's card says it did not train on (its writers may overlap the training part)."]
-    text = out.read_text(encoding="utf-8") if out.is_file() else ""
-    head = text.split(SECTION)[0].rstrip() + "\n\n" if SECTION in text else text.rstrip() + "\n\n"
-    out.write_text(head + "\n".join(lines) + "\n", encoding="utf-8")
+    replace_section(out, SECTION, lines)  # the sections after it stay
 
 
 def main(argv=None) -> int:

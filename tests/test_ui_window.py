@@ -24,7 +24,7 @@ def make_window(qtbot, tmp_path, saved=None, confirm=None, recognizer=FakeRecogn
     )
     saved = saved if saved is not None else []
     window = MainWindow(manager, start_tf=False,
-                        sample_saver=lambda strokes, label: saved.append((strokes, label)),
+                        sample_saver=lambda strokes, label, line=None: saved.append((strokes, label)),
                         confirm=confirm or (lambda *a: True))
     qtbot.addWidget(window)
     window.show()

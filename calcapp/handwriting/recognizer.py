@@ -147,8 +147,10 @@ class Recognizer:
     # at 0.998): each extra symbol a cut would make costs this factor.
     cut_prior = 0.9
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, memory=None):
         self.folder = Path(folder)
+        self.memory = memory  # the user's corrections (handwriting.memory.PersonalMemory), or None
+        self._memory_state = None
         self.card = read_card(self.folder)  # BadModelError for a broken card
         if self.card.get("kind") != "recognizer" or "numpy_layers" not in self.card:
             raise BadModelError(f"{self.folder} is not a recognizer model")
@@ -175,26 +177,33 @@ class Recognizer:
             self.pen_weight = float(traj.get("weight", 1.0))
 
     # --- the network ---
-    def probabilities(self, images28: np.ndarray, batch: int = 1024) -> np.ndarray:
+    def probabilities(self, images28: np.ndarray, batch: int = 1024, hidden: list | None = None) -> np.ndarray:
+        """Class probabilities of the picture view; with ``hidden`` (a list), each batch's
+        penultimate activations (all members side by side) are appended to it."""
         x = np.asarray(images28, dtype=np.float32)
         if x.ndim == 2:
             x = x[None]
         if x.ndim == 3:
             x = x[..., None]
-        outs = [self._forward(x[i:i + batch]) for i in range(0, len(x), batch)]
+        outs = [self._forward(x[i:i + batch], hidden) for i in range(0, len(x), batch)]
         return np.concatenate(outs) if outs else np.zeros((0, len(self.labels)), np.float32)
 
-    def _forward(self, x: np.ndarray) -> np.ndarray:
+    def _forward(self, x: np.ndarray, hidden: list | None = None) -> np.ndarray:
         """Class probabilities; an ensemble's members are averaged."""
         n = int(self.card.get("numpy_members", 1))
-        out = self._forward_member(x, member_prefix(0))
+        parts: list | None = [] if hidden is not None else None
+        out = self._forward_member(x, member_prefix(0), parts)
         for k in range(1, n):
-            out = out + self._forward_member(x, member_prefix(k))
+            out = out + self._forward_member(x, member_prefix(k), parts)
+        if hidden is not None:
+            hidden.append(np.concatenate(parts, axis=1))
         return out / n if n > 1 else out
 
-    def _forward_member(self, x: np.ndarray, prefix: str) -> np.ndarray:
+    def _forward_member(self, x: np.ndarray, prefix: str, hidden: list | None = None) -> np.ndarray:
         wt = self.weights
         for i, layer in enumerate(self.layers):
+            if hidden is not None and i == len(self.layers) - 1:
+                hidden.append(x.reshape(len(x), -1))
             op = layer["op"]
             if op == "conv":
                 x = _act(_conv(x, wt[f"{prefix}{i}_0"], wt[f"{prefix}{i}_1"]), layer["activation"])
@@ -212,18 +221,79 @@ class Recognizer:
 
     def classify(self, images28: np.ndarray, k: int = 3, pens=None) -> list[list[tuple[str, float]]]:
         """Top-``k`` (label, probability) for each 28x28 normalised image; with ``pens`` (the
-        symbols' trajectory features, ink only) both views are combined."""
-        p = self.probabilities(images28)
+        symbols' trajectory features, ink only) both views are combined, and the user's
+        remembered corrections have their say (``handwriting.memory``)."""
+        keys = self.memory_keys(pens is not None and self.pen is not None)
+        p, queries = self.views(images28, pens, queries=keys is not None)
+        if keys is not None and queries is not None:
+            from calcapp.handwriting.memory import personalise
+
+            p = personalise(p, queries, keys[0], keys[1], self.memory.params, keys[2])
+        top = np.argsort(-p, axis=1)[:, :k]
+        return [[(self.labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
+
+    def views(self, images28: np.ndarray, pens=None, queries: bool = False):
+        """The network's probabilities (both views fused when ``pens``) and, with ``queries``,
+        where each symbol sits for the personal memory (else ``None``)."""
+        hid_image: list | None = [] if queries else None
+        hid_pen: list | None = [] if queries else None
+        p = self.probabilities(images28, hidden=hid_image)
+        feats = None
         if pens is not None and self.pen is not None and len(p):
             from calcapp.handwriting.trajectory import fuse
 
-            p = fuse(p, self.pen.probabilities(np.stack(pens)), self.pen_weight)
-        top = np.argsort(-p, axis=1)[:, :k]
-        return [[(self.labels[j], float(row[j])) for j in idx] for row, idx in zip(p, top)]
+            feats = np.stack(pens)
+            p = fuse(p, self.pen.probabilities(feats, hidden=hid_pen), self.pen_weight)
+        if not queries or not len(p):
+            return p, None
+        from calcapp.handwriting.memory import MemoryParams, embed
+
+        params = self.memory.params if self.memory is not None else MemoryParams()
+        return p, embed(np.concatenate(hid_image), hid_pen[0] if hid_pen else None, feats, params)
+
+    def memory_keys(self, with_pen: bool):
+        """The user's remembered symbols embedded by this network (``None`` without a memory).
+
+        Re-embedded when the memory file changes; readings remembered from before are dropped,
+        so a correction acts on the very next pen-up."""
+        if self.memory is None:
+            return None
+        stamp = self.memory.stamp()
+        if stamp is None:
+            self._memory_state = None
+            return None
+        if self._memory_state is None or self._memory_state[0] != stamp:
+            self._top_cache.clear()
+            self._memory_state = (stamp, self._embed_memory())
+        return self._memory_state[1][1 if with_pen else 0]
+
+    def _embed_memory(self) -> tuple:
+        from calcapp.handwriting.memory import embed
+
+        images, pens, labels = self.memory.load()
+        known = [i for i, lab in enumerate(labels) if lab in self.labels]
+        if not known:
+            return None, None
+        images, pens = images[known], pens[known]
+        y = np.array([self.labels.index(labels[i]) for i in known])
+        hid: list = []
+        self.probabilities(images, hidden=hid)
+
+        def keys(e):  # (keys, labels, squared lengths), contiguous for the vote's one product
+            e = np.ascontiguousarray(e, dtype=np.float32)
+            return e, y, np.einsum("ij,ij->i", e, e)
+
+        image_only = keys(embed(np.concatenate(hid), None, None, self.memory.params))
+        if self.pen is None or pens.shape[1] != self.pen.weights["t0_0"].shape[0]:
+            return image_only, None
+        hp: list = []
+        self.pen.probabilities(pens, hidden=hp)
+        return image_only, keys(embed(np.concatenate(hid), hp[0], pens, self.memory.params))
 
     def _classify_cached(self, images: list[np.ndarray], pens=None) -> list[list[tuple[str, float]]]:
         """``classify`` remembering recent images: re-reading a line after a pen-up runs
         the network only on the symbol that changed."""
+        self.memory_keys(pens is not None and self.pen is not None)  # a new correction clears the cache
         keys = [hash(im.tobytes() + (b"" if pens is None else pens[i].tobytes())) for i, im in enumerate(images)]
         found = {k: self._top_cache[k] for k in keys if k in self._top_cache}
         missing = [i for i, k in enumerate(keys) if k not in found]
@@ -361,13 +431,20 @@ def default_recognizer_dir() -> Path:
 
 
 def load_recognizer(path=None) -> Recognizer:
-    """A cached recognizer; reloaded when its files change (after a fine-tune)."""
+    """A cached recognizer; reloaded when its files change (after a fine-tune). The default one
+    (no ``path``) also reads with the user's remembered corrections."""
     folder = Path(path) if path is not None else default_recognizer_dir()
     card = folder / "card.json"
     if not card.is_file():
         raise FileNotFoundError(f"no recognizer model in {folder}")
     weights = check_model_file(folder / WEIGHTS_NAME)
-    key = (str(folder.resolve()), card.stat().st_mtime_ns, weights.stat().st_mtime_ns)
+    memory = None
+    if path is None:
+        from calcapp.handwriting.memory import PersonalMemory
+
+        memory = PersonalMemory()
+    key = (str(folder.resolve()), card.stat().st_mtime_ns, weights.stat().st_mtime_ns,
+           None if memory is None else str(memory.path))
     if key not in _CACHE:
-        _CACHE[key] = Recognizer(folder)
+        _CACHE[key] = Recognizer(folder, memory)
     return _CACHE[key]

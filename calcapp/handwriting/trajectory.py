@@ -56,9 +56,12 @@ class TrajectoryNet:
         self.weights = weights
         self.spec = spec  # activation per dense layer
 
-    def probabilities(self, feats: np.ndarray) -> np.ndarray:
+    def probabilities(self, feats: np.ndarray, hidden: list | None = None) -> np.ndarray:
+        """Class probabilities; with ``hidden`` (a list), the penultimate activations are appended."""
         x = np.asarray(feats, np.float32)
         for i, act in enumerate(self.spec):
+            if hidden is not None and i == len(self.spec) - 1:
+                hidden.append(x)
             x = x @ self.weights[f"t{i}_0"] + self.weights[f"t{i}_1"]
             if act == "relu":
                 x = np.maximum(x, 0.0)

@@ -55,9 +55,13 @@ def settings() -> QSettings:
     return QSettings(str(data_home() / "settings.ini"), QSettings.IniFormat)
 
 
-def _save_sample(strokes, label: str) -> None:
+def _save_sample(strokes, label: str, line=None) -> None:
+    """A correction is learnt at once (the personal memory, read from the next pen-up) and kept
+    as a training sample for a later fine-tune. ``line``: all the ink, for the line's height."""
+    from calcapp.handwriting.memory import PersonalMemory
     from calcapp.handwriting.personal import SampleStore
 
+    PersonalMemory().add(strokes, label, line)
     SampleStore().add(strokes, label)
 
 
@@ -325,11 +329,11 @@ class MainWindow(QMainWindow):
 
     def _on_corrected(self, strokes: list, label: str) -> None:
         try:
-            self.sample_saver(strokes, label)
+            self.sample_saver(strokes, label, list(self.canvas.strokes))
         except Exception as exc:  # a missing recognizer package, a full disk...
             self.statusBar().showMessage(f"the correction could not be saved: {exc}", 5000)
             return
-        self.statusBar().showMessage(f"saved '{label}' as a personal training sample", 3000)
+        self.statusBar().showMessage(f"learnt '{label}' from your correction", 3000)
 
     # -- replies from the manager -----------------------------------------------------
     def _show_answer(self, answer, final: bool) -> None:

@@ -6,7 +6,7 @@ pen's pressure sets the stroke width and its eraser end erases whole strokes. Ea
 once: a reading costs a few milliseconds, so there is no reason to wait. The reading's
 boxes are drawn over the ink with label and confidence; tapping one (or right-clicking)
 offers the alternatives, a retype and an erase, and a correction is remembered for those
-strokes and emitted so the app can save it as a personal training sample. A zig-zag over
+strokes and emitted so the app can learn it (the personal memory) and keep it as a sample. A zig-zag over
 a symbol (scratch-out) erases it. One ``QUndoStack`` holds every change (strokes,
 erasures, corrections and retypes) as whole snapshots: ink is small. ``new_expression``
 clears the ink and its corrections as one undoable step.

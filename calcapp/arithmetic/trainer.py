@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from calcapp.expr.datagen import Example, canonical_key, generate, iter_examples, split_of
+from calcapp.expr import fastgen
+from calcapp.expr.datagen import Example, canonical_key, split_of
 from calcapp.expr.parser import parse
 from calcapp.expr.steps import operand_digits, operation, steps
 from calcapp.expr.tasks import TaskSpec, preset
@@ -91,8 +92,8 @@ class TrainConfig:
 # ----------------------------------------------------------------------------- data
 def _epoch_examples(spec: TaskSpec, hp: dict, epoch: int) -> list[Example]:
     n = int(hp["samples_per_epoch"])
-    stream = iter_examples(spec, f"{hp['seed']}:epoch{epoch}", "train", hp["holdout"],
-                           hp["train_max_digits"], max_attempts=60 * n + 2000)
+    stream = fastgen.stream(spec, f"{hp['seed']}:epoch{epoch}", "train", hp["holdout"],
+                            hp["train_max_digits"], max_attempts=60 * n + 2000)
     if hp["operator_weights"]:
         stream = _weighted(stream, hp["operator_weights"], random.Random(f"{hp['seed']}:mix{epoch}"))
     if hp.get("rewrite"):
@@ -146,10 +147,12 @@ def _step_weight(weights: dict, before: str, after: str) -> float:
 
 
 def _fixed_split(spec: TaskSpec, hp: dict, split: str, n: int, max_digits=None) -> list[Example]:
+    """Validation or test examples (``fastgen``: drawn as arrays where the task allows)."""
     if hp["holdout"] <= 0:  # exhaustive: validate and test on everything there is
-        return generate(spec, n, seed=hp["seed"], split="train", holdout=0, max_digits=max_digits)
-    return generate(spec, n, seed=hp["seed"], split=split, holdout=hp["holdout"],
-                    max_digits=max_digits)
+        return fastgen.sample(spec, n, seed=hp["seed"], split="train", holdout=0,
+                              max_digits=max_digits)
+    return fastgen.sample(spec, n, seed=hp["seed"], split=split, holdout=hp["holdout"],
+                          max_digits=max_digits)
 
 
 def arrays(spec: TaskSpec, cfg: dict, examples: list[Example]):

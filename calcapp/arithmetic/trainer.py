@@ -72,13 +72,16 @@ class TrainConfig:
     task: TaskSpec
     architecture: str
     hparams: dict[str, Any] = field(default_factory=dict)
+    # a curriculum's stage (calcapp.arithmetic.curriculum): recipe, stage, of, name, after
+    stage: dict[str, Any] | None = None
 
     def hp(self) -> dict[str, Any]:
         return {**DEFAULT_HPARAMS, **self.hparams}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "task": self.task.to_dict(),
-                "architecture": self.architecture, "hparams": dict(self.hparams)}
+        out = {"name": self.name, "task": self.task.to_dict(),
+               "architecture": self.architecture, "hparams": dict(self.hparams)}
+        return {**out, "stage": dict(self.stage)} if self.stage else out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
@@ -86,7 +89,8 @@ class TrainConfig:
         spec = preset(task) if isinstance(task, str) else TaskSpec.from_dict(task)
         if isinstance(task, dict) and "preset" in task:
             spec = preset(task["preset"]).with_(**{k: v for k, v in task.items() if k != "preset"})
-        return cls(data["name"], spec, data["architecture"], dict(data.get("hparams", {})))
+        return cls(data["name"], spec, data["architecture"], dict(data.get("hparams", {})),
+                   data.get("stage") if isinstance(data.get("stage"), dict) else None)
 
 
 # ----------------------------------------------------------------------------- data
@@ -426,6 +430,7 @@ def _end_tested(folder: Path, spec, hp: dict, cb: TrainingCallback, stopped: boo
             evaluate_examples(best_model, spec, sub)["exact_match"]
     final["metrics"] = metrics
     final["training"]["stopped"] = stopped
+    final["training"]["finished"] = True  # (a curriculum's --resume goes on to the next stage)
     final["training"]["wall_time_s"] = round(time.perf_counter() - t_start, 1)
     write_json_atomic(folder / CARD_NAME, final)
     result = TrainResult(str(folder), stopped, final["training"]["best_epoch"], _brief(metrics), final)

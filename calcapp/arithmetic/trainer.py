@@ -268,6 +268,8 @@ def train(
     val = _fixed_split(spec, hp, "val", int(hp["val_size"]), hp["train_max_digits"])
     # a rewriting model's loss is over passes: every step of the validation expressions
     val_x, val_y = arrays(spec, cfg, list(_step_pairs(val, 0)) if cfg.get("rewrite") else val)
+    if strategy is None:
+        _warm_validation(model, spec, val, val_x, val_y)
     steps_per_epoch = -(-int(hp["samples_per_epoch"]) // int(hp["batch_size"]))
     cb.on_start({"name": config.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
                  "parameters": params, "architecture": config.architecture,
@@ -401,6 +403,17 @@ def _model_for(config: TrainConfig, hp: dict, resume_from):
     best = float((prev.get("val_metrics") or {}).get("exact_match") or -1.0)
     return model, L.net_of(model).cfg, (int(state.get("epochs_done", 0)), int(state.get("steps", 0)), best,
                                         state.get("best_epoch"), float(state.get("train_time_s", 0.0)))
+
+
+def _warm_validation(model, spec, val, val_x, val_y, batch: int = 1024) -> None:
+    """Trace the validation pass before the run's clock starts (``on_start``): tracing
+    costs several validations, and an ETA made after the first epoch would count it again
+    for every epoch. One full batch and one of a single row trace both shapes a
+    validation meets (the full batches and the smaller last one); no weight changes."""
+    k = min(len(val), batch + 1)
+    xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
+    model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)
+    greedy_texts(model, spec, [e.model_input for e in val[:2]])
 
 
 def _validate(model, spec, val, val_x, val_y, rng):

@@ -268,8 +268,7 @@ def train(
     val = _fixed_split(spec, hp, "val", int(hp["val_size"]), hp["train_max_digits"])
     # a rewriting model's loss is over passes: every step of the validation expressions
     val_x, val_y = arrays(spec, cfg, list(_step_pairs(val, 0)) if cfg.get("rewrite") else val)
-    if strategy is None:
-        _warm_validation(model, spec, val, val_x, val_y)
+    _warm_validation(model, spec, val, val_x, val_y, strategy)
     steps_per_epoch = -(-int(hp["samples_per_epoch"]) // int(hp["batch_size"]))
     cb.on_start({"name": config.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
                  "parameters": params, "architecture": config.architecture,
@@ -281,8 +280,7 @@ def train(
             "train_time_s": round(spent, 1), "stopped": stopped})
 
     stopped, saved, epoch_done = False, False, start_epoch
-    rng = random.Random(hp["seed"])
-    t_start = time.perf_counter()
+    rng, t_start = random.Random(hp["seed"]), time.perf_counter()
     for epoch in range(start_epoch, epochs):
         if control is not None and control.stopped:  # pressed during the last evaluation
             stopped = True
@@ -405,11 +403,14 @@ def _model_for(config: TrainConfig, hp: dict, resume_from):
                                         state.get("best_epoch"), float(state.get("train_time_s", 0.0)))
 
 
-def _warm_validation(model, spec, val, val_x, val_y, batch: int = 1024) -> None:
+def _warm_validation(model, spec, val, val_x, val_y, strategy=None, batch: int = 1024) -> None:
     """Trace the validation pass before the run's clock starts (``on_start``): tracing
     costs several validations, and an ETA made after the first epoch would count it again
     for every epoch. One full batch and one of a single row trace both shapes a
-    validation meets (the full batches and the smaller last one); no weight changes."""
+    validation meets (the full batches and the smaller last one); no weight changes.
+    (Not under a distribution strategy: a one-row batch split across replicas.)"""
+    if strategy is not None:
+        return
     k = min(len(val), batch + 1)
     xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
     model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)

@@ -5,9 +5,9 @@ Why not (time so far / steps so far) x steps left: the time so far holds what ha
 evaluation) and no validation at all until the first epoch ends, so that estimate is off
 by half or more for a short run, and wrong after a resume (the step count starts where
 the last run stopped). Here an epoch costs what the last ones measured, validation
-included; after only one, the steady step time (from the epoch's second half: the first
-batches carry tracing the step and warming up) times the steps of an epoch, plus the
-last validation time (the trainer traces the evaluation before the run's clock starts).
+included; after only one, the steady step time (first batch left out: it traces the
+step) times the steps of an epoch, plus the last validation time (the trainer traces the
+evaluation before the run's clock starts, so the first validation is a typical one).
 From the second epoch on the first epoch is left out. All times are active seconds (pauses left out), which
 the caller passes in, so a fake run can drive it.
 """
@@ -25,7 +25,6 @@ class EtaClock:
         self.mark = 0.0  # active seconds at the start of the current epoch
         self.epoch_seconds: list[float] = []  # measured in this run
         self.first: tuple[float, int] | None = None  # (t, step) of the epoch's first batch
-        self.half: tuple[float, int] | None = None  # (t, step) halfway through the epoch
         self.last: tuple[float, int] | None = None
         self.step_time: float | None = None
         self.val_time = 0.0
@@ -43,10 +42,7 @@ class EtaClock:
                 self.gap = max(0.0, t - self.mark)
         self.last = (t, step)
         (t0, s0) = self.first
-        if self.half is None and self.steps_per_epoch and step - s0 >= self.steps_per_epoch // 2:
-            self.half = (t, step)
-        (t0, s0) = self.half if self.half is not None and step > self.half[1] else (t0, s0)
-        if step > s0:  # the steady rate: the first batches carry the tracing and warm-up
+        if step > s0:  # the steady rate: the first batch carries the tracing
             self.step_time = (t - t0) / (step - s0)
 
     def epoch(self, t: float, epoch: int) -> None:
@@ -54,7 +50,7 @@ class EtaClock:
             self.val_time = max(0.0, t - self.last[0])
         self.epoch_seconds.append(max(0.0, t - self.mark))
         self.done, self.mark = int(epoch), t
-        self.first = self.half = self.last = None
+        self.first = self.last = None
 
     def per_epoch(self) -> float | None:
         """What the next epoch should cost, validation included."""

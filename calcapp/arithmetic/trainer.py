@@ -72,7 +72,7 @@ class TrainConfig:
     task: TaskSpec
     architecture: str
     hparams: dict[str, Any] = field(default_factory=dict)
-    # a curriculum's stage (calcapp.arithmetic.curriculum): recipe, stage, of, name, after
+    # which stage of a curriculum this is (calcapp.arithmetic.curriculum): recipe, stage, of, label
     stage: dict[str, Any] | None = None
 
     def hp(self) -> dict[str, Any]:
@@ -411,7 +411,7 @@ def _warm_validation(model, spec, val, val_x, val_y, strategy=None, batch: int =
     (Not under a distribution strategy: a one-row batch split across replicas.)"""
     if strategy is not None:
         return
-    k = min(len(val), batch + 1)
+    k = min(len(val_y), batch + 1)
     xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
     model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)
     greedy_texts(model, spec, [e.model_input for e in val[:2]])

@@ -6,8 +6,10 @@ A full arith3 or expr run takes hours on 2 cores, so this times the pieces of on
 of every stage instead: making the epoch's data (a tenth of it, times ten), a training
 step (``--steps`` steady steps after the first, which traces), and one validation pass.
 An epoch = data + steps an epoch x step time + validation; a stage = its epochs (or its
-``max_minutes`` of training, plus its validations) x that. Stages are timed from fresh
-weights (a warm start changes the values, not the cost).
+``max_minutes`` of training, plus its validations) x that. The CPU estimate uses CPU
+seconds for the steps and validations (what a run alone on the machine would pay at one
+core's worth). Stages are timed from fresh weights (a warm start changes the values, not
+the cost).
 """
 
 from __future__ import annotations
@@ -40,15 +42,16 @@ def stage_cost(config, steps: int) -> dict:
     t = time.perf_counter()
     model.fit(_rows(x, batch), y[:batch], batch_size=batch, epochs=1, verbose=0)  # traces
     trace_s = time.perf_counter() - t
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False)
     step_s = (time.perf_counter() - t) / -(-len(y) // batch)
+    step_cpu = (time.process_time() - c) / -(-len(y) // batch)
     val = T._fixed_split(config.task, hp, "val", int(hp["val_size"]), hp["train_max_digits"])
     val_x, val_y = T.arrays(config.task, cfg, list(T._step_pairs(val, 0)) if cfg.get("rewrite") else val)
     T._warm_validation(model, config.task, val, val_x, val_y)
-    t = time.perf_counter()
+    t, c = time.perf_counter(), time.process_time()
     T._validate(model, config.task, val, val_x, val_y, __import__("random").Random(0))
-    val_s = time.perf_counter() - t
+    val_s, val_cpu = time.perf_counter() - t, time.process_time() - c
     steps_per_epoch = -(-n // batch)
     epoch_s = data_s + steps_per_epoch * step_s + val_s
     epochs = int(hp["epochs"])
@@ -58,6 +61,8 @@ def stage_cost(config, steps: int) -> dict:
         epochs = capped
     return {"stage": config.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
             "data_s": data_s, "trace_s": trace_s, "step_ms": 1000 * step_s, "val_s": val_s,
+            "step_cpu_ms": 1000 * step_cpu, "val_cpu_s": val_cpu,
+            "cpu_stage_s": epochs * (data_s + steps_per_epoch * step_cpu + val_cpu),
             "epoch_s": epoch_s, "stage_s": epochs * epoch_s, "uncapped_train_s": train_s}
 
 
@@ -77,20 +82,22 @@ def main() -> int:
     from calcapp.arithmetic import curriculum
     from calcapp.arithmetic.recipes import load_recipe
 
-    print("| recipe | stage | epochs | steps/epoch | data s | trace s | step ms | validation s "
-          "| epoch s | stage estimate | load |")
-    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    print("| recipe | stage | epochs | steps/epoch | data s | trace s | step ms (CPU ms) "
+          "| validation s (CPU s) | epoch s | stage: wall estimate | stage: CPU estimate | load |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for name in args.recipes:
-        total = 0.0
+        total = cpu_total = 0.0
         for stage in curriculum.plan(load_recipe(name)):
             cfg = replace(stage.config, stage=None)
             c = stage_cost(cfg, args.steps)
-            total += c["stage_s"]
+            total, cpu_total = total + c["stage_s"], cpu_total + c["cpu_stage_s"]
             print(f"| {name} | {c['stage']} | {c['epochs']} | {c['steps_per_epoch']} "
-                  f"| {c['data_s']:.1f} | {c['trace_s']:.1f} | {c['step_ms']:.0f} | {c['val_s']:.1f} "
-                  f"| {c['epoch_s']:.0f} | {c['stage_s'] / 60:.0f} min | {os.getloadavg()[0]:.1f} |",
-                  flush=True)
-        print(f"| {name} | **all stages** | | | | | | | | **{total / 3600:.1f} h** | |", flush=True)
+                  f"| {c['data_s']:.1f} | {c['trace_s']:.1f} | {c['step_ms']:.0f} ({c['step_cpu_ms']:.0f}) "
+                  f"| {c['val_s']:.1f} ({c['val_cpu_s']:.1f}) | {c['epoch_s']:.0f} "
+                  f"| {c['stage_s'] / 60:.0f} min | {c['cpu_stage_s'] / 60:.0f} min "
+                  f"| {os.getloadavg()[0]:.1f} |", flush=True)
+        print(f"| {name} | **all stages** | | | | | | | | **{total / 3600:.1f} h** "
+              f"| **{cpu_total / 3600:.1f} h** | |", flush=True)
     return 0
 
 

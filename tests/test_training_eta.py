@@ -99,3 +99,35 @@ def test_the_panel_s_live_run_pauses_do_not_count(monkeypatch):
     live.paused_at = now.t
     now.t += 500.0  # paused: the estimate waits
     assert abs(live.eta() - 11.0) < 0.01
+
+
+def test_the_trainer_traces_validation_before_the_clock_starts(tmp_path, monkeypatch):
+    """The first epoch's validation must cost what later ones do, or the estimate made
+    after it is off by the tracing: the trainer runs one evaluation before ``on_start``."""
+    import keras
+
+    from calcapp.arithmetic.trainer import TrainConfig, train
+    from calcapp.expr.tasks import preset
+    from calcapp.nets.events import TrainingCallback
+
+    order = []
+    evaluate = keras.Model.evaluate
+
+    def logged(self, *args, **kwargs):
+        order.append("evaluate")
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "evaluate", logged)
+
+    class Log(TrainingCallback):
+        def on_start(self, info):
+            order.append("start")
+
+        def on_epoch(self, report):
+            order.append("epoch")
+
+    hp = {"units": 8, "heads": 1, "places": 2, "batch_size": 32, "holdout": 0,
+          "samples_per_epoch": 128, "epochs": 1, "val_size": 40, "test_size": 40}
+    train(TrainConfig("warm", preset("add1").with_(reverse_output=True), "attention", hp),
+          tmp_path, Log())
+    assert order == ["evaluate", "start", "evaluate", "epoch"]

@@ -34,6 +34,8 @@ class Recipe:
     anchor: str = ""  # what the seed reached, for the comparison table
     bundled: bool = False  # trains a model shipped in resources/models
     path: Path | None = None
+    # what trains before this recipe's own config, in order (calcapp.arithmetic.curriculum)
+    stages: tuple[dict[str, Any], ...] = ()
 
     def with_overrides(self, **hparams: Any) -> TrainConfig:
         """The recipe's config with some hyperparameters replaced (``None`` is a value:
@@ -43,6 +45,31 @@ class Recipe:
 
 
 MAX_RECIPE_BYTES = 1 << 20  # recipes are a few KB
+MAX_STAGES = 20
+
+
+def _stages(data: dict) -> tuple[dict[str, Any], ...]:
+    """The recipe's ``stages``, checked: each names another recipe (``{"recipe": NAME}``)
+    or is this one's settings with some replaced (``{"name": N, "hparams": {...}}``);
+    ``"continue": true`` resumes the stage before (its optimizer and epoch count) instead
+    of a warm start from its weights."""
+    stages = data.get("stages", [])
+    if not isinstance(stages, list) or len(stages) > MAX_STAGES:
+        raise ValueError(f"'stages' is a list of at most {MAX_STAGES} stages")
+    labels = []
+    for i, stage in enumerate(stages, 1):
+        if not isinstance(stage, dict) or ("recipe" in stage) == ("name" in stage):
+            raise ValueError(f"stage {i} needs either 'recipe' (another recipe) or 'name'")
+        for key in ("recipe", "name"):
+            if key in stage and not isinstance(stage[key], str):
+                raise ValueError(f"stage {i}: '{key}' is a name")
+        if not isinstance(stage.get("hparams", {}), dict) or \
+                not isinstance(stage.get("continue", False), bool):
+            raise ValueError(f"stage {i}: 'hparams' is an object and 'continue' true or false")
+        labels.append(safe_model_name(stage.get("name") or stage["recipe"]))
+    if len(set(labels)) != len(labels):
+        raise ValueError("two stages share a name")
+    return tuple(stages)
 
 
 def load_recipe_file(path: Path) -> Recipe:
@@ -59,11 +86,12 @@ def load_recipe_file(path: Path) -> Recipe:
         raise ValueError(f"{path}: a recipe is a JSON object with a 'name'")
     try:
         safe_model_name(data.get("model_name", data["name"]))
+        stages = _stages(data)
     except ValueError as exc:
         raise ValueError(f"{path}: {exc}") from None
     config = TrainConfig.from_dict({**data, "name": data.get("model_name", data["name"])})
     return Recipe(data["name"], config, data.get("description", ""), data.get("goal", {}),
-                  data.get("anchor", ""), bool(data.get("bundled", False)), Path(path))
+                  data.get("anchor", ""), bool(data.get("bundled", False)), Path(path), stages)
 
 
 def list_recipes(folder: Path | None = None) -> list[Recipe]:

@@ -25,7 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from calcapp.expr.datagen import Example, canonical_key, generate, iter_examples, split_of
+from calcapp.expr import fastgen
+from calcapp.expr.datagen import Example, canonical_key, split_of
 from calcapp.expr.parser import parse
 from calcapp.expr.steps import operand_digits, operation, steps
 from calcapp.expr.tasks import TaskSpec, preset
@@ -71,13 +72,16 @@ class TrainConfig:
     task: TaskSpec
     architecture: str
     hparams: dict[str, Any] = field(default_factory=dict)
+    # which stage of a curriculum this is (calcapp.arithmetic.curriculum): recipe, stage, of, label
+    stage: dict[str, Any] | None = None
 
     def hp(self) -> dict[str, Any]:
         return {**DEFAULT_HPARAMS, **self.hparams}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "task": self.task.to_dict(),
-                "architecture": self.architecture, "hparams": dict(self.hparams)}
+        out = {"name": self.name, "task": self.task.to_dict(),
+               "architecture": self.architecture, "hparams": dict(self.hparams)}
+        return {**out, "stage": dict(self.stage)} if self.stage else out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TrainConfig":
@@ -85,14 +89,15 @@ class TrainConfig:
         spec = preset(task) if isinstance(task, str) else TaskSpec.from_dict(task)
         if isinstance(task, dict) and "preset" in task:
             spec = preset(task["preset"]).with_(**{k: v for k, v in task.items() if k != "preset"})
-        return cls(data["name"], spec, data["architecture"], dict(data.get("hparams", {})))
+        return cls(data["name"], spec, data["architecture"], dict(data.get("hparams", {})),
+                   data.get("stage") if isinstance(data.get("stage"), dict) else None)
 
 
 # ----------------------------------------------------------------------------- data
 def _epoch_examples(spec: TaskSpec, hp: dict, epoch: int) -> list[Example]:
     n = int(hp["samples_per_epoch"])
-    stream = iter_examples(spec, f"{hp['seed']}:epoch{epoch}", "train", hp["holdout"],
-                           hp["train_max_digits"], max_attempts=60 * n + 2000)
+    stream = fastgen.stream(spec, f"{hp['seed']}:epoch{epoch}", "train", hp["holdout"],
+                            hp["train_max_digits"], max_attempts=60 * n + 2000)
     if hp["operator_weights"]:
         stream = _weighted(stream, hp["operator_weights"], random.Random(f"{hp['seed']}:mix{epoch}"))
     if hp.get("rewrite"):
@@ -146,10 +151,12 @@ def _step_weight(weights: dict, before: str, after: str) -> float:
 
 
 def _fixed_split(spec: TaskSpec, hp: dict, split: str, n: int, max_digits=None) -> list[Example]:
+    """Validation or test examples (``fastgen``: drawn as arrays where the task allows)."""
     if hp["holdout"] <= 0:  # exhaustive: validate and test on everything there is
-        return generate(spec, n, seed=hp["seed"], split="train", holdout=0, max_digits=max_digits)
-    return generate(spec, n, seed=hp["seed"], split=split, holdout=hp["holdout"],
-                    max_digits=max_digits)
+        return fastgen.sample(spec, n, seed=hp["seed"], split="train", holdout=0,
+                              max_digits=max_digits)
+    return fastgen.sample(spec, n, seed=hp["seed"], split=split, holdout=hp["holdout"],
+                          max_digits=max_digits)
 
 
 def _epoch_data(spec: TaskSpec, cfg: dict, hp: dict, epoch: int, control):
@@ -270,6 +277,7 @@ def train(
     val = _fixed_split(spec, hp, "val", int(hp["val_size"]), hp["train_max_digits"])
     # a rewriting model's loss is over passes: every step of the validation expressions
     val_x, val_y = arrays(spec, cfg, list(_step_pairs(val, 0)) if cfg.get("rewrite") else val)
+    _warm_validation(model, spec, val, val_x, val_y, strategy)
     steps_per_epoch = -(-int(hp["samples_per_epoch"]) // int(hp["batch_size"]))
     cb.on_start({"name": config.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
                  "parameters": params, "architecture": config.architecture,
@@ -281,8 +289,7 @@ def train(
             "train_time_s": round(spent, 1), "stopped": stopped})
 
     stopped, saved, epoch_done = False, False, start_epoch
-    rng = random.Random(hp["seed"])
-    t_start = time.perf_counter()
+    rng, t_start = random.Random(hp["seed"]), time.perf_counter()
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter()
         data = _epoch_data(spec, cfg, hp, epoch, control)
@@ -411,6 +418,20 @@ def _model_for(config: TrainConfig, hp: dict, resume_from):
                                         state.get("best_epoch"), float(state.get("train_time_s", 0.0)))
 
 
+def _warm_validation(model, spec, val, val_x, val_y, strategy=None, batch: int = 1024) -> None:
+    """Trace the validation pass before the run's clock starts (``on_start``): tracing
+    costs several validations, and an ETA made after the first epoch would count it again
+    for every epoch. One full batch and one of a single row trace both shapes a
+    validation meets (the full batches and the smaller last one); no weight changes.
+    (Not under a distribution strategy: a one-row batch split across replicas.)"""
+    if strategy is not None:
+        return
+    k = min(len(val_y), batch + 1)
+    xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
+    model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)
+    greedy_texts(model, spec, [e.model_input for e in val[:2]])
+
+
 def _validate(model, spec, val, val_x, val_y, rng):
     """(validation loss, metrics, a few sample predictions) after an epoch."""
     val_loss = float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0))
@@ -438,6 +459,7 @@ def _end_tested(folder: Path, spec, hp: dict, cb: TrainingCallback, stopped: boo
             evaluate_examples(best_model, spec, sub)["exact_match"]
     final["metrics"] = metrics
     final["training"]["stopped"] = stopped
+    final["training"]["finished"] = True  # (a curriculum's --resume goes on to the next stage)
     final["training"]["wall_time_s"] = round(time.perf_counter() - t_start, 1)
     write_json_atomic(folder / CARD_NAME, final)
     result = TrainResult(str(folder), stopped, final["training"]["best_epoch"], _brief(metrics), final)

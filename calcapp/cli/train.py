@@ -52,18 +52,43 @@ def run(args) -> int:
     out = Path(args.out) if args.out else user_models_dir()
     if args.resume:
         _check_resume(Path(args.resume))
-    config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
-    if config.architecture == "columns":  # the general model: digit cells, not seq2seq
-        return _train_columns(config, out)
-    config = _named(config, args.name, out, args.overwrite, args.resume, args.distribute)
-    if config.hp().get("init_from") and not args.resume:
-        from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
+    if recipe.stages:
+        result = _train_stages(recipe, args, out)
+        if result is None:
+            return 130
+    else:
+        config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
+        if config.architecture == "columns":  # the general model: digit cells, not seq2seq
+            return _train_columns(config, out)
+        config = _named(config, args.name, out, args.overwrite, args.resume, args.distribute)
+        if config.hp().get("init_from") and not args.resume:
+            _check_init(config.hp()["init_from"])
+        result = _train(args, out, lambda train, **kw: train(config, resume_from=args.resume, **kw))
+        if result is None:
+            return 130
+    goal = recipe.goal.get("exact_match")
+    if goal is not None:
+        got = result.metrics.get("exact_match") or 0.0
+        verdict = "reached" if got >= goal else "NOT reached"
+        print(f"goal exact_match >= {goal}: {verdict} ({100 * got:.2f}%)")
+    return 0
 
-        try:
-            init_folder(config.hp()["init_from"])
-        except LookupError as exc:
-            raise UsageError(str(exc)) from None
 
+def _check_init(where) -> None:
+    from calcapp.cli import UsageError
+    from calcapp.arithmetic.trainer import init_folder  # (no TensorFlow import)
+
+    try:
+        init_folder(where)
+    except LookupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _train(args, out, start):
+    """TensorFlow's threads and the ``--distribute`` strategy set up, then ``start(train,
+    out=..., callback=..., control=..., strategy=..., overwrite=...)``; None when Ctrl-C
+    stopped it (the best checkpoint is kept)."""
+    from calcapp.cli import UsageError
     import keras
 
     if keras.backend.backend() == "tensorflow":  # (JAX picks its own threads and the GPU)
@@ -83,8 +108,8 @@ def run(args) -> int:
     out = distribution.output_dir(strategy, out)
     control = RunControl()
     try:
-        result = train(config, out, PrintingCallback(), control, resume_from=args.resume,
-                       overwrite=args.overwrite, strategy=strategy)
+        return start(train, out_dir=out, callback=PrintingCallback(), control=control,
+                     strategy=strategy, overwrite=args.overwrite)
     except FileExistsError as exc:  # another run took the name meanwhile
         raise UsageError(f"{exc}; train under a new name (--name) or replace it (--overwrite)") from None
     except BadModelError as exc:  # a --resume model that Keras cannot read
@@ -92,13 +117,36 @@ def run(args) -> int:
     except KeyboardInterrupt:
         control.stop()
         print("interrupted; the best checkpoint so far is kept")
-        return 130
-    goal = recipe.goal.get("exact_match")
-    if goal is not None:
-        got = result.metrics.get("exact_match") or 0.0
-        verdict = "reached" if got >= goal else "NOT reached"
-        print(f"goal exact_match >= {goal}: {verdict} ({100 * got:.2f}%)")
-    return 0
+        return None
+
+
+def _train_stages(recipe, args, out):
+    """A recipe with ``stages``: every stage checked and its folder found free before
+    anything trains, then run one after another (``calcapp.arithmetic.curriculum``)."""
+    from calcapp.cli import UsageError
+    from calcapp.arithmetic import curriculum
+
+    try:
+        stages = curriculum.plan(recipe, args.name, args.epochs)
+        first, in_place = (0, False)
+        if args.resume:
+            first, in_place = curriculum.where_to_resume(stages, args.resume)
+        for stage in stages[first:]:
+            _named(stage.config, None, out, True, None, args.distribute)  # (settings only)
+        curriculum.check_folders(stages, out, first + in_place, args.overwrite)
+    except FileExistsError as exc:
+        raise UsageError(f"{exc}; train under a new name (--name) or replace it (--overwrite)") from None
+    except (LookupError, ValueError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    if first == 0 and stages[0].config.hp().get("init_from"):
+        _check_init(stages[0].config.hp()["init_from"])
+
+    def announce(stage, folder):
+        i, n = stage.config.stage["stage"], stage.config.stage["of"]
+        print(f"stage {i}/{n} {stage.label or '(final)'} -> {folder}", flush=True)
+
+    return _train(args, out, lambda train, out_dir, **kw: curriculum.run(
+        stages, out_dir, resume_from=args.resume, on_stage=announce, **kw))
 
 
 def _check_resume(folder) -> None:

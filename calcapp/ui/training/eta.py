@@ -5,10 +5,10 @@ Why not (time so far / steps so far) x steps left: the time so far holds what ha
 evaluation) and no validation at all until the first epoch ends, so that estimate is off
 by half or more for a short run, and wrong after a resume (the step count starts where
 the last run stopped). Here an epoch costs what the last ones measured, validation
-included; after only one, the steady step time (first batch left out) times the steps of
-an epoch, plus the time to make an epoch's data and the last validation time. The first
-epoch also holds one-off costs (tracing the step and the evaluation, warming up) that no
-estimate made then can see; from the second epoch on they are left out. All times are active seconds (pauses left out), which
+included; after only one, the steady step time (first batch left out: it traces the
+step) times the steps of an epoch, plus the last validation time (the trainer traces the
+evaluation before the run's clock starts, so the first validation is a typical one).
+From the second epoch on the first epoch is left out. All times are active seconds (pauses left out), which
 the caller passes in, so a fake run can drive it.
 """
 

@@ -16,6 +16,7 @@ Results of every tag are kept in handwriting_real.json so the section shows befo
 from __future__ import annotations
 
 import argparse
+import re
 import json
 import sys
 import time
@@ -74,10 +75,59 @@ def _in_line(syms, h) -> bool:
     return all(abs(m - mid) < 0.6 * h for m in mids)
 
 
-def real_runs(exprs):
-    """(text, strokes, height, writer) of arithmetic runs inside real expressions."""
+LATEX_SIGNS = {"times": "\u00d7", "cdot": "\u00b7", "div": "\u00f7", "left": "", "right": ""}
+
+
+def _skip_group(s: str, i: int) -> int:
+    """Index after the ``{...}`` group or the single token at ``s[i]``."""
+    while i < len(s) and s[i] == " ":
+        i += 1
+    if i >= len(s):
+        return i
+    if s[i] == "{":
+        depth = 0
+        for j in range(i, len(s)):
+            depth += {"{": 1, "}": -1}.get(s[j], 0)
+            if depth == 0:
+                return j + 1
+        return len(s)
+    m = re.match(r"\\[A-Za-z]+", s[i:])
+    return i + (m.end() if m else 1)
+
+
+def top_level(truth: str) -> str:
+    """The truth LaTeX's symbols on the line itself: exponents, indices, fractions and roots
+    become '|', so a run inside them (the '2-4' of ``b^2-4ac``) is no substring of it."""
+    s = truth.replace("$", "")
+    out, i = [], 0
+    while i < len(s):
+        frac = re.match(r"\\(frac|dfrac|sqrt)", s[i:])
+        cmd = re.match(r"\\([A-Za-z]+)", s[i:])
+        if s[i] in "^_":
+            i = _skip_group(s, i + 1)
+            out.append("|")
+        elif frac:
+            i += frac.end()
+            if s[i:i + 1] == "[":
+                i = s.find("]", i) + 1 or len(s)
+            for _ in range(1 if frac.group(1) == "sqrt" else 2):
+                i = _skip_group(s, i)
+            out.append("|")
+        elif cmd:
+            out.append(LATEX_SIGNS.get(cmd.group(1), "|"))
+            i += cmd.end()
+        else:
+            out.append("" if s[i] in "{} " else s[i])
+            i += 1
+    return "".join(out)
+
+
+def real_runs(exprs, top_only: bool = False):
+    """(text, strokes, height, writer) of arithmetic runs inside real expressions; with
+    ``top_only`` only runs written on the line itself (no exponent, index or fraction part)."""
     out = []
     for e in exprs:
+        flat = top_level(e.truth) if top_only else ""
         run: list = []
         for s in e.symbols + [None]:
             if s is not None and s.label in CALC:
@@ -89,6 +139,8 @@ def real_runs(exprs):
                     continue
                 for b in range(len(run), a + 2, -1):
                     text = "".join(x.label for x in run[a:b])
+                    if top_only and text not in flat:
+                        continue
                     if (best is None or b - a > len(best)) and parses(text) and _in_line(run[a:b], e.height):
                         best = run[a:b]
                         break

@@ -27,8 +27,8 @@ MAX_MERGE = 3  # an obelus: dot, bar, dot
 # Reading a grouped symbol's strokes apart: strokes that overlap horizontally are one symbol
 # far more often than two touching ones.
 SPLIT_COST = math.log(0.05)
-SEPARABLE = 0.35  # chunks of a group overlapping less than this share of the narrower may part
-TALL_PIECE = 0.6  # pieces at least this part of the line tall: at most one in a merge
+SEPARABLE = 0.6  # chunks of a group overlapping less than this share of the narrower may part
+TALL_PIECE = 0.75  # pieces at least this part of the line tall: at most one in a merge
 LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (handwriting/layout.py)
 
 
@@ -178,19 +178,23 @@ def _chunks(seg, line: float) -> list[list[int]]:
     """A multi-stroke ink symbol's strokes in left-to-right chunks that may be symbols of their
     own: where the strokes left of a point and those right of it barely overlap (a '3' and the
     '=' written close after it were grouped by overlap); one chunk when none do ('+', '4')."""
-    from calcapp.ink.segment import _union_box
+    from calcapp.ink.segment import MIN_WIDTH, _union_box
 
     strokes = seg.extra.get("strokes") or []
     if seg.image is not None or not 2 <= len(strokes) <= 6:
         return [list(range(len(strokes)))]
-    boxes = [st.bbox() for st in strokes]
+    boxes = []
+    for st in strokes:  # an upright stroke is as wide as the grouping rule takes it
+        x, y, w, h = st.bbox()
+        pad = max(MIN_WIDTH * line - w, 0.0) / 2
+        boxes.append((x - pad, y, w + 2 * pad, h))
     order = sorted(range(len(strokes)), key=lambda k: boxes[k][0] + boxes[k][2] / 2)
     out, start = [], 0
     for k in range(1, len(order)):
         a = _union_box([boxes[j] for j in order[:k]])
         b = _union_box([boxes[j] for j in order[k:]])
         ov = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-        if ov < SEPARABLE * max(min(a[2], b[2]), 0.05 * line):
+        if ov < SEPARABLE * min(a[2], b[2]):
             out.append(order[start:k])
             start = k
     return out + [order[start:]]

@@ -58,7 +58,7 @@ def _read(strokes, readings):
 
 
 def test_the_loose_stroke_of_a_seven_is_read_with_it_not_as_a_one():
-    tick = _stroke((0, -15), (6, 15), (12, 45))
+    tick = _stroke((0, -15), (6, 10), (12, 40))
     seven = _stroke((18, -27), (79, -27), (40, 100))
     minus = _stroke((120, 50), (170, 50))
     four = _stroke((200, 0), (200, 100))

@@ -8,7 +8,8 @@ outside that is unlikely, and the line decoder weighs it down (a merge or anothe
 
 ``SIZES`` holds, per class, the mean and covariance of (log height, log width/height) of
 the symbols of CROHME's *training* writers (``crohme_ink``, held-out writers excluded), each
-measured against its expression's line height; refit with ``python -m calcapp.handwriting.layout``.
+measured against its expression's line height, and ``PLACES`` where each class's middle sits
+between the line's top and baseline; refit with ``python -m calcapp.handwriting.layout``.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ FREE = 1.5  # no penalty within this many standard deviations of the class's mea
 SHARPNESS = 2.0  # the penalty beyond that: exp(-SHARPNESS x the distance)
 
 # class: (mean log h, mean log aspect, var h, cov, var aspect); fitted (see the docstring)
-SIZES: dict[str, tuple[float, float, float, float, float]] = {  # 2311 symbols of flat expressions; classes with fewer than 8 from all
+# 2311 symbols of flat expressions; the classes with fewer than 8 there from all expressions
+SIZES: dict[str, tuple[float, float, float, float, float]] = {
     '(': (0.323, -1.2608, 0.1036, 0.0025, 0.143),
     ')': (0.4063, -1.3539, 0.0913, -0.0173, 0.1669),
     '+': (-0.4611, -0.0816, 0.1514, -0.0429, 0.1004),
@@ -43,7 +45,7 @@ SIZES: dict[str, tuple[float, float, float, float, float]] = {  # 2311 symbols o
     '×': (-0.2117, -0.1883, 0.0926, -0.0122, 0.0544),
 }
 # class: (mean, variance) of height_in_line; not the dots, whose place decides '.' or '\u00b7'
-PLACES: dict[str, tuple[float, float]] = {  # flat expressions with digits
+PLACES: dict[str, tuple[float, float]] = {  # the flat expressions that hold digits
     '(': (0.4882, 0.036),
     ')': (0.5123, 0.0348),
     '+': (0.5949, 0.0286),
@@ -140,10 +142,11 @@ def _training_rows(flat: bool = True):
 
 if __name__ == "__main__":
     rows = list(_training_rows())
-    print(f"SIZES = {{  # {len(rows)} symbols of flat expressions; classes with fewer than 8 from all")
+    print(f"# {len(rows)} symbols of flat expressions; the classes with fewer than 8 there from all")
+    print("SIZES = {")
     for k, v in {**fit(r[:3] for r in _training_rows(flat=False)), **fit(r[:3] for r in rows)}.items():
         print(f"    {k!r}: {v},")
-    print("}\nPLACES = {  # flat expressions with digits")
+    print("}\nPLACES = {  # the flat expressions that hold digits")
     for k, v in fit_places((r[0], r[1], r[3], r[4]) for r in rows if r[3] is not None).items():
         print(f"    {k!r}: {v},")
     print("}")

@@ -4,8 +4,10 @@ Symbol by symbol, a slanted '1' and a '/' look alike, two bars of an '=' that do
 look like two minus signs, and a dot is a decimal point or a multiplication dot only by where
 it sits. The line settles them: every hypothesis must stay a prefix of an arithmetic line
 (``Prefix``: an expression, optionally ``= expression``), neighbouring pieces may be read as
-one symbol, and a dot's two readings are weighed by its height in the line. The best complete
-line wins; if no hypothesis survives, the symbols are kept as the network read them.
+one symbol, strokes grouped by overlap may part again where they barely overlap, each reading
+is weighed by how usual its size, shape and place are for its class (``layout``, learned from
+real writers), and a dot's two readings are weighed by its height in the line. The best
+complete line wins; if no hypothesis survives, the symbols are kept as the network read them.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ MAX_MERGE = 3  # an obelus: dot, bar, dot
 # far more often than two touching ones.
 SPLIT_COST = math.log(0.05)
 SEPARABLE = 0.6  # chunks of a group overlapping less than this share of the narrower may part
-TALL_PIECE = 0.75  # pieces at least this part of the line tall: at most one in a merge
+TALL_PIECE = 0.6  # pieces at least this part of the line tall: at most one in a merge
 LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (handwriting/layout.py)
 
 
@@ -141,8 +143,21 @@ def _line_frame(segs, tops):
     return line, top, base
 
 
-def symbol_options(seg, top, line, frame) -> list[tuple[str, float]]:
-    """The network's alternatives, with a dot's readings weighed by where it sits."""
+def _digit_frame(segs, tops, line: float):
+    """(height, top, baseline) of the line's digits, the measure ``layout`` learned sizes in
+    (brackets are taller than digits: a line of '(-1)' is not as tall as its brackets)."""
+    digits = [s.box for s, t in zip(segs, tops) if t[0][0] in DIGITS and t[0][0] != "1"]
+    digits = digits or [s.box for s, t in zip(segs, tops) if t[0][0] in DIGITS]
+    if not digits:
+        return None
+    top = float(np.median([b[1] for b in digits]))
+    base = float(np.median([b[1] + b[3] for b in digits]))
+    return max(base - top, 1e-6), top, base
+
+
+def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]]:
+    """The network's alternatives, with a dot's readings weighed by where it sits and each
+    reading by how usual its size is for its class (against ``layout``, the digits' frame)."""
     from calcapp.handwriting.layout import plausibility
     from calcapp.ink.segment import DOT_SIZE
 
@@ -150,7 +165,8 @@ def symbol_options(seg, top, line, frame) -> list[tuple[str, float]]:
     roundish = max(w, h) <= 2.5 * max(min(w, h), 1e-6)
     small = max(w, h) / line < DOT_SIZE
     out: dict[str, float] = {}
-    top = [(lab, p * plausibility(lab, seg.box, line, frame) ** LAYOUT_WEIGHT) for lab, p in top]
+    unit, ltop, lbase = layout or (line, *frame)
+    top = [(lab, p * plausibility(lab, seg.box, unit, (ltop, lbase)) ** LAYOUT_WEIGHT) for lab, p in top]
     for lab, p in top:
         if lab in (".", "\u00b7") or (small and roundish and lab != "-"):
             for d, q in dot_options(seg.box, *frame):
@@ -162,7 +178,8 @@ def symbol_options(seg, top, line, frame) -> list[tuple[str, float]]:
 
 def _mergeable(segs, line: float) -> bool:
     """Pieces that may be one symbol: close together, no wider than a symbol, and all but
-    one of them small or flat (the bars of '=', the dots of '\u00f7', a '5's loose flag)."""
+    one of them short or flat (the bars of '=', the dots of '\u00f7', a '5's loose flag, the
+    loose top stroke of a '7')."""
     from calcapp.ink.segment import _union_box
 
     box = _union_box([s.box for s in segs])
@@ -247,6 +264,7 @@ def read_line(rec, segs, tops):
         return segs, tops, [], []
     line, top, base = _line_frame(segs, tops)
     frame = (top, base)
+    layout = _digit_frame(segs, tops, line)
     atoms, owner = _atoms(segs, line)
     first = {k: owner.index(k) for k in set(owner)}
     last = {k: len(owner) - owner[::-1].index(k) for k in set(owner)}
@@ -273,7 +291,7 @@ def read_line(rec, segs, tops):
 
     def options(i, stop):
         found = symbol(i, stop)
-        return None if found is None else symbol_options(found[0], found[1], line, frame)
+        return None if found is None else symbol_options(found[0], found[1], line, frame, layout)
 
     def cost(i, stop):
         ks = owner[i:stop]
@@ -282,7 +300,7 @@ def read_line(rec, segs, tops):
 
     found = decode(len(atoms), options, merges=MAX_MERGE + len(atoms) - len(segs), cost=cost)
     if found is None:
-        labels = [symbol_options(s, t, line, frame)[0][0] for s, t in zip(segs, tops)]
+        labels = [symbol_options(s, t, line, frame, layout)[0][0] for s, t in zip(segs, tops)]
         return segs, tops, labels, [t[0][1] for t in tops]
     labels, probs, spans = found
     out = [symbol(a, b) for a, b in spans]

@@ -390,7 +390,12 @@ def write_section(store: dict, out: Path) -> None:
               "and alternatives with the arithmetic-line grammar (calcapp/handwriting/line_decoder.py); "
               "*+CNN fine-tuned on CROHME* - one epoch on the training writers' symbols with writer-style "
               "augmentation; *v7 CNN* - one settling epoch with the original MNIST weighting; *+pen view* - "
-              "the trajectory network fused with the image network (ink only: images have no trajectory). "
+              "the trajectory network fused with the image network (ink only: images have no trajectory); "
+              "*session start (v7 bundled)* - the same model re-measured with the rows on the line itself "
+              "added; *+layout model, strokes parting* - each reading weighed by how usual its size, "
+              "aspect and place in the line are for its class (calcapp/handwriting/layout.py, fitted on "
+              "the training writers' flat expressions), and strokes grouped by overlap may part where they "
+              "overlap less than 60% (the model is unchanged, so the symbol rows are too). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

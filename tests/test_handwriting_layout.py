@@ -96,3 +96,19 @@ def test_the_benchmark_keeps_only_runs_written_on_the_line_itself():
     assert "-1=8" in top_level(r"${3^{2}} - 1 = 8$") and "32-1" not in top_level(r"${3^{2}} - 1 = 8$")
     assert "30×29" in top_level(r"3 0 \times 2 9 x^{2 8}")
     assert np.isfinite(len(top_level("^{")))  # unbalanced LaTeX ends, without an error
+
+
+def test_a_minus_written_into_the_digit_beside_it_is_cut_off_an_image():
+    from calcapp.ink.segment import segment_image
+
+    img = np.zeros((60, 120), np.float32)
+    img[28:32, 5:45] = 1.0  # a minus...
+    img[10:50, 45:49] = 1.0  # ...touching a '1'
+    img[10:50, 80:84] = 1.0  # and another '1' apart
+    segs = segment_image(img)
+    assert len(segs) == 3 and segs[0].box[2] < 45
+    plus = np.zeros((60, 60), np.float32)
+    plus[28:32, 10:50] = 1.0
+    plus[10:50, 28:32] = 1.0  # a '+' whose arm looks like such a bar: its pieces stay one component's,
+    pieces = segment_image(plus)  # which the recognizer also reads whole (settle_splits)
+    assert len({s.extra.get("piece_of", -1) for s in pieces}) == 1

@@ -395,7 +395,9 @@ def write_section(store: dict, out: Path) -> None:
               "added; *+layout model, strokes parting* - each reading weighed by how usual its size, "
               "aspect and place in the line are for its class (calcapp/handwriting/layout.py, fitted on "
               "the training writers' flat expressions), and strokes grouped by overlap may part where they "
-              "overlap less than 60% (the model is unchanged, so the symbol rows are too). "
+              "overlap less than 60% (the model is unchanged, so the symbol rows are too); *+a bar cut off "
+              "an image component* - a flat bar at mid-height at either end of a full-height image component "
+              "is cut off (calcapp/ink/segment.py: _bar_cut; images only). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

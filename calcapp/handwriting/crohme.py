@@ -49,6 +49,7 @@ class Expression:
     writer: str
     symbols: list[Sym]
     height: float  # typical height of the expression's letters and digits
+    truth: str = ""  # the file's truth LaTeX
 
 
 def _stroke(points) -> Stroke:
@@ -90,7 +91,7 @@ def read_expressions(root, side: str = "test"):
                     syms.append(Sym(CALC.get(s["label"], s["label"]), ink, _box(ink)))
             if syms:
                 _settle_dots(syms, e.get("truth") or "")
-                yield Expression(e["id"], e["writer"], syms, _height(syms))
+                yield Expression(e["id"], e["writer"], syms, _height(syms), str(e.get("truth") or ""))
 
 
 def _settle_dots(syms: list[Sym], truth: str) -> None:

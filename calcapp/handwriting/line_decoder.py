@@ -4,8 +4,10 @@ Symbol by symbol, a slanted '1' and a '/' look alike, two bars of an '=' that do
 look like two minus signs, and a dot is a decimal point or a multiplication dot only by where
 it sits. The line settles them: every hypothesis must stay a prefix of an arithmetic line
 (``Prefix``: an expression, optionally ``= expression``), neighbouring pieces may be read as
-one symbol, and a dot's two readings are weighed by its height in the line. The best complete
-line wins; if no hypothesis survives, the symbols are kept as the network read them.
+one symbol, strokes grouped by overlap may part again where they barely overlap, each reading
+is weighed by how usual its size, shape and place are for its class (``layout``, learned from
+real writers), and a dot's two readings are weighed by its height in the line. The best
+complete line wins; if no hypothesis survives, the symbols are kept as the network read them.
 """
 
 from __future__ import annotations
@@ -24,6 +26,12 @@ CUT_COST = math.log(0.9)  # each extra symbol: the network reads pieces too sure
 MERGE_COST = math.log(0.05)
 BEAM = 24
 MAX_MERGE = 3  # an obelus: dot, bar, dot
+# Reading a grouped symbol's strokes apart: strokes that overlap horizontally are one symbol
+# far more often than two touching ones.
+SPLIT_COST = math.log(0.05)
+SEPARABLE = 0.6  # chunks of a group overlapping less than this share of the narrower may part
+TALL_PIECE = 0.6  # pieces at least this part of the line tall: at most one in a merge
+LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (handwriting/layout.py)
 
 
 @dataclass(frozen=True)
@@ -81,14 +89,17 @@ class Hyp:
     probs: tuple
 
 
-def decode(n: int, options, merges=None, beam: int = BEAM):
+def decode(n: int, options, merges=None, beam: int = BEAM, cost=None):
     """Best reading of ``n`` segments.
 
     ``options(start, stop)`` gives [(label, p), ...] for segments start..stop-1 read as one
     symbol, or ``None`` where they may not be one; ``merges`` limits how many segments
-    one symbol may span. Returns (labels, probs, spans), or ``None`` when nothing parses.
+    one symbol may span; ``cost(start, stop)`` is the log prior of such a symbol (by default
+    one symbol's ``CUT_COST`` and a ``MERGE_COST`` per extra segment).
+    Returns (labels, probs, spans), or ``None`` when nothing parses.
     """
     merges = merges or MAX_MERGE
+    cost = cost or (lambda a, b: CUT_COST + MERGE_COST * (b - a - 1))
     at: dict[int, list[Hyp]] = {0: [Hyp(0.0, Prefix(), (), (), ())]}
     for i in range(n):
         hyps = sorted(at.pop(i, []), key=lambda h: -h.score)[:beam]
@@ -96,6 +107,7 @@ def decode(n: int, options, merges=None, beam: int = BEAM):
             opts = options(i, stop)
             if not opts:
                 continue
+            prior = cost(i, stop)
             for lab, p in opts:
                 if p < MIN_P:
                     continue
@@ -103,8 +115,7 @@ def decode(n: int, options, merges=None, beam: int = BEAM):
                     nxt = h.prefix.push(lab)
                     if nxt is None:
                         continue
-                    cost = CUT_COST + MERGE_COST * (stop - i - 1)
-                    at.setdefault(stop, []).append(Hyp(h.score + math.log(p) + cost, nxt, h.labels + (lab,),
+                    at.setdefault(stop, []).append(Hyp(h.score + math.log(p) + prior, nxt, h.labels + (lab,),
                                                        h.spans + ((i, stop),), h.probs + (p,)))
     final = at.get(n, [])
     done = [h for h in final if h.prefix.complete()]
@@ -132,14 +143,30 @@ def _line_frame(segs, tops):
     return line, top, base
 
 
-def symbol_options(seg, top, line, frame) -> list[tuple[str, float]]:
-    """The network's alternatives, with a dot's readings weighed by where it sits."""
+def _digit_frame(segs, tops, line: float):
+    """(height, top, baseline) of the line's digits, the measure ``layout`` learned sizes in
+    (brackets are taller than digits: a line of '(-1)' is not as tall as its brackets)."""
+    digits = [s.box for s, t in zip(segs, tops) if t[0][0] in DIGITS and t[0][0] != "1"]
+    digits = digits or [s.box for s, t in zip(segs, tops) if t[0][0] in DIGITS]
+    if not digits:
+        return None
+    top = float(np.median([b[1] for b in digits]))
+    base = float(np.median([b[1] + b[3] for b in digits]))
+    return max(base - top, 1e-6), top, base
+
+
+def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]]:
+    """The network's alternatives, with a dot's readings weighed by where it sits and each
+    reading by how usual its size is for its class (against ``layout``, the digits' frame)."""
+    from calcapp.handwriting.layout import plausibility
     from calcapp.ink.segment import DOT_SIZE
 
     x, y, w, h = seg.box
     roundish = max(w, h) <= 2.5 * max(min(w, h), 1e-6)
     small = max(w, h) / line < DOT_SIZE
     out: dict[str, float] = {}
+    unit, ltop, lbase = layout or (line, *frame)
+    top = [(lab, p * plausibility(lab, seg.box, unit, (ltop, lbase)) ** LAYOUT_WEIGHT) for lab, p in top]
     for lab, p in top:
         if lab in (".", "\u00b7") or (small and roundish and lab != "-"):
             for d, q in dot_options(seg.box, *frame):
@@ -151,7 +178,8 @@ def symbol_options(seg, top, line, frame) -> list[tuple[str, float]]:
 
 def _mergeable(segs, line: float) -> bool:
     """Pieces that may be one symbol: close together, no wider than a symbol, and all but
-    one of them small or flat (the bars of '=', the dots of '\u00f7', a '5's loose flag)."""
+    one of them short or flat (the bars of '=', the dots of '\u00f7', a '5's loose flag, the
+    loose top stroke of a '7')."""
     from calcapp.ink.segment import _union_box
 
     box = _union_box([s.box for s in segs])
@@ -160,56 +188,120 @@ def _mergeable(segs, line: float) -> bool:
     for a, b in zip(segs, segs[1:]):
         if b.box[0] - (a.box[0] + a.box[2]) > 0.15 * line:
             return False
-    return sum(s.box[3] >= 0.6 * line for s in segs) <= 1
+    return sum(s.box[3] >= TALL_PIECE * line for s in segs) <= 1
+
+
+def _chunks(seg, line: float) -> list[list[int]]:
+    """A multi-stroke ink symbol's strokes in left-to-right chunks that may be symbols of their
+    own: where the strokes left of a point and those right of it barely overlap (a '3' and the
+    '=' written close after it were grouped by overlap); one chunk when none do ('+', '4')."""
+    from calcapp.ink.segment import MIN_WIDTH, _union_box
+
+    strokes = seg.extra.get("strokes") or []
+    if seg.image is not None or not 2 <= len(strokes) <= 6:
+        return [list(range(len(strokes)))]
+    boxes = []
+    for st in strokes:  # an upright stroke is as wide as the grouping rule takes it
+        x, y, w, h = st.bbox()
+        pad = max(MIN_WIDTH * line - w, 0.0) / 2
+        boxes.append((x - pad, y, w + 2 * pad, h))
+    order = sorted(range(len(strokes)), key=lambda k: boxes[k][0] + boxes[k][2] / 2)
+    out, start = [], 0
+    for k in range(1, len(order)):
+        a = _union_box([boxes[j] for j in order[:k]])
+        b = _union_box([boxes[j] for j in order[k:]])
+        ov = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+        if ov < SEPARABLE * min(a[2], b[2]):
+            out.append(order[start:k])
+            start = k
+    return out + [order[start:]]
+
+
+def _atoms(segs, line: float):
+    """(atoms, owner): the segments, those that may come apart split into their chunks; each
+    atom is (segment index, stroke positions or ``None`` for the whole segment)."""
+    atoms, owner = [], []
+    for k, seg in enumerate(segs):
+        parts = _chunks(seg, line)
+        for part in (parts if len(parts) > 1 else [None]):
+            atoms.append((k, part))
+            owner.append(k)
+    return atoms, owner
+
+
+def _stroke_symbol(rec, strokes, ids, line: float, lh: float):
+    """A segment of these strokes and the recognizer's reading of it (both views)."""
+    from calcapp.handwriting.trajectory import features
+    from calcapp.ink.imagenorm import normalise_strokes
+    from calcapp.ink.segment import Segment, _union_box
+
+    box = _union_box([st.bbox() for st in strokes])
+    seg = Segment(sorted(ids), box, rel_size=max(box[2], box[3]) / line)
+    seg.extra.update(strokes=strokes, line_h=lh)
+    pens = [features(strokes, lh)] if getattr(rec, "pen", None) is not None else None
+    return seg, rec._classify_cached([normalise_strokes(strokes, lh)], pens)[0]
+
+
+def _merged_symbol(rec, part, line: float):
+    """Neighbouring segments read as one symbol, or ``None`` where they have no ink to read."""
+    from calcapp.ink.segment import join_segments
+
+    if part[0].image is not None:
+        from calcapp.ink.imagenorm import normalise_ink
+
+        seg = join_segments(part)
+        return seg, rec._classify_cached([normalise_ink(seg.image)])[0]
+    strokes = [st for s in part for st in s.extra.get("strokes", [])]
+    if not strokes:
+        return None
+    return _stroke_symbol(rec, strokes, [k for s in part for k in s.ids], line,
+                          part[0].extra.get("line_h", line))
 
 
 def read_line(rec, segs, tops):
     """(segments, tops, labels, confidences) of the line read as a whole."""
-    from calcapp.ink.segment import Segment, _union_box, join_segments
-
     if not segs:
         return segs, tops, [], []
     line, top, base = _line_frame(segs, tops)
     frame = (top, base)
-    merged: dict[tuple, tuple] = {}
+    layout = _digit_frame(segs, tops, line)
+    atoms, owner = _atoms(segs, line)
+    first = {k: owner.index(k) for k in set(owner)}
+    last = {k: len(owner) - owner[::-1].index(k) for k in set(owner)}
+    read: dict[tuple, tuple] = {}
+
+    def symbol(i, stop):
+        """(segment, tops) of atoms i..stop-1 as one symbol, or ``None``."""
+        ks = owner[i:stop]
+        whole = i == first[ks[0]] and stop == last[ks[-1]]
+        if ks[0] == ks[-1] and whole:
+            return segs[ks[0]], tops[ks[0]]
+        if (i, stop) not in read:
+            if ks[0] == ks[-1]:  # a piece of a grouped symbol
+                seg = segs[ks[0]]
+                pos = [p for _, part in atoms[i:stop] for p in part]
+                strokes = [seg.extra["strokes"][p] for p in pos]
+                read[(i, stop)] = _stroke_symbol(rec, strokes, [seg.ids[p] for p in pos], line,
+                                                 seg.extra.get("line_h", line))
+            elif whole and _mergeable(segs[ks[0]:ks[-1] + 1], line):
+                read[(i, stop)] = _merged_symbol(rec, segs[ks[0]:ks[-1] + 1], line)
+            else:
+                read[(i, stop)] = None
+        return read[(i, stop)]
 
     def options(i, stop):
-        if stop == i + 1:
-            return symbol_options(segs[i], tops[i], line, frame)
-        if not _mergeable(segs[i:stop], line):
-            return None
-        if (i, stop) not in merged:
-            part = segs[i:stop]
-            if part[0].image is not None:
-                seg = join_segments(part)
-                from calcapp.ink.imagenorm import normalise_ink
+        found = symbol(i, stop)
+        return None if found is None else symbol_options(found[0], found[1], line, frame, layout)
 
-                img = normalise_ink(seg.image)
-            else:
-                strokes = [st for s in part for st in s.extra.get("strokes", [])]
-                if not strokes:
-                    return None
-                box = _union_box([s.box for s in part])
-                seg = Segment(sorted(k for s in part for k in s.ids), box, rel_size=max(box[2], box[3]) / line)
-                from calcapp.ink.imagenorm import normalise_strokes
+    def cost(i, stop):
+        ks = owner[i:stop]
+        split = (i != first[ks[0]]) + (stop != last[ks[-1]])
+        return CUT_COST + MERGE_COST * (ks[-1] - ks[0]) + SPLIT_COST * split / 2  # both pieces pay half
 
-                lh = part[0].extra.get("line_h", line)
-                img = normalise_strokes(strokes, lh)
-                seg.extra.update(strokes=strokes, line_h=lh)
-            pens = None
-            if getattr(rec, "pen", None) is not None and "strokes" in seg.extra:
-                from calcapp.handwriting.trajectory import features
-
-                pens = [features(seg.extra["strokes"], seg.extra["line_h"])]
-            merged[(i, stop)] = (seg, rec._classify_cached([img], pens)[0])
-        seg, top_ = merged[(i, stop)]
-        return symbol_options(seg, top_, line, frame)
-
-    found = decode(len(segs), options)
+    found = decode(len(atoms), options, merges=MAX_MERGE + len(atoms) - len(segs), cost=cost)
     if found is None:
-        labels = [symbol_options(s, t, line, frame)[0][0] for s, t in zip(segs, tops)]
+        labels = [symbol_options(s, t, line, frame, layout)[0][0] for s, t in zip(segs, tops)]
         return segs, tops, labels, [t[0][1] for t in tops]
     labels, probs, spans = found
-    out_segs = [segs[a] if b == a + 1 else merged[(a, b)][0] for a, b in spans]
-    out_tops = [tops[a] if b == a + 1 else merged[(a, b)][1] for a, b in spans]
-    return out_segs, out_tops, labels, probs
+    out = [symbol(a, b) for a, b in spans]
+    return [o[0] for o in out], [o[1] for o in out], labels, probs

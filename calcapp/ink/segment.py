@@ -204,11 +204,49 @@ def connected_components(mask: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def _split_touching(ink: np.ndarray, pix: np.ndarray, height: float) -> list[np.ndarray]:
-    """Split a component much wider than a symbol at its thinnest column."""
+def _bar_cut(pix: np.ndarray, height: float) -> int | None:
+    """Column where a flat bar at mid-height of a full-height component ends or starts (a
+    minus written into the digit beside it), or ``None``."""
     y0, x0 = pix.min(axis=0)
     y1, x1 = pix.max(axis=0) + 1
     w, h = x1 - x0, y1 - y0
+    if h < 0.6 * height or w < 0.7 * height:
+        return None
+    lo = np.full(w, y1, dtype=np.int64)
+    hi = np.full(w, y0 - 1, dtype=np.int64)
+    np.minimum.at(lo, pix[:, 1] - x0, pix[:, 0])
+    np.maximum.at(hi, pix[:, 1] - x0, pix[:, 0])
+    mid = ((lo + hi) / 2 - y0) / max(h, 1)
+    flat = (hi - lo + 1 <= BAR_THICK * height) & (mid > 0.3) & (mid < 0.85)
+    need = int(BAR_LONG * height)
+    if need < 2 or need >= w:
+        return None
+    if flat.all():
+        return None
+    if flat[:need].all():  # a bar on the left
+        k = need + int(np.argmin(flat[need:]))
+        rest = pix[pix[:, 1] >= x0 + k]
+    elif flat[w - need:].all():  # ... or on the right
+        k = w - need - int(np.argmin(flat[: w - need][::-1]))
+        rest = pix[pix[:, 1] < x0 + k]
+    else:
+        return None
+    return x0 + k if len(rest) and np.ptp(rest[:, 0]) + 1 >= 0.6 * height else None  # beside a symbol
+
+
+BAR_THICK, BAR_LONG = 0.22, 0.3  # a bar: columns this thin (x line height), this long
+
+
+def _split_touching(ink: np.ndarray, pix: np.ndarray, height: float) -> list[np.ndarray]:
+    """Split a component much wider than a symbol at its thinnest column, or a bar off it."""
+    y0, x0 = pix.min(axis=0)
+    y1, x1 = pix.max(axis=0) + 1
+    w, h = x1 - x0, y1 - y0
+    bar = _bar_cut(pix, height)
+    if bar is not None:
+        left, right = pix[pix[:, 1] < bar], pix[pix[:, 1] >= bar]
+        if len(left) and len(right):
+            return _split_touching(ink, left, height) + _split_touching(ink, right, height)
     if w < 1.15 * height or h < 0.75 * height:
         return [pix]
     cols = np.bincount(pix[:, 1] - x0, minlength=w).astype(float)

@@ -90,15 +90,17 @@ def main() -> int:
     spin(0.5)
     shot("handwriting")
 
-    edit.clear()
+    w.clear()  # a new expression: display and ink
+    w.picker.select("arith3")  # a seed model chosen by name; Auto would take the general one
     QTest.keyClicks(edit, "2.5*4")
     spin(0.5)
     shot("outside-task")
-    edit.clear()
+    w.clear()
     QTest.keyClicks(edit, "511/7")  # one of arith3's test errors (72, not 73): the app must show it
     spin(0.5)
     shot("network-wrong")
-    edit.clear()
+    w.clear()
+    w.picker.select(None)
     QTest.keyClicks(edit, "12+(3")
     QTest.keyClick(edit, Qt.Key_Return)
     spin(0.5)

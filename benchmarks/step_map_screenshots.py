@@ -51,6 +51,21 @@ def open_step(app, w, text: str, model: str | None, index: int):
     return panel
 
 
+def inside_add3(app, w, out: Path) -> None:
+    """A one-pass seq2seq model in the Inside tab: its encoder, attention, states and the
+    error map of one operator, as a first-timer finds them."""
+    panel = w.panel("Inside the model")
+    w.tabs.setCurrentWidget(panel)
+    panel.select_model("add3")
+    panel.expression.setText("974+59")
+    panel.inspect_now()
+    spin(app, 30, lambda: panel.inspection is not None)
+    panel.compute_maps()
+    panel.wait_for_jobs()
+    spin(app, 1.0)
+    save(w, out / "inside_add3.png")
+
+
 def main(out: Path = Path("resources/screenshots")) -> int:
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("CALCAPP_HOME", tempfile.mkdtemp(prefix="calcapp-shots-"))
@@ -73,6 +88,7 @@ def main(out: Path = Path("resources/screenshots")) -> int:
     panel.steps.which.setCurrentIndex(0)
     open_step(app, w, "(12+3)*4-5", "expr", 1)
     save(w, out / "inside-step-expr-pass.png")
+    inside_add3(app, w, out)
     w.close()
     return 0
 

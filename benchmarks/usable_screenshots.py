@@ -77,6 +77,7 @@ def dark_and_canvas(app, out: Path) -> None:
     spin(app, 1.0)
     save(w.canvas_panel, out / "canvas_labels.png")
     w.clear()
+    w.picker.select("arith3")  # a seed model by name: it answers integer quotients
     w.display.edit.insert("7/2")
     spin(app, 2.0)
     save(w, out / "dark.png")

@@ -112,3 +112,12 @@ def test_a_minus_written_into_the_digit_beside_it_is_cut_off_an_image():
     plus[10:50, 28:32] = 1.0  # a '+' whose arm looks like such a bar: its pieces stay one component's,
     pieces = segment_image(plus)  # which the recognizer also reads whole (settle_splits)
     assert len({s.extra.get("piece_of", -1) for s in pieces}) == 1
+
+
+def test_the_shown_confidence_is_the_readings_share_not_the_layout_weighted_score():
+    from calcapp.handwriting.line_decoder import _shown_confidence
+
+    # a narrow but clear 2: every reading equally unusual, so the layout weight is no doubt
+    assert _shown_confidence([("2", 0.029), ("7", 0.0003)], "2", 0.029) > 0.98
+    assert abs(_shown_confidence([("1", 0.3), ("7", 0.3)], "7", 0.3) - 0.5) < 1e-9  # a real doubt stays
+    assert _shown_confidence([], "5", 0.4) == 0.4  # no options: the decoder's own score

@@ -200,3 +200,19 @@ def test_the_grids_are_computed_off_the_gui_thread_by_the_engine(qtbot):
             "calcapp-views"}
     finally:
         m.shutdown(wait=True)
+
+
+def test_the_error_map_reads_answers_as_the_calculator_shows_them():
+    """A leading zero is dropped before judging, as the ✓ does (issue 18): 0+0 written 00 is
+    right in both places, and a wrong digit stays wrong."""
+    spec = PRESETS["add1"]
+
+    class Zeros:
+        def predict(self, texts):
+            out = {"0+0": "00", "1+1": "03"}
+            return [type("P", (), {"text": out.get(t, str(sum(map(int, t.split("+")))))})()
+                    for t in texts]
+
+    grid = error_grid(Zeros(), spec)
+    assert grid.ok[0, 0] and not grid.ok[1, 1]
+    assert grid.describe(1, 1) == "1+1 → 3   wrong (should be 2)"

@@ -51,6 +51,16 @@ def test_typing_shows_both_answers_and_marks_a_difference(qtbot, window):
     assert window.model_label.text() == "model: add3-fake (auto)"
 
 
+def test_the_status_names_the_chosen_model_even_when_nothing_answers(qtbot, window):
+    qtbot.keyClicks(window.display.edit, "100+3")
+    wait_summary(qtbot, window, "network 1903 \u2717 exact 103")
+    qtbot.keyClicks(window.display.edit, "+(")  # a parse error: no answer comes
+    window.picker.select("add3-fake")
+    assert window.model_label.text() == "model: add3-fake"
+    window.picker.select(None)
+    assert window.model_label.text() == "model: auto"
+
+
 def test_typed_operators_are_typeset(qtbot, window):
     qtbot.keyClicks(window.display.edit, "6*7")
     assert window.display.text() == "6\u00d77"

@@ -304,4 +304,15 @@ def read_line(rec, segs, tops):
         return segs, tops, labels, [t[0][1] for t in tops]
     labels, probs, spans = found
     out = [symbol(a, b) for a, b in spans]
-    return [o[0] for o in out], [o[1] for o in out], labels, probs
+    shown = [_shown_confidence(options(a, b), lab, p) for (a, b), lab, p in zip(spans, labels, probs)]
+    return [o[0] for o in out], [o[1] for o in out], labels, shown
+
+
+def _shown_confidence(options, label: str, score: float) -> float:
+    """What the canvas shows for a symbol: its reading's share of the piece's readings.
+    The decoder's scores carry the layout weight, which ranks a piece's readings and its
+    segmentations; shown raw, a clear but narrow ``2`` (every reading equally unusual in
+    shape) would read 3%. Its share says how sure the reading is against the others."""
+    total = sum(p for _, p in options or ())
+    mine = dict(options or ()).get(label, score)
+    return float(min(1.0, mine / total)) if total > 0 else float(score)

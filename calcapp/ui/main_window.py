@@ -231,7 +231,7 @@ class MainWindow(QMainWindow):
         edit.historyStep.connect(self.step_history)
         edit.copyResultRequested.connect(self.copy_result)
         self.keypad.pressed.connect(self.press_key)
-        self.picker.changed.connect(lambda _: self.controller.request(self.display.text()))
+        self.picker.changed.connect(self._on_model_chosen)
         self.history.chosen.connect(self._reuse)
         self.display.working.step_opened.connect(self.open_step)
         self.canvas.inkChanged.connect(self._on_ink)
@@ -334,6 +334,11 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"the correction could not be saved: {exc}", 5000)
             return
         self.statusBar().showMessage(f"learnt '{label}' from your correction", 3000)
+
+    def _on_model_chosen(self, name: str | None) -> None:
+        """The status names the choice at once, even while the input answers nothing."""
+        self.model_label.setText(f"model: {name or 'auto'}")
+        self.controller.request(self.display.text())
 
     # -- replies from the manager -----------------------------------------------------
     def _show_answer(self, answer, final: bool) -> None:

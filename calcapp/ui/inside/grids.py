@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from calcapp.arithmetic.answering import plain_number
 from calcapp.expr.tasks import TaskSpec
 
 MAX_GRID_SIDE = 100  # error maps cover a, b < 100 (the whole plane for 1-2 digit tasks)
@@ -44,13 +45,15 @@ def grid_side(spec: TaskSpec) -> int:
 
 
 def error_grid(predictor, spec: TaskSpec, op: str | None = None, batch: int = 1000) -> ErrorGrid:
-    """Every (a, b) with a, b below ``grid_side`` answered by the predictor, in batches."""
+    """Every (a, b) with a, b below ``grid_side`` answered by the predictor, in batches,
+    each answer read as the calculator shows it (``00`` is 0), so a cell is wrong exactly
+    where the calculator would show ✗."""
     op = op or spec.operators[0]
     side = grid_side(spec)
     texts = [f"{a}{op}{b}" for a in range(side) for b in range(side)]
     answers: list[str] = []
     for i in range(0, len(texts), batch):
-        answers += [p.text for p in predictor.predict(texts[i : i + batch])]
+        answers += [plain_number(p.text, [])[0] for p in predictor.predict(texts[i : i + batch])]
     targets = [spec.target(t) for t in texts]
     ok = np.array([x == y for x, y in zip(answers, targets)], dtype=bool).reshape(side, side)
     shape = lambda flat: [flat[r * side : (r + 1) * side] for r in range(side)]  # noqa: E731

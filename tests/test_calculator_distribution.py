@@ -9,14 +9,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
+from processes import finish, free_ports
 
 SCRIPT = textwrap.dedent("""
     import json, sys
@@ -86,23 +85,10 @@ def _start(out, name: str, **env) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def _finish(procs: list[subprocess.Popen], timeout: float = 240) -> list[dict]:
-    """Each process's JSON line; all are killed if any runs past ``timeout``."""
-    deadline = time.monotonic() + timeout
-    try:
-        outs = [p.communicate(timeout=max(1.0, deadline - time.monotonic())) for p in procs]
-    finally:
-        for p in procs:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
-    for p, (_, err) in zip(procs, outs):
-        assert p.returncode == 0, err[-2000:]
-    return [json.loads(out.strip().splitlines()[-1]) for out, _ in outs]
 
 
 def test_two_cpu_replicas_split_each_batch_and_match_one_device(tmp_path):
-    one, two = _finish([_start(tmp_path / "one", "none"), _start(tmp_path / "two", "cpu:2")])
+    one, two = finish([_start(tmp_path / "one", "none"), _start(tmp_path / "two", "cpu:2")])
     assert one["replicas"] == 1 and two["replicas"] == 2
     assert one["rows"] == [32] * 6  # 192 samples, batch 32: six steps
     assert two["rows"] == [16] * 12  # each step: two replicas of half a batch
@@ -111,24 +97,15 @@ def test_two_cpu_replicas_split_each_batch_and_match_one_device(tmp_path):
     assert (tmp_path / "two" / "dist" / "model.keras").is_file()
 
 
-def _free_ports(n: int) -> list[int]:
-    socks = [socket.socket() for _ in range(n)]
-    try:
-        for s in socks:
-            s.bind(("127.0.0.1", 0))
-        return [s.getsockname()[1] for s in socks]
-    finally:
-        for s in socks:
-            s.close()
 
 
 def test_two_workers_on_localhost_finish_the_same_run(tmp_path):
-    workers = [f"127.0.0.1:{p}" for p in _free_ports(2)]
+    workers = [f"127.0.0.1:{p}" for p in free_ports(2)]
     procs = []
     for i in range(2):
         conf = {"cluster": {"worker": workers}, "task": {"type": "worker", "index": i}}
         procs.append(_start(tmp_path / "out", "multiworker", TF_CONFIG=json.dumps(conf)))
-    chief, other = _finish(procs)
+    chief, other = finish(procs)
     assert chief["replicas"] == other["replicas"] == 2
     assert chief["rows"] == other["rows"] == [16] * 6  # each worker: half of every batch
     assert chief["losses"] == pytest.approx(other["losses"], rel=1e-5)  # one run, in step

@@ -99,19 +99,25 @@ class Columns:
 
     def _columns(self, cell: str, table, x: Digits, y: Digits, k: int):
         """x and y column by column through a two-digit cell with a carry (or borrow) of
-        ``k`` values; returns the digits, their confidences, the last carry and its
-        confidence, and (recording) the digits' and the last carry's sources. The shorter
-        number is read with zeros in front (procedure)."""
+        ``k`` values. The shorter number is read with zeros in front (procedure)."""
         n = max(len(x.d), len(y.d))
         xd, xc = x.d + [0] * (n - len(x.d)), x.c + [1.0] * (n - len(x.c))
         yd, yc = y.d + [0] * (n - len(y.d)), y.c + [1.0] * (n - len(y.c))
+        return self._cells(cell, table, k, xd, yd, xc, yc,
+                           lambda i: _src(x, i), lambda i: _src(y, i))
+
+    def _cells(self, cell: str, table, k: int, ad, bd, ac_, bc_, a_src, b_src):
+        """One cell run right to left over digit pairs, its carry fed to the next column;
+        returns the digits, their confidences, the last carry and its confidence, and
+        (recording) the digits' and the last carry's sources (``a_src(i)``, ``b_src(i)``:
+        where column i's digits came from)."""
         carry, cconf = 0, 1.0
         out, conf = [], []
         by, csrc = ([], None) if self.record else (None, None)
-        for i, (a, b, ac, bc) in enumerate(zip(xd, yd, xc, yc)):
+        for i, (a, b, ac, bc) in enumerate(zip(ad, bd, ac_, bc_)):
             got = table[(a * 10 + b) * k + carry]
             if by is not None:
-                call = CellCall(cell, (a, b, carry), (_src(x, i), _src(y, i), csrc), got)
+                call = CellCall(cell, (a, b, carry), (a_src(i), b_src(i), csrc), got)
                 by.append(("c", call, 0))
                 csrc = ("c", call, 1)
             dig, pd, carry, pc = got
@@ -123,16 +129,20 @@ class Columns:
             cconf = pc if pc < feed else feed
         return out, conf, carry, cconf, by, csrc
 
-    def add(self, x: Digits, y: Digits) -> Digits:
-        """x + y, right to left, the add cell writing each digit and carry."""
-        _check(max(len(x.d), len(y.d)) + 1)
-        out, conf, carry, cconf, by, csrc = self._columns("add", self.t.add, x, y, 2)
+    @staticmethod
+    def _carried(out, conf, carry, cconf, by, csrc) -> Digits:
+        """The digits with a last carry written in front of them."""
         if carry:
             out.append(carry)
             conf.append(cconf)
             if by is not None:
                 by.append(csrc)
         return trimmed(out, conf, by)
+
+    def add(self, x: Digits, y: Digits) -> Digits:
+        """x + y, right to left, the add cell writing each digit and carry."""
+        _check(max(len(x.d), len(y.d)) + 1)
+        return self._carried(*self._columns("add", self.t.add, x, y, 2))
 
     def subtract(self, x: Digits, y: Digits) -> tuple[Digits, int, float]:
         """x - y right to left with the sub cell; also the final borrow (1: y was larger)
@@ -143,29 +153,9 @@ class Columns:
     def times_digit(self, x: Digits, k: int, kconf: float = 1.0, ksrc=None) -> Digits:
         """x times one digit, the mul cell writing each digit and carry (``ksrc``: where
         the digit ``k`` came from, when recording)."""
-        table = self.t.mul
-        carry, cconf = 0, 1.0
-        out, conf = [], []
-        by, csrc = ([], None) if self.record else (None, None)
-        for i, (a, ac) in enumerate(zip(x.d, x.c)):
-            got = table[(a * 10 + k) * 9 + carry]
-            if by is not None:
-                call = CellCall("mul", (a, k, carry), (("d", x, i), ksrc, csrc), got)
-                by.append(("c", call, 0))
-                csrc = ("c", call, 1)
-            dig, pd, carry, pc = got
-            feed = ac if ac < kconf else kconf
-            if cconf < feed:
-                feed = cconf
-            out.append(dig)
-            conf.append(pd if pd < feed else feed)
-            cconf = pc if pc < feed else feed
-        if carry:
-            out.append(carry)
-            conf.append(cconf)
-            if by is not None:
-                by.append(csrc)
-        return trimmed(out, conf, by)
+        n = len(x.d)
+        return self._carried(*self._cells("mul", self.t.mul, 9, x.d, [k] * n, x.c, [kconf] * n,
+                                          lambda i: ("d", x, i), lambda i: ksrc))
 
     def multiply(self, x: Digits, y: Digits) -> tuple[Digits, list[tuple[int, int, Digits, Digits]]]:
         """Long multiplication: one partial product per nonzero digit of the shorter

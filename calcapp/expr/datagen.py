@@ -68,10 +68,9 @@ def split_of(key: str, holdout: float = 0.05) -> str:
     return "train"
 
 
-def _operand(spec: TaskSpec, rng: random.Random, max_digits: int) -> str:
-    length = rng.randint(1, max_digits)
-    value = rng.randint(0 if length == 1 else 10 ** (length - 1), 10**length - 1)
-    text = str(value)
+def styled(spec: TaskSpec, text: str, max_digits: int, rng: random.Random) -> str:
+    """An operand as a person might type it, in the task's styles: plain, leading zeros,
+    or spaces inside, within a field of ``max_digits``."""
     styles = ["plain"]
     if spec.leading_zeros:
         styles.append("zeros")
@@ -80,12 +79,20 @@ def _operand(spec: TaskSpec, rng: random.Random, max_digits: int) -> str:
     style = rng.choice(styles)
     room = max_digits - len(text)
     if style == "zeros" and room > 0:
-        text = "0" * rng.randint(1, room) + text
-    elif style == "spaces" and room > 0 and len(text) > 1:
+        return "0" * rng.randint(1, room) + text
+    if style == "spaces" and room > 0 and len(text) > 1:
         chars = list(text)
         for _ in range(rng.randint(1, room)):
             chars.insert(rng.randint(1, len(chars) - 1), " ")
-        text = "".join(chars)
+        return "".join(chars)
+    return text
+
+
+def _operand(spec: TaskSpec, rng: random.Random, max_digits: int) -> str:
+    length = rng.randint(1, max_digits)
+    value = rng.randint(0 if length == 1 else 10 ** (length - 1), 10**length - 1)
+    text = str(value)
+    text = styled(spec, text, max_digits, rng)
     if spec.negatives and rng.random() < 0.25:
         text = "-" + text
     return text

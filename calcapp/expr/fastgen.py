@@ -26,7 +26,7 @@ from typing import Iterator
 
 import numpy as np
 
-from calcapp.expr.datagen import SPLITS, Example, iter_examples
+from calcapp.expr.datagen import SPLITS, Example, iter_examples, styled
 from calcapp.expr.tasks import NAN, TaskSpec
 
 MAX_FAST_DIGITS = 9  # (operator, a, b) packed in one int64
@@ -104,22 +104,6 @@ def _splits(ops: str, op: np.ndarray, a: np.ndarray, b: np.ndarray, holdout: flo
     return codes[inverse.reshape(-1)]
 
 
-def _styled(spec: TaskSpec, value: int, digits: int, rng: random.Random) -> str:
-    """An operand as a person might type it: datagen's styles (leading zeros, spaces
-    inside), where the task has them."""
-    text = str(value)
-    style = rng.choice(["plain"] + ["zeros"] * spec.leading_zeros + ["spaces"] * spec.spaces)
-    room = digits - len(text)
-    if style == "zeros" and room > 0:
-        return "0" * rng.randint(1, room) + text
-    if style == "spaces" and room > 0 and len(text) > 1:
-        chars = list(text)
-        for _ in range(rng.randint(1, room)):
-            chars.insert(rng.randint(1, len(chars) - 1), " ")
-        return "".join(chars)
-    return text
-
-
 def _answer(op: str, a: int, b: int) -> str:
     """The task's answer for two whole numbers (quotients truncated, NaN for /0)."""
     if op == "+":
@@ -158,7 +142,8 @@ def iter_fast(spec: TaskSpec, seed: int | str = 0, split: str = "train", holdout
             if key in seen:
                 continue
             seen.add(key)
-            text = _styled(spec, x, digits, style_rng) + ops[o] + _styled(spec, y, digits, style_rng)
+            left, right = (styled(spec, str(v), digits, style_rng) for v in (x, y))
+            text = left + ops[o] + right
             model_input = text if as_typed else spec.model_input(text)
             yield Example(text, model_input, _answer(ops[o], x, y))
         if len(seen) == everything:

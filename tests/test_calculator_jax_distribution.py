@@ -28,8 +28,9 @@ PROBE = textwrap.dedent("""
     import json, sys
     from calcapp.nets.distribution import from_name, output_dir, replicas
     strategy = from_name(sys.argv[2])
-    # the trainer warms validation up only without a strategy, and that warm-up moves the
-    # shuffle's random stream: off on both sides, so the two runs see the same batches
+    # the trainer warms validation up only without a strategy, and under JAX that first
+    # evaluate changes the run from its first batch (not through NumPy's random state, which
+    # it leaves alone): off on both sides, so the two runs differ only by the devices
     import calcapp.arithmetic.trainer as trainer
     trainer._warm_validation = lambda *args, **kwargs: None
     from keras.src.backend.jax import trainer as jax_trainer

@@ -367,7 +367,6 @@ def stopped_result(folder: Path, wall_s: float) -> TrainResult:
                        dict(final.get("metrics") or {}), final)
 
 
-
 def _target(config: TrainConfig, out_dir, resume_from, overwrite: bool) -> tuple[Path, bool]:
     """(the model folder, whether the run may replace it), refused before TensorFlow loads
     when something else is there: a refusal costs nothing."""

@@ -28,17 +28,12 @@ PROBE = textwrap.dedent("""
     import json, sys
     from calcapp.nets.distribution import from_name, output_dir, replicas
     strategy = from_name(sys.argv[2])
-    # the trainer warms validation up only without a strategy, and under JAX that first
-    # evaluate changes the run from its first batch (not through NumPy's random state, which
-    # it leaves alone): off on both sides, so the two runs differ only by the devices
-    import calcapp.arithmetic.trainer as trainer
-    trainer._warm_validation = lambda *args, **kwargs: None
     from keras.src.backend.jax import trainer as jax_trainer
-    rows, original = [], jax_trainer._distribute_data
+    rows, original, fitting = [], jax_trainer._distribute_data, []
     def spy(data, layouts=None):
         out = original(data, layouts)
         y = out[1]
-        if hasattr(y, "addressable_shards"):
+        if fitting and hasattr(y, "addressable_shards"):
             rows.append([int(s.data.shape[0]) for s in y.addressable_shards] + [int(y.shape[0])])
         return out
     jax_trainer._distribute_data = spy
@@ -47,6 +42,8 @@ PROBE = textwrap.dedent("""
     from calcapp.nets.events import TrainingCallback
     losses = []
     class Losses(TrainingCallback):
+        def on_start(self, info):  # after the validation warm-up: count training batches
+            fitting.append(True)
         def on_batch(self, epoch, step, loss):
             losses.append(loss)
     cfg = TrainConfig("dist", preset("add1"), "tiny-rnn",

@@ -35,7 +35,7 @@ from calcapp.arithmetic.model.weights import parameter_count
 from calcapp.arithmetic import data as D
 from calcapp.arithmetic.evaluation import operator_of, score
 from calcapp.arithmetic.warm_start import init_folder, warm_start  # noqa: F401 (init_folder: the CLI's)
-from calcapp.nets.distribution import local_batch
+from calcapp.nets.distribution import local_batch, replicas
 from calcapp.nets.events import (EpochReport, RunControl, Sample, TrainingCallback,
                                TrainResult)
 from calcapp.nets.registry import (CARD_NAME, MODEL_NAME, ModelExistsError, load_keras_model,
@@ -422,10 +422,13 @@ def _warm_validation(model, spec, val, val_x, val_y, strategy=None, batch: int =
     costs several validations, and an ETA made after the first epoch would count it again
     for every epoch. One full batch and one of a single row trace both shapes a
     validation meets (the full batches and the smaller last one); no weight changes.
-    (Not under a distribution strategy: a one-row batch split across replicas.)"""
-    if strategy is not None:
+    It also builds the loss and metrics, which ``fit`` would otherwise build by drawing a
+    batch (under JAX one more shuffle, so a run would depend on whether it was warmed):
+    so it runs under a strategy too, on whole rows per replica only."""
+    share = replicas(strategy)
+    k = min(len(val_y), batch + 1) if share == 1 else min(len(val_y), batch) // share * share
+    if k == 0:
         return
-    k = min(len(val_y), batch + 1)
     xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
     model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)
     greedy_texts(model, spec, [e.model_input for e in val[:2]])

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import os
 import subprocess
@@ -94,13 +95,12 @@ def _columns_run(config, add) -> dict:
     from calcapp.nets.registry import read_card
 
     val = recipe_split(compared_recipe(config), "val", COLUMNS_VAL)
+    rounds = itertools.count(1)
 
     def on_round(model):
         pred = ColumnsPredictor(CellTables(weights_of(model)), whole_quotients=True)
-        add(on_round.n, measure(pred, val)["exact_match"])
-        on_round.n += 1
+        add(next(rounds), measure(pred, val)["exact_match"])
 
-    on_round.n = 1
     with tempfile.TemporaryDirectory() as folder:
         return read_card(write_model(config, folder, lambda line: None, on_round))["metrics"]
 

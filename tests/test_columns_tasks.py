@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 
 import pytest
 
@@ -93,3 +95,35 @@ def test_auto_treats_a_task_card_as_that_task_only(arith3_columns, general):
     assert all(a.neural == a.target and a.model == "arith3-columns" for a in answers[:4])
     assert answers[0].match is False and answers[0].task_note()  # 3 is not 3.5, and says so
     assert answers[4].neural is None and "outside arith3-columns" in answers[4].outside
+
+
+def test_a_cut_quotient_has_its_read_map(whole):
+    maps = whole.step_maps("-99/-(1-98)").maps
+    cut = [m for m in maps if "whole part" in m.step]
+    assert len(cut) == 1 and cut[0].kind != "none" and maps[-1].step == "-1"
+
+
+def _cli(recipe_path, out):
+    return subprocess.run([sys.executable, "-m", "calcapp", "train", "--recipe", str(recipe_path),
+                           "--out", str(out)], capture_output=True, text=True)
+
+
+def test_one_command_trains_and_measures_a_task_model(tmp_path):
+    """Cells trained for one short round (not to 100%): the point is the card."""
+    hparams = {"max_rounds": 1, "round_size": 200, "weak_copies": 0, "batch_size": 1024,
+               "fresh_size": 200}
+    recipe = {"name": "tiny-arith3", "task": {"preset": "arith3"}, "architecture": "columns",
+              "goal": {"exact_match": 0.99}, "hparams": hparams}
+    path = tmp_path / "tiny-arith3.json"
+    path.write_text(json.dumps(recipe))
+    proc = _cli(path, tmp_path)  # no compare_with: refused before anything trains
+    assert proc.returncode == 2 and "compare_with" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "tiny-arith3").exists()
+    path.write_text(json.dumps({**recipe, "hparams": {**hparams, "compare_with": "arith3"}}))
+    proc = _cli(path, tmp_path)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "goal exact_match >= 0.99" in proc.stdout
+    card = json.loads((tmp_path / "tiny-arith3" / "card.json").read_text())
+    assert card["task"]["name"] == "arith3" and card["architecture"] == "columns"
+    assert card["metrics"]["n"] == 10000 and card["metrics"]["fresh"]["n"] == 200
+    assert "recipe arith3" in card["metrics"]["test_split"]

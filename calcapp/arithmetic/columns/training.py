@@ -146,8 +146,6 @@ def write_model(config, out: Path, log: Callable[[str], None] = print,
     """Train the cells from ``config`` (a recipe's ``TrainConfig``) and write the model
     folder ``out/<name>`` (refusing to replace one that exists); returns the folder. The
     card's metrics: the people's mix for the general model, else ``task_metrics``."""
-    import keras
-
     from calcapp.arithmetic.columns.task_metrics import compared_recipe, task_metrics
     from calcapp.nets.registry import write_json_atomic, writing_model_folder
 
@@ -157,6 +155,8 @@ def write_model(config, out: Path, log: Callable[[str], None] = print,
     whole = not config.task.exact_quotients
     if whole:
         compared_recipe(config)  # (a missing comparison is refused before training)
+    import keras
+
     start = time.time()
     model, reports = train_cells(config.hparams, log, on_round)
     seconds = round(time.time() - start, 1)

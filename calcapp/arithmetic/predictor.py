@@ -139,7 +139,7 @@ def _all_ended(prev: np.ndarray) -> np.ndarray:
     return prev <= 2  # pad, start or end ids: nothing more will be written
 
 
-_CACHE: dict[tuple[str, float], Predictor] = {}
+_CACHE: dict[tuple[str, float, bool], Predictor] = {}
 _LOCK = threading.Lock()
 
 
@@ -147,7 +147,8 @@ def load_predictor(info: ModelInfo) -> Predictor:
     """The Predictor of a model folder, loaded once (reloaded if ``model.keras`` changes);
     a ``columns`` model (the general one) has its own (``calcapp.arithmetic.columns``)."""
     path = check_model_file(Path(info.keras_path))  # BadModelError for a missing or odd file
-    key = (str(path.resolve()), path.stat().st_mtime)
+    # (the task too: one file of digit cells answers real or whole quotients by its card)
+    key = (str(path.resolve()), path.stat().st_mtime, info.task.exact_quotients)
     with _LOCK:
         pred = _CACHE.get(key)
         if pred is None:

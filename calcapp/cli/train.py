@@ -58,17 +58,22 @@ def run(args) -> int:
             return 130
     else:
         config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
-        if config.architecture == "columns":  # the general model: digit cells, not seq2seq
-            return _train_columns(config, out)
+        if config.architecture == "columns":  # digit cells and the written procedure
+            return _say_goal(recipe, _train_columns(config, out))
         config = _named(config, args.name, out, args.overwrite, args.resume, args.distribute)
         if config.hp().get("init_from") and not args.resume:
             _check_init(config.hp()["init_from"])
         result = _train(args, out, lambda train, **kw: train(config, resume_from=args.resume, **kw))
         if result is None:
             return 130
+    return _say_goal(recipe, result.metrics)
+
+
+def _say_goal(recipe, metrics: dict) -> int:
+    """Whether the test exact match reached the recipe's goal, in one line."""
     goal = recipe.goal.get("exact_match")
     if goal is not None:
-        got = result.metrics.get("exact_match") or 0.0
+        got = metrics.get("exact_match") or 0.0
         verdict = "reached" if got >= goal else "NOT reached"
         print(f"goal exact_match >= {goal}: {verdict} ({100 * got:.2f}%)")
     return 0
@@ -188,13 +193,16 @@ def _named(config, name, out, overwrite: bool, resume, distribute="none"):
     return config
 
 
-def _train_columns(config, out) -> int:
+def _train_columns(config, out) -> dict:
+    """The columns trainer (the CLI's one-line message for a bad recipe); the card's metrics."""
     from calcapp.cli import UsageError
-    from calcapp.arithmetic.columns.training import write_general
+    from calcapp.arithmetic.columns.training import write_model
 
     try:
-        folder = write_general(config, out)
-    except FileExistsError as exc:
+        folder = write_model(config, out)
+    except (FileExistsError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     print(f"wrote {folder}")
-    return 0
+    from calcapp.nets.registry import read_card
+
+    return read_card(folder).get("metrics") or {}

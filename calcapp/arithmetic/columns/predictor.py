@@ -35,21 +35,25 @@ class Inspection:
 
 
 class ColumnsPredictor:
-    """Answers by written arithmetic whose every digit comes from a cell network."""
+    """Answers by written arithmetic whose every digit comes from a cell network.
+    ``whole_quotients``: each quotient cut toward zero (a task without real quotients,
+    such as arith3 or expr); the model card's task decides (``from_folder``)."""
 
-    def __init__(self, tables: CellTables, name: str = "general"):
+    def __init__(self, tables: CellTables, name: str = "general", whole_quotients: bool = False):
         self.tables, self.name = tables, name
         self.cols = Columns(tables)
+        self.whole_quotients = whole_quotients
 
     @classmethod
     def from_folder(cls, info) -> "ColumnsPredictor":
-        return cls(tables_from_file(Path(info.keras_path)), info.name)
+        return cls(tables_from_file(Path(info.keras_path)), info.name,
+                   whole_quotients=not info.task.exact_quotients)
 
     def answer(self, text: str) -> tuple[Prediction, bool]:
         """One input's answer and whether it is exact (False: a quotient cut after
         ``procedure.SIGNIFICANT`` digits). Never raises for bad input: the reason is the
         last step and the answer is empty."""
-        worker = Worker(self.cols)
+        worker = Worker(self.cols, self.whole_quotients)
         try:
             out, conf, lines, exact = worker.run(text)
         except PastReach as exc:
@@ -73,7 +77,7 @@ class ColumnsPredictor:
     def step_maps(self, text: str) -> StepMaps:
         """Each step of the working's read map (``reads``): the procedure run again with
         every cell call recorded. Steps no cell wrote (a rewrite, the point moved) say so."""
-        worker = Worker(Columns(self.tables, record=True))
+        worker = Worker(Columns(self.tables, record=True), self.whole_quotients)
         try:
             worker.run(text)
         except (PastReach, CalcError, RecursionError):

@@ -8,6 +8,11 @@ keeping a quotient that does not end as a fraction until the end (``7÷3 = 7/3``
 carry, borrow and quotient digit) comes from the cells.
 
 Each value is ``±num / (den × 10**scale)``; ``den`` is ``None`` for a decimal.
+
+With ``whole_quotients`` (a model whose task is the seed tasks' integer arithmetic, arith3
+or expr) every division stops at its quotient's whole part, the remainder dropped: the
+quotient of the magnitudes with the sign of the two signs, so cut toward zero, as
+``tasks.truncating_divide`` defines it; each later operation reads that whole number.
 """
 
 from __future__ import annotations
@@ -76,8 +81,9 @@ class Worker:
     ``notes`` keeps, for each line whose digits cells wrote, the line's input and output
     numbers (``note``): what ``reads.step_map`` needs to say which digits each cell read."""
 
-    def __init__(self, cols: Columns):
+    def __init__(self, cols: Columns, whole_quotients: bool = False):
         self.cols = cols
+        self.whole_quotients = whole_quotients  # each quotient cut to its whole part
         self.lines: list[str] = []
         self.done: dict[int, Val] = {}
         self.final = False
@@ -246,7 +252,32 @@ class Worker:
         den = self._times(b.num, a.den).shifted(a.scale - low)
         if a.scale or b.scale or a.den or b.den:
             self.lines.append(f"{a.text()}\u00f7{b.text()} = {num.text()}\u00f7{den.text()}")
+        if self.whole_quotients:
+            return self.whole_part(Val(a.neg != b.neg, num, den, 0))
         return self.settle(Val(a.neg != b.neg, num, den, 0), show=True)
+
+    def whole_part(self, v: Val) -> Val:
+        """A fraction's quotient cut toward zero: long division that stops where the
+        dividend's digits run out (no decimals), its sign that of the fraction."""
+        digits, confs, _, exact, rows = self.cols.long_divide(v.num, v.den, min_places=0, sig=0)
+        self._division_rows(rows, v.den)
+        qby = [r[3] for r in reversed(rows)] if self.cols.record else None
+        out = _tidy(Val(v.neg, trimmed(list(reversed(digits)), list(reversed(confs)), qby)))
+        lhs = f"{_sign(v.neg)}{v.num.text()}\u00f7{v.den.text()}"
+        self.lines.append(f"{lhs} = {out.decimal()}" if exact else
+                          f"{lhs} \u2192 {out.decimal()} (the whole part, cut toward zero)")
+        self.note(lambda: ([_sign(v.neg), (v.num.text(), v.num), "\u00f7", (v.den.text(), v.den)],
+                           [(out.decimal(), out.num)]))
+        return out
+
+    def _division_rows(self, rows, m: Digits) -> None:
+        """Long division's rows as lines, from the first nonzero digit on."""
+        shown = [r for i, r in enumerate(rows) if r[1] or any(p[1] for p in rows[:i])]
+        for rem, q, left, qsrc in shown[:DIVISION_ROWS]:
+            self.lines.append(f"{rem.text()} = {q}\u00d7{m.text()}+{left.text()}")
+            self.note(lambda: ([(rem.text(), rem), "\u00f7", (m.text(), m)],
+                               [(str(q), Digits([q], [1.0], [qsrc])), "+",
+                                (left.text(), left)]))
 
     def settle(self, v: Val, show: bool = False, final: bool | None = None) -> Val:
         """A fraction long-divided: kept as a decimal when the division ends within the
@@ -260,12 +291,7 @@ class Worker:
         digits, confs, places, exact, rows = self.cols.long_divide(
             n, m, min_places=max(ends, PLACES) if final else ends, sig=SIGNIFICANT if final else 0)
         if show or exact:
-            shown = [r for i, r in enumerate(rows) if r[1] or any(p[1] for p in rows[:i])]
-            for rem, q, left, qsrc in shown[:DIVISION_ROWS]:  # from the first nonzero digit on
-                self.lines.append(f"{rem.text()} = {q}\u00d7{m.text()}+{left.text()}")
-                self.note(lambda: ([(rem.text(), rem), "\u00f7", (m.text(), m)],
-                                   [(str(q), Digits([q], [1.0], [qsrc])), "+",
-                                    (left.text(), left)]))
+            self._division_rows(rows, m)
         qby = [r[3] for r in reversed(rows)] if self.cols.record else None
         q = trimmed(list(reversed(digits)), list(reversed(confs)), qby)
         quotient = Val(v.neg, q, None, v.scale + places)

@@ -1,4 +1,6 @@
-"""Trains the digit cells (Keras) and writes the ``general`` model folder.
+"""Trains the digit cells (Keras) and writes a columns model folder: the ``general`` model,
+or a model of a seed task (arith3, expr) whose quotients are cut to whole numbers. The
+cells are the same for every task; the card's task decides how the procedure divides.
 
 The facts: every column fact that written arithmetic on operands of up to 5 digits needs.
 For ``add``, ``sub`` and ``mul`` these are all digit pairs with every carry; for ``quo``
@@ -49,7 +51,7 @@ def cell_model(model, cell: str):
     return keras.Model(inp, [model.get_layer(n).output for n in names[1:]])
 
 
-def _weights_of(model) -> dict:
+def weights_of(model) -> dict:
     return {layer.name: tuple(np.asarray(w) for w in layer.get_weights())
             for layer in model.layers if layer.get_weights()}
 
@@ -57,7 +59,7 @@ def _weights_of(model) -> dict:
 def cell_report(model, cell: str) -> dict[str, float]:
     """Accuracy (all heads right) and the weakest winning probability over the domain."""
     rows = C.domain(cell)
-    probs = C.numpy_forward(_weights_of(model), cell, C.one_hot(cell, rows))
+    probs = C.numpy_forward(weights_of(model), cell, C.one_hot(cell, rows))
     want = C.truth(cell, rows)
     ok = np.all([p.argmax(1) == w for p, w in zip(probs, want)], axis=0)
     return {"accuracy": float(ok.mean()), "domain": int(len(rows)),
@@ -66,7 +68,7 @@ def cell_report(model, cell: str) -> dict[str, float]:
 
 def _weak_rows(model, cell: str, rows: np.ndarray, floor: float) -> np.ndarray:
     """Indices of the facts a cell gets wrong or answers with less than ``floor``."""
-    probs = C.numpy_forward(_weights_of(model), cell, C.one_hot(cell, rows))
+    probs = C.numpy_forward(weights_of(model), cell, C.one_hot(cell, rows))
     want = C.truth(cell, rows)
     bad = np.zeros(len(rows), dtype=bool)
     for p, w in zip(probs, want):
@@ -74,12 +76,14 @@ def _weak_rows(model, cell: str, rows: np.ndarray, floor: float) -> np.ndarray:
     return np.flatnonzero(bad)
 
 
-def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print):
+def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print,
+                on_round: Callable[[Any], None] | None = None):
     """Train every cell to 100% on its domain; returns the model and per-cell reports.
 
     Each round sees the whole domain about ``round_size`` times over, plus extra copies of
     the facts still wrong or unsure (a finite table is learned fastest where it is weak),
-    with a learning rate that decays round by round."""
+    with a learning rate that decays round by round. ``on_round(model)`` after each round
+    (a benchmark's curve: the whole model as it stands)."""
     import keras
 
     hp = {**DEFAULTS, **hp}
@@ -102,6 +106,8 @@ def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print):
             weak = _weak_rows(model, cell, rows, hp["min_confidence"])
             log(f"{cell}: round {rnd + 1}, accuracy {100 * rep['accuracy']:.3f}%, "
                 f"weakest {rep['min_confidence']:.3f}, unsure {len(weak)}")
+            if on_round is not None:
+                on_round(model)
             if rep["accuracy"] == 1.0 and rep["min_confidence"] >= hp["min_confidence"]:
                 break
         rep["rounds"] = rnd + 1
@@ -135,18 +141,24 @@ def test_metrics(model_folder: Path, n_per_kind: int = 400) -> dict[str, Any]:
             "by_kind": {k: {"n": len(v), "exact_match": sum(v) / len(v)} for k, v in by_kind.items()}}
 
 
-def write_general(config, out: Path, log: Callable[[str], None] = print) -> Path:
+def write_model(config, out: Path, log: Callable[[str], None] = print,
+                on_round: Callable[[Any], None] | None = None) -> Path:
     """Train the cells from ``config`` (a recipe's ``TrainConfig``) and write the model
-    folder ``out/<name>`` (refusing to replace one that exists); returns the folder."""
-    import keras
-
+    folder ``out/<name>`` (refusing to replace one that exists); returns the folder. The
+    card's metrics: the people's mix for the general model, else ``task_metrics``."""
+    from calcapp.arithmetic.columns.task_metrics import compared_recipe, task_metrics
     from calcapp.nets.registry import write_json_atomic, writing_model_folder
 
     folder = Path(out) / config.name
     if folder.exists():
         raise FileExistsError(f"{folder} exists; remove it or choose another --out")
+    whole = not config.task.exact_quotients
+    if whole:
+        compared_recipe(config)  # (a missing comparison is refused before training)
+    import keras
+
     start = time.time()
-    model, reports = train_cells(config.hparams, log)
+    model, reports = train_cells(config.hparams, log, on_round)
     seconds = round(time.time() - start, 1)
     with writing_model_folder(folder) as tmp:
         model.save(tmp / "model.keras")
@@ -165,8 +177,9 @@ def write_general(config, out: Path, log: Callable[[str], None] = print) -> Path
             "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         write_json_atomic(tmp / "card.json", card)
-        card["metrics"] = test_metrics(tmp)
-        log(f"test mix: {100 * card['metrics']['exact_match']:.2f}% right")
+        card["metrics"] = task_metrics(tmp, config) if whole else test_metrics(tmp)
+        log(f"test {'split' if whole else 'mix'}: {100 * card['metrics']['exact_match']:.2f}% right"
+            f" of {card['metrics']['n']}")
         write_json_atomic(tmp / "card.json", card)
     return folder
 

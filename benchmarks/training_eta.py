@@ -152,7 +152,30 @@ def _drive(clock, events, after: int, true_end: float, per_epoch: float):
     return worst
 
 
-def replay(path: str) -> dict:
+def epoch_seconds(events: list) -> list[float]:
+    out, mark = [], events[0][1]
+    for kind, t, _ in events:
+        if kind == "epoch":
+            out.append(t - mark)
+            mark = t
+    return out
+
+
+def row(path: str, errors: dict) -> str:
+    """A markdown table row: trace, load, epochs' seconds and their spread, the errors."""
+    trace = eta_trace.load(path)
+    meta = trace.get("meta", {}) if isinstance(trace, dict) else {}
+    load = meta.get("load_before", ["-"])[0], meta.get("load_after", ["-"])[0]
+    secs = epoch_seconds(eta_trace.to_events(trace))
+    later = sorted(secs[1:])
+    spread = f"{later[0]:.1f}-{later[-1]:.1f} (max/min {later[-1] / later[0]:.2f})"
+    pct = lambda x: f"{100 * x:.0f}%"  # noqa: E731
+    return (f"| `{Path(path).name}` | {load[0]}-{load[1]} | {', '.join(f'{x:.1f}' for x in secs)} "
+            f"| {spread} | {pct(errors[1][1])} / **{pct(errors[1][0])}** "
+            f"| {pct(errors[2][1])} / **{pct(errors[2][0])}** |")
+
+
+def replay(path: str, markdown: bool = False) -> dict:
     """{after: (new, before, first)} worst errors, and prints them."""
     import eta_before
 
@@ -165,8 +188,11 @@ def replay(path: str) -> dict:
                       _drive(eta_before.EtaClock(), events, after, end, per_epoch),
                       _drive(None, events, after, end, per_epoch))
         new, before, first = (f"{100 * x:.0f}%" for x in out[after])
-        print(f"{Path(path).name}: after epoch {after}: worst error {new} "
-              f"(before this round {before}, first estimate {first})")
+        if not markdown:
+            print(f"{Path(path).name}: after epoch {after}: worst error {new} "
+                  f"(before this round {before}, first estimate {first})")
+    if markdown:
+        print(row(path, out))
     return out
 
 
@@ -180,11 +206,12 @@ def main() -> None:
     p.add_argument("--samples", type=int, default=2000, help="per epoch (the form's default)")
     p.add_argument("--batch", type=int, default=64, help="(the form's default)")
     p.add_argument("--recipe", default=None, help="a recipe's settings (early stop off)")
+    p.add_argument("--markdown", action="store_true", help="replay: one table row a trace")
     a = p.parse_args()
     if a.what == "record" and len(a.trace) != 1:
         p.error("record writes one trace (each run in a fresh process, as the tab's are)")
     for path in a.trace:
-        record(path, a) if a.what == "record" else replay(path)
+        record(path, a) if a.what == "record" else replay(path, a.markdown)
 
 
 if __name__ == "__main__":

@@ -33,6 +33,8 @@ def lower_median(values) -> float:
 class EtaClock:
     """Feed it ``started``, ``batch`` and ``epoch`` with active seconds; ask ``eta``."""
 
+    WINDOW = 1  # epochs' worth of steps the rate is measured over (2, 3, all: no better)
+
     def __init__(self):
         self.epochs = 0
         self.steps_per_epoch = 0
@@ -55,7 +57,7 @@ class EtaClock:
         seconds, steps = 0.0, 0
         for dt, n in reversed(self.intervals):
             seconds, steps = seconds + dt, steps + n
-            if steps >= self.steps_per_epoch - 1:
+            if steps >= self.WINDOW * self.steps_per_epoch - 1:
                 break
         return seconds / steps if steps else None
 

@@ -103,7 +103,17 @@ class EtaClock:
             gap = pick(self.gaps)
         else:  # only epoch 1 seen: its gap held the tracing; its data making is typical
             gap = pick(self.data) if self.data else 0.0
-        return step, gap, pick(self.validations) + pick([0.0, *self.tails])
+        return step, gap, pick(self.validations) + self._tail(pick)
+
+    def _tail(self, pick) -> float:
+        """The end-of-fit stall an epoch should carry. It is no epoch's steady cost: most
+        take milliseconds and some seconds, in streaks under load. A prior epoch of none,
+        the largest one left out, the mean of the rest: one stall is not multiplied by
+        every epoch left, recurring ones count at their rate."""
+        if pick is not lower_median:  # the range: the cheapest and the dearest seen
+            return pick([0.0, *self.tails])
+        rest = sorted([0.0, *self.tails])[:-1]
+        return sum(rest) / len(rest) if rest else 0.0
 
     def per_epoch(self) -> float | None:
         """What the next epoch should cost, validation included."""

@@ -3,12 +3,12 @@
 Why not (time so far / steps so far) x steps left: the time so far holds what happens once
 (loading TensorFlow, making the data, tracing the step on the first batch) and no
 validation until the first epoch ends, and after a resume the step count starts where the
-last run stopped. Here an epoch costs its steps at the latest rate plus what comes around
+last run stopped. Here an epoch costs its steps at the recent rate plus what comes around
 them: making the data (the gap before an epoch's first batch), the validation, and the
 tail of Keras' ``fit`` (it tears down a data iterator on return). Those costs are mostly
 steady but now and then one stalls for seconds (the tail, under load), and after the
-first epoch there is only one sample of each, so each is taken as the lower median of
-what was seen, the tail with a prior sample of zero: one stall is never multiplied by
+first epoch there is only one sample of each, so each is summarised robustly
+(``typical``), the tail with a prior epoch of none: one stall is never multiplied by
 every epoch left. The trainer reports how long the validation and the data making took
 (``validation_s``, ``data_s``); without them the whole time from the last batch to the
 epoch's end counts as validation. ``eta_range`` gives the spread the tab shows while it
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import deque
 
-MAX_INTERVALS = 100_000  # batch intervals kept (the rate uses the last epoch's worth)
+MAX_INTERVALS = 100_000  # batch intervals kept (the rate uses the last WINDOW epochs' worth)
 
 
 def lower_median(values) -> float:
@@ -30,10 +30,21 @@ def lower_median(values) -> float:
     return ordered[(len(ordered) - 1) // 2]
 
 
+def typical(values) -> float:
+    """What an epoch's part costs: the lower median of one or two samples (one outlier
+    left out), from three on the mean without the largest (a lower median would pick the
+    cheap epochs of a busy machine and run low)."""
+    ordered = sorted(values)
+    if len(ordered) < 3:
+        return lower_median(ordered)
+    return sum(ordered[:-1]) / (len(ordered) - 1)
+
+
 class EtaClock:
     """Feed it ``started``, ``batch`` and ``epoch`` with active seconds; ask ``eta``."""
 
-    WINDOW = 1  # epochs' worth of steps the rate is measured over (2, 3, all: no better)
+    WINDOW = 3  # epochs' worth of steps the rate is measured over: one fast or slow epoch
+    # does not swing it, a lasting change of pace is followed within three
 
     def __init__(self):
         self.epochs = 0
@@ -52,8 +63,8 @@ class EtaClock:
 
     @property
     def step_time(self) -> float | None:
-        """The latest rate: seconds per step over the last epoch's worth of steps (the
-        tab gets batch events thinned, so an interval may span several steps)."""
+        """The latest rate: seconds per step over the last ``WINDOW`` epochs' worth of
+        steps (the tab gets batch events thinned, so an interval may span several steps)."""
         seconds, steps = 0.0, 0
         for dt, n in reversed(self.intervals):
             seconds, steps = seconds + dt, steps + n
@@ -110,14 +121,14 @@ class EtaClock:
         take milliseconds and some seconds, in streaks under load. A prior epoch of none,
         the largest one left out, the mean of the rest: one stall is not multiplied by
         every epoch left, recurring ones count at their rate."""
-        if pick is not lower_median:  # the range: the cheapest and the dearest seen
+        if pick is not typical:  # the range: the cheapest and the dearest seen
             return pick([0.0, *self.tails])
         rest = sorted([0.0, *self.tails])[:-1]
         return sum(rest) / len(rest) if rest else 0.0
 
     def per_epoch(self) -> float | None:
         """What the next epoch should cost, validation included."""
-        parts = self._parts(lower_median)
+        parts = self._parts(typical)
         if parts is None:
             return self.epoch_seconds[-1] if self.epoch_seconds else None
         step, gap, around = parts
@@ -125,7 +136,7 @@ class EtaClock:
 
     def eta(self, t: float) -> float | None:
         """Seconds left, or None while nothing is measured yet."""
-        return self._eta(t, lower_median)
+        return self._eta(t, typical)
 
     def eta_range(self, t: float) -> tuple[float, float] | None:
         """(low, high): the estimate with the cheapest and the dearest of what was seen

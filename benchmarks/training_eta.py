@@ -165,12 +165,12 @@ def row(path: str, errors: dict) -> str:
     """A markdown table row: trace, load, epochs' seconds and their spread, the errors."""
     trace = eta_trace.load(path)
     meta = trace.get("meta", {}) if isinstance(trace, dict) else {}
-    load = meta.get("load_before", ["-"])[0], meta.get("load_after", ["-"])[0]
+    load = " → ".join(str(meta[k][0]) for k in ("load_before", "load_after") if k in meta)
     secs = epoch_seconds(eta_trace.to_events(trace))
     later = sorted(secs[1:])
     spread = f"{later[0]:.1f}-{later[-1]:.1f} (max/min {later[-1] / later[0]:.2f})"
     pct = lambda x: f"{100 * x:.0f}%"  # noqa: E731
-    return (f"| `{Path(path).name}` | {load[0]}-{load[1]} | {', '.join(f'{x:.1f}' for x in secs)} "
+    return (f"| `{Path(path).name}` | {load or '-'} | {', '.join(f'{x:.1f}' for x in secs)} "
             f"| {spread} | {pct(errors[1][1])} / **{pct(errors[1][0])}** "
             f"| {pct(errors[2][1])} / **{pct(errors[2][0])}** |")
 

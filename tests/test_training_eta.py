@@ -2,7 +2,8 @@
 epoch, on a fake run whose first epoch carries one-off costs (tracing the step and the
 evaluation), as real ones do. When tracing the evaluation costs more than a validation
 (short epochs), the first estimate is high by that much; from the second epoch on it holds.
-Figures from a real run: benchmarks/results/training-eta.md."""
+The tests of the third round drive it with stalls at the end of ``fit``, a changing pace
+and thinned events. Figures from real runs: benchmarks/results/training-scale.md."""
 
 from __future__ import annotations
 

@@ -292,7 +292,7 @@ def train(
     rng, t_start = random.Random(hp["seed"]), time.perf_counter()
     for epoch in range(start_epoch, epochs):
         t0 = time.perf_counter()
-        data = _epoch_data(spec, cfg, hp, epoch, control)
+        data, t_data = _epoch_data(spec, cfg, hp, epoch, control), time.perf_counter()
         if data is None:  # Stop, pressed during the last evaluation or the data making
             stopped = True
             break
@@ -302,8 +302,8 @@ def train(
         bridge = _Bridge(epoch + 1, step, cb, control)
         hist = model.fit(x, y, batch_size=batch, epochs=1, verbose=0,
                          shuffle=True, callbacks=[bridge])
-        step = bridge.step
-        spent += time.perf_counter() - t0
+        step, t_fit = bridge.step, time.perf_counter()
+        spent += t_fit - t0
         if bridge.stopped or (control is not None and control.stopped):
             stopped = True  # at once: no validation pass, no other epoch
             break
@@ -318,7 +318,7 @@ def train(
             saved = True
         cb.on_epoch(EpochReport(epoch + 1, epochs, step, train_loss, val_loss,
                                 vm["char_accuracy"], vm["exact_match"], samples,
-                                time.perf_counter() - t_start, {"learning_rate": lr}))
+                                time.perf_counter() - t_start, _extra(lr, t0, t_data, t_fit)))
         if stopped:
             break
         if _enough(hp, vm, spent):
@@ -329,6 +329,14 @@ def train(
     if stopped:
         return _end_stopped(folder, cb, time.perf_counter() - t_start)
     return _end_tested(folder, spec, hp, cb, stopped, t_start)
+
+
+def _extra(lr: float, t0: float, t_data: float, t_fit: float) -> dict:
+    """An epoch report's extras: the rate, and the seconds of the epoch's validation
+    (checkpoint included) and data making, which the tab's ETA tells apart from the stalls
+    at the end of Keras' ``fit``."""
+    return {"learning_rate": lr, "validation_s": time.perf_counter() - t_fit,
+            "data_s": t_data - t0}
 
 
 def _same_folder(a, b) -> bool:

@@ -326,7 +326,9 @@ class TrainingPanel(QWidget):
         }
         self.curves.append_epoch(run_id, row)
         live.epoch = report.epoch
-        live.clock.epoch(live.active_seconds(now), report.epoch)
+        extra = getattr(report, "extra", None) or {}  # what the trainer measured
+        live.clock.epoch(live.active_seconds(now), report.epoch,
+                         extra.get("validation_s"), extra.get("data_s"))
         if run_id == self.shown:
             self.show_samples(report.samples, f"sample predictions after epoch "
                                               f"{report.epoch}/{report.epochs}")
@@ -386,7 +388,7 @@ class TrainingPanel(QWidget):
             step_text = f"step {live.step}/{live.total_steps or '?'}"
             paused = "  (paused)" if live.paused_at else ""
             last = live.epochs and live.clock.done >= live.epochs  # the test split is next
-            eta = "testing the best checkpoint…" if last else format_eta(live.eta())
+            eta = "testing the best checkpoint…" if last else live.eta_text()
             text = f"{epoch_text}  {step_text}  {eta}{paused}"
             self.progress_label.setText("stopping…" if live.stopping else text)
         if self.curves.redraw():

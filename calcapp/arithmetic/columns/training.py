@@ -74,12 +74,14 @@ def _weak_rows(model, cell: str, rows: np.ndarray, floor: float) -> np.ndarray:
     return np.flatnonzero(bad)
 
 
-def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print):
+def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print,
+                on_round: Callable[[Any], None] | None = None, fit_callbacks: tuple = ()):
     """Train every cell to 100% on its domain; returns the model and per-cell reports.
 
     Each round sees the whole domain about ``round_size`` times over, plus extra copies of
     the facts still wrong or unsure (a finite table is learned fastest where it is weak),
-    with a learning rate that decays round by round."""
+    with a learning rate that decays round by round. ``on_round(model)`` after each round
+    and ``fit_callbacks`` (Keras callbacks) in every round: how a run reports and stops."""
     import keras
 
     hp = {**DEFAULTS, **hp}
@@ -96,12 +98,15 @@ def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print):
         for rnd in range(hp["max_rounds"]):
             pick = np.concatenate([np.tile(np.arange(len(rows)), reps), np.tile(weak, hp["weak_copies"])])
             x, y = C.one_hot(cell, rows[pick]), C.truth_table(cell, rows)
-            sub.fit(x, [t[pick] for t in y], batch_size=hp["batch_size"], epochs=1, shuffle=True, verbose=0)
+            sub.fit(x, [t[pick] for t in y], batch_size=hp["batch_size"], epochs=1, shuffle=True, verbose=0,
+                    callbacks=list(fit_callbacks))
             opt.learning_rate.assign(max(hp["min_learning_rate"], float(opt.learning_rate) * hp["decay"]))
             rep = cell_report(model, cell)
             weak = _weak_rows(model, cell, rows, hp["min_confidence"])
             log(f"{cell}: round {rnd + 1}, accuracy {100 * rep['accuracy']:.3f}%, "
                 f"weakest {rep['min_confidence']:.3f}, unsure {len(weak)}")
+            if on_round is not None:
+                on_round(model)
             if rep["accuracy"] == 1.0 and rep["min_confidence"] >= hp["min_confidence"]:
                 break
         rep["rounds"] = rnd + 1
@@ -135,7 +140,8 @@ def test_metrics(model_folder: Path, n_per_kind: int = 400) -> dict[str, Any]:
             "by_kind": {k: {"n": len(v), "exact_match": sum(v) / len(v)} for k, v in by_kind.items()}}
 
 
-def write_general(config, out: Path, log: Callable[[str], None] = print) -> Path:
+def write_general(config, out: Path, log: Callable[[str], None] = print,
+                  on_round: Callable[[Any], None] | None = None, fit_callbacks: tuple = ()) -> Path:
     """Train the cells from ``config`` (a recipe's ``TrainConfig``) and write the model
     folder ``out/<name>`` (refusing to replace one that exists); returns the folder."""
     import keras
@@ -146,7 +152,7 @@ def write_general(config, out: Path, log: Callable[[str], None] = print) -> Path
     if folder.exists():
         raise FileExistsError(f"{folder} exists; remove it or choose another --out")
     start = time.time()
-    model, reports = train_cells(config.hparams, log)
+    model, reports = train_cells(config.hparams, log, on_round, fit_callbacks)
     seconds = round(time.time() - start, 1)
     with writing_model_folder(folder) as tmp:
         model.save(tmp / "model.keras")

@@ -29,7 +29,7 @@ def _cpu_children() -> float:
 
 def run_tab(shots: Path | None, size=(1280, 860)) -> dict:
     """Pick the general recipe in the Training tab, press Start, wait for the end."""
-    from PySide6.QtCore import QTimer
+    from PySide6.QtCore import QEventLoop, QTimer
 
     from calcapp.ui.app import make_app
     from calcapp.ui.main_window import MainWindow
@@ -70,10 +70,12 @@ def run_tab(shots: Path | None, size=(1280, 860)) -> dict:
     timer.start(500)
     load0, cpu0, cpuc0 = os.getloadavg()[0], time.process_time(), _cpu_children()
     t0 = time.perf_counter()
+    loop = QEventLoop()
+    window.manager.training_finished.connect(lambda *a: loop.quit())
+    window.manager.training_failed.connect(lambda *a: loop.quit())
     run_id = panel.start()
-    while not done:
-        app.processEvents()
-        time.sleep(0.02)
+    if not done:
+        loop.exec()
     wall = time.perf_counter() - t0
     for _ in range(20):  # the last signals and a redraw
         app.processEvents()

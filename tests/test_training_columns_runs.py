@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from calcapp.arithmetic.columns.runs import ONE_DEVICE, parameter_count, train_columns
+from calcapp.arithmetic.columns.runs import parameter_count, train_columns
 from calcapp.arithmetic.hparams_check import check_training
 from calcapp.arithmetic.recipes import list_recipes, load_recipe, recipes_dir
 from calcapp.engine import worker_process as W

@@ -19,6 +19,8 @@ MAX_LAYERS = 32
 MAX_BATCH = 1 << 20
 MAX_SAMPLES = 100_000_000
 MAX_EPOCHS = 1_000_000
+ONE_DEVICE = ("a columns model trains on one device (its cells are too small to split); "
+              "choose 'one device' under Devices")
 
 
 def _number(hp: dict, key: str, kind=float) -> Any:
@@ -92,8 +94,6 @@ def _check_columns(config, distribute: str) -> None:
     from calcapp.arithmetic.columns.training import DEFAULTS
 
     if check_name(distribute) != "none":
-        from calcapp.arithmetic.columns.runs import ONE_DEVICE
-
         raise ValueError(ONE_DEVICE)
     hp = {**DEFAULTS, **dict(config.hparams)}
     _at_least(hp, "seed", 0, 2**63 - 1)

@@ -144,7 +144,7 @@ class Trainings:
         # train() saves its best checkpoint in <out_dir>/<config.name>: by default a user
         # model, which the registry then lists
         if getattr(config, "architecture", None) == "columns" and distribute not in (None, "none"):
-            from calcapp.arithmetic.columns.runs import ONE_DEVICE
+            from calcapp.arithmetic.hparams_check import ONE_DEVICE
 
             raise ValueError(ONE_DEVICE)  # refused before a process starts
         spec = TrainingSpec("train", config=config, out_dir=out_dir or str(_user_models_dir()),

@@ -23,10 +23,9 @@ import numpy as np
 
 from calcapp.arithmetic.columns import cells as C
 from calcapp.arithmetic.columns.training import DEFAULTS, cell_report, write_general
+from calcapp.arithmetic.hparams_check import ONE_DEVICE, check_training
 from calcapp.nets.events import EpochReport, RunControl, Sample, TrainingCallback, TrainResult
 
-ONE_DEVICE = ("a columns model trains on one device (its cells are too small to split); "
-              "choose 'one device' under Devices")
 NO_RESUME = "a columns model cannot resume: its cells train afresh; start a new run"
 SAMPLES = 8
 
@@ -136,7 +135,6 @@ def train_columns(config, out_dir, callback: TrainingCallback | None = None,
     """Train a columns recipe's cells and write ``out_dir/<name>`` whole (refusing one that
     exists, before anything starts). A stopped run returns a result marked stopped with
     no model; ``log`` gets the per-round lines ``calcapp train`` prints."""
-    from calcapp.arithmetic.hparams_check import check_training
     from calcapp.arithmetic.trainer import check_free
     from calcapp.nets.registry import read_card, safe_model_name
 

@@ -19,6 +19,8 @@ MAX_LAYERS = 32
 MAX_BATCH = 1 << 20
 MAX_SAMPLES = 100_000_000
 MAX_EPOCHS = 1_000_000
+ONE_DEVICE = ("a columns model trains on one device (its cells are too small to split); "
+              "choose 'one device' under Devices")
 
 
 def _number(hp: dict, key: str, kind=float) -> Any:
@@ -51,8 +53,9 @@ def check_training(config, distribute: str = "none") -> None:
 
     ``config`` is a ``TrainConfig`` (or anything with ``architecture`` and ``hp()`` or
     ``hparams``); ``distribute`` a ``--distribute`` name. The general model's digit cells
-    (``columns``) have their own trainer and settings."""
+    (``columns``) have their own trainer and settings (``_check_columns``)."""
     if config.architecture == "columns":
+        _check_columns(config, distribute)
         return
     if config.architecture not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {config.architecture!r}; "
@@ -84,3 +87,23 @@ def check_training(config, distribute: str = "none") -> None:
     if name.startswith("cpu:") and batch < int(name[4:]):
         raise ValueError(f"batch_size {batch} is smaller than the {name[4:]} devices "
                          f"it is split across")
+
+
+def _check_columns(config, distribute: str) -> None:
+    """The digit cells' settings (``columns.training.DEFAULTS``); they train on one device."""
+    from calcapp.arithmetic.columns.training import DEFAULTS
+
+    if check_name(distribute) != "none":
+        raise ValueError(ONE_DEVICE)
+    hp = {**DEFAULTS, **dict(config.hparams)}
+    _at_least(hp, "seed", 0, 2**63 - 1)
+    _at_least(hp, "batch_size", 1, MAX_BATCH)
+    _at_least(hp, "round_size", 1, MAX_SAMPLES)
+    _at_least(hp, "max_rounds", 1, 10_000)
+    _at_least(hp, "weak_copies", 0, 1000)
+    rate = _number(hp, "learning_rate")
+    if not 0 < rate <= 10:
+        raise ValueError(f"learning_rate must be above 0 and at most 10 (got {rate})")
+    _optional(hp, "min_learning_rate", 0.0, rate)
+    _optional(hp, "decay", 0.0, 1.0, open_low=True)
+    _optional(hp, "min_confidence", 0.0, 0.999)  # (a softmax never reaches 1)

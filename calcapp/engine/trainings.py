@@ -143,6 +143,10 @@ class Trainings:
                        resume_from: str | None = None, distribute: str = "none") -> str:
         # train() saves its best checkpoint in <out_dir>/<config.name>: by default a user
         # model, which the registry then lists
+        if getattr(config, "architecture", None) == "columns" and distribute not in (None, "none"):
+            from calcapp.arithmetic.hparams_check import ONE_DEVICE
+
+            raise ValueError(ONE_DEVICE)  # refused before a process starts
         spec = TrainingSpec("train", config=config, out_dir=out_dir or str(_user_models_dir()),
                             resume_from=resume_from, distribute=distribute or "none")
         return self._start(new_run_id(getattr(config, "name", "run")), spec,

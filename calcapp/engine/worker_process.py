@@ -111,7 +111,12 @@ def _dispatch(spec: TrainingSpec, callback, control, train, finetune):
                              epochs=spec.epochs)
         return finetune(callback=callback, control=control, epochs=spec.epochs)
     more = {}
-    if train is None:
+    if train is None and getattr(spec.config, "architecture", None) == "columns":
+        from calcapp.arithmetic.columns.runs import train_columns as train
+        from calcapp.arithmetic.hparams_check import check_training
+
+        check_training(spec.config, spec.distribute or "none")  # (one device: no strategy)
+    elif train is None:
         from calcapp.arithmetic.trainer import train
         from calcapp.nets.distribution import from_name
 

@@ -361,7 +361,10 @@ class MainWindow(QMainWindow):
 
     def _on_training_epoch(self, run_id: str, report) -> None:
         name = self._trainings.get(run_id, f"training {run_id}").split(":")[0]
-        self._trainings[run_id] = f"{name}: epoch {report.epoch}/{report.epochs}"
+        cell = (getattr(report, "extra", None) or {}).get("cell")  # a columns run: rounds
+        where = f"{cell} cell, round {report.epoch}" if cell else \
+            f"epoch {report.epoch}/{report.epochs}"
+        self._trainings[run_id] = f"{name}: {where}"
         self._show_trainings()
 
     def _on_training_done(self, run_id: str, how: str) -> None:

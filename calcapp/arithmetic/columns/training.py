@@ -77,13 +77,14 @@ def _weak_rows(model, cell: str, rows: np.ndarray, floor: float) -> np.ndarray:
 
 
 def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print,
-                on_round: Callable[[Any], None] | None = None):
+                on_round: Callable[[Any], None] | None = None, fit_callbacks: tuple = ()):
     """Train every cell to 100% on its domain; returns the model and per-cell reports.
 
     Each round sees the whole domain about ``round_size`` times over, plus extra copies of
     the facts still wrong or unsure (a finite table is learned fastest where it is weak),
     with a learning rate that decays round by round. ``on_round(model)`` after each round
-    (a benchmark's curve: the whole model as it stands)."""
+    (a benchmark's curve: the whole model as it stands) and ``fit_callbacks`` (Keras
+    callbacks) in every round: how a run reports and stops."""
     import keras
 
     hp = {**DEFAULTS, **hp}
@@ -100,7 +101,8 @@ def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print,
         for rnd in range(hp["max_rounds"]):
             pick = np.concatenate([np.tile(np.arange(len(rows)), reps), np.tile(weak, hp["weak_copies"])])
             x, y = C.one_hot(cell, rows[pick]), C.truth_table(cell, rows)
-            sub.fit(x, [t[pick] for t in y], batch_size=hp["batch_size"], epochs=1, shuffle=True, verbose=0)
+            sub.fit(x, [t[pick] for t in y], batch_size=hp["batch_size"], epochs=1, shuffle=True, verbose=0,
+                    callbacks=list(fit_callbacks))
             opt.learning_rate.assign(max(hp["min_learning_rate"], float(opt.learning_rate) * hp["decay"]))
             rep = cell_report(model, cell)
             weak = _weak_rows(model, cell, rows, hp["min_confidence"])
@@ -142,7 +144,7 @@ def test_metrics(model_folder: Path, n_per_kind: int = 400) -> dict[str, Any]:
 
 
 def write_model(config, out: Path, log: Callable[[str], None] = print,
-                on_round: Callable[[Any], None] | None = None) -> Path:
+                on_round: Callable[[Any], None] | None = None, fit_callbacks: tuple = ()) -> Path:
     """Train the cells from ``config`` (a recipe's ``TrainConfig``) and write the model
     folder ``out/<name>`` (refusing to replace one that exists); returns the folder. The
     card's metrics: the people's mix for the general model, else ``task_metrics``."""
@@ -158,7 +160,7 @@ def write_model(config, out: Path, log: Callable[[str], None] = print,
     import keras
 
     start = time.time()
-    model, reports = train_cells(config.hparams, log, on_round)
+    model, reports = train_cells(config.hparams, log, on_round, fit_callbacks)
     seconds = round(time.time() - start, 1)
     with writing_model_folder(folder) as tmp:
         model.save(tmp / "model.keras")

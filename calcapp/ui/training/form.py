@@ -2,7 +2,8 @@
 
 It only gathers choices and turns them into a ``TrainConfig``; it never trains. A recipe
 (``calcapp.arithmetic.recipes``) fills every field at once, so a reader can start from the seeds'
-experiments and change one thing at a time.
+experiments and change one thing at a time. A columns recipe (digit cells, the general model)
+swaps the seq2seq fields for its own (``columns_settings``): its architecture is fixed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 from calcapp.arithmetic.hparams_check import check_training
 from calcapp.expr.tasks import PRESETS, TaskSpec
 from calcapp.nets.registry import safe_model_name
+from calcapp.ui.training.columns_settings import ColumnsSettings
 
 ARCHITECTURES = ("tiny-rnn", "lstm", "bilstm", "attention", "transformer")
 CUSTOM = "custom"
@@ -85,7 +87,7 @@ def load_recipes() -> list:
     try:
         from calcapp.arithmetic.recipes import list_recipes
 
-        return [r for r in list_recipes() if r.config.architecture != "columns"]  # (as above)
+        return list_recipes()
     except Exception:  # a broken recipe file must not break the tab
         return []
 
@@ -106,6 +108,7 @@ class SetupForm(QWidget):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.recipes = load_recipes()
+        self.columns_recipe = None  # the columns recipe picked, if one is
 
         self.job = QComboBox()
         self.job.addItems([JOB_CALCULATOR, JOB_FINETUNE])
@@ -126,13 +129,16 @@ class SetupForm(QWidget):
         self.architecture.setCurrentText(DEFAULT_ARCHITECTURE)
         self._build_custom_task()
         self._build_hyperparameters()
+        self.columns = ColumnsSettings()
+        self.columns_kind = QLabel("")
 
-        top = QFormLayout()
+        self.top = top = QFormLayout()
         top.addRow("job", self.job)
         top.addRow("recipe", self.recipe)
         top.addRow("name", self.name)
         top.addRow("task", self.task)
         top.addRow("architecture", self.architecture)
+        top.addRow("model", self.columns_kind)
         top.addRow("epochs", self.epochs)
         top.addRow("devices", self._build_devices())
         self._arrange(top)
@@ -217,6 +223,7 @@ class SetupForm(QWidget):
         iv.setContentsMargins(0, 0, 0, 0)
         iv.addWidget(self.custom)
         iv.addWidget(self.hp)
+        iv.addWidget(self.columns)
         iv.addStretch(1)
         self.scroll = QScrollArea()
         self.scroll.setWidgetResizable(True)
@@ -238,25 +245,50 @@ class SetupForm(QWidget):
             # 1-digit tasks have ~100 inputs: a 5% holdout leaves a handful to validate on,
             # so validate and test on all of them, as the seed did
             self.holdout.setValue(0.0 if spec.max_digits == 1 else DEFAULT_HPARAMS["holdout"])
-        self.custom.setVisible(name == CUSTOM)
+        self._show_fields()
         self.changed.emit()
 
     def _job_changed(self, *_):
         calc = self.is_calculator_job
-        for w in (self.recipe, self.name, self.task, self.architecture, self.hp):
+        for w in (self.recipe, self.name, self.task, self.architecture, self.hp, self.columns):
             w.setEnabled(calc)
-        self.custom.setVisible(calc and self.task.currentText() == CUSTOM)
+        self._show_fields()
         self.changed.emit()
 
     def _recipe_changed(self, index: int) -> None:
-        if index <= 0 or index - 1 >= len(self.recipes):
-            return
-        self.apply_config(self.recipes[index - 1].config)
+        recipe = self.recipes[index - 1] if 0 < index <= len(self.recipes) else None
+        columns = recipe is not None and recipe.config.architecture == "columns"
+        self.columns_recipe = recipe if columns else None
+        if columns:
+            self.columns.set_hparams(recipe.config.hparams)
+            self.columns_kind.setText(f"columns (fixed) \u00b7 task {recipe.config.task.name}")
+            self.name.setText(recipe.config.name)
+        elif recipe is not None:
+            self.apply_config(recipe.config)
+        self._show_fields()
+        self.changed.emit()
+
+    def _show_fields(self) -> None:
+        """Only the fields that apply: a columns run has no task, architecture or epochs
+        to choose, and its own settings instead of the seq2seq ones."""
+        calc, columns = self.is_calculator_job, self.is_columns
+        for w in (self.task, self.architecture):
+            self.top.setRowVisible(w, not columns)
+        self.top.setRowVisible(self.epochs, not columns)
+        self.top.setRowVisible(self.columns_kind, columns)
+        self.hp.setVisible(not columns)
+        self.columns.setVisible(columns)
+        self.custom.setVisible(calc and not columns and self.task.currentText() == CUSTOM)
 
     # -- reading and writing the form --------------------------------------------------
     @property
     def is_calculator_job(self) -> bool:
         return self.job.currentText() == JOB_CALCULATOR
+
+    @property
+    def is_columns(self) -> bool:
+        """A columns recipe is picked for a calculator run."""
+        return self.columns_recipe is not None and self.is_calculator_job
 
     def set_task_fields(self, spec: TaskSpec) -> None:
         self.max_digits.setValue(spec.max_digits)
@@ -302,6 +334,8 @@ class SetupForm(QWidget):
         text = self.name.text().strip()
         if text:  # ValueError (shown in place) for a name that is not a plain folder name
             return safe_model_name("".join(c if c.isalnum() or c in "-_." else "-" for c in text))
+        if self.is_columns:
+            return self.columns_recipe.config.name
         spec = spec or self.task_spec()
         return f"{spec.name}-{self.architecture.currentText()}"
 
@@ -309,9 +343,14 @@ class SetupForm(QWidget):
         """A TrainConfig for the form; ValueError for an impossible one (also shown in
         the form, beside the fields)."""
         try:
-            spec = self.task_spec()
-            config = make_config(self.model_name(spec), spec, self.architecture.currentText(),
-                                 self.hparams())
+            if self.is_columns:
+                base = self.columns_recipe.config
+                config = make_config(self.model_name(), base.task, "columns",
+                                     {**base.hparams, **self.columns.hparams()})
+            else:
+                spec = self.task_spec()
+                config = make_config(self.model_name(spec), spec,
+                                     self.architecture.currentText(), self.hparams())
             check_training(config, self.distribute_name())
         except ValueError as exc:
             self.problem.setText(str(exc))
@@ -347,6 +386,7 @@ class SetupForm(QWidget):
                     self.holdout):
             box.valueChanged.connect(self.check)
         self.devices.currentIndexChanged.connect(self.check)
+        self.columns.changed.connect(self.check)
         self.changed.connect(self.check)
         return self.problem
 

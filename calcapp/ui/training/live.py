@@ -48,6 +48,8 @@ class Live:
         self.paused_total = 0.0
         self.buffer: list[tuple[int, int, float, float]] = []
         self.clock = EtaClock()  # time left, from measured epochs
+        self.cells: list[str] = []  # a columns run: its digit cells, trained in turn
+        self.last_round: dict = {}  # ... and what its last round said (EpochReport.extra)
 
     @property
     def total_steps(self) -> int:
@@ -67,3 +69,28 @@ class Live:
         t = self.active_seconds(now)
         return format_eta(self.clock.eta(t), self.clock.eta_range(t),
                           about=len(self.clock.epoch_seconds) < 2)
+
+    # -- a columns run: digit cells trained in rounds, one after another -----------------
+    def cells_progress(self, now: float | None = None) -> tuple[int, str]:
+        """(cells done, what the progress line says). Its rounds budget is a bound the
+        cells rarely use (each stops once right on its whole domain), so a step count or
+        an ETA from it would mislead: the line names the cell and round, and the time."""
+        last, n = self.last_round, len(self.cells)
+        index = int(last.get("cell_index") or 0)
+        done = index if last.get("cell_done") else max(0, index - 1)
+        if done >= n:
+            return n, "writing the model and testing it on a people's mix\u2026"
+        seconds = int(self.active_seconds(now))
+        cell_round = 1 if last.get("cell_done") or not last else int(last["cell_round"]) + 1
+        return done, (f"cell {done + 1}/{n} ({self.cells[done]}), round {cell_round}  "
+                      f"{seconds // 60}m{seconds % 60:02d}s")
+
+    def samples_title(self, report) -> str:
+        extra = getattr(report, "extra", None) or {}
+        if self.cells and extra.get("cell"):
+            return f"{extra['cell']} cell: some of its facts after round {extra.get('cell_round')}"
+        return f"sample predictions after epoch {report.epoch}/{report.epochs}"
+
+    def best_text(self, best_epoch) -> str:
+        """How the end names the checkpoint kept: a columns run keeps its last round."""
+        return f"{best_epoch or 0} rounds" if self.cells else f"best epoch {best_epoch}"

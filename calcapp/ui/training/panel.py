@@ -255,6 +255,7 @@ class TrainingPanel(QWidget):
         self.current = run_id
         self.shown = run_id
         self.samples.setRowCount(0)
+        self.progress.setFormat("%p%")
         self.progress.setValue(0)
         self.progress_label.setText("starting… (the first run loads TensorFlow)")
         self._say(f"started {name}")
@@ -302,6 +303,7 @@ class TrainingPanel(QWidget):
         live.clock.started(live.active_seconds(), live.epochs, live.steps_per_epoch,
                            int(info.get("start_epoch") or 1))
         self.store.set_info(run_id, dict(info))
+        live.cells = list(info.get("cells") or [])  # (a columns run)
         if run_id == self.current:
             self.progress.setRange(0, max(1, live.total_steps))
             params = info.get("parameters")
@@ -317,6 +319,7 @@ class TrainingPanel(QWidget):
     def _on_epoch(self, run_id: str, report) -> None:
         live = self.live.get(run_id) or self._watch(run_id, run_id)
         self._flush_run(live)
+        live.last_round = dict(getattr(report, "extra", None) or {})  # (a columns run's cell)
         now = time.time()
         self.store.add_epoch(run_id, report, t=now)
         row = {
@@ -330,8 +333,7 @@ class TrainingPanel(QWidget):
         live.clock.epoch(live.active_seconds(now), report.epoch,
                          extra.get("validation_s"), extra.get("data_s"))
         if run_id == self.shown:
-            self.show_samples(report.samples, f"sample predictions after epoch "
-                                              f"{report.epoch}/{report.epochs}")
+            self.show_samples(report.samples, live.samples_title(report))
 
     def _on_finished(self, run_id: str, result) -> None:
         live = self.live.pop(run_id, None)
@@ -346,7 +348,8 @@ class TrainingPanel(QWidget):
             acc = res["metrics"].get("exact_match")
             acc_text = "" if acc is None else f"; test exact match {100 * acc:.2f}%"
             where = res["model_dir"] or "no checkpoint was saved"
-            self._say(f"{status}: best epoch {res['best_epoch']}{acc_text}\n{where}")
+            best = (live or _Live(run_id, "")).best_text(res["best_epoch"])
+            self._say(f"{status}: {best}{acc_text}\n{where}")
             self.progress_label.setText(status)
             if status == "finished":
                 self.progress.setValue(self.progress.maximum())
@@ -380,7 +383,9 @@ class TrainingPanel(QWidget):
         for live in list(self.live.values()):
             self._flush_run(live)
         live = self.live.get(self.current or "")
-        if live is not None and live.step:
+        if live is not None and live.cells:
+            self._show_cells(live)
+        elif live is not None and live.step:
             if live.total_steps:
                 self.progress.setRange(0, live.total_steps)
                 self.progress.setValue(min(live.step, live.total_steps))
@@ -393,6 +398,15 @@ class TrainingPanel(QWidget):
             self.progress_label.setText("stopping…" if live.stopping else text)
         if self.curves.redraw():
             self.redraws += 1
+
+    def _show_cells(self, live: _Live) -> None:
+        """A columns run's progress: cells done of all, the cell and round at work."""
+        done, text = live.cells_progress()
+        self.progress.setFormat("%v/%m cells")
+        self.progress.setRange(0, len(live.cells))
+        self.progress.setValue(done)
+        paused = "  (paused)" if live.paused_at else ""
+        self.progress_label.setText("stopping…" if live.stopping else text + paused)
 
     # -- runs from the store -----------------------------------------------------------
     def _overlay_changed(self, run_id: str, on: bool) -> None:

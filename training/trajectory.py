@@ -38,8 +38,10 @@ def validation_writer(w: str) -> bool:
     return not crohme.held_out(w) and 51 <= hashlib.sha256(w.encode()).digest()[0] < 77
 
 
-def build(root: Path, rng, copies: int):
-    """(features, labels) for train; (features, images, labels) for validation and test."""
+def build(root: Path, rng, copies: int, dot_copies: int = 0):
+    """(features, labels) for train; (features, images, labels) for validation and test;
+    ``dot_copies`` more writer-style variants of each training dot (a rare class whose
+    dash-like multiplication dots are otherwise outvoted by short minus signs)."""
     tr_x, tr_y = [], []
     val, test = ([], [], []), ([], [], [])
     for lab, strokes, h, w in crohme.calculator_symbols(root, "all"):
@@ -50,7 +52,7 @@ def build(root: Path, rng, copies: int):
             dest[1].append(normalise_strokes(strokes, h))
             dest[2].append(y)
             continue
-        for k in range(copies):
+        for k in range(copies + (dot_copies if lab in crohme.DOTS else 0)):
             ink = strokes if k == 0 else hd.writer_augment(strokes, rng)
             tr_x.append(features(ink, h * float(rng.uniform(0.8, 1.25))))
             tr_y.append(y)
@@ -76,6 +78,7 @@ def main(argv=None) -> int:
                     help="recognizer whose image network picks the fusion weight (one that never saw CROHME)")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--copies", type=int, default=3)
+    ap.add_argument("--dot-copies", type=int, default=0, help="extra variants of each training writers' dot")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -90,7 +93,8 @@ def main(argv=None) -> int:
 
     keras.utils.set_random_seed(args.seed)
     t0 = time.time()
-    x, y, val, test = build(Path(args.data), np.random.default_rng(args.seed), args.copies)
+    x, y, val, test = build(Path(args.data), np.random.default_rng(args.seed), args.copies,
+                             args.dot_copies)
     print(f"features in {time.time() - t0:.0f}s: train {len(x)}, val {len(val[2])}, test {len(test[2])}", flush=True)
     inp = keras.Input((N_FEATURES,))
     h = layers.Dense(256, activation="relu")(inp)
@@ -131,7 +135,8 @@ def main(argv=None) -> int:
         "layers": spec, "weight": weight, "features": f"{N_FEATURES} (calcapp/handwriting/trajectory.py)",
         "architecture": f"dense {N_FEATURES}-256-128-{len(LABELS)}",
         "data": "CROHME training writers' calculator symbols (x%d with writer-style variants), pendigits "
-                "training part, synthetic ink; validation: writers with sha256[0] in [51, 77)" % args.copies,
+                "training part, synthetic ink; validation: writers with sha256[0] in [51, 77)" % args.copies
+                + (f"; each training dot x{args.copies + args.dot_copies}" if args.dot_copies else ""),
         "recipe": "python training/trajectory.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "validation_fused_by_weight": scores, "held_out_writers": held, "n_train": int(len(x)),
         "seconds": round(time.time() - t0)}

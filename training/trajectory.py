@@ -120,7 +120,7 @@ def main(argv=None) -> int:
         return {"image": float((pi.argmax(1) == part[2]).mean()), "pen": float((pp.argmax(1) == part[2]).mean()),
                 "fused": float((fuse(pi, pp, weight).argmax(1) == part[2]).mean())}
 
-    scores = {w: accuracies(val, w)["fused"] for w in (0.3, 0.5, 0.7, 1.0, 1.5)}
+    scores = {w: accuracies(val, w)["fused"] for w in (0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0)}
     weight = max(scores, key=scores.get)
     rec = Recognizer(Path(args.model))
     held = accuracies(test, weight)

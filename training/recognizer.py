@@ -35,12 +35,14 @@ settling epoch with the original MNIST weighting:
         --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 6 --out /tmp/rec-ft2
     python training/trajectory.py --model /tmp/rec-ft2 --weigh-with <v6 folder>   # the pen view
 
-v8 (issue 21, symbols) weighs the training writers' dots up: a multiplication dot written as a
-short dash has the size of a short minus, and minus signs of that size outnumber such dots ten
-to one (``--dot-copies``, one epoch from v7; the pen view stays v7's):
+Tried for issue 21 and not bundled (a wash against v7: benchmarks/results/handwriting.md, symbol
+goals): weighing the training writers' dots up, since a multiplication dot written as a short
+dash has the size of a short minus, and minus signs of that size outnumber such dots ten to one
+(``--dot-copies``, one epoch from v7; the pen view stays v7's):
 
     python training/recognizer.py --init-from resources/models/recognizer --epochs 1 --lr 1e-4 \
-        --crohme-copies 1 --dot-copies 6 --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 11 --out /tmp/rec-dots
+        --crohme-copies 1 --dot-copies 6 --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 11 \
+        --out /tmp/rec-dots
 
 Held-out figures on writers never trained on: benchmarks/results/handwriting.md.
 """

@@ -51,3 +51,19 @@ def test_symbol_benchmark_refuses_a_model_without_a_folder(capsys):
 
     assert main(["--model", "nofolder"]) == 2
     assert "TAG=FOLDER" in capsys.readouterr().out
+
+
+def test_pen_view_training_weighs_the_dots_up(tmp_path, monkeypatch):
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "training" / "trajectory.py"
+    spec = importlib.util.spec_from_file_location("training_trajectory", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setattr(mod, "SYNTH", {})  # no synthetic ink: only the fake writer's three symbols
+    writer = next(f"W{i}" for i in range(200) if not crohme.held_out(f"W{i}") and not mod.validation_writer(f"W{i}"))
+    _fake_crohme(tmp_path, writer)
+    x, y, _, _ = mod.build(tmp_path, np.random.default_rng(0), copies=2, dot_copies=3)
+    dot = mod.LABELS.index(".")
+    assert (y == dot).sum() == 5 and len(y) == 9 and x.shape[1] == mod.N_FEATURES

@@ -15,7 +15,9 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -104,11 +106,13 @@ def main(argv=None) -> int:
     model = keras.Model(inp, out)
     model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    best = keras.callbacks.ModelCheckpoint("/tmp/_traj_best.weights.h5", monitor="val_accuracy",
+    scratch = Path(tempfile.mkdtemp(prefix="traj-"))  # its own checkpoint: two trainings at once do not mix
+    best = keras.callbacks.ModelCheckpoint(str(scratch / "best.weights.h5"), monitor="val_accuracy",
                                            save_best_only=True, save_weights_only=True)
     model.fit(x, y, batch_size=256, epochs=args.epochs, validation_data=(val[0], val[2]), verbose=2,
               callbacks=[best, keras.callbacks.ReduceLROnPlateau(patience=3, factor=0.3)])
-    model.load_weights("/tmp/_traj_best.weights.h5")
+    model.load_weights(str(scratch / "best.weights.h5"))
+    shutil.rmtree(scratch, ignore_errors=True)
     dense = [la for la in model.layers if isinstance(la, layers.Dense)]
     weights = {f"t{i}_{j}": np.asarray(w, np.float32) for i, la in enumerate(dense) for j, w in enumerate(la.get_weights())}
     spec = ["relu"] * (len(dense) - 1) + ["linear"]

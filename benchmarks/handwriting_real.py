@@ -398,7 +398,11 @@ def write_section(store: dict, out: Path) -> None:
               "the training writers' flat expressions), and strokes grouped by overlap may part where they "
               "overlap less than 60% (the model is unchanged, so the symbol rows are too); *+a bar cut off "
               "an image component* - a flat bar at mid-height at either end of a full-height image component "
-              "is cut off (calcapp/ink/segment.py: _bar_cut; images only). "
+              "is cut off (calcapp/ink/segment.py: _bar_cut; images only); *v7 bundled (symbols session)* - "
+              "the same, re-measured in the sitting of the next column; *candidate, not bundled (symbols "
+              "session)* - the picture view fine-tuned one epoch with the training writers' dots weighed up (training/"
+              "recognizer.py --dot-copies), the pen view v7's at fusion weight 2.0 (chosen on validation writers); "
+              "a wash against v7, so v7 stays bundled. "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

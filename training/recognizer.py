@@ -35,6 +35,15 @@ settling epoch with the original MNIST weighting:
         --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 6 --out /tmp/rec-ft2
     python training/trajectory.py --model /tmp/rec-ft2 --weigh-with <v6 folder>   # the pen view
 
+Tried for issue 21 and not bundled (a wash against v7: benchmarks/results/handwriting.md, symbol
+goals): weighing the training writers' dots up, since a multiplication dot written as a short
+dash has the size of a short minus, and minus signs of that size outnumber such dots ten to one
+(``--dot-copies``, one epoch from v7; the pen view stays v7's):
+
+    python training/recognizer.py --init-from resources/models/recognizer --epochs 1 --lr 1e-4 \
+        --crohme-copies 1 --dot-copies 6 --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 11 \
+        --out /tmp/rec-dots
+
 Held-out figures on writers never trained on: benchmarks/results/handwriting.md.
 """
 
@@ -143,6 +152,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dense", type=int, default=128, help="units of the hidden dense layer")
     ap.add_argument("--crohme-copies", type=int, default=0,
                     help="add CROHME training-writer symbols, each this often (writer-style variants)")
+    ap.add_argument("--dot-copies", type=int, default=0,
+                    help="add this many more writer-style variants of the training writers' dots (a "
+                         "multiplication dot written as a short dash is rare beside the minus)")
     ap.add_argument("--ensemble", nargs="+", default=[], metavar="DIR",
                     help="no training: average these trained recognizer folders into one model")
     args = ap.parse_args(argv)
@@ -164,6 +176,9 @@ def main(argv=None) -> int:
         sets["crohme_train"] = hd.load_crohme(Path(args.data), "train", np.random.default_rng(args.seed + 7),
                                               args.crohme_copies)[:2]
         sets["crohme_test"] = hd.load_crohme(Path(args.data), "test")[:2]
+    if args.dot_copies:
+        sets["crohmedots_train"] = hd.load_crohme(Path(args.data), "train", np.random.default_rng(args.seed + 8),
+                                                  args.dot_copies, only={"."})[:2]
     if args.fresh_synth:  # templates changed since the cache was written
         x_s, y_s, _ = hd.synth_set(SYNTH, np.random.default_rng(args.seed + 100))
         sets["synthetic_train"] = (x_s, y_s)

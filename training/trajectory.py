@@ -15,7 +15,9 @@ import argparse
 import hashlib
 import json
 import os
+import shutil
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -38,8 +40,10 @@ def validation_writer(w: str) -> bool:
     return not crohme.held_out(w) and 51 <= hashlib.sha256(w.encode()).digest()[0] < 77
 
 
-def build(root: Path, rng, copies: int):
-    """(features, labels) for train; (features, images, labels) for validation and test."""
+def build(root: Path, rng, copies: int, dot_copies: int = 0):
+    """(features, labels) for train; (features, images, labels) for validation and test;
+    ``dot_copies`` more writer-style variants of each training dot (a rare class whose
+    dash-like multiplication dots are otherwise outvoted by short minus signs)."""
     tr_x, tr_y = [], []
     val, test = ([], [], []), ([], [], [])
     for lab, strokes, h, w in crohme.calculator_symbols(root, "all"):
@@ -50,7 +54,7 @@ def build(root: Path, rng, copies: int):
             dest[1].append(normalise_strokes(strokes, h))
             dest[2].append(y)
             continue
-        for k in range(copies):
+        for k in range(copies + (dot_copies if lab in crohme.DOTS else 0)):
             ink = strokes if k == 0 else hd.writer_augment(strokes, rng)
             tr_x.append(features(ink, h * float(rng.uniform(0.8, 1.25))))
             tr_y.append(y)
@@ -76,6 +80,7 @@ def main(argv=None) -> int:
                     help="recognizer whose image network picks the fusion weight (one that never saw CROHME)")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--copies", type=int, default=3)
+    ap.add_argument("--dot-copies", type=int, default=0, help="extra variants of each training writers' dot")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
@@ -90,7 +95,8 @@ def main(argv=None) -> int:
 
     keras.utils.set_random_seed(args.seed)
     t0 = time.time()
-    x, y, val, test = build(Path(args.data), np.random.default_rng(args.seed), args.copies)
+    x, y, val, test = build(Path(args.data), np.random.default_rng(args.seed), args.copies,
+                             args.dot_copies)
     print(f"features in {time.time() - t0:.0f}s: train {len(x)}, val {len(val[2])}, test {len(test[2])}", flush=True)
     inp = keras.Input((N_FEATURES,))
     h = layers.Dense(256, activation="relu")(inp)
@@ -100,11 +106,13 @@ def main(argv=None) -> int:
     model = keras.Model(inp, out)
     model.compile(keras.optimizers.Adam(1e-3), keras.losses.SparseCategoricalCrossentropy(from_logits=True),
                   metrics=["accuracy"])
-    best = keras.callbacks.ModelCheckpoint("/tmp/_traj_best.weights.h5", monitor="val_accuracy",
+    scratch = Path(tempfile.mkdtemp(prefix="traj-"))  # its own checkpoint: two trainings at once do not mix
+    best = keras.callbacks.ModelCheckpoint(str(scratch / "best.weights.h5"), monitor="val_accuracy",
                                            save_best_only=True, save_weights_only=True)
     model.fit(x, y, batch_size=256, epochs=args.epochs, validation_data=(val[0], val[2]), verbose=2,
               callbacks=[best, keras.callbacks.ReduceLROnPlateau(patience=3, factor=0.3)])
-    model.load_weights("/tmp/_traj_best.weights.h5")
+    model.load_weights(str(scratch / "best.weights.h5"))
+    shutil.rmtree(scratch, ignore_errors=True)
     dense = [la for la in model.layers if isinstance(la, layers.Dense)]
     weights = {f"t{i}_{j}": np.asarray(w, np.float32) for i, la in enumerate(dense) for j, w in enumerate(la.get_weights())}
     spec = ["relu"] * (len(dense) - 1) + ["linear"]
@@ -116,7 +124,7 @@ def main(argv=None) -> int:
         return {"image": float((pi.argmax(1) == part[2]).mean()), "pen": float((pp.argmax(1) == part[2]).mean()),
                 "fused": float((fuse(pi, pp, weight).argmax(1) == part[2]).mean())}
 
-    scores = {w: accuracies(val, w)["fused"] for w in (0.3, 0.5, 0.7, 1.0, 1.5)}
+    scores = {w: accuracies(val, w)["fused"] for w in (0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0)}
     weight = max(scores, key=scores.get)
     rec = Recognizer(Path(args.model))
     held = accuracies(test, weight)
@@ -131,7 +139,8 @@ def main(argv=None) -> int:
         "layers": spec, "weight": weight, "features": f"{N_FEATURES} (calcapp/handwriting/trajectory.py)",
         "architecture": f"dense {N_FEATURES}-256-128-{len(LABELS)}",
         "data": "CROHME training writers' calculator symbols (x%d with writer-style variants), pendigits "
-                "training part, synthetic ink; validation: writers with sha256[0] in [51, 77)" % args.copies,
+                "training part, synthetic ink; validation: writers with sha256[0] in [51, 77)" % args.copies
+                + (f"; each training dot x{args.copies + args.dot_copies}" if args.dot_copies else ""),
         "recipe": "python training/trajectory.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "validation_fused_by_weight": scores, "held_out_writers": held, "n_train": int(len(x)),
         "seconds": round(time.time() - t0)}

@@ -202,14 +202,18 @@ def writer_augment(strokes, rng: np.random.Generator, strength: float = 1.0):
     return out
 
 
-def load_crohme(root: Path, side: str, rng: np.random.Generator | None = None, copies: int = 1):
+def load_crohme(root: Path, side: str, rng: np.random.Generator | None = None, copies: int = 1,
+                only: set[str] | None = None):
     """CROHME calculator-class symbols of one side of the writer split, drawn as the canvas
-    draws them; with ``rng``, ``copies`` writer-style variants each (and varied pen width)."""
+    draws them; with ``rng``, ``copies`` writer-style variants each (and varied pen width);
+    with ``only``, just those labels (after the dots are merged), to weigh a rare class up."""
     from calcapp.handwriting.crohme import calculator_symbols
 
     ims, labs = [], []
     for lab, strokes, h, _ in calculator_symbols(root, side):
         lab = "." if lab in ("\u00b7", ".?") else lab  # the network has one class for both dots
+        if only is not None and lab not in only:
+            continue
         if rng is None:
             ims.append(normalise_strokes(strokes, h))
             labs.append(INDEX[lab])

@@ -44,9 +44,9 @@ def _components(img) -> int:
 
 
 @pytest.mark.parametrize("text, k, seeds", [
-    ("85", 1, (1, 6, 9)),  # two digits that touch
-    ("(5+1)", 1, (5, 6)),  # a '(' touching the digit after it
-    ("6-3", 1, (7, 8, 9)),  # a minus touching a digit
+    ("85", 1, (3, 4, 6)),  # two digits that touch
+    ("(5+1)", 1, (5, 6, 16)),  # a '(' touching the digit after it
+    ("6-3", 1, (0, 3, 4)),  # a minus touching a digit
 ])
 def test_touching_symbols_in_an_image_line_are_read_apart(rec, text, k, seeds):
     for seed in seeds:
@@ -76,7 +76,7 @@ def test_a_neck_and_a_bar_end_are_cut_candidates_a_ring_is_not():
 
 
 def test_an_image_segment_carries_its_parts_and_a_pen_width(rec):
-    img = _image(_touching("85", 1, 1))
+    img = _image(_touching("85", 1, 3))
     segs = image_units(img)
     assert len(segs) == 1 and len(segs[0].extra["parts"]) >= 2
     assert 2.0 <= segs[0].extra["pen"] <= 8.0

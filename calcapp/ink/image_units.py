@@ -28,7 +28,7 @@ PIECE_SIZE = 0.3  # ... and as tall or as wide as this (x line height): no strok
 WIDE = 0.9  # components this wide (x line height) are also cut at their middle's thinnest column
 MAX_CUTS = 3  # cut candidates per component (the decoder reads every span of its pieces)
 MAX_PARTS = 8  # parts per segment; a segment with more is read whole or by its components
-CUT = math.log(0.5)  # reading a component as two symbols (log prior; the layout model weighs them too)
+CUT = math.log(0.2)  # reading a component as two symbols: a clean digit has necks of its own
 
 
 def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Segment]:

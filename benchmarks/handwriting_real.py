@@ -398,7 +398,13 @@ def write_section(store: dict, out: Path) -> None:
               "the training writers' flat expressions), and strokes grouped by overlap may part where they "
               "overlap less than 60% (the model is unchanged, so the symbol rows are too); *+a bar cut off "
               "an image component* - a flat bar at mid-height at either end of a full-height image component "
-              "is cut off (calcapp/ink/segment.py: _bar_cut; images only). "
+              "is cut off (calcapp/ink/segment.py: _bar_cut; images only); *session start (image parts)* - "
+              "the same code re-measured beside the next column; *+image parts through the line decoder* - "
+              "an image's connected components become pseudo-strokes, cut at candidate columns (a thin neck, "
+              "a bar's end, the middle of a component wider than a symbol), and the line decoder chooses "
+              "the cuts, merges and readings with the grammar and the layout model (calcapp/ink/image_units.py; "
+              "images only; both columns measured with one BLAS thread, so their latency is not comparable "
+              "to the earlier columns'). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

@@ -4,8 +4,8 @@ A scan has no strokes, and its connected components are not symbols: a '(' or a 
 written into the digit beside it, or two digits that touch, are one component, and cutting
 by geometry alone guesses wrong both ways (a wide '0' is not two symbols). So each component
 becomes one or more *parts*: the component itself, cut at the columns where touching symbols
-usually meet (where a cut crosses a single stroke: a thin neck between two blobs, or the end
-of a flat bar). Components are grouped into segments by the same overlap rule as strokes;
+usually meet (where a cut crosses a single stroke: a thin neck between two blobs, the end of
+a flat bar; and the middle of a component wider than a symbol). Components are grouped into segments by the same overlap rule as strokes;
 the line decoder (``handwriting/line_decoder.py``) reads each segment whole or in pieces,
 cuts or not, and lets the grammar and the layout model choose, as it does for strokes.
 """
@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
-from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _dilate, _pix_box, _settle_sizes, _union_box,
+from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _dilate, _pix_box, _settle_sizes,
                                   connected_components, group_boxes, line_height, merge_fragments)
 
 MIN_CUT_WIDTH = 0.4  # components narrower than this (x line height) are never cut

@@ -403,6 +403,13 @@ def write_section(store: dict, out: Path) -> None:
               "session)* - the picture view fine-tuned one epoch with the training writers' dots weighed up (training/"
               "recognizer.py --dot-copies), the pen view v7's at fusion weight 2.0 (chosen on validation writers); "
               "a wash against v7, so v7 stays bundled. "
+              "*session start (image parts)* - "
+              "v7 bundled again (not the candidate), re-measured beside the next column; *+image parts through the line decoder* - "
+              "an image's connected components become pseudo-strokes, cut at candidate columns (a thin neck, "
+              "a bar's end, the middle of a component wider than a symbol), and the line decoder chooses "
+              "the cuts, merges and readings with the grammar and the layout model (calcapp/ink/image_units.py; "
+              "images only; both columns measured with one BLAS thread, so their latency is not comparable "
+              "to the earlier columns'). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

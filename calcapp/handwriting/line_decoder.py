@@ -146,13 +146,23 @@ def _line_frame(segs, tops):
 def _digit_frame(segs, tops, line: float):
     """(height, top, baseline) of the line's digits, the measure ``layout`` learned sizes in
     (brackets are taller than digits: a line of '(-1)' is not as tall as its brackets)."""
-    digits = [s.box for s, t in zip(segs, tops) if t[0][0] in DIGITS and t[0][0] != "1"]
-    digits = digits or [s.box for s, t in zip(segs, tops) if t[0][0] in DIGITS]
+    digits = [_ink_box(s) for s, t in zip(segs, tops) if t[0][0] in DIGITS and t[0][0] != "1"]
+    digits = digits or [_ink_box(s) for s, t in zip(segs, tops) if t[0][0] in DIGITS]
     if not digits:
         return None
     top = float(np.median([b[1] for b in digits]))
     base = float(np.median([b[1] + b[3] for b in digits]))
     return max(base - top, 1e-6), top, base
+
+
+def _ink_box(seg):
+    """The box of the pen's path: an image's strokes are a pen's width (``extra["pen"]``) wider
+    than the paths ``layout`` learned sizes from, a flat minus most of all."""
+    pen = seg.extra.get("pen", 0.0)
+    if not pen:
+        return seg.box
+    x, y, w, h = seg.box
+    return (x + pen / 2, y + pen / 2, max(w - pen, 0.0), max(h - pen, 0.0))
 
 
 def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]]:
@@ -166,7 +176,8 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     small = max(w, h) / line < DOT_SIZE
     out: dict[str, float] = {}
     unit, ltop, lbase = layout or (line, *frame)
-    top = [(lab, p * plausibility(lab, seg.box, unit, (ltop, lbase)) ** LAYOUT_WEIGHT) for lab, p in top]
+    box = _ink_box(seg)
+    top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase)) ** LAYOUT_WEIGHT) for lab, p in top]
     for lab, p in top:
         if lab in (".", "\u00b7") or (small and roundish and lab != "-"):
             for d, q in dot_options(seg.box, *frame):
@@ -192,20 +203,26 @@ def _mergeable(segs, line: float) -> bool:
 
 
 def _chunks(seg, line: float) -> list[list[int]]:
-    """A multi-stroke ink symbol's strokes in left-to-right chunks that may be symbols of their
-    own: where the strokes left of a point and those right of it barely overlap (a '3' and the
-    '=' written close after it were grouped by overlap); one chunk when none do ('+', '4')."""
+    """A multi-stroke ink symbol's strokes (an image segment's parts, ``ink.image_units``) in
+    left-to-right chunks that may be symbols of their own: where the strokes left of a point and
+    those right of it barely overlap (a '3' and the '=' written close after it were grouped by
+    overlap); one chunk when none do ('+', '4')."""
     from calcapp.ink.segment import MIN_WIDTH, _union_box
 
     strokes = seg.extra.get("strokes") or []
-    if seg.image is not None or not 2 <= len(strokes) <= 6:
-        return [list(range(len(strokes)))]
+    if seg.image is not None:
+        from calcapp.ink.image_units import MAX_PARTS, part_boxes
+
+        raw, most = part_boxes(seg), MAX_PARTS
+    else:
+        raw, most = [st.bbox() for st in strokes], 6
+    if not 2 <= len(raw) <= most:
+        return [list(range(len(raw)))]
     boxes = []
-    for st in strokes:  # an upright stroke is as wide as the grouping rule takes it
-        x, y, w, h = st.bbox()
+    for x, y, w, h in raw:  # an upright stroke is as wide as the grouping rule takes it
         pad = max(MIN_WIDTH * line - w, 0.0) / 2
         boxes.append((x - pad, y, w + 2 * pad, h))
-    order = sorted(range(len(strokes)), key=lambda k: boxes[k][0] + boxes[k][2] / 2)
+    order = sorted(range(len(raw)), key=lambda k: boxes[k][0] + boxes[k][2] / 2)
     out, start = [], 0
     for k in range(1, len(order)):
         a = _union_box([boxes[j] for j in order[:k]])
@@ -218,15 +235,26 @@ def _chunks(seg, line: float) -> list[list[int]]:
 
 
 def _atoms(segs, line: float):
-    """(atoms, owner): the segments, those that may come apart split into their chunks; each
-    atom is (segment index, stroke positions or ``None`` for the whole segment)."""
-    atoms, owner = [], []
+    """(atoms, owner, breaks): the segments, those that may come apart split into their chunks;
+    each atom is (segment index, stroke or part positions or ``None`` for the whole segment);
+    ``breaks[i]`` is the log cost of reading atoms i-1 and i apart (0 between segments)."""
+    atoms, owner, breaks = [], [], []
     for k, seg in enumerate(segs):
         parts = _chunks(seg, line)
-        for part in (parts if len(parts) > 1 else [None]):
+        for j, part in enumerate(parts if len(parts) > 1 else [None]):
             atoms.append((k, part))
             owner.append(k)
-    return atoms, owner
+            breaks.append(0.0 if j == 0 else _break_cost(seg, parts[:j], parts[j:]))
+    return atoms, owner, breaks + [0.0]
+
+
+def _break_cost(seg, left, right) -> float:
+    """Strokes grouped by overlap part at ``SPLIT_COST``; an image's parts by theirs."""
+    if seg.image is None:
+        return SPLIT_COST
+    from calcapp.ink.image_units import break_cost
+
+    return break_cost(seg, [p for c in left for p in c], [p for c in right for p in c], SPLIT_COST)
 
 
 def _stroke_symbol(rec, strokes, ids, line: float, lh: float):
@@ -250,12 +278,35 @@ def _merged_symbol(rec, part, line: float):
         from calcapp.ink.imagenorm import normalise_ink
 
         seg = join_segments(part)
+        seg.extra["pen"] = part[0].extra.get("pen", 0.0)
         return seg, rec._classify_cached([normalise_ink(seg.image)])[0]
     strokes = [st for s in part for st in s.extra.get("strokes", [])]
     if not strokes:
         return None
     return _stroke_symbol(rec, strokes, [k for s in part for k in s.ids], line,
                           part[0].extra.get("line_h", line))
+
+
+def _piece_symbol(rec, seg, pos, line: float):
+    """Some strokes (or image parts) of one segment read as a symbol of their own."""
+    if seg.image is not None:
+        from calcapp.ink.image_units import read_parts
+
+        return read_parts(rec, [(seg, pos)])[0]
+    strokes = [seg.extra["strokes"][p] for p in pos]
+    return _stroke_symbol(rec, strokes, [seg.ids[p] for p in pos], line, seg.extra.get("line_h", line))
+
+
+def _image_pieces(rec, segs, atoms, owner, first, last) -> dict:
+    """Every span of an image segment's parts read in one batch (the decoder asks for most)."""
+    from calcapp.ink.image_units import read_parts
+
+    spans = [(i, stop) for i in range(len(atoms)) for stop in range(i + 1, last[owner[i]] + 1)
+             if segs[owner[i]].image is not None and not (i == first[owner[i]] and stop == last[owner[i]])]
+    if not spans:
+        return {}
+    groups = [(segs[owner[i]], [p for _, part in atoms[i:stop] for p in part]) for i, stop in spans]
+    return dict(zip(spans, read_parts(rec, groups)))
 
 
 def read_line(rec, segs, tops):
@@ -265,10 +316,10 @@ def read_line(rec, segs, tops):
     line, top, base = _line_frame(segs, tops)
     frame = (top, base)
     layout = _digit_frame(segs, tops, line)
-    atoms, owner = _atoms(segs, line)
+    atoms, owner, breaks = _atoms(segs, line)
     first = {k: owner.index(k) for k in set(owner)}
     last = {k: len(owner) - owner[::-1].index(k) for k in set(owner)}
-    read: dict[tuple, tuple] = {}
+    read: dict[tuple, tuple] = _image_pieces(rec, segs, atoms, owner, first, last)
 
     def symbol(i, stop):
         """(segment, tops) of atoms i..stop-1 as one symbol, or ``None``."""
@@ -278,11 +329,8 @@ def read_line(rec, segs, tops):
             return segs[ks[0]], tops[ks[0]]
         if (i, stop) not in read:
             if ks[0] == ks[-1]:  # a piece of a grouped symbol
-                seg = segs[ks[0]]
                 pos = [p for _, part in atoms[i:stop] for p in part]
-                strokes = [seg.extra["strokes"][p] for p in pos]
-                read[(i, stop)] = _stroke_symbol(rec, strokes, [seg.ids[p] for p in pos], line,
-                                                 seg.extra.get("line_h", line))
+                read[(i, stop)] = _piece_symbol(rec, segs[ks[0]], pos, line)
             elif whole and _mergeable(segs[ks[0]:ks[-1] + 1], line):
                 read[(i, stop)] = _merged_symbol(rec, segs[ks[0]:ks[-1] + 1], line)
             else:
@@ -295,8 +343,7 @@ def read_line(rec, segs, tops):
 
     def cost(i, stop):
         ks = owner[i:stop]
-        split = (i != first[ks[0]]) + (stop != last[ks[-1]])
-        return CUT_COST + MERGE_COST * (ks[-1] - ks[0]) + SPLIT_COST * split / 2  # both pieces pay half
+        return CUT_COST + MERGE_COST * (ks[-1] - ks[0]) + (breaks[i] + breaks[stop]) / 2  # both pieces pay half
 
     found = decode(len(atoms), options, merges=MAX_MERGE + len(atoms) - len(segs), cost=cost)
     if found is None:

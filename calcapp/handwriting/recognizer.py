@@ -146,6 +146,7 @@ class Recognizer:
     # The network never saw half a symbol, so it reads pieces too surely (a 9's loop as '0'
     # at 0.998): each extra symbol a cut would make costs this factor.
     cut_prior = 0.9
+    image_parts = True  # images read by their components' parts (``ink.image_units``), not cut first
 
     def __init__(self, folder: Path, memory=None):
         self.folder = Path(folder)
@@ -339,6 +340,11 @@ class Recognizer:
     def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
         """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
         image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array
+        if self.image_parts:  # components as pseudo-strokes: the line decoder cuts and joins
+            from calcapp.ink.image_units import image_units
+
+            segs = image_units(image)
+            return segs, [normalise_ink(s.image) for s in segs]
         segs = segment_image(image)
         for start, stop in joinable_runs(segs):  # runs that may be one symbol: read them whole too
             whole = join_segments(segs[start:stop])

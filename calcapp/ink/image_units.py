@@ -1,0 +1,198 @@
+"""An image line as pseudo-strokes, for the line decoder that reads pen lines.
+
+A scan has no strokes, and its connected components are not symbols: a '(' or a minus
+written into the digit beside it, or two digits that touch, are one component, and cutting
+by geometry alone guesses wrong both ways (a wide '0' is not two symbols). So each component
+becomes one or more *parts*: the component itself, cut at the columns where touching symbols
+usually meet (where a cut crosses a single stroke: a thin neck between two blobs, the end of
+a flat bar; and the middle of a component wider than a symbol). Components are grouped into segments by the same overlap rule as strokes;
+the line decoder (``handwriting/line_decoder.py``) reads each segment whole or in pieces,
+cuts or not, and lets the grammar and the layout model choose, as it does for strokes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
+from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _dilate, _pix_box, _settle_sizes,
+                                  connected_components, group_boxes, line_height, merge_fragments)
+
+MIN_CUT_WIDTH = 0.4  # components narrower than this (x line height) are never cut
+MIN_PIECE = 0.08  # a cut leaves pieces at least this wide (x line height): a '1' is this thin
+NECK = 1.6  # a cut crosses at most this many stroke widths of ink
+JUMP = 0.5  # ... and a column beside it crosses this many stroke widths more
+PIECE_SIZE = 0.3  # ... and as tall or as wide as this (x line height): no stroke tips
+WIDE = 0.9  # components this wide (x line height) are also cut at their middle's thinnest column
+MAX_CUTS = 3  # cut candidates per component (the decoder reads every span of its pieces)
+MAX_PARTS = 8  # parts per segment; a segment with more is read whole or by its components
+CUT = math.log(0.2)  # reading a component as two symbols: a clean digit has necks of its own
+
+
+def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Segment]:
+    """A line image (either polarity) -> segments in reading order, each with its crop and,
+    in ``extra``, its ``parts`` (pixel arrays left to right), which of them come from one
+    component (``comp``) and the ink image they are cut from (``ink``)."""
+    grey = to_grey(image)
+    if grey.size > MAX_PIXELS:  # an array handed in directly (files are refused from their header)
+        raise ValueError(f"the image is {grey.shape[1]}\u00d7{grey.shape[0]} pixels; calcapp reads images of "
+                         f"at most {MAX_PIXELS // 1_000_000} megapixels")
+    ink = ink_polarity(np.nan_to_num(grey, nan=1.0, posinf=1.0, neginf=0.0))
+    mask = ink > threshold
+    comps = connected_components(mask)
+    if not comps:
+        return []
+    sizes = np.array([len(c) for c in comps])
+    comps = [c for c in comps if len(c) >= max(3, 0.004 * sizes.max())]  # specks of noise, not dots
+    if len(comps) > MAX_MARKS:
+        raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
+                         f"at most {MAX_MARKS:,}")
+    h = line_height([_pix_box(c) for c in comps])
+    comps = _bridged(mask, comps, int(round(bridge * h)))
+    boxes = [_pix_box(c) for c in comps]
+    h = line_height(boxes)
+    stroke = stroke_width(mask)
+    segs = []
+    for group in merge_fragments(group_boxes(boxes, h), boxes, h):
+        pix = np.concatenate([comps[g] for g in group])
+        seg = Segment(group, _pix_box(pix), image=_crop(ink, pix))
+        parts, owner = [], []
+        for g in group:
+            for piece in cut_pieces(comps[g], h, stroke):
+                parts.append(piece)
+                owner.append(g)
+        order = sorted(range(len(parts)), key=lambda k: _pix_box(parts[k])[0] + _pix_box(parts[k])[2] / 2)
+        if 1 < len(parts) <= MAX_PARTS:
+            seg.extra.update(parts=[parts[k] for k in order], comp=[owner[k] for k in order], ink=ink)
+        segs.append(seg)
+    _settle_sizes(segs)
+    for seg in segs:  # the line height the sizes were settled by, for the parts' sizes
+        seg.extra["line_h"] = max(seg.box[2], seg.box[3]) / max(seg.rel_size, 1e-9)
+        seg.extra["pen"] = stroke
+    return segs
+
+
+def _bridged(mask: np.ndarray, comps: list, r: int) -> list:
+    """Components joined across gaps narrower than ``r`` pixels (faint strokes break in scans)."""
+    if r < 1:
+        return comps
+    joined = connected_components(_dilate(mask, r))
+    label = np.full(mask.shape, -1, dtype=np.int64)
+    for i, c in enumerate(joined):
+        label[c[:, 0], c[:, 1]] = i
+    groups: dict[int, list] = {}
+    for c in comps:
+        groups.setdefault(int(label[c[0, 0], c[0, 1]]), []).append(c)
+    return [np.concatenate(g) for g in groups.values()]
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """The pen's width in pixels: the shorter of the median vertical and horizontal ink runs."""
+    def runs(m):
+        d = np.diff(np.pad(m.astype(np.int8), ((0, 0), (1, 1))), axis=1)
+        lengths = np.nonzero(d == -1)[1] - np.nonzero(d == 1)[1]
+        return float(np.median(lengths)) if len(lengths) else 1.0
+
+    if not mask.any():
+        return 1.0
+    return max(1.0, min(runs(mask), runs(mask.T)))
+
+
+def cut_sizes(pix: np.ndarray) -> tuple[int, np.ndarray]:
+    """(x0, sizes): ``sizes[k]`` is how many pixels of column x0+k touch the column before it
+    (8-connected), the ink a cut between the two would cross; ``sizes[0]`` is 0."""
+    y0, x0 = pix.min(axis=0)
+    y1, x1 = pix.max(axis=0) + 1
+    m = np.zeros((y1 - y0 + 2, x1 - x0), dtype=bool)
+    m[pix[:, 0] - y0 + 1, pix[:, 1] - x0] = True
+    left = m[:, :-1]
+    near = left | np.roll(left, 1, axis=0) | np.roll(left, -1, axis=0)
+    sizes = np.zeros(x1 - x0, dtype=np.int64)
+    sizes[1:] = (m[:, 1:] & near).sum(axis=0)
+    return int(x0), sizes
+
+
+def cut_columns(pix: np.ndarray, height: float, stroke: float) -> list[int]:
+    """Columns where a component may be two symbols: the cut crosses at most ``NECK`` stroke
+    widths, beside a column that crosses clearly more (a neck between two blobs, or the end
+    of a bar where a digit begins; not the middle of a bar); in a component wider than
+    ``WIDE`` line heights also the thinnest column of its middle half (symbols that overlap
+    and touch have no neck). Each cut leaves pieces a symbol's size (``_sized``), not the tip
+    of a stroke; at most ``MAX_CUTS``, the thinnest first."""
+    w = int(pix[:, 1].max() - pix[:, 1].min()) + 1
+    if w < MIN_CUT_WIDTH * height:
+        return []
+    x0, s = cut_sizes(pix)
+    margin = max(1, int(MIN_PIECE * height))
+    found = []
+    for k in range(margin, w - margin + 1):
+        if s[k] == 0 or s[k] > NECK * stroke:
+            continue
+        beside = max(s[k - 1] if k > 1 else 0, s[k + 1] if k + 1 < w else 0)
+        if beside - s[k] >= JUMP * stroke:
+            found.append((s[k], k))
+    found.sort()
+    lo, hi = max(margin, w // 4), min(w - margin, 3 * w // 4)
+    if w >= WIDE * height and hi > lo:
+        found.insert(0, (0, lo + int(np.argmin(s[lo:hi]))))
+    chosen: list[int] = []
+    cols = pix[:, 1] - x0
+    for _, k in found:
+        if any(abs(k - c) < margin for c in chosen):
+            continue
+        a = max([c for c in chosen if c < k], default=0)
+        b = min([c for c in chosen if c > k], default=w)
+        if _sized(pix[(cols >= a) & (cols < k)], height) and _sized(pix[(cols >= k) & (cols < b)], height):
+            chosen.append(k)
+        if len(chosen) == MAX_CUTS:
+            break
+    return sorted(x0 + k for k in chosen)
+
+
+def _sized(pix: np.ndarray, height: float) -> bool:
+    """A piece as tall or as wide as a symbol (a minus, a '1'), not a stroke's end or a speck."""
+    return len(pix) > 0 and max(np.ptp(pix[:, 0]), np.ptp(pix[:, 1])) + 1 >= PIECE_SIZE * height
+
+
+def cut_pieces(pix: np.ndarray, height: float, stroke: float) -> list[np.ndarray]:
+    """A component's pixels in pieces at its cut columns, left to right (one piece if none)."""
+    cols = cut_columns(pix, height, stroke)
+    if not cols:
+        return [pix]
+    edges = [-10 ** 9] + cols + [10 ** 9]
+    out = [pix[(pix[:, 1] >= a) & (pix[:, 1] < b)] for a, b in zip(edges, edges[1:])]
+    return [p for p in out if len(p)]
+
+
+def part_segment(seg: Segment, positions: list[int]) -> Segment:
+    """The segment made of some of ``seg``'s parts, with its own crop."""
+    pix = np.concatenate([seg.extra["parts"][p] for p in positions])
+    box = _pix_box(pix)
+    line = seg.extra["line_h"]
+    ids = sorted({seg.extra["comp"][p] for p in positions})
+    out = Segment(ids, box, image=_crop(seg.extra["ink"], pix), rel_size=max(box[2], box[3]) / line)
+    out.extra["pen"] = seg.extra.get("pen", 0.0)
+    return out
+
+
+def part_boxes(seg: Segment) -> list[tuple]:
+    return [_pix_box(p) for p in seg.extra.get("parts", [])]
+
+
+def break_cost(seg: Segment, left: list[int], right: list[int], parting: float) -> float:
+    """Log cost of reading these parts of a segment apart: a cut through one component's ink
+    costs ``CUT``; parting whole components (grouped by overlap) costs ``parting``."""
+    comp = seg.extra["comp"]
+    return CUT if {comp[p] for p in left} & {comp[p] for p in right} else parting
+
+
+def read_parts(rec, groups) -> list[tuple]:
+    """(segment, the recognizer's reading) of each (segment, part positions), in one batch."""
+    from calcapp.ink.imagenorm import normalise_ink
+
+    pieces = [part_segment(seg, pos) for seg, pos in groups]
+    if not pieces:
+        return []
+    return list(zip(pieces, rec._classify_cached([normalise_ink(p.image) for p in pieces])))

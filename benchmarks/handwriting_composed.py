@@ -65,18 +65,27 @@ def crohme_banks(root):
     return by_writer, real_gaps(exprs)
 
 
-def write_ink(text, pick, gaps, rng, height=100.0):
+def write_ink(text, pick, gaps, rng, height=100.0, tidy: bool = False):
     """``text`` as pen strokes: ``pick(ch)`` gives (strokes, box, own height) of one symbol,
-    digits stand on the baseline, operators sit mid-line, gaps are real writers' gaps."""
+    digits stand on the baseline, operators sit mid-line, gaps are real writers' gaps.
+
+    ``tidy``: as one person writes one line. Each digit is scaled to the line's height
+    (x U(0.9, 1.05), as ``compose_line`` does), not by its own expression's letter height,
+    which put a 0.6-high digit of one expression beside a 1.5-high one of another; and a
+    gap is at least 0 (symbols may touch, not overlap: 3% of the real gaps are negative,
+    mostly a digit under a fraction bar or an exponent, which pushed a '+' into an '8')."""
     strokes, x = [], 0.0
     for ch in text:
         ink, box, h = pick(ch)
         k = height / h
+        if tidy and ch.isdigit():
+            k = height * rng.uniform(0.9, 1.05) / max(box[3], 1e-6)
         bx, by, bw, bh = (v * k for v in box)
         top = height - bh if ch.isdigit() else height / 2 - bh / 2
         top += rng.normal(0, 0.04 * height)
         strokes += _moved(ink, x - bx, top - by, k)
-        x += bw + height * float(gaps[rng.integers(len(gaps))])
+        gap = float(gaps[rng.integers(len(gaps))])
+        x += bw + height * (max(gap, 0.0) if tidy else gap)
     return strokes
 
 
@@ -86,7 +95,7 @@ def _box(strokes):
     return (float(lo[0]), float(lo[1]), float(hi[0] - lo[0]), float(hi[1] - lo[1]))
 
 
-def ink_lines(source, kind, n, rng, banks, gaps, pen_rows):
+def ink_lines(source, kind, n, rng, banks, gaps, pen_rows, tidy=True):
     """(text, strokes) of ``n`` lines, each line's operators (and CROHME digits) by one held-out
     writer; a CROHME line uses only the digits (6 or more of the 10) and operators its writer
     wrote (no held-out writer wrote a line-sized '/')."""
@@ -110,7 +119,7 @@ def ink_lines(source, kind, n, rng, banks, gaps, pen_rows):
             s, h = have[ch][rng.integers(len(have[ch]))]
             return s.strokes, s.box, h
 
-        out.append((text, write_ink(text, pick, gaps, rng)))
+        out.append((text, write_ink(text, pick, gaps, rng, tidy=tidy)))
     return out
 
 
@@ -138,39 +147,47 @@ def read_all(rec, lines, image: bool):
             "swaps": dict(swaps.most_common()), "cpu_s": round(time.process_time() - t0, 1)}
 
 
-def measure(n: int, seed: int = 21) -> dict:
+ROWS = [f"{src} {view}, {kind}" for kind in ("a+b", "a\u2218b\u2218c")
+        for src, view in (("mnist", "images"), ("bhmsds", "images"), ("pendigits", "ink"), ("crohme", "ink"))]
+
+
+def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21) -> dict:
     root = hd.default_data_root()
     rec = load_recognizer()
-    sets = {"mnist_test": hd.load_mnist_sample(root, "test")[:2],
-            "bhmsds_test": hd.load_bhmsds(root, "test")[:2],
-            "mdas_test": hd.load_mdas(root, "test")[:2],
-            "pendigits_test": (np.zeros((0, 28, 28), np.float32), np.zeros((0,), np.int64))}
-    banks, gaps = crohme_banks(root)
+    rows = [r for r in ROWS if only in r]
+    sets = banks = gaps = None
+    if any("images" in r for r in rows):
+        sets = {"mnist_test": hd.load_mnist_sample(root, "test")[:2],
+                "bhmsds_test": hd.load_bhmsds(root, "test")[:2],
+                "mdas_test": hd.load_mdas(root, "test")[:2],
+                "pendigits_test": (np.zeros((0, 28, 28), np.float32), np.zeros((0,), np.int64))}
+    if any("ink" in r for r in rows):
+        banks, gaps = crohme_banks(root)
     pen_rows: dict[str, list] = {}
     for vals, lab in hd.read_pendigits(root, "test"):
         pen_rows.setdefault(str(lab), []).append(vals)
     out = {}
-    for kind in ("a+b", "a\u2218b\u2218c"):
-        for source in ("mnist", "bhmsds"):
-            rng = np.random.default_rng([seed, len(out)])
+    for row in rows:
+        source, rest = row.split(" ", 1)
+        kind = rest.split(", ")[1]
+        rng = np.random.default_rng([seed, ROWS.index(row)])
+        if "images" in row:
             bank = SymbolBank(sets, rng, digit_sources=(source,))
             lines = []
             for _ in range(n):
                 text = line_text(rng, kind)
                 lines.append((text, compose_line(text, bank, rng)))
-            out[f"{source} images, {kind}"] = read_all(rec, lines, image=True)
-        for source in ("pendigits", "crohme"):
-            rng = np.random.default_rng([seed, len(out)])
-            lines = ink_lines(source, kind, n, rng, banks, gaps, pen_rows)
-            out[f"{source} ink, {kind}"] = read_all(rec, lines, image=False)
-    for k, v in out.items():
-        print(f"{k}: {v['ok']}/{v['n']} ({v['cpu_s']} s CPU)", flush=True)
+            out[row] = read_all(rec, lines, image=True)
+        else:
+            lines = ink_lines(source, kind, n, rng, banks, gaps, pen_rows, tidy)
+            out[row] = read_all(rec, lines, image=False)
+        print(f"{row}: {out[row]['ok']}/{out[row]['n']} ({out[row]['cpu_s']} s CPU)", flush=True)
     return out
 
 
 def write_section(store: dict, out: Path) -> None:
     tags = list(store)
-    rows = list(store[tags[-1]])
+    rows = [r for r in ROWS if any(r in store[t] for t in tags)]
     lines = [SECTION, "",
              "Produced by `python benchmarks/handwriting_composed.py --tag TAG` (see its docstring for "
              "the material; every digit is held out). Operands have 1-3 digits; `a∘b∘c` mixes "
@@ -182,17 +199,18 @@ def write_section(store: dict, out: Path) -> None:
             v = store[t].get(r)
             cells.append("-" if v is None else f"{100 * v['ok'] / v['n']:.2f}% ({v['n'] - v['ok']} wrong)")
         lines.append(f"| {r} | " + " | ".join(cells) + " |")
-    last = store[tags[-1]]
-    total = sum(v["n"] for v in last.values())
-    ok = sum(v["ok"] for v in last.values())
-    lines += ["", f"All lines ({tags[-1]}): **{100 * ok / total:.2f}%** of {total} read exactly.", "",
-              f"Misreads ({tags[-1]}): kind (symbol: one symbol read as another; grouping: symbols "
-              "joined, split, lost or added), the symbols swapped, and examples:", "",
-              "| lines | symbol | grouping | symbols swapped | examples |", "|---|---|---|---|---|"]
-    for r, v in last.items():
+    latest = {r: next((t, store[t][r]) for t in reversed(tags) if r in store[t]) for r in rows}
+    total = sum(v["n"] for _, v in latest.values())
+    ok = sum(v["ok"] for _, v in latest.values())
+    lines += ["", f"All lines, each row's latest column: **{100 * ok / total:.2f}%** of {total} read "
+              "exactly.", "",
+              "Misreads in each row's latest column: kind (symbol: one symbol read as another; grouping: "
+              "symbols joined, split, lost or added), the symbols swapped, and examples:", "",
+              "| lines | column | symbol | grouping | symbols swapped | examples |", "|---|---|---|---|---|---|"]
+    for r, (t, v) in latest.items():
         swaps = ", ".join(f"{k} \u00d7{c}" for k, c in list(v["swaps"].items())[:6])
         ex = "; ".join(v["misreads"][:5])
-        lines.append(f"| {r} | {v['kinds'].get('symbol', 0)} | {v['kinds'].get('grouping', 0)} | "
+        lines.append(f"| {r} | {t} | {v['kinds'].get('symbol', 0)} | {v['kinds'].get('grouping', 0)} | "
                      f"{swaps} | {ex} |")
     replace_section(out, SECTION, lines)
 
@@ -202,10 +220,13 @@ def main(argv=None) -> int:
     ap.add_argument("--tag", default="now")
     ap.add_argument("--n", type=int, default=1000, help="lines per row")
     ap.add_argument("--out", default=str(RESULTS / "handwriting.md"))
+    ap.add_argument("--only", default="", help="rows whose name holds this, e.g. 'ink'")
+    ap.add_argument("--raw", action="store_true",
+                    help="ink lines as first composed (each digit at its expression's size, real negative gaps)")
     args = ap.parse_args(argv)
     store_path = Path(args.out).with_name("handwriting_composed.json")
     store = json.loads(store_path.read_text()) if store_path.is_file() else {}
-    store[args.tag] = measure(args.n)
+    store[args.tag] = measure(args.n, args.only, tidy=not args.raw)
     tmp = store_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(store, indent=1, ensure_ascii=False))
     tmp.replace(store_path)

@@ -7,11 +7,13 @@ Every digit comes from data the recognizer never trained on:
 - images: the MNIST sample's held-out 1,000 and bhmsds' held-out 15%, composed into line images
   with held-out real operator images (bhmsds, mdas) by ``handwriting_bench.compose_line``;
 - ink: the pendigits tail (last 1,500 lines) with operators written by held-out CROHME writers,
-  and held-out CROHME writers' own digits with their own operators, laid out as they write
-  (``handwriting_real``: real sizes, real gaps).
+  and held-out CROHME writers' own digits with their own operators, laid out as one person
+  writes a line (``write_ink``: digits at the line's height, real operator sizes, real gaps
+  that may touch but not overlap; ``--raw``: as first composed).
 Two kinds of line per source: ``a+b`` (1-3 digit operands, as the earlier 'a+b' row) and
-``a∘b∘c`` with + − × / mixed (ink: those of the writer's operators). A misread is classed as a *symbol* misread (same length, a symbol
-read as another) or a *grouping* misread (symbols joined, split, lost or added).
+``a∘b∘c`` with + − × / mixed (ink: those of the writer's operators). A misread is classed as
+a *symbol* misread (same length, a symbol read as another) or a *grouping* misread (symbols
+joined, split, lost or added).
 """
 
 from __future__ import annotations
@@ -206,7 +208,8 @@ def write_section(store: dict, out: Path) -> None:
               "exactly.", "",
               "Misreads in each row's latest column: kind (symbol: one symbol read as another; grouping: "
               "symbols joined, split, lost or added), the symbols swapped, and examples:", "",
-              "| lines | column | symbol | grouping | symbols swapped | examples |", "|---|---|---|---|---|---|"]
+              "| lines | column | symbol | grouping | symbols swapped | examples |",
+              "|---|---|---|---|---|---|"]
     for r, (t, v) in latest.items():
         swaps = ", ".join(f"{k} \u00d7{c}" for k, c in list(v["swaps"].items())[:6])
         ex = "; ".join(v["misreads"][:5])
@@ -222,7 +225,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", default=str(RESULTS / "handwriting.md"))
     ap.add_argument("--only", default="", help="rows whose name holds this, e.g. 'ink'")
     ap.add_argument("--raw", action="store_true",
-                    help="ink lines as first composed (each digit at its expression's size, real negative gaps)")
+                    help="ink lines as first composed (digits at their expression's size, overlaps)")
     args = ap.parse_args(argv)
     store_path = Path(args.out).with_name("handwriting_composed.json")
     store = json.loads(store_path.read_text()) if store_path.is_file() else {}

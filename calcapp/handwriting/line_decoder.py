@@ -173,7 +173,7 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
 
     x, y, w, h = seg.box
     roundish = max(w, h) <= 2.5 * max(min(w, h), 1e-6)
-    small = max(w, h) / line < DOT_SIZE
+    small = max(w, h) / line < DOT_SIZE and len(seg.ids) < 2  # a dot is one stroke; a small '+' two
     out: dict[str, float] = {}
     unit, ltop, lbase = layout or (line, *frame)
     box = _ink_box(seg)

@@ -28,7 +28,8 @@ from PySide6.QtWidgets import (
     QVBoxLayout, QWidget,
 )
 
-from calcapp.ui.calculator import gestures
+from calcapp.ui.calculator import canvas_keys, gestures
+from calcapp.ui.calculator.labels import place_labels  # noqa: F401 (tests import it from here)
 
 from calcapp.ui import theme
 
@@ -43,6 +44,11 @@ def _ink():
 
 MOUSE_PRESSURE = 0.6  # what a mouse "presses": a medium line
 ERASER_RADIUS = 10.0
+
+
+def percent(p: float) -> str:
+    """A confidence for a person: a small but real chance is '<1%', never a flat '0%'."""
+    return "<1%" if 0 < p < 0.005 else f"{round(100 * p)}%"
 
 
 def pen_width(pressure: float) -> float:
@@ -106,6 +112,7 @@ class InkCanvas(QWidget):
         self.version = 0
         self._emitted_version = 0
         self.overrides: dict[frozenset, str] = {}
+        self.selected: int | None = None  # the symbol the keyboard is on (canvas_keys)
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(_ProximityFilter(self))
@@ -197,7 +204,7 @@ class InkCanvas(QWidget):
         menu = QMenu(self)
         current = self.labels()[index]
         for label, conf in symbol.alternatives:
-            action = menu.addAction(f"{label}    {round(100 * conf)}%")
+            action = menu.addAction(f"{label}    {percent(conf)}")
             action.setCheckable(True)
             action.setChecked(label == current)
             action.triggered.connect(lambda _=False, lab=label: self.correct_symbol(index, lab))
@@ -205,6 +212,15 @@ class InkCanvas(QWidget):
         menu.addAction("Retype\u2026").triggered.connect(lambda: self._retype(index))
         menu.addAction("Erase this symbol").triggered.connect(lambda: self.erase_symbol(index))
         return menu
+
+    @property
+    def own_keys(self) -> tuple:
+        """Keys the calculator's key router leaves here: Enter opens a selected symbol's menu."""
+        return (Qt.Key_Return, Qt.Key_Enter) if canvas_keys.current(self) is not None else ()
+
+    def keyPressEvent(self, event):  # noqa: N802 (Qt name)
+        if not canvas_keys.handle(self, event):
+            super().keyPressEvent(event)
 
     def pen_left(self) -> None:
         """The pen lifted away from the tablet: make sure the last ink is read."""
@@ -372,6 +388,7 @@ class InkCanvas(QWidget):
             self._draw_points(painter, self._current, ink)
         if self.reading is not None and self.reading_version == self.version:
             self._draw_boxes(painter)
+            canvas_keys.draw_selection(self, painter)
 
     def _draw_points(self, painter: QPainter, points: list, colour: QColor) -> None:
         if len(points) == 1:
@@ -432,25 +449,6 @@ class InkCanvas(QWidget):
             painter.fillRect(where, back)
             painter.setPen(colour)
             painter.drawText(where, Qt.AlignLeft | Qt.AlignVCenter, tag)
-
-
-def place_labels(boxes: list[tuple], sizes: list[tuple[float, float]]) -> list[QRectF]:
-    """Rectangles for tags of ``sizes`` (w, h) over symbol ``boxes`` (x, y, w, h): each
-    starts at its box's left edge on the first row that overlaps no tag placed before it,
-    trying above the box, below it, then further above."""
-    placed: list[QRectF] = []
-    for (x, y, w, h), (tw, th) in zip(boxes, sizes):
-        rows = [y - 4 - th - 1, y + h + 5]
-        rows += [y - 4 - (k + 1) * (th + 1) for k in range(1, 6)]
-        rows += [y + h + 5 + k * (th + 1) for k in range(1, 6)]
-        rect = QRectF(x - 4, rows[0], tw, th)
-        for top in rows:
-            candidate = QRectF(x - 4, top, tw, th)
-            if not any(candidate.intersects(other) for other in placed):
-                rect = candidate
-                break
-        placed.append(rect)
-    return placed
 
 
 class CanvasPanel(QWidget):

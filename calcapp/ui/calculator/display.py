@@ -169,18 +169,38 @@ class Display(QFrame):
         self._summary = self._summary_text(answer)
 
     def _show_equation_check(self, text) -> bool:
-        """'a=b' is marked like homework: ✓ it holds, or ✗ and what the right side should be."""
+        """'a=b' is marked like homework, as large as an answer: ✓ beside the right side that
+        holds, or ✗ beside the struck-out right side and the answer it should be. The working
+        of an earlier input must not stay under it."""
         from calcapp.expr.equation import check_equation, verdict
 
         check = check_equation(text) if isinstance(text, str) else None
         if check is None or check["holds"] is None:
             return False
-        colour = theme.colour(theme.GOOD if check["holds"] else theme.BAD)
         self.error_label.clear()
-        self.answer_label.setText(f'<span style="color:{colour}">{html.escape(verdict(check))}</span>')
-        self.model_label.setText("")
+        self.answer_label.setText(self._check_html(check))
+        self.model_label.setText(html.escape(verdict(check) + ", checked exactly", quote=False))
+        self.model_label.setToolTip("")
+        self.working.show_answer(None)
         self._summary = verdict(check)
         return True
+
+    @staticmethod
+    def _check_html(check: dict) -> str:
+        good, bad, muted = (theme.colour(k) for k in (theme.GOOD, theme.BAD, theme.MUTED))
+        right = html.escape(check["right"])
+        cells = [f"<td style='color:{muted}; font-size:14pt' valign='middle'>"
+                 f"{html.escape(check['left'])}&nbsp;=&nbsp;</td>"]
+        if check["holds"]:
+            cells += [f"<td style='color:{good}; font-size:26pt'>{right}</td>",
+                      f"<td style='color:{good}; font-size:22pt'>&nbsp;{CHECK}</td>"]
+        else:
+            cells += [f"<td style='color:{bad}; font-size:26pt'><s>{right}</s></td>",
+                      f"<td style='color:{bad}; font-size:22pt'>&nbsp;{CROSS}&nbsp;</td>",
+                      f"<td style='color:{muted}; font-size:10pt' valign='middle'>"
+                      f"&nbsp;should be&nbsp;</td>",
+                      f"<td style='font-size:26pt'>{html.escape(check['answer'])}</td>"]
+        return f"<table cellspacing='0' cellpadding='1' align='right'><tr>{''.join(cells)}</tr></table>"
 
     # -- pieces --------------------------------------------------------------------------
     def _show_error(self, answer, final: bool) -> None:

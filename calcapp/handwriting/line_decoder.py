@@ -161,18 +161,31 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     from calcapp.handwriting.layout import plausibility
     from calcapp.ink.segment import DOT_SIZE
 
+    from calcapp.handwriting import pen_shape
+
     x, y, w, h = seg.box
-    roundish = max(w, h) <= 2.5 * max(min(w, h), 1e-6)
-    small = max(w, h) / line < DOT_SIZE
-    out: dict[str, float] = {}
     unit, ltop, lbase = layout or (line, *frame)
+    small = max(w, h) / line < DOT_SIZE
+    strokes = seg.extra.get("strokes") if seg.image is None else None
+    if strokes:  # the pen's path settles what the box leaves open (pen_shape)
+        dotlike = small and pen_shape.dot_like(strokes, seg.box, unit)
+        dash = small and pen_shape.dash_like(strokes, seg.box, unit)
+    else:
+        dotlike, dash = small and max(w, h) <= 2.5 * max(min(w, h), 1e-6), False
+    out: dict[str, float] = {}
     top = [(lab, p * plausibility(lab, seg.box, unit, (ltop, lbase)) ** LAYOUT_WEIGHT) for lab, p in top]
+    if strokes:
+        top = pen_shape.upright_options(top, strokes)
+    if dash:  # a bar a fair part of a digit wide: a minus, whatever its size in the box
+        best = max((p for _, p in top), default=0.0)
+        top = [(lab, p * (0.2 if lab in (".", "\u00b7") else 1.0)) for lab, p in top]
+        top.append(("-", pen_shape.LIKELY * best))
     for lab, p in top:
-        if lab in (".", "\u00b7") or (small and roundish and lab != "-"):
+        if lab in (".", "\u00b7") or (dotlike and lab != "-"):
             for d, q in dot_options(seg.box, *frame):
-                out[d] = max(out.get(d, 0.0), q * (1.0 if small and roundish else p))
+                out[d] = max(out.get(d, 0.0), q * (1.0 if dotlike else p))
         else:
-            out[lab] = max(out.get(lab, 0.0), p * (0.2 if small and roundish else 1.0))
+            out[lab] = max(out.get(lab, 0.0), p * (0.2 if dotlike else 1.0))
     return sorted(out.items(), key=lambda kv: -kv[1])
 
 

@@ -169,7 +169,7 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     strokes = seg.extra.get("strokes") if seg.image is None else None
     if strokes:  # the pen's path settles what the box leaves open (pen_shape)
         dotlike = small and pen_shape.dot_like(strokes, seg.box, unit)
-        dash = small and pen_shape.dash_like(strokes, seg.box, unit)
+        dash = pen_shape.dash_like(strokes, seg.box, unit) and any(lab in ".\u00b7-" for lab, _ in top)
     else:
         dotlike, dash = small and max(w, h) <= 2.5 * max(min(w, h), 1e-6), False
     out: dict[str, float] = {}

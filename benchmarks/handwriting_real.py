@@ -398,7 +398,13 @@ def write_section(store: dict, out: Path) -> None:
               "the training writers' flat expressions), and strokes grouped by overlap may part where they "
               "overlap less than 60% (the model is unchanged, so the symbol rows are too); *+a bar cut off "
               "an image component* - a flat bar at mid-height at either end of a full-height image component "
-              "is cut off (calcapp/ink/segment.py: _bar_cut; images only). "
+              "is cut off (calcapp/ink/segment.py: _bar_cut; images only); *pen-lines start* - the same "
+              "code re-measured in the sitting of the next column; *+pen path decides* - the pen's path "
+              "settles what a piece's box leaves open (calcapp/handwriting/pen_shape.py): a two-stroke `+` "
+              "or `=` is never a dot, a flat bar a fair part of a digit wide is a minus, a tiny stroke on "
+              "the baseline is a point, a dot's room between its neighbours weighs point against times dot, "
+              "and a single upright stroke may be `1`, `(` or `)` for the grammar, its straight or bent path "
+              "making one likely (pen lines only). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 
-DASH_WIDTH = 0.3  # a flat bar at least this part of a digit's height wide is a minus, not a dot
+DASH_WIDTH = 0.24  # a flat bar at least this part of a digit's height wide is a minus, not a dot
 DASH_FLAT = 2.0  # ...and at least this many times as wide as it is high
 STRAIGHT = 0.07  # a stroke bending less than this part of its length is straight ('1')
 BENT = 0.1  # a stroke bending more than this is a bracket's curve
-DOT_EXTENT = 0.2  # a stroke smaller than this part of a digit is a dot unless it is flat
+DOT_EXTENT = 0.2  # a stroke on the baseline smaller than this part of a digit is a dot...
+LOW = 0.7  # ...where its middle sits this far down from the digits' top to their baseline
 TICK_FLAT = 4.0  # ...flatter than this, it is a short minus
 ROUNDISH = 2.5  # a dot is no more than this many times as long as it is thick
 LIKELY = 0.3  # what the path makes likely stays at least this share of the best reading
@@ -30,12 +31,13 @@ def dash_like(strokes, box, unit: float) -> bool:
     return len(strokes) == 1 and w >= DASH_WIDTH * unit and w >= DASH_FLAT * h
 
 
-def dot_like(strokes, box, unit: float) -> bool:
-    """One stroke, roundish or tiny and not flat, that is not a bar: a dot (a '+' or '='
-    drawn small is two strokes; a decimal point drawn as a tick is still a dot)."""
+def dot_like(strokes, box, unit: float, low: bool = False) -> bool:
+    """One stroke, roundish (or, ``low`` on the baseline, tiny and not flat) that is not a bar:
+    a dot. A '+' or '=' drawn small is two strokes; a decimal point drawn as a tick is still a
+    dot, a tick as short at mid-height may be a short minus."""
     w, h = box[2], box[3]
     roundish = max(w, h) <= ROUNDISH * max(min(w, h), 1e-6)
-    tiny = max(w, h) < DOT_EXTENT * unit and w < TICK_FLAT * h
+    tiny = low and max(w, h) < DOT_EXTENT * unit and w < TICK_FLAT * h
     return len(strokes) == 1 and (roundish or tiny) and not dash_like(strokes, box, unit)
 
 

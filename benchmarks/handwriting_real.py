@@ -402,8 +402,7 @@ def write_section(store: dict, out: Path) -> None:
               "code re-measured in the sitting of the next column; *+pen path decides* - the pen's path "
               "settles what a piece's box leaves open (calcapp/handwriting/pen_shape.py): a two-stroke `+` "
               "or `=` is never a dot, a flat bar a fair part of a digit wide is a minus, a tiny stroke on "
-              "the baseline is a point, a dot's room between its neighbours weighs point against times dot, "
-              "and a single upright stroke may be `1`, `(` or `)` for the grammar, its straight or bent path "
+              "the baseline is a point, and a single upright stroke may be `1`, `(` or `)` for the grammar, its straight or bent path "
               "making one likely (pen lines only). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]

@@ -86,11 +86,3 @@ def test_a_bent_stroke_is_a_bracket_and_bends_the_bracket_s_way():
     assert upright_options([("1", 0.9)], [closing])[1][0] == ")"
     assert dict(upright_options([("(", 0.9)], [straight]))["1"] >= 0.25
 
-
-def test_a_dot_close_between_its_digits_is_a_point_one_with_room_multiplies():
-    from calcapp.handwriting.line_decoder import dot_options
-
-    halfway = (0, 55, 5, 5)  # its height alone leans to a multiplication dot
-    assert dict(dot_options(halfway, 0, 100))["\u00b7"] > 0.5
-    assert dict(dot_options(halfway, 0, 100, spacing=0.4))["."] > 0.6
-    assert dict(dot_options(halfway, 0, 100, spacing=1.2))["\u00b7"] > 0.8

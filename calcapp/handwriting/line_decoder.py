@@ -31,7 +31,6 @@ MAX_MERGE = 3  # an obelus: dot, bar, dot
 SPLIT_COST = math.log(0.05)
 SEPARABLE = 0.6  # chunks of a group overlapping less than this share of the narrower may part
 TALL_PIECE = 0.6  # pieces at least this part of the line tall: at most one in a merge
-DOT_ROOM = 0.8  # both gaps of a dot, in digit heights: less is a decimal point's, more a times dot's
 LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (handwriting/layout.py)
 
 
@@ -73,16 +72,11 @@ class Prefix:
         return self.state in ("num", "frac", "close") or (self.equals and self.state == "start")
 
 
-def dot_options(box, line_top: float, line_base: float, spacing=None) -> list[tuple[str, float]]:
-    """A dot's two readings, weighed by height: a decimal point sits on the baseline; and,
-    given ``spacing`` (the gaps to both neighbours, in digit heights), by room: a decimal
-    point sits close between its digits, a multiplication dot has space on both sides."""
+def dot_options(box, line_top: float, line_base: float) -> list[tuple[str, float]]:
+    """A dot's two readings, weighed by height: a decimal point sits on the baseline."""
     cy = box[1] + box[3] / 2
     rel = (cy - line_top) / max(line_base - line_top, 1e-6)  # 0 top, 1 baseline
     p_dec = float(np.clip((rel - 0.45) / 0.3, 0.05, 0.95))
-    if spacing is not None:
-        odds = p_dec / (1 - p_dec) * float(np.clip(np.exp((DOT_ROOM - spacing) / 0.2), 0.25, 4.0))
-        p_dec = odds / (1 + odds)
     return [(".", p_dec), ("\u00b7", 1.0 - p_dec)]
 
 
@@ -161,14 +155,13 @@ def _digit_frame(segs, tops, line: float):
     return max(base - top, 1e-6), top, base
 
 
-def symbol_options(seg, top, line, frame, layout=None, spacing=None) -> list[tuple[str, float]]:
-    """The network's alternatives, with a dot's readings weighed by where it sits (and, for ink,
-    by the room it has, ``spacing``) and each reading by how usual its size is for its class
-    (against ``layout``, the digits' frame)."""
+def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]]:
+    """The network's alternatives, with a dot's readings weighed by where it sits and each
+    reading by how usual its size is for its class (against ``layout``, the digits' frame);
+    for ink, the pen's path settles a dot, a dash and an upright stroke (``pen_shape``)."""
+    from calcapp.handwriting import pen_shape
     from calcapp.handwriting.layout import height_in_line, plausibility
     from calcapp.ink.segment import DOT_SIZE
-
-    from calcapp.handwriting import pen_shape
 
     x, y, w, h = seg.box
     unit, ltop, lbase = layout or (line, *frame)
@@ -179,7 +172,7 @@ def symbol_options(seg, top, line, frame, layout=None, spacing=None) -> list[tup
         dotlike = small and pen_shape.dot_like(strokes, seg.box, unit, low)
         dash = pen_shape.dash_like(strokes, seg.box, unit) and any(lab in ".\u00b7-" for lab, _ in top)
     else:
-        dotlike, dash, spacing = small and max(w, h) <= 2.5 * max(min(w, h), 1e-6), False, None
+        dotlike, dash = small and max(w, h) <= 2.5 * max(min(w, h), 1e-6), False
     out: dict[str, float] = {}
     top = [(lab, p * plausibility(lab, seg.box, unit, (ltop, lbase)) ** LAYOUT_WEIGHT) for lab, p in top]
     if strokes:
@@ -190,7 +183,7 @@ def symbol_options(seg, top, line, frame, layout=None, spacing=None) -> list[tup
         top.append(("-", pen_shape.LIKELY * best))
     for lab, p in top:
         if lab in (".", "\u00b7") or (dotlike and lab != "-"):
-            for d, q in dot_options(seg.box, *frame, spacing):
+            for d, q in dot_options(seg.box, *frame):
                 out[d] = max(out.get(d, 0.0), q * (1.0 if dotlike else p))
         else:
             out[lab] = max(out.get(lab, 0.0), p * (0.2 if dotlike else 1.0))
@@ -310,18 +303,9 @@ def read_line(rec, segs, tops):
                 read[(i, stop)] = None
         return read[(i, stop)]
 
-    def spacing(i, stop):
-        """Both gaps of atoms i..stop-1 to the segments beside them, in digit heights."""
-        if i == 0 or stop >= len(atoms):
-            return None
-        box, left, right = symbol(i, stop)[0].box, segs[owner[i - 1]].box, segs[owner[stop]].box
-        gaps = (box[0] - left[0] - left[2]) + (right[0] - box[0] - box[2])
-        return gaps / (layout[0] if layout else line)
-
     def options(i, stop):
         found = symbol(i, stop)
-        return None if found is None else symbol_options(found[0], found[1], line, frame, layout,
-                                                         spacing(i, stop))
+        return None if found is None else symbol_options(found[0], found[1], line, frame, layout)
 
     def cost(i, stop):
         ks = owner[i:stop]

@@ -410,6 +410,14 @@ def write_section(store: dict, out: Path) -> None:
               "the cuts, merges and readings with the grammar and the layout model (calcapp/ink/image_units.py; "
               "images only; both columns measured with one BLAS thread, so their latency is not comparable "
               "to the earlier columns'). "
+              "*pen-lines start* - v7 with the bar cut, before image parts "
+              "(measured on the branch beside the next column); *+pen path decides* - the pen's path "
+              "settles what a piece's box leaves open (calcapp/handwriting/pen_shape.py): a two-stroke `+` "
+              "or `=` is never a dot, a flat bar a fair part of a digit wide is a minus, a tiny stroke on "
+              "the baseline is a point, and a single upright stroke may be `1`, `(` or `)` for the grammar, its straight or bent path "
+              "making one likely (pen lines only). "
+              "*all merged* - image parts, the pen path's rules and one-stroke dots together, "
+              "as the app now reads. "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

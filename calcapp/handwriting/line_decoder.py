@@ -167,23 +167,37 @@ def _ink_box(seg):
 
 def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]]:
     """The network's alternatives, with a dot's readings weighed by where it sits and each
-    reading by how usual its size is for its class (against ``layout``, the digits' frame)."""
-    from calcapp.handwriting.layout import plausibility
+    reading by how usual its size is for its class (against ``layout``, the digits' frame);
+    for ink, the pen's path settles a dot, a dash and an upright stroke (``pen_shape``)."""
+    from calcapp.handwriting import pen_shape
+    from calcapp.handwriting.layout import height_in_line, plausibility
     from calcapp.ink.segment import DOT_SIZE
 
     x, y, w, h = seg.box
-    roundish = max(w, h) <= 2.5 * max(min(w, h), 1e-6)
-    small = max(w, h) / line < DOT_SIZE and len(seg.ids) < 2  # a dot is one stroke; a small '+' two
-    out: dict[str, float] = {}
     unit, ltop, lbase = layout or (line, *frame)
+    small = max(w, h) / line < DOT_SIZE and len(seg.ids) < 2  # a dot is one stroke; a small '+' two
+    strokes = seg.extra.get("strokes") if seg.image is None else None
+    if strokes:  # the pen's path settles what the box leaves open (pen_shape)
+        low = height_in_line(seg.box, ltop, lbase) >= pen_shape.LOW
+        dotlike = small and pen_shape.dot_like(strokes, seg.box, unit, low)
+        dash = pen_shape.dash_like(strokes, seg.box, unit) and any(lab in ".\u00b7-" for lab, _ in top)
+    else:
+        dotlike, dash = small and max(w, h) <= 2.5 * max(min(w, h), 1e-6), False
+    out: dict[str, float] = {}
     box = _ink_box(seg)
     top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase)) ** LAYOUT_WEIGHT) for lab, p in top]
+    if strokes:
+        top = pen_shape.upright_options(top, strokes)
+    if dash:  # a bar a fair part of a digit wide: a minus, whatever its size in the box
+        best = max((p for _, p in top), default=0.0)
+        top = [(lab, p * (0.2 if lab in (".", "\u00b7") else 1.0)) for lab, p in top]
+        top.append(("-", pen_shape.LIKELY * best))
     for lab, p in top:
-        if lab in (".", "\u00b7") or (small and roundish and lab != "-"):
+        if lab in (".", "\u00b7") or (dotlike and lab != "-"):
             for d, q in dot_options(seg.box, *frame):
-                out[d] = max(out.get(d, 0.0), q * (1.0 if small and roundish else p))
+                out[d] = max(out.get(d, 0.0), q * (1.0 if dotlike else p))
         else:
-            out[lab] = max(out.get(lab, 0.0), p * (0.2 if small and roundish else 1.0))
+            out[lab] = max(out.get(lab, 0.0), p * (0.2 if dotlike else 1.0))
     return sorted(out.items(), key=lambda kv: -kv[1])
 
 

@@ -1,0 +1,70 @@
+"""What the pen's path says about a piece that its box alone leaves open.
+
+Scaled into the network's box, a short minus, a decimal point and a multiplication dot look
+alike, and so do a '1' and a bracket; in the line they do not. A dot is one short stroke whose
+extent is a small part of a digit; a minus is a flat bar a fair part of a digit wide; an '=' or
+a '+' is two strokes, never a dot; a '1' is a straight stroke, a bracket a bent one (the side it
+bends to says which). The line decoder weighs the network's readings by these (ink only: an
+image has no strokes).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+DASH_WIDTH = 0.24  # a flat bar at least this part of a digit's height wide is a minus, not a dot
+DASH_FLAT = 2.0  # ...and at least this many times as wide as it is high
+STRAIGHT = 0.07  # a stroke bending less than this part of its length is straight ('1')
+BENT = 0.1  # a stroke bending more than this is a bracket's curve
+DOT_EXTENT = 0.2  # a stroke on the baseline smaller than this part of a digit is a dot...
+LOW = 0.7  # ...where its middle sits this far down from the digits' top to their baseline
+TICK_FLAT = 4.0  # ...flatter than this, it is a short minus
+ROUNDISH = 2.5  # a dot is no more than this many times as long as it is thick
+LIKELY = 0.3  # what the path makes likely stays at least this share of the best reading
+FLOOR = 0.02  # what the path leaves possible stays at least this share (the grammar may need it)
+UPRIGHT = ("1", "(", ")")
+
+
+def dash_like(strokes, box, unit: float) -> bool:
+    """One flat stroke a fair part of a digit wide: a minus, whatever the network says."""
+    w, h = box[2], box[3]
+    return len(strokes) == 1 and w >= DASH_WIDTH * unit and w >= DASH_FLAT * h
+
+
+def dot_like(strokes, box, unit: float, low: bool = False) -> bool:
+    """One stroke, roundish (or, ``low`` on the baseline, tiny and not flat) that is not a bar:
+    a dot. A '+' or '=' drawn small is two strokes; a decimal point drawn as a tick is still a
+    dot, a tick as short at mid-height may be a short minus."""
+    w, h = box[2], box[3]
+    roundish = max(w, h) <= ROUNDISH * max(min(w, h), 1e-6)
+    tiny = low and max(w, h) < DOT_EXTENT * unit and w < TICK_FLAT * h
+    return len(strokes) == 1 and (roundish or tiny) and not dash_like(strokes, box, unit)
+
+
+def bend(stroke) -> float:
+    """How far the path strays from its chord, in chord lengths; signed: < 0 bends left."""
+    a = stroke.xy()
+    if len(a) < 3:
+        return 0.0
+    c = a[-1] - a[0]
+    length = float(np.hypot(*c))
+    if length < 1e-9:
+        return 0.0
+    off = (a - a[0]) @ (np.array([-c[1], c[0]]) / length)  # distance from the chord, signed
+    k = int(np.argmax(np.abs(off)))
+    side = a[k, 0] - (a[0, 0] + c[0] * float((a[k] - a[0]) @ c) / length ** 2)
+    return float(np.sign(side) * abs(off[k]) / length)
+
+
+def upright_options(options, strokes) -> list[tuple[str, float]]:
+    """A single upright stroke's readings with '1', '(' and ')' all present: the straight or
+    bent path makes one likely, the others stay possible for the grammar ('(' needs its ')')."""
+    have = dict(options)
+    if len(strokes) != 1 or not any(have.get(c, 0.0) > 0.0 for c in UPRIGHT):
+        return options
+    best = max(have.get(c, 0.0) for c in UPRIGHT)
+    b = bend(strokes[0])
+    likely = "1" if abs(b) < STRAIGHT else ("(" if b < 0 else ")") if abs(b) > BENT else None
+    for c in UPRIGHT:
+        have[c] = max(have.get(c, 0.0), (LIKELY if c == likely else FLOOR) * best)
+    return sorted(have.items(), key=lambda kv: -kv[1])

@@ -115,7 +115,7 @@ def _plot(runs: dict, path: Path, axis: str = "wall_s") -> bool:
         from PySide6.QtWidgets import QApplication
     except ImportError:
         return False
-    app = QApplication.instance() or QApplication([])  # noqa: F841 (keeps Qt alive)
+    app = QApplication.instance() or QApplication([])
     pg.setConfigOption("background", "w")
     pg.setConfigOption("foreground", "k")
     what = "wall" if axis == "wall_s" else "CPU"
@@ -130,6 +130,8 @@ def _plot(runs: dict, path: Path, axis: str = "wall_s") -> bool:
         plot.plot(xs, ys, pen=pg.mkPen(colour, width=2), symbol="o", symbolSize=5,
                   symbolBrush=colour, name=name)
     plot.resize(900, 520)
+    plot.show()  # laid out before the export, so the axis title clears the tick labels
+    app.processEvents()
     exporter = pg.exporters.ImageExporter(plot.getPlotItem())
     exporter.parameters()["width"] = 900
     exporter.export(str(path))

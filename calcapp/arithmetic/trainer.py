@@ -426,13 +426,10 @@ def _model_for(config: TrainConfig, hp: dict, resume_from):
 
 
 def _warm_validation(model, spec, val, val_x, val_y, strategy=None, batch: int = 1024) -> None:
-    """Trace the validation pass before the run's clock starts (``on_start``): tracing
-    costs several validations, and an ETA made after the first epoch would count it again
-    for every epoch. One full batch and one of a single row trace both shapes a
-    validation meets (the full batches and the smaller last one); no weight changes.
-    It also builds the loss and metrics, which ``fit`` would otherwise build by drawing a
-    batch (under JAX one more shuffle, so a run would depend on whether it was warmed):
-    so it runs under a strategy too, on whole rows per replica only."""
+    """Trace validation before the clock starts (an ETA after epoch 1 would count tracing in
+    every epoch): a full batch and a one-row one trace both shapes it meets. It also builds
+    the loss, which under JAX ``fit`` builds by drawing one more shuffled batch: so it runs
+    under a strategy too (whole rows per replica), and the same seed gives the same run."""
     share = replicas(strategy)
     k = min(len(val_y), batch + 1) if share == 1 else min(len(val_y), batch) // share * share
     if k == 0:

@@ -13,26 +13,17 @@ a '÷' obelus read with its confidence, an equation checked right and one checke
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]
+from usable_screenshots import run_shots, spin  # noqa: E402 (shared by the screenshot scripts)
 
 WRITER = "MathBrush:200922-1017"  # a held-out writer with every symbol the shots need
 OTHER = "MathBrush:2009213-139"  # another one, one of whose '3's reads as '2'
 HEIGHT, ORIGIN, MAX_WIDTH = 80.0, (40.0, 80.0), 440.0  # the canvas is 540 px wide at 980x680
-
-
-def spin(app, seconds: float) -> None:
-    end = time.perf_counter() + seconds
-    while time.perf_counter() < end:
-        app.processEvents()
-        time.sleep(0.005)
 
 
 def wait_for(app, test, timeout: float = 20.0) -> bool:
@@ -188,18 +179,7 @@ def shots(app, out: Path) -> None:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=str(ROOT / "resources" / "screenshots"))
-    args = ap.parse_args()
-    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    os.environ["CALCAPP_HOME"] = tempfile.mkdtemp(prefix="calcapp-shots-")
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    from calcapp.ui.app import make_app
-
-    app = make_app(["calcapp"])
-    shots(app, out)
-    return 0
+    return run_shots(__doc__, shots)
 
 
 if __name__ == "__main__":

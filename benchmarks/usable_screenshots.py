@@ -105,8 +105,10 @@ def error_map(app, out: Path) -> None:
     save(view, out / "error_map.png")
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def run_shots(doc: str, *makers) -> int:
+    """The screenshot scripts' one command: ``--out``, an offscreen app on a fresh data
+    folder, then ``make(app, out)`` for each maker."""
+    ap = argparse.ArgumentParser(description=doc.splitlines()[0])
     ap.add_argument("--out", default=str(ROOT / "resources" / "screenshots"))
     args = ap.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -116,10 +118,13 @@ def main() -> int:
     from calcapp.ui.app import make_app
 
     app = make_app(["calcapp"])
-    training(app, out)
-    dark_and_canvas(app, out)
-    error_map(app, out)
+    for make in makers:
+        make(app, out)
     return 0
+
+
+def main() -> int:
+    return run_shots(__doc__, training, dark_and_canvas, error_map)
 
 
 if __name__ == "__main__":

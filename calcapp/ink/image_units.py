@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
-from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _dilate, _pix_box, _settle_sizes,
+from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _pix_box, _settle_sizes, bridged,
                                   connected_components, group_boxes, line_height, merge_fragments)
 
 MIN_CUT_WIDTH = 0.4  # components narrower than this (x line height) are never cut
@@ -50,7 +50,7 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
                          f"at most {MAX_MARKS:,}")
     h = line_height([_pix_box(c) for c in comps])
-    comps = _bridged(mask, comps, int(round(bridge * h)))
+    comps = bridged(mask, comps, int(round(bridge * h)))
     boxes = [_pix_box(c) for c in comps]
     h = line_height(boxes)
     stroke = stroke_width(mask)
@@ -72,20 +72,6 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         seg.extra["line_h"] = max(seg.box[2], seg.box[3]) / max(seg.rel_size, 1e-9)
         seg.extra["pen"] = stroke
     return segs
-
-
-def _bridged(mask: np.ndarray, comps: list, r: int) -> list:
-    """Components joined across gaps narrower than ``r`` pixels (faint strokes break in scans)."""
-    if r < 1:
-        return comps
-    joined = connected_components(_dilate(mask, r))
-    label = np.full(mask.shape, -1, dtype=np.int64)
-    for i, c in enumerate(joined):
-        label[c[:, 0], c[:, 1]] = i
-    groups: dict[int, list] = {}
-    for c in comps:
-        groups.setdefault(int(label[c[0, 0], c[0, 1]]), []).append(c)
-    return [np.concatenate(g) for g in groups.values()]
 
 
 def stroke_width(mask: np.ndarray) -> float:

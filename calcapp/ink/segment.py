@@ -330,6 +330,20 @@ def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
     return out
 
 
+
+def bridged(mask: np.ndarray, comps: list, r: int) -> list:
+    """Components joined across gaps narrower than ``r`` pixels (faint strokes break in scans)."""
+    if r < 1:
+        return comps
+    joined = connected_components(_dilate(mask, r))
+    label = np.full(mask.shape, -1, dtype=np.int64)
+    for i, c in enumerate(joined):
+        label[c[:, 0], c[:, 1]] = i
+    groups: dict[int, list] = {}
+    for c in comps:
+        groups.setdefault(int(label[c[0, 0], c[0, 1]]), []).append(c)
+    return [np.concatenate(g) for g in groups.values()]
+
 def segment_image(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Segment]:
     """A line image (either polarity) -> symbols in reading order, each with its crop.
 
@@ -348,16 +362,7 @@ def segment_image(image, threshold: float = 0.2, bridge: float = 0.03) -> list[S
         raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
                          f"at most {MAX_MARKS:,}")
     h = line_height([_pix_box(c) for c in comps])
-    r = int(round(bridge * h))
-    if r >= 1:
-        joined = connected_components(_dilate(mask, r))
-        label = np.full(mask.shape, -1, dtype=np.int64)
-        for i, c in enumerate(joined):
-            label[c[:, 0], c[:, 1]] = i
-        groups: dict[int, list] = {}
-        for c in comps:
-            groups.setdefault(int(label[c[0, 0], c[0, 1]]), []).append(c)
-        comps = [np.concatenate(g) for g in groups.values()]
+    comps = bridged(mask, comps, int(round(bridge * h)))
     parts, origin = [], []
     for k, c in enumerate(comps):
         pieces = _split_touching(ink, c, h)

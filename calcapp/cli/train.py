@@ -194,15 +194,14 @@ def _named(config, name, out, overwrite: bool, resume, distribute="none"):
 
 
 def _train_columns(config, out) -> dict:
-    """The columns trainer (the CLI's one-line message for a bad recipe); the card's metrics."""
+    """The columns trainer as the Training tab runs it (settings checked, an existing
+    folder refused with a free name), printing its rounds; the card's metrics."""
     from calcapp.cli import UsageError
-    from calcapp.arithmetic.columns.training import write_model
+    from calcapp.arithmetic.columns.runs import train_columns
 
     try:
-        folder = write_model(config, out)
+        result = train_columns(config, out, log=print)
     except (FileExistsError, ValueError) as exc:
         raise UsageError(str(exc)) from None
-    print(f"wrote {folder}")
-    from calcapp.nets.registry import read_card
-
-    return read_card(folder).get("metrics") or {}
+    print(f"wrote {result.model_dir}")
+    return result.metrics

@@ -182,7 +182,7 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
         dotlike = small and pen_shape.dot_like(strokes, seg.box, unit, low)
         dash = pen_shape.dash_like(strokes, seg.box, unit) and any(lab in ".\u00b7-" for lab, _ in top)
     else:
-        dotlike, dash = small and max(w, h) <= 2.5 * max(min(w, h), 1e-6), False
+        dotlike, dash = small and max(w, h) <= pen_shape.ROUNDISH * max(min(w, h), 1e-6), False
     out: dict[str, float] = {}
     box = _ink_box(seg)
     top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase)) ** LAYOUT_WEIGHT) for lab, p in top]

@@ -154,7 +154,7 @@ def train_columns(config, out_dir, callback: TrainingCallback | None = None,
                  "cells": list(C.CELLS), "max_rounds": int(hp["max_rounds"])})
     try:
         write_model(config, Path(out_dir), log or (lambda line: None),
-                      on_round=rounds.round_done, fit_callbacks=(_keras_callback(rounds),))
+                    on_round=rounds.round_done, fit_callbacks=(_keras_callback(rounds),))
     except RunStopped:
         result = TrainResult(None, True, rounds.rounds or None, {}, {})
     else:  # (a Stop during the final write and test: the model is whole, so it stays)

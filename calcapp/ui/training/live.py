@@ -80,10 +80,9 @@ class Live:
         done = index if last.get("cell_done") else max(0, index - 1)
         if done >= n:
             return n, "writing the model and testing it on a people's mix\u2026"
-        seconds = int(self.active_seconds(now))
         cell_round = 1 if last.get("cell_done") or not last else int(last["cell_round"]) + 1
         return done, (f"cell {done + 1}/{n} ({self.cells[done]}), round {cell_round}  "
-                      f"{seconds // 60}m{seconds % 60:02d}s")
+                      f"{_duration(self.active_seconds(now))}")
 
     def samples_title(self, report) -> str:
         extra = getattr(report, "extra", None) or {}

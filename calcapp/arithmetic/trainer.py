@@ -4,11 +4,13 @@ Why it looks like this:
 - Fresh samples every epoch come from ``calcapp.expr.datagen`` (seeded per epoch, so a
   resumed run sees the same data it would have seen); validation and test splits are
   fixed and disjoint from training by construction.
-- Keras ``fit`` runs one epoch at a time, so stop/pause (``RunControl.checkpoint`` between
-  batches), per-batch loss events, greedy-decoded validation and best-checkpoint saving
-  all live in this plain loop, and a ``tf.distribute`` strategy just wraps model building:
-  Keras' ``fit`` splits each batch across the replicas it was built for and all-reduces
-  the gradients (``calcapp.nets.distribution`` says how; a test proves it).
+- One epoch at a time, so stop/pause (``RunControl.checkpoint`` between batches),
+  per-batch loss events, greedy-decoded validation and best-checkpoint saving all live in
+  this plain loop. On one device an epoch is ``epoch_loop.fit_epoch`` (NumPy batches into
+  ``train_on_batch``: steady epochs); under a ``tf.distribute`` strategy, which just wraps
+  model building, it is Keras' ``fit``, which splits each batch across the replicas it was
+  built for and all-reduces the gradients (``calcapp.nets.distribution`` says how; a test
+  proves it).
 - Nothing prints: the CLI and the GUI consume the same ``TrainingCallback`` events.
 """
 
@@ -33,6 +35,7 @@ from calcapp.expr.tasks import TaskSpec, preset
 from calcapp.arithmetic.model import architectures as A
 from calcapp.arithmetic.model.weights import parameter_count
 from calcapp.arithmetic import data as D
+from calcapp.arithmetic.epoch_loop import fit_epoch, shuffled, validation_loss, warm_validation
 from calcapp.arithmetic.evaluation import operator_of, score
 from calcapp.arithmetic.warm_start import init_folder, warm_start  # noqa: F401 (init_folder: the CLI's)
 from calcapp.nets.distribution import local_batch, replicas
@@ -240,6 +243,28 @@ class _Bridge:
         return Bridge(*args, **kwargs)
 
 
+def _train_epoch(model, strategy, data, hp: dict, epoch: int, step: int, cb, control):
+    """(mean loss, steps so far, stopped) after one epoch: on one device through
+    ``epoch_loop`` (no tf.data pipeline to stall), under a strategy through ``fit``, which
+    splits each batch across the replicas."""
+    rows = shuffled(*data, int(hp["batch_size"]), np.random.default_rng([int(hp["seed"]), epoch]))
+    if strategy is None:
+        count = [step]
+
+        def on_batch(loss: float) -> bool:
+            count[0] += 1
+            cb.on_batch(epoch + 1, count[0], loss)
+            return control is not None and control.checkpoint()
+
+        loss, stopped = fit_epoch(model, *rows, int(hp["batch_size"]), on_batch)
+        return loss, count[0], stopped
+    x, y, batch = local_batch(strategy, *rows, int(hp["batch_size"]))  # (multi-host JAX)
+    bridge = _Bridge(epoch + 1, step, cb, control)
+    hist = model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False, callbacks=[bridge])
+    loss = float(hist.history["loss"][-1]) if hist.history.get("loss") else float("nan")
+    return loss, bridge.step, bridge.stopped
+
+
 def _compile(model, hp):
     import keras
 
@@ -298,18 +323,14 @@ def train(
             break
         lr = float(hp["learning_rate"]) * float(hp["lr_decay"]) ** epoch
         model.optimizer.learning_rate.assign(lr)
-        x, y, batch = local_batch(strategy, *data, int(hp["batch_size"]))  # (multi-host JAX)
-        bridge = _Bridge(epoch + 1, step, cb, control)
-        hist = model.fit(x, y, batch_size=batch, epochs=1, verbose=0,
-                         shuffle=True, callbacks=[bridge])
-        step, t_fit = bridge.step, time.perf_counter()
+        train_loss, step, stopped = _train_epoch(model, strategy, data, hp, epoch, step, cb, control)
+        t_fit = time.perf_counter()
         spent += t_fit - t0
-        if bridge.stopped or (control is not None and control.stopped):
+        if stopped or (control is not None and control.stopped):
             stopped = True  # at once: no validation pass, no other epoch
             break
         epoch_done = epoch + 1
-        train_loss = float(hist.history["loss"][-1]) if hist.history.get("loss") else float("nan")
-        val_loss, vm, samples = _validate(model, spec, val, val_x, val_y, rng)
+        val_loss, vm, samples = _validate(model, spec, val, val_x, val_y, rng, strategy)
         better = vm["exact_match"] > best or not saved
         if better:
             best, best_epoch = vm["exact_match"], epoch + 1
@@ -434,14 +455,18 @@ def _warm_validation(model, spec, val, val_x, val_y, strategy=None, batch: int =
     k = min(len(val_y), batch + 1) if share == 1 else min(len(val_y), batch) // share * share
     if k == 0:
         return
-    xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
-    model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)
+    if strategy is None:
+        warm_validation(model, val_x, val_y, batch)
+    else:
+        xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
+        model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)
     greedy_texts(model, spec, [e.model_input for e in val[:2]])
 
 
-def _validate(model, spec, val, val_x, val_y, rng):
+def _validate(model, spec, val, val_x, val_y, rng, strategy=None):
     """(validation loss, metrics, a few sample predictions) after an epoch."""
-    val_loss = float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0))
+    val_loss = (validation_loss(model, val_x, val_y) if strategy is None
+                else float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0)))
     preds = greedy_texts(model, spec, [e.model_input for e in val])
     vm = score([e.text for e in val], [e.target for e in val], preds)
     picks = rng.sample(range(len(val)), min(8, len(val)))  # shown as they were answered

@@ -1,0 +1,73 @@
+"""One epoch of training, and the validation loss, on one device without ``fit``.
+
+Why not Keras' ``fit`` and ``evaluate`` here: each call wraps the arrays in a fresh tf.data
+pipeline whose background threads (prefetch, autotune) are torn down when it returns. On
+a small machine that teardown now and then waits seconds at no CPU, inside the epoch or
+in whatever runs next, and the tf.data threads move the steps between one core and two
+from one epoch to the next; so epochs that do the same work took 1.2 to 2.6 s, and no
+time-left estimate can hold. Feeding ``train_on_batch`` shuffled NumPy slices has no
+pipeline to tear down (``benchmarks/results/training-scale.md`` has the before and after).
+
+Every batch has the same shape: the epoch's last batch is filled up with rows from its
+start, so the step is traced (or compiled, under JAX) once, before the clock matters.
+Under a distribution strategy the trainer keeps ``fit``: it splits each batch across the
+replicas; this loop would not.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+
+def _rows(x, index):
+    return tuple(a[index] for a in x) if isinstance(x, tuple) else x[index]
+
+
+def _slice(x, start: int, stop: int):
+    return tuple(a[start:stop] for a in x) if isinstance(x, tuple) else x[start:stop]
+
+
+def shuffled(x, y, batch: int, rng: np.random.Generator):
+    """The epoch's rows in a shuffled order, rounded up to whole batches with rows from
+    its start (each row once, a few twice). Both paths take this order, so one device and
+    several replicas see the same batches."""
+    order = np.resize(rng.permutation(len(y)), -(-len(y) // batch) * batch)
+    return _rows(x, order), y[order]
+
+
+def fit_epoch(model, x, y, batch: int, on_batch: Callable[[float], bool]) -> tuple[float, bool]:
+    """Train on the rows in order, a batch a step; ``on_batch(running loss)`` after each
+    step returns True to stop. (The epoch's mean loss or NaN, stopped.) ``train_on_batch``
+    gives each batch's own loss; the running mean is what ``fit`` reports, so the curves
+    read the same under either path (the batches are all one size)."""
+    total, steps = 0.0, 0
+    for start in range(0, len(y), batch):
+        logs = model.train_on_batch(_slice(x, start, start + batch), y[start:start + batch],
+                                    return_dict=True)
+        total, steps = total + float(logs.get("loss", math.nan)), steps + 1
+        if on_batch(total / steps):
+            return total / steps, True
+    return (total / steps if steps else math.nan), False
+
+
+def validation_loss(model, x, y, batch: int = 1024) -> float:
+    """The mean loss over every row (the last batch may be short: its shape is traced by
+    ``warm_validation`` beforehand)."""
+    total = 0.0
+    for start in range(0, len(y), batch):
+        logs = model.test_on_batch(_slice(x, start, start + batch), y[start:start + batch],
+                                   return_dict=True)
+        total += float(logs.get("loss", math.nan)) * len(y[start:start + batch])
+    return total / len(y) if len(y) else math.nan
+
+
+def warm_validation(model, x, y, batch: int = 1024) -> None:
+    """Trace the validation step for a full batch and for a short one (the step then
+    takes any batch size), before the first epoch's clock starts."""
+    k = min(len(y), batch)
+    if k:
+        model.test_on_batch(_slice(x, 0, k), y[:k])
+        model.test_on_batch(_slice(x, 0, 1), y[:1])

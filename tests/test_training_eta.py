@@ -263,3 +263,18 @@ def test_the_trainer_reports_validation_and_data_seconds(tmp_path):
     for r in reports:
         assert 0.0 <= r.extra["validation_s"] <= r.elapsed_s
         assert 0.0 <= r.extra["data_s"] <= r.elapsed_s
+
+
+def test_the_first_epochs_warm_up_does_not_set_the_rate():
+    """The first third of epoch 1 runs at twice the later step time (caches warming after
+    tracing): the estimate made after epoch 1 takes the rate from the rest of it."""
+    events, end = _run(epochs=5, steps=90)
+    t, out, n = 0.0, [], 0
+    for kind, when, args in events:  # shift every event after each slow warm-up step
+        if kind == "batch":
+            n = args[0]
+            t += 0.01 if n <= 30 else 0.0
+        out.append((kind, when + t, args))
+    clock = EtaClock()
+    assert _worst_of(out, end + t, clock=clock) <= 0.05
+    assert clock.warm and abs(clock.step_time - 0.01) < 1e-6

@@ -55,18 +55,25 @@ class EtaClock:
         self.first: tuple[float, int] | None = None  # (t, step) of the epoch's first batch
         self.last: tuple[float, int] | None = None
         self.intervals: deque = deque(maxlen=MAX_INTERVALS)  # (seconds, steps) within an epoch
+        self.warm: list = []  # the same, from the first third of the run's first epoch
         self.epoch_steps: list[float] = []  # mean step time of each finished epoch
         self.validations: list[float] = []
         self.tails: list[float] = []  # last batch to the epoch's end, less the validation
         self.gaps: list[float] = []  # epoch start to its first batch, less one step (epoch >= 2)
         self.data: list[float] = []  # data making, as the trainer reports it
 
+    def warming(self, step: int) -> bool:
+        """In the first third of this run's first epoch: steps run slower there (the
+        caches and allocator warm up after tracing), so that stretch sets the rate only
+        until the rest of the epoch is measured."""
+        return not self.epoch_seconds and step - self.first[1] < self.steps_per_epoch // 3
+
     @property
     def step_time(self) -> float | None:
         """The latest rate: seconds per step over the last ``WINDOW`` epochs' worth of
         steps (the tab gets batch events thinned, so an interval may span several steps)."""
         seconds, steps = 0.0, 0
-        for dt, n in reversed(self.intervals):
+        for dt, n in reversed(self.intervals or self.warm):
             seconds, steps = seconds + dt, steps + n
             if steps >= self.WINDOW * self.steps_per_epoch - 1:
                 break
@@ -83,7 +90,11 @@ class EtaClock:
             if self.epoch_seconds and self.step_time is not None:  # (epoch 1's holds tracing)
                 self.gaps.append(max(0.0, t - self.mark - self.step_time))
         elif step > self.last[1]:
-            self.intervals.append((t - self.last[0], step - self.last[1]))
+            interval = (t - self.last[0], step - self.last[1])
+            if self.warming(step):
+                self.warm.append(interval)
+            else:
+                self.intervals.append(interval)
         self.last = (t, step)
 
     def epoch(self, t: float, epoch: int, validation_s: float | None = None,

@@ -4,12 +4,13 @@ Why not Keras' ``fit`` and ``evaluate`` here: each call wraps the arrays in a fr
 pipeline whose background threads (prefetch, autotune) are torn down when it returns. On
 a small machine that teardown now and then waits seconds at no CPU, inside the epoch or
 in whatever runs next, and the tf.data threads move the steps between one core and two
-from one epoch to the next; so epochs that do the same work took 1.2 to 2.6 s, and no
-time-left estimate can hold. Feeding ``train_on_batch`` shuffled NumPy slices has no
-pipeline to tear down (``benchmarks/results/training-scale.md`` has the before and after).
+from one epoch to the next; so epochs that did the same work differed by a factor of
+two, and no time-left estimate could hold. Feeding ``train_on_batch`` shuffled NumPy
+slices leaves no pipeline to tear down (``benchmarks/results/training-scale.md`` has the
+before and after).
 
 Every batch has the same shape: the epoch's last batch is filled up with rows from its
-start, so the step is traced (or compiled, under JAX) once, before the clock matters.
+start, so the step is traced (or compiled, under JAX) once, in the first epoch.
 Under a distribution strategy the trainer keeps ``fit``: it splits each batch across the
 replicas; this loop would not.
 """

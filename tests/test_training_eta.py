@@ -278,3 +278,38 @@ def test_the_first_epochs_warm_up_does_not_set_the_rate():
     clock = EtaClock()
     assert _worst_of(out, end + t, clock=clock) <= 0.05
     assert clock.warm and abs(clock.step_time - 0.01) < 1e-6
+
+
+def test_a_run_that_stops_at_its_goal_shows_its_eta_as_a_bound():
+    """A recipe with a target stops when it reaches it, often epochs before its last: the
+    tab says "at most" (the trainer says so in its start event), never a range."""
+    from calcapp.ui.training.live import Live, format_eta
+
+    assert format_eta(125.0, (100.0, 200.0), at_most=True) == "ETA at most 3m20s"
+    assert format_eta(42.0, None, about=True, at_most=True) == "ETA at most 42s"
+    live = Live("r", "recipe")
+    live.may_stop_early = True
+    live.clock.started(0.0, 5, 10)
+    for step in range(1, 11):
+        live.clock.batch(0.1 * step, step)
+    live.clock.epoch(1.5, 1)
+    assert live.eta_text(live.t0 + 1.5).startswith("ETA at most ")
+
+
+def test_the_trainer_says_whether_a_run_may_stop_early(tmp_path):
+    from calcapp.arithmetic.trainer import TrainConfig, train
+    from calcapp.expr.tasks import preset
+    from calcapp.nets.events import TrainingCallback
+
+    seen = []
+
+    class Log(TrainingCallback):
+        def on_start(self, info):
+            seen.append(info["may_stop_early"])
+
+    hp = {"units": 8, "batch_size": 32, "holdout": 0, "samples_per_epoch": 64, "epochs": 1,
+          "val_size": 20, "test_size": 20}
+    for target in (None, 0.99):
+        train(TrainConfig(f"goal{target}", preset("add1"), "tiny-rnn", {**hp, "target_exact": target}),
+              tmp_path, Log())
+    assert seen == [False, True]

@@ -306,7 +306,8 @@ def train(
     steps_per_epoch = -(-int(hp["samples_per_epoch"]) // int(hp["batch_size"]))
     cb.on_start({"name": config.name, "epochs": epochs, "steps_per_epoch": steps_per_epoch,
                  "parameters": params, "architecture": config.architecture,
-                 "task": spec.name, "start_epoch": start_epoch + 1})
+                 "task": spec.name, "start_epoch": start_epoch + 1,
+                 "may_stop_early": hp["target_exact"] is not None or hp["max_minutes"] is not None})
 
     def card(metrics: dict, val_metrics: dict, stopped: bool) -> dict:
         return _card(config, params, metrics, val_metrics, {

@@ -20,16 +20,20 @@ def _duration(seconds: float) -> str:
 
 
 def format_eta(seconds: float | None, span: tuple[float, float] | None = None,
-               about: bool = False) -> str:
+               about: bool = False, at_most: bool = False) -> str:
     """``ETA 2m05s``; ``ETA 1m50s–2m40s`` while the ``span`` the clock gives is wide;
-    ``ETA about 2m05s`` while the estimate rests on too little (``about``)."""
+    ``ETA about 2m05s`` while the estimate rests on too little (``about``); ``at most``
+    for a run that stops at its goal (a recipe's target or time limit): its epochs may
+    end sooner than the estimate of them all, never later."""
     if seconds is None or seconds != seconds or seconds < 0:
         return "ETA -"
+    bound = "at most " if at_most else ""
     if span is not None and span[1] > WIDE * max(span[0], 1.0):
         low, high = min(span[0], seconds), max(span[1], seconds)
         if _duration(low) != _duration(high):
-            return f"ETA {_duration(low)}–{_duration(high)}"
-    return f"ETA {'about ' if about else ''}{_duration(seconds)}"
+            return f"ETA {bound}{_duration(high)}" if at_most else (
+                f"ETA {_duration(low)}–{_duration(high)}")
+    return f"ETA {bound or ('about ' if about else '')}{_duration(seconds)}"
 
 
 class Live:
@@ -48,6 +52,7 @@ class Live:
         self.paused_total = 0.0
         self.buffer: list[tuple[int, int, float, float]] = []
         self.clock = EtaClock()  # time left, from measured epochs
+        self.may_stop_early = False  # the run ends at its goal: the ETA is a bound
         self.cells: list[str] = []  # a columns run: its digit cells, trained in turn
         self.last_round: dict = {}  # ... and what its last round said (EpochReport.extra)
 
@@ -68,7 +73,7 @@ class Live:
         fewer than two are measured (inside the first, validation is not yet counted)."""
         t = self.active_seconds(now)
         return format_eta(self.clock.eta(t), self.clock.eta_range(t),
-                          about=len(self.clock.epoch_seconds) < 2)
+                          about=len(self.clock.epoch_seconds) < 2, at_most=self.may_stop_early)
 
     # -- a columns run: digit cells trained in rounds, one after another -----------------
     def cells_progress(self, now: float | None = None) -> tuple[int, str]:

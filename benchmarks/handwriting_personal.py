@@ -408,7 +408,7 @@ def main(argv=None) -> int:
                            "left20": res.get("left20", []),
                            "latency": speed, "online": live, "own0": res["own"][0],
                            "others0": res["others"][0], "per_writer": {str(k): res["own"][k] for k in KS}}
-        store.update(tried_and_bounds(rec, root, views, big, params, Path(args.cache), Path(tmp)))
+        store.update(tried_and_bounds(rec, root, by_writer, views, big, params, Path(args.cache), Path(tmp)))
         _write(store, store_path)
         if args.fine_tune_writers:  # written again after: the slow part never loses the rest
             store["fine_tune"] = fine_tune_curve(by_writer, views, big, args.fine_tune_writers, Path(tmp))
@@ -416,13 +416,14 @@ def main(argv=None) -> int:
     return 0
 
 
-def tried_and_bounds(rec, root, views, big, params: MemoryParams, cache: Path, tmp: Path) -> dict:
+def tried_and_bounds(rec, root, by_writer, views, big, params: MemoryParams, cache: Path, tmp: Path) -> dict:
     """The other adaptations and the bounds (personal_bounds), held-out and validation, in this run."""
     q = embed(views["hid_image"], views["hid_pen"], views["pens"], params)
     wins = windows(views, big)
     tried = personal_bounds.curves(views, q, wins, KS)
     out = {"tried": {m: summary(r) for m, r in tried.items()}, "bounds": personal_bounds.bounds(views, q, wins),
-           "anatomy": personal_bounds.anatomy(views, wins, rec.labels)}
+           "anatomy": personal_bounds.anatomy(views, wins, rec.labels),
+           "deslant": personal_bounds.deslant_errors(rec, by_writer, big)}
     vb = writer_symbols(root, validation=True)
     vbig = [w for w, syms in vb.items() if len(syms) >= MIN_SYMBOLS]
     vviews = network_views(rec, vb, cache.with_name(f"{cache.stem}-validation.npz"))
@@ -433,7 +434,8 @@ def tried_and_bounds(rec, root, views, big, params: MemoryParams, cache: Path, t
     own = lambda res: [sum(e for e, _ in res["own"][k].values()) for k in ks]  # noqa: E731
     out["validation"] = {"writers": len(vbig), "ks": list(ks), "n": sum(len(t) for _, t in vwins.values()),
                          "memory": own(vmem), "bias": own(vtried["bias"]), "linear": own(vtried["linear"]),
-                         "bounds": personal_bounds.bounds(vviews, vq, vwins)}
+                         "bounds": personal_bounds.bounds(vviews, vq, vwins),
+                         "deslant": personal_bounds.deslant_errors(rec, vb, vbig)}
     print("tried", {m: [r["errors"] for r in v] for m, v in out["tried"].items()}, "bounds", out["bounds"],
           "validation", out["validation"], flush=True)
     return out

@@ -151,6 +151,51 @@ def bounds(views, q, wins: dict) -> dict:
     return out
 
 
+def writer_slant(symbols) -> float:
+    """The writer's lean (radians from vertical, + to the right with y down): the median principal
+    axis of the tall strokes (a '1', a '4''s stem, a bracket) among ``symbols`` [(label, strokes, h)]."""
+    angles = []
+    for _, strokes, _ in symbols:
+        for stroke in strokes:
+            xy = stroke.xy()
+            if len(xy) < 3 or np.ptp(xy[:, 1]) < 2.5 * max(np.ptp(xy[:, 0]), 1e-9):
+                continue
+            axis = np.linalg.svd(xy - xy.mean(0), full_matrices=False)[2][0]
+            axis = axis if axis[1] > 0 else -axis
+            angles.append(np.arctan2(axis[0], axis[1]))
+    return float(np.median(angles)) if len(angles) >= 3 else 0.0
+
+
+def sheared(strokes, angle: float) -> list:
+    """The strokes with a lean of ``angle`` taken out (a horizontal shear about each stroke's middle)."""
+    from calcapp.ink.strokes import Point, Stroke
+
+    t, out = np.tan(angle), []
+    for stroke in strokes:
+        xy = stroke.xy()
+        mid = xy[:, 1].mean() if len(xy) else 0.0
+        out.append(Stroke([Point(float(x - t * (y - mid)), float(y)) for x, y in xy]))
+    return out
+
+
+def deslant_errors(rec, by_writer: dict, writers, k: int = 20, window=(50, 250)) -> list[int]:
+    """[errors as written, errors with the lean of the writer's first k symbols taken out] over each
+    writer's test window: the writer-level style normalisation, read by both views."""
+    from calcapp.handwriting.trajectory import features, fuse
+    from calcapp.ink.imagenorm import normalise_strokes
+
+    out = [0, 0]
+    for w in writers:
+        test, angle = by_writer[w][window[0]:window[1]], writer_slant(by_writer[w][:k])
+        y = np.array([rec.labels.index(lab) for lab, _, _ in test])
+        for n, shape in enumerate((lambda st: st, lambda st: sheared(st, angle))):
+            images = np.stack([normalise_strokes(shape(st), h) for _, st, h in test])
+            pens = np.stack([features(shape(st), h) for _, st, h in test])
+            p = fuse(rec.probabilities(images), rec.pen.probabilities(pens), rec.pen_weight)
+            out[n] += int((p.argmax(1) != y).sum())
+    return out
+
+
 def _wrong(p_row: np.ndarray, label: int) -> int:
     return int(p_row[0].argmax() != label)
 
@@ -222,6 +267,10 @@ def _bounds_lines(store: dict, pct) -> list[str]:
              f"{vbd['other_memory']} / {vbd['other_memory_near']}"),
             ("the window's own answers: the best per-writer class bias fitted on them", "no",
              bnd["oracle_bias"], vbd["oracle_bias"])]
+    if "deslant" in store and "deslant" in val:
+        d, vd = store["deslant"], val["deslant"]
+        rows.insert(3, ("the first 20, their lean taken out of the ink before reading (writer-level deslant)",
+                        "yes", f"{d[1]} (as written: {d[0]})", f"{vd[1]} (as written: {vd[0]})"))
     lines = ["", "### What the material allows: errors when the app knows more of the writer's labels", "",
              f"Errors in the same test windows (held-out: of {at[0]['n']}; validation: of {val['n']}). "
              f"The goal needs at most {half} held-out errors.", "",

@@ -72,3 +72,17 @@ def test_the_bow_of_a_straight_stroke_is_small_and_of_a_bent_one_large():
     bent = np.zeros(163, np.float32)
     bent[:64] = np.c_[0.5 * np.sin(np.pi * t), 2 * t - 1].ravel()
     assert pb._bow(straight) < 0.01 < 0.4 < pb._bow(bent)
+
+
+def test_a_writers_lean_is_measured_on_tall_strokes_and_taken_out():
+    from calcapp.ink.strokes import Point, Stroke
+
+    lean = np.radians(12)
+    def leaning(x0):  # a '1' leaning right (y grows down the page)
+        return Stroke([Point(x0 + np.tan(lean) * y, y) for y in np.linspace(0, 100, 20)])
+    flat = Stroke([Point(x, 50.0) for x in np.linspace(0, 80, 20)])  # a '-' says nothing about lean
+    symbols = [("1", [leaning(40 * k)], 100.0) for k in range(4)] + [("-", [flat], 100.0)]
+    assert abs(pb.writer_slant(symbols) - lean) < 1e-6
+    straight = pb.sheared([leaning(0)], pb.writer_slant(symbols))[0].xy()
+    assert np.ptp(straight[:, 0]) < 1e-6 and np.ptp(straight[:, 1]) == 100
+    assert pb.writer_slant(symbols[-1:]) == 0.0  # too few tall strokes: no lean taken out

@@ -12,6 +12,9 @@ Protocol (issue 21, "Learns the user's hand, measured"):
 - errors are counted on one test window per writer, the same for every k: the symbols after the
   50th, up to 200 of them. The no-loss check reads every other held-out writer's symbols with this
   writer's memory. Each symbol is read alone, with both views, as benchmarks/handwriting_real.py does.
+- beside the memory, the other per-writer adaptations tried (a class bias, a linear correction of the
+  last layer) and what each would reach if the app knew more of the writer's labels than the first k
+  (benchmarks/personal_bounds.py), held-out and validation writers, in the same run;
 - ``--fine-tune-writers N`` also measures the older path (``personal.fine_tune``: TensorFlow,
   picture view only) at k = 20 for the first N writers; it takes minutes per writer.
 Results go to handwriting_personal.json and a section of benchmarks/results/handwriting.md.
@@ -35,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from benchmarks import personal_bounds  # noqa: E402
 from benchmarks.results_sections import replace_section  # noqa: E402
 from calcapp.handwriting import crohme  # noqa: E402
 from calcapp.handwriting.data import default_data_root  # noqa: E402
@@ -320,6 +324,7 @@ def section(store: dict) -> list[str]:
     lines += ["", f"A user who corrects every misread as it happens (all {live[2]} symbols of these writers "
               f"in order, only misreads become corrections): {live[0]} errors without the memory, "
               f"{live[1]} with it."]
+    lines += personal_bounds.section_lines(store, pct)
     ms = mem["latency"]
     lines += ["", f"Pen-up to a 10-symbol line's reading (median of 40 synthetic lines, on 2 cores shared at "
               f"load average {ms.get('load', '?')}; benchmarks/handwriting_real.py measured 3.7 ms when quieter): "
@@ -403,11 +408,37 @@ def main(argv=None) -> int:
                            "left20": res.get("left20", []),
                            "latency": speed, "online": live, "own0": res["own"][0],
                            "others0": res["others"][0], "per_writer": {str(k): res["own"][k] for k in KS}}
+        store.update(tried_and_bounds(rec, root, by_writer, views, big, params, Path(args.cache), Path(tmp)))
         _write(store, store_path)
         if args.fine_tune_writers:  # written again after: the slow part never loses the rest
             store["fine_tune"] = fine_tune_curve(by_writer, views, big, args.fine_tune_writers, Path(tmp))
             _write(store, store_path)
     return 0
+
+
+def tried_and_bounds(rec, root, by_writer, views, big, params: MemoryParams, cache: Path, tmp: Path) -> dict:
+    """The other adaptations and the bounds (personal_bounds), held-out and validation, in this run."""
+    q = embed(views["hid_image"], views["hid_pen"], views["pens"], params)
+    wins = windows(views, big)
+    tried = personal_bounds.curves(views, q, wins, KS)
+    out = {"tried": {m: summary(r) for m, r in tried.items()}, "bounds": personal_bounds.bounds(views, q, wins),
+           "anatomy": personal_bounds.anatomy(views, wins, rec.labels),
+           "deslant": personal_bounds.deslant_errors(rec, by_writer, big)}
+    vb = writer_symbols(root, validation=True)
+    vbig = [w for w, syms in vb.items() if len(syms) >= MIN_SYMBOLS]
+    vviews = network_views(rec, vb, cache.with_name(f"{cache.stem}-validation.npz"))
+    vq = embed(vviews["hid_image"], vviews["hid_pen"], vviews["pens"], params)
+    vwins, ks = windows(vviews, vbig), (0, 20, 50)
+    vmem = memory_curve(rec, vb, vviews, vbig, params, tmp, ks=ks)
+    vtried = personal_bounds.curves(vviews, vq, vwins, ks, others=False)
+    own = lambda res: [sum(e for e, _ in res["own"][k].values()) for k in ks]  # noqa: E731
+    out["validation"] = {"writers": len(vbig), "ks": list(ks), "n": sum(len(t) for _, t in vwins.values()),
+                         "memory": own(vmem), "bias": own(vtried["bias"]), "linear": own(vtried["linear"]),
+                         "bounds": personal_bounds.bounds(vviews, vq, vwins),
+                         "deslant": personal_bounds.deslant_errors(rec, vb, vbig)}
+    print("tried", {m: [r["errors"] for r in v] for m, v in out["tried"].items()}, "bounds", out["bounds"],
+          "validation", out["validation"], flush=True)
+    return out
 
 
 def _write(store: dict, store_path: Path) -> None:

@@ -47,7 +47,7 @@ def _probe(phases: list, t0: float, epoch: list):
 
     for name, attr in (("data", "_epoch_data"), ("warm", "_warm_validation"),
                        ("decode", "greedy_texts"), ("score", "score"),
-                       ("save", "save_model_folder"), ("fit", "fit_epoch"),
+                       ("save", "save_model_folder"), ("fit", "train_epoch"),
                        ("evaluate", "validation_loss")):
         setattr(T, attr, timed(name, getattr(T, attr)))
     keras.Model.evaluate = timed("evaluate", keras.Model.evaluate)

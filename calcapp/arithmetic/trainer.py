@@ -6,11 +6,11 @@ Why it looks like this:
   fixed and disjoint from training by construction.
 - One epoch at a time, so stop/pause (``RunControl.checkpoint`` between batches),
   per-batch loss events, greedy-decoded validation and best-checkpoint saving all live in
-  this plain loop. On one device an epoch is ``epoch_loop.fit_epoch`` (NumPy batches into
-  ``train_on_batch``: steady epochs); under a ``tf.distribute`` strategy, which just wraps
-  model building, it is Keras' ``fit``, which splits each batch across the replicas it was
-  built for and all-reduces the gradients (``calcapp.nets.distribution`` says how; a test
-  proves it).
+  this plain loop. An epoch is ``nets.epoch_loop.train_epoch``: on one device NumPy
+  batches into ``train_on_batch`` (steady epochs); under a ``tf.distribute`` strategy,
+  which just wraps model building, Keras' ``fit``, which splits each batch across the
+  replicas it was built for and all-reduces the gradients (``calcapp.nets.distribution``
+  says how; a test proves it).
 - Nothing prints: the CLI and the GUI consume the same ``TrainingCallback`` events.
 """
 
@@ -35,10 +35,10 @@ from calcapp.expr.tasks import TaskSpec, preset
 from calcapp.arithmetic.model import architectures as A
 from calcapp.arithmetic.model.weights import parameter_count
 from calcapp.arithmetic import data as D
-from calcapp.arithmetic.epoch_loop import fit_epoch, shuffled, validation_loss, warm_validation
 from calcapp.arithmetic.evaluation import operator_of, score
 from calcapp.arithmetic.warm_start import init_folder, warm_start  # noqa: F401 (init_folder: the CLI's)
-from calcapp.nets.distribution import local_batch, replicas
+from calcapp.nets.distribution import replicas
+from calcapp.nets.epoch_loop import train_epoch, validation_loss, warm_validation
 from calcapp.nets.events import (EpochReport, RunControl, Sample, TrainingCallback,
                                TrainResult)
 from calcapp.nets.registry import (CARD_NAME, MODEL_NAME, ModelExistsError, load_keras_model,
@@ -220,49 +220,19 @@ def evaluate_examples(model, spec: TaskSpec, examples: list[Example]) -> dict:
 
 
 # ----------------------------------------------------------------------------- training
-class _Bridge:
-    """Keras callback -> our events and cooperative stop/pause."""
-
-    def __new__(cls, *args, **kwargs):
-        import keras
-
-        class Bridge(keras.callbacks.Callback):
-            def __init__(self, epoch, step, callback, control):
-                super().__init__()
-                self.epoch, self.step, self.cb, self.control = epoch, step, callback, control
-                self.stopped = False
-
-            def on_train_batch_end(self, batch, logs=None):
-                self.step += 1
-                loss = float((logs or {}).get("loss", float("nan")))
-                self.cb.on_batch(self.epoch, self.step, loss)
-                if self.control is not None and self.control.checkpoint():
-                    self.stopped = True
-                    self.model.stop_training = True
-
-        return Bridge(*args, **kwargs)
-
-
 def _train_epoch(model, strategy, data, hp: dict, epoch: int, step: int, cb, control):
-    """(mean loss, steps so far, stopped) after one epoch: on one device through
-    ``epoch_loop`` (no tf.data pipeline to stall), under a strategy through ``fit``, which
-    splits each batch across the replicas."""
-    rows = shuffled(*data, int(hp["batch_size"]), np.random.default_rng([int(hp["seed"]), epoch]))
-    if strategy is None:
-        count = [step]
+    """(mean loss, steps so far, stopped) after one epoch, each step reported and a
+    checkpoint for stop/pause between steps."""
+    count = [step]
 
-        def on_batch(loss: float) -> bool:
-            count[0] += 1
-            cb.on_batch(epoch + 1, count[0], loss)
-            return control is not None and control.checkpoint()
+    def on_batch(loss: float) -> bool:
+        count[0] += 1
+        cb.on_batch(epoch + 1, count[0], loss)
+        return control is not None and control.checkpoint()
 
-        loss, stopped = fit_epoch(model, *rows, int(hp["batch_size"]), on_batch)
-        return loss, count[0], stopped
-    x, y, batch = local_batch(strategy, *rows, int(hp["batch_size"]))  # (multi-host JAX)
-    bridge = _Bridge(epoch + 1, step, cb, control)
-    hist = model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False, callbacks=[bridge])
-    loss = float(hist.history["loss"][-1]) if hist.history.get("loss") else float("nan")
-    return loss, bridge.step, bridge.stopped
+    seed = np.random.default_rng([int(hp["seed"]), epoch])
+    loss, stopped = train_epoch(model, *data, int(hp["batch_size"]), seed, on_batch, strategy)
+    return loss, count[0], stopped
 
 
 def _compile(model, hp):

@@ -1,1 +1,1 @@
-"""What every network shares: NumPy ops, the model registry and cards, training events, whether and where training can run."""
+"""What every network shares: NumPy ops, the model registry and cards, training events, one epoch of training, whether and where training can run."""

@@ -1,4 +1,4 @@
-"""One epoch of training, and the validation loss, on one device without ``fit``.
+"""One epoch of training, and the validation loss, without Keras' ``fit`` on one device.
 
 Why not Keras' ``fit`` and ``evaluate`` here: each call wraps the arrays in a fresh tf.data
 pipeline whose background threads (prefetch, autotune) are torn down when it returns. On
@@ -11,8 +11,9 @@ before and after).
 
 Every batch has the same shape: the epoch's last batch is filled up with rows from its
 start, so the step is traced (or compiled, under JAX) once, in the first epoch.
-Under a distribution strategy the trainer keeps ``fit``: it splits each batch across the
-replicas; this loop would not.
+Under a distribution strategy ``train_epoch`` keeps ``fit``: it splits each batch across
+the replicas; the plain loop would not. Both take the same shuffled order, so one device
+and several replicas see the same batches.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ import math
 from typing import Callable
 
 import numpy as np
+
+from calcapp.nets.distribution import local_batch
 
 
 def _rows(x, index):
@@ -33,8 +36,7 @@ def _slice(x, start: int, stop: int):
 
 def shuffled(x, y, batch: int, rng: np.random.Generator):
     """The epoch's rows in a shuffled order, rounded up to whole batches with rows from
-    its start (each row once, a few twice). Both paths take this order, so one device and
-    several replicas see the same batches."""
+    its start (each row once, a few twice)."""
     order = np.resize(rng.permutation(len(y)), -(-len(y) // batch) * batch)
     return _rows(x, order), y[order]
 
@@ -52,6 +54,28 @@ def fit_epoch(model, x, y, batch: int, on_batch: Callable[[float], bool]) -> tup
         if on_batch(total / steps):
             return total / steps, True
     return (total / steps if steps else math.nan), False
+
+
+def train_epoch(model, x, y, batch: int, rng: np.random.Generator,
+                on_batch: Callable[[float], bool], strategy=None) -> tuple[float, bool]:
+    """One epoch over the rows in a shuffled order: ``fit_epoch`` on one device, Keras'
+    ``fit`` under a strategy. ``on_batch(running loss)`` after each step: True stops."""
+    x, y = shuffled(x, y, batch, rng)
+    if strategy is None:
+        return fit_epoch(model, x, y, batch, on_batch)
+    import keras
+
+    class Steps(keras.callbacks.Callback):
+        stopped = False
+
+        def on_train_batch_end(self, step, logs=None):
+            if on_batch(float((logs or {}).get("loss", math.nan))):
+                self.stopped = self.model.stop_training = True
+
+    x, y, batch = local_batch(strategy, x, y, batch)  # (multi-host JAX: this host's share)
+    steps = Steps()
+    hist = model.fit(x, y, batch_size=batch, epochs=1, verbose=0, shuffle=False, callbacks=[steps])
+    return float((hist.history.get("loss") or [math.nan])[-1]), steps.stopped
 
 
 def validation_loss(model, x, y, batch: int = 1024) -> float:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import QEvent, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QPointingDevice
-from PySide6.QtWidgets import QMenu
+from PySide6.QtWidgets import QMenu, QVBoxLayout, QWidget
 
 from calcapp.ink.strokes import Point, Stroke
 from calcapp.ui.calculator import canvas_view
@@ -217,3 +217,31 @@ def test_ink_dragged_off_the_canvas_is_brought_back_into_view(qtbot):
     view = canvas.view()
     assert view.scale < 1.0 and view.to_screen(-30, 20).x() >= 0
     assert view.to_screen(520, 190).x() <= canvas.width()
+
+
+def test_a_canvas_that_shrinks_in_place_repaints_its_ink(qtbot):
+    """The canvas keeps static contents (a window that grows repaints only what is new), so
+    when the view changes with its size, all of it must be painted again."""
+    top = QWidget()
+    qtbot.addWidget(top)
+    canvas, below = InkCanvas(), QWidget()
+    below.setFixedHeight(10)
+    layout = QVBoxLayout(top)
+    layout.addWidget(canvas)
+    layout.addWidget(below)  # the canvas keeps its place as this grows: it only shrinks
+    top.resize(600, 500)
+    top.show()
+    qtbot.waitExposed(top)
+    for x in range(20, 560, 104):
+        canvas.add_stroke(line(x, 150, x + 2, 440))
+    qtbot.wait(100)  # the ink's own repaint done
+    painted = []
+    paint = canvas.paintEvent
+    canvas.paintEvent = lambda event: (painted.append(event.rect()), paint(event))
+    below.setFixedHeight(200)
+    qtbot.waitUntil(lambda: canvas.height() < 300 and bool(painted), timeout=3000)
+    assert canvas.view().scale < 1 and painted[-1] == canvas.rect()
+    painted.clear()
+    below.setFixedHeight(10)
+    qtbot.waitUntil(lambda: canvas.height() > 400 and bool(painted), timeout=3000)
+    assert canvas.view().scale == 1.0 and painted[-1] == canvas.rect()

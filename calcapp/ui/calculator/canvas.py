@@ -388,6 +388,12 @@ class InkCanvas(QWidget):
         event.accept()  # no synthesised mouse events: the pen was handled
 
     # -- painting ----------------------------------------------------------------------
+    def resizeEvent(self, event):  # noqa: N802 (Qt name)
+        shown = self._view
+        if self.view() != shown:  # static contents repaint only what is new: all of it moved
+            self.update()
+        super().resizeEvent(event)
+
     def paintEvent(self, event):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)

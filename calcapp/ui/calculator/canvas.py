@@ -1,6 +1,8 @@
 """The handwriting canvas: ink in, symbols with boxes out, corrections back.
 
-Mouse and pen both make ``calcapp.ink.strokes`` strokes in widget coordinates (y down); a
+Mouse and pen both make ``calcapp.ink.strokes`` strokes in ink coordinates (y down): the
+widget's own pixels, unless ink written on a larger canvas has to be shown smaller
+(``canvas_view``: painting maps ink to the screen, every pointer position is mapped back); a
 pen's pressure sets the stroke width and its eraser end erases whole strokes. Each pen-up
 (and the pen leaving the tablet) emits ``inkChanged`` so the manager can read the line at
 once: a reading costs a few milliseconds, so there is no reason to wait. The reading's
@@ -21,17 +23,15 @@ import shiboken6
 
 from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
-    QColor, QFont, QFontMetricsF, QPainter, QPen, QPointingDevice, QUndoCommand, QUndoStack,
+    QColor, QFontMetricsF, QPainter, QPen, QPointingDevice, QUndoCommand, QUndoStack,
 )
 from PySide6.QtWidgets import (
     QApplication, QHBoxLayout, QInputDialog, QLabel, QMenu, QPushButton, QSizePolicy,
     QVBoxLayout, QWidget,
 )
 
-from calcapp.ui.calculator import canvas_keys, gestures
+from calcapp.ui.calculator import canvas_keys, canvas_view, gestures
 from calcapp.ui.calculator.labels import place_labels  # noqa: F401 (tests import it from here)
-
-from calcapp.ui import theme
 
 
 def _ink():
@@ -113,6 +113,7 @@ class InkCanvas(QWidget):
         self._emitted_version = 0
         self.overrides: dict[frozenset, str] = {}
         self.selected: int | None = None  # the symbol the keyboard is on (canvas_keys)
+        self._view, self._view_key = canvas_view.IDENTITY, None
         app = QApplication.instance()
         if app is not None:
             app.installEventFilter(_ProximityFilter(self))
@@ -193,8 +194,9 @@ class InkCanvas(QWidget):
     def symbol_at(self, x: float, y: float) -> int | None:
         if self.reading is None or self.reading_version != self.version:
             return None
+        pad = 4.0 / self.view().scale  # the same few pixels on the screen at any scale
         for i, s in enumerate(self.reading.symbols):
-            if gestures.contains(tuple(s.box), x, y):
+            if gestures.contains(tuple(s.box), x, y, pad):
                 return i
         return None
 
@@ -226,6 +228,21 @@ class InkCanvas(QWidget):
         """The pen lifted away from the tablet: make sure the last ink is read."""
         if self.version != self._emitted_version:
             self._emit()
+
+    def view(self) -> canvas_view.View:
+        """How ink is shown now. It holds while the pen is down (the ink must not move under
+        it) and changes only with the ink or the canvas's size."""
+        key = (self.version, self.width(), self.height())
+        if self._current is None and key != self._view_key:
+            box = canvas_view.ink_box(self.strokes)
+            resized = self._view_key is None or self._view_key[1:] != key[1:]
+            self._view = (canvas_view.fit(box, key[1], key[2]) if resized
+                          else canvas_view.settle(self._view, box, key[1], key[2]))
+            self._view_key = key
+        return self._view
+
+    def _to_ink(self, pos: QPointF) -> QPointF:
+        return self.view().to_ink(pos)
 
     # -- state -----------------------------------------------------------------------
     def _state(self) -> tuple:
@@ -276,15 +293,16 @@ class InkCanvas(QWidget):
     def _finish(self, xy: list[tuple[float, float]], points: list, duration: float) -> None:
         if not points:
             return
-        if gestures.is_tap(xy, duration):
+        view = self.view()  # pixel thresholds of the gestures are screen pixels
+        if gestures.is_tap(xy, duration, max_move=4.0 / view.scale):
             hit = self.symbol_at(*xy[0])
             if hit is not None:
-                self.symbol_menu(hit).popup(self.mapToGlobal(QPointF(*xy[0]).toPoint()))
+                self.symbol_menu(hit).popup(self.mapToGlobal(view.to_screen(*xy[0]).toPoint()))
                 return
             if len(points) == 1:  # a dot: two points so it has a direction and a box
                 p = points[0]
                 points = [p, _ink().Point(p.x + 0.5, p.y + 0.5, p.t + 0.01, p.pressure)]
-        if gestures.is_scratch(xy):
+        if gestures.is_scratch(xy, min_width=12.0 / view.scale):
             self._erase_indices(self._scratched(gestures.bbox(xy)))
             return
         before = self._state()
@@ -319,8 +337,9 @@ class InkCanvas(QWidget):
             return
         self._current.append(_ink().Point(pos.x(), pos.y(), time.monotonic() - self._t0, pressure))
         w = pen_width(max(pressure, last.pressure)) + 2
-        self.update(QRectF(QPointF(min(last.x, pos.x()) - w, min(last.y, pos.y()) - w),
-                           QPointF(max(last.x, pos.x()) + w, max(last.y, pos.y()) + w)).toRect())
+        seg = QRectF(QPointF(min(last.x, pos.x()) - w, min(last.y, pos.y()) - w),
+                     QPointF(max(last.x, pos.x()) + w, max(last.y, pos.y()) + w))
+        self.update(self.view().transform().mapRect(seg).toAlignedRect())
 
     def _end(self) -> None:
         if self._current is None:
@@ -330,13 +349,13 @@ class InkCanvas(QWidget):
         self.update()
 
     def _erase_at(self, pos: QPointF) -> None:
-        r2 = ERASER_RADIUS ** 2
+        r2 = (ERASER_RADIUS / self.view().scale) ** 2
         near = {i for i, s in enumerate(self.strokes)
                 if any((p.x - pos.x()) ** 2 + (p.y - pos.y()) ** 2 <= r2 for p in s.points)}
         self._erase_indices(near)
 
     def mousePressEvent(self, event):
-        pos = event.position()
+        pos = self._to_ink(event.position())
         if event.button() == Qt.RightButton:
             hit = self.symbol_at(pos.x(), pos.y())
             if hit is not None:
@@ -347,14 +366,14 @@ class InkCanvas(QWidget):
 
     def mouseMoveEvent(self, event):
         if event.buttons() & Qt.LeftButton:
-            self._extend(event.position(), MOUSE_PRESSURE)
+            self._extend(self._to_ink(event.position()), MOUSE_PRESSURE)
 
     def mouseReleaseEvent(self, event):
         if event.button() == Qt.LeftButton:
             self._end()
 
     def tabletEvent(self, event):
-        pos, kind = event.position(), event.type()
+        pos, kind = self._to_ink(event.position()), event.type()
         eraser = event.pointerType() == QPointingDevice.PointerType.Eraser
         if eraser:
             if kind in (QEvent.TabletPress, QEvent.TabletMove) and event.pressure() > 0:
@@ -369,6 +388,12 @@ class InkCanvas(QWidget):
         event.accept()  # no synthesised mouse events: the pen was handled
 
     # -- painting ----------------------------------------------------------------------
+    def resizeEvent(self, event):  # noqa: N802 (Qt name)
+        shown = self._view
+        if self.view() != shown:  # static contents repaint only what is new: all of it moved
+            self.update()
+        super().resizeEvent(event)
+
     def paintEvent(self, event):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)
@@ -382,12 +407,14 @@ class InkCanvas(QWidget):
                              "write here with a mouse or a pen\n"
                              "tap a symbol to correct it \u2022 scribble over one to erase it")
         ink = pal.text().color()
+        painter.setTransform(self.view().transform())
         for stroke in self.strokes:
             self._draw_points(painter, stroke.points, ink)
         if self._current:
             self._draw_points(painter, self._current, ink)
+        painter.resetTransform()  # boxes and tags in screen pixels, at the ink's places
         if self.reading is not None and self.reading_version == self.version:
-            self._draw_boxes(painter)
+            canvas_view.draw_boxes(self, painter)
             canvas_keys.draw_selection(self, painter)
 
     def _draw_points(self, painter: QPainter, points: list, colour: QColor) -> None:
@@ -417,38 +444,8 @@ class InkCanvas(QWidget):
         return tags
 
     def label_rects(self, metrics: QFontMetricsF | None = None) -> list[QRectF]:
-        """Where each symbol's tag is drawn: above its box, or on the first free row
-        above or below it, so tags of tightly written symbols never overlap."""
-        fm = metrics or QFontMetricsF(self._label_font())
-        boxes = [tuple(s.box) for s in self.reading.symbols]
-        sizes = [(fm.horizontalAdvance(t) + 2, fm.height()) for t in self.label_tags()]
-        return place_labels(boxes, sizes)
-
-    def _label_font(self) -> QFont:
-        font = QFont(self.font())
-        font.setPointSizeF(max(7.0, font.pointSizeF() * 0.85))
-        return font
-
-    def _draw_boxes(self, painter: QPainter) -> None:
-        painter.setFont(self._label_font())
-        rects = self.label_rects(QFontMetricsF(painter.font()))
-        for symbol, label, tag, where in zip(self.reading.symbols, self.labels(),
-                                             self.label_tags(), rects):
-            corrected = label != symbol.label
-            colour = QColor(theme.colour(theme.GOOD) if corrected
-                            else theme.confidence_colour(symbol.confidence))
-            x, y, w, h = symbol.box
-            rect = QRectF(x - 4, y - 4, w + 8, h + 8)
-            fill = QColor(colour)
-            fill.setAlpha(22)
-            painter.setPen(QPen(colour, 1, Qt.DashLine))
-            painter.setBrush(fill)
-            painter.drawRoundedRect(rect, 3, 3)
-            back = QColor(self.palette().base().color())
-            back.setAlpha(210)  # a tag over ink stays readable
-            painter.fillRect(where, back)
-            painter.setPen(colour)
-            painter.drawText(where, Qt.AlignLeft | Qt.AlignVCenter, tag)
+        """Where each symbol's tag is drawn, in screen pixels (``canvas_view.label_rects``)."""
+        return canvas_view.label_rects(self, metrics)
 
 
 class CanvasPanel(QWidget):

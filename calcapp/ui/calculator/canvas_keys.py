@@ -9,8 +9,10 @@ typing a digit while the canvas has focus still types it.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, QRectF, Qt
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
+
+from calcapp.ui.calculator import canvas_view
 
 MOVE = {Qt.Key_Left: -1, Qt.Key_Right: +1}
 OPEN = (Qt.Key_Return, Qt.Key_Enter, Qt.Key_Space, Qt.Key_Menu)
@@ -50,8 +52,9 @@ def handle(canvas, event) -> bool:
     if index is None:
         return False
     if key in OPEN:
-        x, y, _, h = canvas.reading.symbols[index].box
-        canvas.symbol_menu(index).popup(canvas.mapToGlobal(QPoint(round(x), round(y + h + 6))))
+        under = canvas.view().box_to_screen(canvas.reading.symbols[index].box)  # as shown
+        canvas.symbol_menu(index).popup(
+            canvas.mapToGlobal(QPoint(round(under.left()), round(under.bottom() + 6))))
         return True
     if key == Qt.Key_Delete:
         canvas.selected = None
@@ -61,12 +64,13 @@ def handle(canvas, event) -> bool:
 
 
 def draw_selection(canvas, painter: QPainter) -> None:
-    """A solid frame round the selected symbol while the canvas has the keyboard."""
+    """A solid frame round the selected symbol while the canvas has the keyboard, in screen
+    pixels round where the symbol is shown (the painter has no ink transform here)."""
     index = current(canvas)
     if index is None or not canvas.hasFocus():
         return
-    x, y, w, h = canvas.reading.symbols[index].box
     pen = QPen(QColor(canvas.palette().highlight().color()), 2)
     painter.setPen(pen)
     painter.setBrush(Qt.NoBrush)
-    painter.drawRoundedRect(QRectF(x - 7, y - 7, w + 14, h + 14), 4, 4)
+    frame = canvas_view.mark_rect(canvas, canvas.reading.symbols[index].box, 7)
+    painter.drawRoundedRect(frame, 4, 4)

@@ -59,7 +59,8 @@ def run(args) -> int:
     else:
         config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
         if config.architecture == "columns":  # digit cells and the written procedure
-            return _say_goal(recipe, _train_columns(config, out))
+            metrics = _train_columns(config, out, args.resume)
+            return 130 if metrics is None else _say_goal(recipe, metrics)
         config = _named(config, args.name, out, args.overwrite, args.resume, args.distribute)
         if config.hp().get("init_from") and not args.resume:
             _check_init(config.hp()["init_from"])
@@ -193,15 +194,24 @@ def _named(config, name, out, overwrite: bool, resume, distribute="none"):
     return config
 
 
-def _train_columns(config, out) -> dict:
+def _train_columns(config, out, resume=None) -> dict | None:
     """The columns trainer as the Training tab runs it (settings checked, an existing
-    folder refused with a free name), printing its rounds; the card's metrics."""
+    folder refused with a free name unless ``--resume`` names it), printing its rounds;
+    the card's metrics, or None when Ctrl-C stopped it (its checkpoint is kept)."""
     from calcapp.cli import UsageError
     from calcapp.arithmetic.columns.runs import train_columns
+    from calcapp.nets.registry import safe_model_name
 
     try:
-        result = train_columns(config, out, log=print)
+        result = train_columns(config, out, log=lambda line: print(line, flush=True),
+                               resume_from=resume)
     except (FileExistsError, ValueError) as exc:
         raise UsageError(str(exc)) from None
+    except KeyboardInterrupt:
+        folder = out / safe_model_name(config.name)
+        kept = f"; its checkpoint is kept (continue with --resume {folder})" \
+            if (folder / "card.json").is_file() else ""
+        print(f"interrupted{kept}")
+        return None
     print(f"wrote {result.model_dir}")
     return result.metrics

@@ -7,8 +7,10 @@ epochs of a seq2seq model, yet the tab, the runs database and the engine speak
 ``on_start`` gets the whole rounds budget (every cell's ``max_rounds``; a cell usually ends
 far sooner, once it is right on its whole domain), and each round an ``EpochReport`` whose
 exact match (and char accuracy) is the cell's accuracy over its domain, with a few of its
-facts as samples. Stop ends the run at the next batch and keeps no model: a half-trained
-cell answers wrong, and ``write_model`` writes the folder only whole.
+facts as samples. After every round the run's folder holds a checkpoint (``columns.checkpoint``:
+marked unfinished, never picked by Auto); Stop ends the run at the next batch and keeps
+the last one (none before the first round ends), and ``resume_from`` goes on from one,
+training only the cells not done.
 """
 
 from __future__ import annotations
@@ -22,11 +24,11 @@ from typing import Any, Callable
 import numpy as np
 
 from calcapp.arithmetic.columns import cells as C
+from calcapp.arithmetic.columns.checkpoint import read as read_checkpoint, rounds_done
 from calcapp.arithmetic.columns.training import DEFAULTS, cell_report, write_model
 from calcapp.arithmetic.hparams_check import ONE_DEVICE, check_training
 from calcapp.nets.events import EpochReport, RunControl, Sample, TrainingCallback, TrainResult
 
-NO_RESUME = "a columns model cannot resume: its cells train afresh; start a new run"
 SAMPLES = 8
 
 # how a cell's fact and its answer read in the samples table (fields, then heads)
@@ -71,6 +73,21 @@ class _Rounds:
         self.sub = None  # the Keras model of the cell being trained
         self.rng = random.Random(f"{hp['seed']}:samples")
         self.t0 = time.perf_counter()
+
+    def resume_at(self, progress: dict) -> None:
+        """Count on from a checkpoint: its rounds done, the cell at work and its round."""
+        self.rounds = rounds_done(progress)
+        self.cell, self.cell_round = progress["cell"], int(progress["cell_round"])
+
+    def where(self, progress: dict) -> dict:
+        """Where a resumed run stands, as a round's ``extra`` says it (the tab's line)."""
+        cells, done = list(C.CELLS), list(progress["done"])
+        if progress["cell"] is not None:
+            return {"cell": self.cell, "cell_index": cells.index(self.cell) + 1,
+                    "cell_round": self.cell_round, "cell_done": False}
+        if not done:
+            return {}
+        return {"cell": done[-1], "cell_index": len(done), "cell_round": 1, "cell_done": True}
 
     def checkpoint(self) -> None:
         """Block while paused; end the run if stopped."""
@@ -132,31 +149,42 @@ def _keras_callback(rounds: _Rounds):
 def train_columns(config, out_dir, callback: TrainingCallback | None = None,
                   control: RunControl | None = None, resume_from=None, strategy=None,
                   log: Callable[[str], None] | None = None) -> TrainResult:
-    """Train a columns recipe's cells and write ``out_dir/<name>`` whole (refusing one that
-    exists, before anything starts). A stopped run returns a result marked stopped with
-    no model; ``log`` gets the per-round lines ``calcapp train`` prints."""
-    from calcapp.arithmetic.trainer import check_free
+    """Train a columns recipe's cells and write ``out_dir/<name>`` whole, refusing one that
+    exists before anything starts (unless ``resume_from`` is that folder). ``resume_from``:
+    a columns checkpoint (ValueError, one line, for anything else). A stopped run returns
+    a result marked stopped, with the last checkpoint if a round had ended; ``log`` gets
+    the per-round lines ``calcapp train`` prints."""
+    from calcapp.arithmetic.trainer import _same_folder, check_free, stopped_result
     from calcapp.nets.registry import read_card, safe_model_name
 
     if strategy is not None:
         raise ValueError(ONE_DEVICE)
-    if resume_from is not None:
-        raise ValueError(NO_RESUME)
     check_training(config)
     folder = Path(out_dir) / safe_model_name(config.name)
-    check_free(folder)
+    resume = None if resume_from is None else read_checkpoint(Path(resume_from))
+    in_place = resume is not None and _same_folder(resume_from, folder)
+    check_free(folder, in_place)
     cb = callback or TrainingCallback()
     hp = {**DEFAULTS, **config.hparams}
     rounds = _Rounds(hp, cb, control)
-    cb.on_start({"name": config.name, "epochs": rounds.budget,
-                 "steps_per_epoch": steps_per_round(hp), "parameters": parameter_count(),
-                 "architecture": "columns", "task": config.task.name, "start_epoch": 1,
-                 "cells": list(C.CELLS), "max_rounds": int(hp["max_rounds"])})
+    info = {"name": config.name, "epochs": rounds.budget,
+            "steps_per_epoch": steps_per_round(hp), "parameters": parameter_count(),
+            "architecture": "columns", "task": config.task.name, "start_epoch": 1,
+            "cells": list(C.CELLS), "max_rounds": int(hp["max_rounds"])}
+    if resume is not None:
+        rounds.resume_at(resume[1])
+        info.update(start_epoch=rounds.rounds + 1, last_round=rounds.where(resume[1]))
+    first = rounds.rounds
+    cb.on_start(info)
+    t0 = time.perf_counter()
     try:
         write_model(config, Path(out_dir), log or (lambda line: None),
-                    on_round=rounds.round_done, fit_callbacks=(_keras_callback(rounds),))
+                    on_round=rounds.round_done, fit_callbacks=(_keras_callback(rounds),),
+                    resume=resume, may_replace=in_place)
     except RunStopped:
-        result = TrainResult(None, True, rounds.rounds or None, {}, {})
+        kept = (in_place or rounds.rounds > first) and (folder / "card.json").is_file()
+        result = (stopped_result(folder, time.perf_counter() - t0) if kept
+                  else TrainResult(None, True, rounds.rounds or None, {}, {}))
     else:  # (a Stop during the final write and test: the model is whole, so it stays)
         card = read_card(folder)
         stopped = control is not None and control.stopped

@@ -76,46 +76,97 @@ def _weak_rows(model, cell: str, rows: np.ndarray, floor: float) -> np.ndarray:
     return np.flatnonzero(bad)
 
 
+def set_weights(model, weights: dict) -> None:
+    """Put a checkpoint's weights (``checkpoint.read``) into the model, layer by layer."""
+    for cell in C.CELLS:
+        for name in C.layer_names(cell):
+            model.get_layer(name).set_weights(list(weights[name]))
+
+
 def train_cells(hp: dict[str, Any], log: Callable[[str], None] = print,
-                on_round: Callable[[Any], None] | None = None, fit_callbacks: tuple = ()):
-    """Train every cell to 100% on its domain; returns the model and per-cell reports.
+                on_round: Callable[[Any], None] | None = None, fit_callbacks: tuple = (),
+                start: tuple[dict, dict] | None = None,
+                on_checkpoint: Callable[[Any, dict], None] | None = None):
+    """Train every cell to 100% on its domain; returns the model, per-cell reports and
+    the run's progress (``checkpoint.fresh``).
 
     Each round sees the whole domain about ``round_size`` times over, plus extra copies of
     the facts still wrong or unsure (a finite table is learned fastest where it is weak),
     with a learning rate that decays round by round. ``on_round(model)`` after each round
     (a benchmark's curve: the whole model as it stands) and ``fit_callbacks`` (Keras
-    callbacks) in every round: how a run reports and stops."""
-    import keras
+    callbacks) in every round: how a run reports and stops. ``start``: a checkpoint's
+    ``(weights, progress)`` (``checkpoint.read``): its finished cells are not trained
+    again and the cell at work goes on at its next round. ``on_checkpoint(model,
+    progress)`` after each round, before ``on_round``: a run stopped there has kept it."""
+    from calcapp.arithmetic.columns import checkpoint
 
     hp = {**DEFAULTS, **hp}
     model = build_model(hp["seed"])
-    reports = {}
+    weights, progress = start if start is not None else (None, checkpoint.fresh())
+    if weights is not None:
+        set_weights(model, weights)
+    t0, before = time.time(), progress["train_time_s"]
+
+    def clock() -> float:
+        return before + time.time() - t0
+
     for cell in C.CELLS:
-        sub = cell_model(model, cell)
-        opt = keras.optimizers.Adam(hp["learning_rate"])
-        sub.compile(optimizer=opt, loss=["sparse_categorical_crossentropy"] * len(C.CELLS[cell][1]))
-        rows = C.domain(cell)
-        reps = max(1, hp["round_size"] // len(rows))
-        start = time.time()
-        weak = np.arange(len(rows))
-        for rnd in range(hp["max_rounds"]):
-            pick = np.concatenate([np.tile(np.arange(len(rows)), reps), np.tile(weak, hp["weak_copies"])])
-            x, y = C.one_hot(cell, rows[pick]), C.truth_table(cell, rows)
-            sub.fit(x, [t[pick] for t in y], batch_size=hp["batch_size"], epochs=1, shuffle=True, verbose=0,
-                    callbacks=list(fit_callbacks))
-            opt.learning_rate.assign(max(hp["min_learning_rate"], float(opt.learning_rate) * hp["decay"]))
-            rep = cell_report(model, cell)
-            weak = _weak_rows(model, cell, rows, hp["min_confidence"])
-            log(f"{cell}: round {rnd + 1}, accuracy {100 * rep['accuracy']:.3f}%, "
-                f"weakest {rep['min_confidence']:.3f}, unsure {len(weak)}")
-            if on_round is not None:
-                on_round(model)
-            if rep["accuracy"] == 1.0 and rep["min_confidence"] >= hp["min_confidence"]:
-                break
-        rep["rounds"] = rnd + 1
-        rep["seconds"] = round(time.time() - start, 1)
-        reports[cell] = rep
-    return model, reports
+        if cell not in progress["done"]:
+            _train_cell(model, cell, hp, progress, clock, log, on_round, fit_callbacks,
+                        on_checkpoint)
+    progress["train_time_s"] = clock()
+    return model, dict(progress["done"]), progress
+
+
+def _train_cell(model, cell: str, hp: dict[str, Any], progress: dict, clock, log, on_round,
+                fit_callbacks, on_checkpoint) -> None:
+    """One cell's rounds until it is right and sure on its whole domain or its budget ends;
+    its report goes to ``progress["done"]``. A cell the checkpoint left at work starts at
+    its next round, with its learning rate, and its weak facts found again from its
+    weights (they were found from the same weights before)."""
+    import keras
+
+    going_on = progress["cell"] == cell
+    first = int(progress["cell_round"]) if going_on else 0
+    rate = progress["learning_rate"] if going_on and progress["learning_rate"] else hp["learning_rate"]
+    spent = float(progress["cell_seconds"]) if going_on else 0.0
+    sub = cell_model(model, cell)
+    opt = keras.optimizers.Adam(rate)
+    sub.compile(optimizer=opt, loss=["sparse_categorical_crossentropy"] * len(C.CELLS[cell][1]))
+    rows = C.domain(cell)
+    reps = max(1, hp["round_size"] // len(rows))
+    start = time.time()
+    weak = _weak_rows(model, cell, rows, hp["min_confidence"]) if first else np.arange(len(rows))
+    rnd, rep = first, None
+    while rnd < hp["max_rounds"]:
+        pick = np.concatenate([np.tile(np.arange(len(rows)), reps), np.tile(weak, hp["weak_copies"])])
+        x, y = C.one_hot(cell, rows[pick]), C.truth_table(cell, rows)
+        sub.fit(x, [t[pick] for t in y], batch_size=hp["batch_size"], epochs=1, shuffle=True, verbose=0,
+                callbacks=list(fit_callbacks))
+        opt.learning_rate.assign(max(hp["min_learning_rate"], float(opt.learning_rate) * hp["decay"]))
+        rnd += 1
+        rep = cell_report(model, cell)
+        weak = _weak_rows(model, cell, rows, hp["min_confidence"])
+        log(f"{cell}: round {rnd}, accuracy {100 * rep['accuracy']:.3f}%, "
+            f"weakest {rep['min_confidence']:.3f}, unsure {len(weak)}")
+        finished = rep["accuracy"] == 1.0 and rep["min_confidence"] >= hp["min_confidence"]
+        progress.update(cell=cell, cell_round=rnd, learning_rate=float(opt.learning_rate),
+                        cell_seconds=spent + time.time() - start, train_time_s=clock())
+        if finished or rnd >= hp["max_rounds"]:
+            _done(progress, cell, rep, rnd)
+        if on_checkpoint is not None:
+            on_checkpoint(model, progress)
+        if on_round is not None:
+            on_round(model)
+        if finished:
+            return
+    if cell not in progress["done"]:  # resumed with a budget it had already spent
+        _done(progress, cell, cell_report(model, cell), rnd)
+
+
+def _done(progress: dict, cell: str, rep: dict, rounds: int) -> None:
+    progress["done"][cell] = {**rep, "rounds": rounds, "seconds": round(progress["cell_seconds"], 1)}
+    progress.update(cell=None, cell_round=0, learning_rate=None, cell_seconds=0.0)
 
 
 TEST_SEED = "general-test"  # the card's test mix; the benchmark draws with another seed
@@ -144,50 +195,43 @@ def test_metrics(model_folder: Path, n_per_kind: int = 400) -> dict[str, Any]:
 
 
 def write_model(config, out: Path, log: Callable[[str], None] = print,
-                on_round: Callable[[Any], None] | None = None, fit_callbacks: tuple = ()) -> Path:
+                on_round: Callable[[Any], None] | None = None, fit_callbacks: tuple = (),
+                resume: tuple[dict, dict] | None = None, may_replace: bool = False) -> Path:
     """Train the cells from ``config`` (a recipe's ``TrainConfig``) and write the model
-    folder ``out/<name>`` (refusing to replace one that exists); returns the folder. The
-    card's metrics: the people's mix for the general model, else ``task_metrics``."""
+    folder ``out/<name>``; returns the folder. It refuses one that exists unless
+    ``may_replace`` (a run resumed in that folder). After every round the folder holds a
+    checkpoint (``checkpoint``); ``resume``, a checkpoint's ``(weights, progress)``, goes
+    on from one. The last write replaces it whole with the finished model. The card's
+    metrics: the people's mix for the general model, else ``task_metrics``."""
+    from calcapp.arithmetic.columns import checkpoint
     from calcapp.arithmetic.columns.task_metrics import compared_recipe, task_metrics
     from calcapp.nets.registry import write_json_atomic, writing_model_folder
 
     folder = Path(out) / config.name
-    if folder.exists():
+    if folder.exists() and not may_replace:
         raise FileExistsError(f"{folder} exists; remove it or choose another --out")
     whole = not config.task.exact_quotients
     if whole:
         compared_recipe(config)  # (a missing comparison is refused before training)
-    import keras
+    hp = {**DEFAULTS, **config.hparams}
+    owned = [may_replace]  # (after the first checkpoint the folder is this run's)
 
-    start = time.time()
-    model, reports = train_cells(config.hparams, log, on_round, fit_callbacks)
-    seconds = round(time.time() - start, 1)
-    with writing_model_folder(folder) as tmp:
+    def save(model, progress: dict) -> None:
+        checkpoint.write(folder, config, model, hp, progress, replace=owned[0])
+        owned[0] = True
+        if progress["cell"] is None:  # a cell just finished
+            log(f"checkpoint: {', '.join(progress['done'])} done ({folder})")
+
+    model, reports, progress = train_cells(config.hparams, log, on_round, fit_callbacks,
+                                           start=resume, on_checkpoint=save)
+    with writing_model_folder(folder, replace=owned[0]) as tmp:
         model.save(tmp / "model.keras")
-        card = {
-            "name": config.name, "kind": "calculator", "task": config.task.to_dict(),
-            "architecture": "columns", "hparams": {**DEFAULTS, **config.hparams},
-            "cells": {c: {"inputs": list(f), "heads": list(h), "hidden": u}
-                      for c, (f, h, u) in C.CELLS.items()},
-            "data": "generated column facts from <=5-digit problems: every digit fact "
-                    "(each cell's whole finite domain) that written +, -, x and long "
-                    "division on operands of up to 5 digits needs",
-            "parameters": int(model.count_params()),
-            "cell_metrics": reports,
-            "training": {"train_time_s": seconds},
-            "versions": _versions(keras),
-            "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        }
+        card = {**checkpoint.card_base(config, model, hp), "cell_metrics": reports,
+                "training": {"train_time_s": round(progress["train_time_s"], 1),
+                             "rounds": checkpoint.rounds_done(progress), "finished": True}}
         write_json_atomic(tmp / "card.json", card)
         card["metrics"] = task_metrics(tmp, config) if whole else test_metrics(tmp)
         log(f"test {'split' if whole else 'mix'}: {100 * card['metrics']['exact_match']:.2f}% right"
             f" of {card['metrics']['n']}")
         write_json_atomic(tmp / "card.json", card)
     return folder
-
-
-def _versions(keras) -> dict[str, str]:
-    import platform
-
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "keras": keras.__version__, "backend": keras.backend.backend()}

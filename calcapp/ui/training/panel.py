@@ -305,6 +305,7 @@ class TrainingPanel(QWidget):
         self.store.set_info(run_id, dict(info))
         live.cells = list(info.get("cells") or [])  # (a columns run)
         live.may_stop_early = bool(info.get("may_stop_early"))
+        live.last_round = dict(info.get("last_round") or {})  # (... resumed: where it stands)
         if run_id == self.current:
             self.progress.setRange(0, max(1, live.total_steps))
             params = info.get("parameters")

@@ -163,7 +163,8 @@ def main(argv=None) -> int:
     by_kind: Counter = Counter()
     for c, k in total.items():
         if not c.startswith("line:"):
-            by_kind[c.split(" (")[0].split(" ")[0] + (" (" + c.split(" (")[1].split(")")[0] + ")" if " (" in c else "")] += k
+            how = c.split(" (")[1].split(")")[0] if " (" in c else ""
+            by_kind[c.split(" ")[0] + (f" ({how})" if how else "")] += k
     print("\nmisread lines by cause:", dict(sorted((k, v) for k, v in total.items() if k.startswith("line:"))))
     print("causes by kind:", dict(by_kind.most_common()))
     print("causes:")

@@ -5,7 +5,10 @@ written into the digit beside it, or two digits that touch, are one component, a
 by geometry alone guesses wrong both ways (a wide '0' is not two symbols). So each component
 becomes one or more *parts*: the component itself, cut at the columns where touching symbols
 usually meet (where a cut crosses a single stroke: a thin neck between two blobs, the end of
-a flat bar; and the middle of a component wider than a symbol). Components are grouped into segments by the same overlap rule as strokes;
+a flat bar; and the middle of a component wider than a symbol). Components a narrow gap apart
+(a stroke broken in a scan, or two symbols written close) form one unit but stay apart inside it,
+and two separate inks a symbol tall are read as two symbols unless the line needs them as one.
+Units are grouped into segments by the same overlap rule as strokes;
 the line decoder (``handwriting/line_decoder.py``) reads each segment whole or in pieces,
 cuts or not, and lets the grammar and the layout model choose, as it does for strokes.
 """

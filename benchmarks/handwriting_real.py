@@ -125,9 +125,10 @@ def top_level(truth: str) -> str:
     return "".join(out)
 
 
-def real_runs(exprs, top_only: bool = False):
+def real_runs(exprs, top_only: bool = False, sizes: bool = False):
     """(text, strokes, height, writer) of arithmetic runs inside real expressions; with
-    ``top_only`` only runs written on the line itself (no exponent, index or fraction part)."""
+    ``top_only`` only runs written on the line itself (no exponent, index or fraction part);
+    with ``sizes`` each also carries how many strokes each symbol has (for diagnosing lines)."""
     out = []
     for e in exprs:
         flat = top_level(e.truth) if top_only else ""
@@ -149,7 +150,7 @@ def real_runs(exprs, top_only: bool = False):
                         break
             if best:
                 out.append(("".join(x.label for x in best), [st for x in best for st in x.strokes],
-                            e.height, e.writer))
+                            e.height, e.writer) + (([len(x.strokes) for x in best],) if sizes else ()))
             run = []
     return out
 
@@ -182,8 +183,9 @@ def _moved(strokes, dx, dy, k):
     return [Stroke([Point((p.x * k) + dx, (p.y * k) + dy, p.t, p.pressure) for p in s.points]) for s in strokes]
 
 
-def spliced_lines(exprs, gaps, n, rng, height=100.0):
-    """Random arithmetic strings written with one held-out writer's real symbols."""
+def spliced_lines(exprs, gaps, n, rng, height=100.0, sizes: bool = False):
+    """Random arithmetic strings written with one held-out writer's real symbols (with
+    ``sizes``, also how many strokes each symbol has)."""
     by_writer: dict[str, dict[str, list]] = {}
     for e in exprs:
         for s in e.symbols:
@@ -197,7 +199,7 @@ def spliced_lines(exprs, gaps, n, rng, height=100.0):
         have = by_writer[w]
         text = _random_text(rng, sorted(c for c in have if c.isdigit()), sorted(c for c in have if c in OPS),
                             "." in have, "=" in have, "(" in have and ")" in have)
-        strokes, x = [], 0.0
+        strokes, x, counts = [], 0.0, []
         for ch in text:
             s, h = have[ch][rng.integers(len(have[ch]))]
             k = height / h
@@ -208,8 +210,9 @@ def spliced_lines(exprs, gaps, n, rng, height=100.0):
                 top = height / 2 - bh / 2 + (0.1 * height if ch in "()" else 0.0)
             top += rng.normal(0, 0.04 * height)
             strokes += _moved(s.strokes, x - bx, top - by, k)
+            counts.append(len(s.strokes))
             x += bw + height * float(gaps[rng.integers(len(gaps))])
-        out.append((text, strokes, height, w))
+        out.append((text, strokes, height, w) + ((counts,) if sizes else ()))
     return out
 
 

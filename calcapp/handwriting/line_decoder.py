@@ -237,29 +237,44 @@ def _chunks(seg, line: float) -> list[list[int]]:
         pad = max(MIN_WIDTH * line - w, 0.0) / 2
         boxes.append((x - pad, y, w + 2 * pad, h))
     order = sorted(range(len(raw)), key=lambda k: boxes[k][0] + boxes[k][2] / 2)
+    apart = None
+    if seg.image is not None:  # whole components in turn: two full-height ones may part
+        from calcapp.ink.image_units import apart_tall, component_order
+
+        order = component_order(seg, boxes)
+        apart = lambda k: apart_tall(seg, order[:k], order[k:], line)  # noqa: E731
     out, start = [], 0
     for k in range(1, len(order)):
         a = _union_box([boxes[j] for j in order[:k]])
         b = _union_box([boxes[j] for j in order[k:]])
         ov = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
-        if ov < SEPARABLE * min(a[2], b[2]):
+        if ov < SEPARABLE * min(a[2], b[2]) or (apart is not None and apart(k)):
             out.append(order[start:k])
             start = k
     return out + [order[start:]]
 
 
 def _atoms(segs, line: float):
-    """(atoms, owner, breaks): the segments, those that may come apart split into their chunks;
-    each atom is (segment index, stroke or part positions or ``None`` for the whole segment);
-    ``breaks[i]`` is the log cost of reading atoms i-1 and i apart (0 between segments)."""
-    atoms, owner, breaks = [], [], []
+    """(atoms, owner, breaks, joins): the segments, those that may come apart split into their
+    chunks; each atom is (segment index, stroke or part positions or ``None`` for the whole
+    segment); ``breaks[i]`` is the log cost of reading atoms i-1 and i apart (0 between
+    segments), ``joins[i]`` that of reading them as one symbol (0 but for an image's two
+    separate full-height components, ``image_units.join_cost``)."""
+    atoms, owner, breaks, joins = [], [], [], []
     for k, seg in enumerate(segs):
         parts = _chunks(seg, line)
         for j, part in enumerate(parts if len(parts) > 1 else [None]):
             atoms.append((k, part))
             owner.append(k)
             breaks.append(0.0 if j == 0 else _break_cost(seg, parts[:j], parts[j:]))
-    return atoms, owner, breaks + [0.0]
+            joins.append(0.0 if j == 0 or seg.image is None else _join_cost(seg, parts[:j], parts[j:]))
+    return atoms, owner, breaks + [0.0], joins + [0.0]
+
+
+def _join_cost(seg, left, right) -> float:
+    from calcapp.ink.image_units import join_cost
+
+    return join_cost(seg, [p for c in left for p in c], [p for c in right for p in c])
 
 
 def _break_cost(seg, left, right) -> float:
@@ -330,7 +345,7 @@ def read_line(rec, segs, tops):
     line, top, base = _line_frame(segs, tops)
     frame = (top, base)
     layout = _digit_frame(segs, tops, line)
-    atoms, owner, breaks = _atoms(segs, line)
+    atoms, owner, breaks, joins = _atoms(segs, line)
     first = {k: owner.index(k) for k in set(owner)}
     last = {k: len(owner) - owner[::-1].index(k) for k in set(owner)}
     read: dict[tuple, tuple] = _image_pieces(rec, segs, atoms, owner, first, last)
@@ -357,7 +372,8 @@ def read_line(rec, segs, tops):
 
     def cost(i, stop):
         ks = owner[i:stop]
-        return CUT_COST + MERGE_COST * (ks[-1] - ks[0]) + (breaks[i] + breaks[stop]) / 2  # both pieces pay half
+        return (CUT_COST + MERGE_COST * (ks[-1] - ks[0]) + (breaks[i] + breaks[stop]) / 2  # both pieces pay half
+                + sum(joins[i + 1:stop]))
 
     found = decode(len(atoms), options, merges=MAX_MERGE + len(atoms) - len(segs), cost=cost)
     if found is None:

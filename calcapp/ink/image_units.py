@@ -5,7 +5,10 @@ written into the digit beside it, or two digits that touch, are one component, a
 by geometry alone guesses wrong both ways (a wide '0' is not two symbols). So each component
 becomes one or more *parts*: the component itself, cut at the columns where touching symbols
 usually meet (where a cut crosses a single stroke: a thin neck between two blobs, the end of
-a flat bar; and the middle of a component wider than a symbol). Components are grouped into segments by the same overlap rule as strokes;
+a flat bar; and the middle of a component wider than a symbol). Components a narrow gap apart
+(a stroke broken in a scan, or two symbols written close) form one unit but stay apart inside it,
+and two separate inks a symbol tall are read as two symbols unless the line needs them as one.
+Units are grouped into segments by the same overlap rule as strokes;
 the line decoder (``handwriting/line_decoder.py``) reads each segment whole or in pieces,
 cuts or not, and lets the grammar and the layout model choose, as it does for strokes.
 """
@@ -17,7 +20,7 @@ import math
 import numpy as np
 
 from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
-from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _pix_box, _settle_sizes, bridged,
+from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _dilate, _overlaps, _pix_box, _settle_sizes, _union_box,
                                   connected_components, group_boxes, line_height, merge_fragments)
 
 MIN_CUT_WIDTH = 0.4  # components narrower than this (x line height) are never cut
@@ -29,6 +32,10 @@ WIDE = 0.9  # components this wide (x line height) are also cut at their middle'
 MAX_CUTS = 3  # cut candidates per component (the decoder reads every span of its pieces)
 MAX_PARTS = 8  # parts per segment; a segment with more is read whole or by its components
 CUT = math.log(0.2)  # reading a component as two symbols: a clean digit has necks of its own
+TALL = 0.6  # a component this part of the line tall is a symbol's full height
+APART = math.log(1.0)  # reading two separate full-height components grouped by overlap apart...
+JOIN = math.log(0.2)  # ...and as one symbol: separate inks a symbol tall are two symbols
+BRIDGE = math.log(0.5)  # reading apart components that only a narrow gap joins (``bridge_sets``)
 
 
 def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Segment]:
@@ -50,19 +57,20 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
                          f"at most {MAX_MARKS:,}")
     h = line_height([_pix_box(c) for c in comps])
-    comps = bridged(mask, comps, int(round(bridge * h)))
-    boxes = [_pix_box(c) for c in comps]
+    sets = bridge_sets(mask, comps, int(round(bridge * h)))
+    boxes = [_pix_box(np.concatenate([comps[c] for c in s])) for s in sets]
     h = line_height(boxes)
     stroke = stroke_width(mask)
     segs = []
     for group in merge_fragments(group_boxes(boxes, h), boxes, h):
-        pix = np.concatenate([comps[g] for g in group])
-        seg = Segment(group, _pix_box(pix), image=_crop(ink, pix))
+        members = sorted(c for g in group for c in sets[g])
+        pix = np.concatenate([comps[c] for c in members])
+        seg = Segment(members, _pix_box(pix), image=_crop(ink, pix))
         parts, owner = [], []
-        for g in group:
-            for piece in cut_pieces(comps[g], h, stroke):
+        for c in members:
+            for piece in cut_pieces(comps[c], h, stroke):
                 parts.append(piece)
-                owner.append(g)
+                owner.append(c)
         order = sorted(range(len(parts)), key=lambda k: _pix_box(parts[k])[0] + _pix_box(parts[k])[2] / 2)
         if 1 < len(parts) <= MAX_PARTS:
             seg.extra.update(parts=[parts[k] for k in order], comp=[owner[k] for k in order], ink=ink)
@@ -72,6 +80,23 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         seg.extra["line_h"] = max(seg.box[2], seg.box[3]) / max(seg.rel_size, 1e-9)
         seg.extra["pen"] = stroke
     return segs
+
+
+def bridge_sets(mask: np.ndarray, comps: list, r: int) -> list[list[int]]:
+    """Indices of the components joined across gaps narrower than ``r`` pixels (a faint stroke
+    breaks in a scan), each set one unit for grouping. The components stay apart inside it: a
+    gap that narrow also lies between two symbols written close, and the decoder may part them
+    there as it parts components grouped by overlap (``break_cost``)."""
+    if r < 1 or len(comps) < 2:
+        return [[k] for k in range(len(comps))]
+    joined = connected_components(_dilate(mask, r))
+    label = np.full(mask.shape, -1, dtype=np.int64)
+    for i, c in enumerate(joined):
+        label[c[:, 0], c[:, 1]] = i
+    out: dict[int, list] = {}
+    for k, c in enumerate(comps):
+        out.setdefault(int(label[c[0, 0], c[0, 1]]), []).append(k)
+    return list(out.values())
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -169,9 +194,51 @@ def part_boxes(seg: Segment) -> list[tuple]:
 
 def break_cost(seg: Segment, left: list[int], right: list[int], parting: float) -> float:
     """Log cost of reading these parts of a segment apart: a cut through one component's ink
-    costs ``CUT``; parting whole components (grouped by overlap) costs ``parting``."""
+    costs ``CUT``; parting whole components (grouped by overlap) costs ``parting``, or
+    ``APART`` where each side holds a full-height component of its own."""
     comp = seg.extra["comp"]
-    return CUT if {comp[p] for p in left} & {comp[p] for p in right} else parting
+    if {comp[p] for p in left} & {comp[p] for p in right}:
+        return CUT
+    line = seg.extra["line_h"]
+    if apart_tall(seg, left, right, line):
+        return APART
+    boxes = part_boxes(seg)
+    side = lambda ps: _union_box([boxes[p] for p in ps])  # noqa: E731
+    return parting if _overlaps(side(left), side(right), line) else BRIDGE  # or only a narrow gap
+
+
+def join_cost(seg: Segment, left: list[int], right: list[int]) -> float:
+    """Log cost of reading these parts of a segment as one symbol: ``JOIN`` where each side
+    holds a separate full-height component (``apart_tall``), else nothing."""
+    return JOIN if apart_tall(seg, left, right, seg.extra["line_h"]) else 0.0
+
+
+def component_order(seg: Segment, boxes) -> list[int]:
+    """Part positions ordered by their component's middle, then their own: a component that
+    lies over another's span (a '1' written into the '3' after it) stays whole in the order."""
+    comp = seg.extra["comp"]
+    mids: dict[int, list] = {}
+    for k, b in enumerate(boxes):
+        mids.setdefault(comp[k], []).append(b)
+    centre = {c: (min(b[0] for b in bs) + max(b[0] + b[2] for b in bs)) / 2 for c, bs in mids.items()}
+    return sorted(range(len(boxes)), key=lambda k: (centre[comp[k]], boxes[k][0] + boxes[k][2] / 2))
+
+
+def apart_tall(seg: Segment, left: list[int], right: list[int], line: float) -> bool:
+    """Whether these parts are whole components on either side, each side with one at least
+    ``TALL`` line heights tall: two separate inks a symbol tall are two symbols (a symbol of
+    several components has at most one tall one: '=', '÷', a '5' with its flag apart)."""
+    comp, parts = seg.extra["comp"], seg.extra["parts"]
+    if {comp[p] for p in left} & {comp[p] for p in right}:
+        return False
+
+    def tall(side):
+        rows: dict[int, list] = {}
+        for p in side:
+            rows.setdefault(comp[p], []).append(parts[p][:, 0])
+        return any(np.ptp(np.concatenate(r)) + 1 >= TALL * line for r in rows.values())
+
+    return tall(left) and tall(right)
 
 
 def read_parts(rec, groups) -> list[tuple]:

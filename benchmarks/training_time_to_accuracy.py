@@ -52,7 +52,7 @@ def one(recipe_name: str, minutes: float | None, out_json: str) -> None:
     import tensorflow as tf
 
     tf.config.threading.set_intra_op_parallelism_threads(2)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(2)
     from calcapp.arithmetic.recipes import load_recipe
 
     rows = []

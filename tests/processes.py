@@ -1,10 +1,13 @@
-"""Helpers for tests that run several interpreters at once (data-parallel proofs)."""
+"""Helpers for tests that run several interpreters at once (data-parallel proofs, kills)."""
 
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
+import sys
+import textwrap
 import time
 
 
@@ -33,3 +36,38 @@ def free_ports(n: int) -> list[int]:
     finally:
         for s in socks:
             s.close()
+
+
+def runs_writer(run_name: str) -> str:
+    """A script that keeps appending to a runs database (argv[1]) until it is killed: the
+    database a SIGKILL must leave intact. It prints ``ready`` once its run exists."""
+    return textwrap.dedent(f"""
+        import itertools, sys
+        from calcapp.engine.runs_store import RunsStore
+        store = RunsStore(sys.argv[1])
+        store.start_run("r1", {run_name!r})
+        print("ready", flush=True)
+        for step in itertools.count(1):
+            store.add_batches("r1", [(step, 1, 1.0 / step, float(step))])
+    """)
+
+
+def python(*args) -> subprocess.Popen:
+    """This interpreter with ``args``, stdout read as text lines."""
+    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True, env=dict(os.environ))
+
+
+def wait_for(proc: subprocess.Popen, prefix: str, timeout: float = 180) -> list[str]:
+    """Read ``proc``'s lines until one starts with ``prefix`` (the lines so far); kill it
+    and fail, with its last output, if it never comes."""
+    lines, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        if line.startswith(prefix):
+            return lines
+    proc.kill()
+    raise AssertionError(f"never saw {prefix!r} in {''.join(lines)[-1000:]}")

@@ -11,12 +11,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from processes import python, runs_writer, wait_for
 
 from calcapp.arithmetic.columns import checkpoint
 from calcapp.arithmetic.columns.runs import train_columns
@@ -155,33 +154,8 @@ RECIPE = {"name": "killed-columns", "task": "general", "architecture": "columns"
           "hparams": {"round_size": 30000, "max_rounds": 2, "weak_copies": 0,
                       "batch_size": 1024}}
 
-WRITER = textwrap.dedent("""
-    import itertools, sys
-    from calcapp.engine.runs_store import RunsStore
-    store = RunsStore(sys.argv[1])
-    store.start_run("r1", "killed-columns")
-    print("ready", flush=True)
-    for step in itertools.count(1):
-        store.add_batches("r1", [(step, 1, 1.0 / step, float(step))])
-""")
+WRITER = runs_writer('killed-columns')
 
-
-def _calcapp(*args):
-    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=dict(os.environ))
-
-
-def _wait_for(proc, prefix: str, timeout: float = 180) -> list[str]:
-    lines, deadline = [], time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        if line.startswith(prefix):
-            return lines
-    proc.kill()
-    raise AssertionError(f"never saw {prefix!r} in {''.join(lines)[-1000:]}")
 
 
 @pytest.mark.slow  # (two processes import TensorFlow; the resumed one tests the model)
@@ -192,11 +166,11 @@ def test_sigkill_after_the_first_cell_keeps_its_checkpoint_and_resume_finishes(t
     recipe.write_text(json.dumps(RECIPE))
     db = tmp_path / "runs.sqlite"
     out = tmp_path / "out"
-    writer = _calcapp("-c", WRITER, str(db))
-    training = _calcapp("-m", "calcapp", "train", "--recipe", str(recipe), "--out", str(out))
+    writer = python("-c", WRITER, str(db))
+    training = python("-m", "calcapp", "train", "--recipe", str(recipe), "--out", str(out))
     try:
-        _wait_for(writer, "ready")
-        _wait_for(training, "checkpoint: add done")  # the add cell's checkpoint: kill now
+        wait_for(writer, "ready")
+        wait_for(training, "checkpoint: add done")  # the add cell's checkpoint: kill now
     finally:
         for proc in (training, writer):
             proc.send_signal(signal.SIGKILL)

@@ -9,51 +9,27 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import textwrap
-import time
+
+from processes import python, runs_writer, wait_for
 
 RECIPE = {"name": "killed", "task": "add1", "architecture": "tiny-rnn",
           "hparams": {"units": 8, "batch_size": 32, "samples_per_epoch": 192, "epochs": 500,
                       "learning_rate": 0.01, "holdout": 0, "val_size": 20, "test_size": 20}}
 
-WRITER = textwrap.dedent("""
-    import itertools, sys
-    from calcapp.engine.runs_store import RunsStore
-    store = RunsStore(sys.argv[1])
-    store.start_run("r1", "killed")
-    print("ready", flush=True)
-    for step in itertools.count(1):
-        store.add_batches("r1", [(step, 1, 1.0 / step, float(step))])
-""")
+WRITER = runs_writer('killed')
 
-
-def _popen(*args):
-    return subprocess.Popen([sys.executable, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, text=True, env=dict(os.environ))
-
-
-def _wait_for(proc, prefix: str, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        if line.startswith(prefix):
-            return
-    proc.kill()
-    raise AssertionError(f"never saw {prefix!r}")
 
 
 def test_sigkill_keeps_the_checkpoint_and_the_runs_database(tmp_path):
     recipe = tmp_path / "killed.json"
     recipe.write_text(json.dumps(RECIPE))
     db = tmp_path / "runs.sqlite"
-    writer = _popen("-c", WRITER, str(db))
-    training = _popen("-m", "calcapp", "train", "--recipe", str(recipe), "--out",
+    writer = python("-c", WRITER, str(db))
+    training = python("-m", "calcapp", "train", "--recipe", str(recipe), "--out",
                       str(tmp_path / "out"), "--distribute", "cpu:2")
     try:
-        _wait_for(writer, "ready")
-        _wait_for(training, "epoch 2/500")  # two checkpoints written: now kill mid-run
+        wait_for(writer, "ready")
+        wait_for(training, "epoch 2/500")  # two checkpoints written: now kill mid-run
     finally:
         for proc in (training, writer):
             proc.send_signal(signal.SIGKILL)

@@ -101,7 +101,7 @@ def _train(args, out, start):
         import tensorflow as tf
 
         tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
-        tf.config.threading.set_inter_op_parallelism_threads(1)
+        tf.config.threading.set_inter_op_parallelism_threads(max(1, args.threads))  # as the tab's runs
     from calcapp.nets import distribution
     from calcapp.nets.events import PrintingCallback, RunControl
     from calcapp.arithmetic.trainer import train

@@ -95,6 +95,20 @@ def test_a_run_stopped_after_its_first_cell_keeps_a_loadable_checkpoint(tmp_path
         train_columns(tiny(), out, resume_from=str(folder))
 
 
+def test_a_finished_model_is_replaced_only_when_asked(tmp_path):
+    out = tmp_path / "out"
+    (out / "general-tiny").mkdir(parents=True)
+    (out / "general-tiny" / "card.json").write_text('{"name": "general-tiny"}')
+    with pytest.raises(FileExistsError):
+        train_columns(tiny(), out)
+    control = RunControl()
+    cb = Rounds(control, ("add", 1))
+    result = train_columns(tiny(), out, callback=cb, control=control, overwrite=True)
+    assert result.stopped and result.model_dir == str(out / "general-tiny")
+    assert read_card(out / "general-tiny")["training"]["finished"] is False  # replaced
+    assert sorted(p.name for p in out.iterdir()) == ["general-tiny"]
+
+
 def test_a_cell_stopped_mid_way_goes_on_at_its_next_round_elsewhere(tmp_path):
     out = tmp_path / "out"
     stopped_at(out, ("sub", 1))

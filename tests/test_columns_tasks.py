@@ -103,9 +103,23 @@ def test_a_cut_quotient_has_its_read_map(whole):
     assert len(cut) == 1 and cut[0].kind != "none" and maps[-1].step == "-1"
 
 
-def _cli(recipe_path, out):
+def _cli(recipe_path, out, *more):
     return subprocess.run([sys.executable, "-m", "calcapp", "train", "--recipe", str(recipe_path),
-                           "--out", str(out)], capture_output=True, text=True)
+                           "--out", str(out), *more], capture_output=True, text=True)
+
+
+def test_the_cli_names_a_columns_run_and_refuses_what_it_cannot_do(tmp_path):
+    """--name is the folder a columns run would write, refused when taken (with the way
+    out), and --distribute is refused for one-device cells, both before anything trains."""
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "card.json").write_text("{}")
+    proc = _cli("arith3-columns", tmp_path, "--name", "mine")
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert "mine" in proc.stderr and "--overwrite" in proc.stderr
+    proc = _cli("arith3-columns", tmp_path, "--distribute", "cpu:2")
+    assert proc.returncode == 2 and "one device" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "arith3-columns").exists()
+    assert (tmp_path / "mine" / "card.json").read_text() == "{}"  # untouched
 
 
 def test_one_command_trains_and_measures_a_task_model(tmp_path):

@@ -59,7 +59,8 @@ def run(args) -> int:
     else:
         config = recipe.with_overrides(**({"epochs": args.epochs} if args.epochs else {}))
         if config.architecture == "columns":  # digit cells and the written procedure
-            metrics = _train_columns(config, out, args.resume)
+            config = _named(config, args.name, out, args.overwrite, args.resume, args.distribute)
+            metrics = _train_columns(config, out, args.resume, args.overwrite)
             return 130 if metrics is None else _say_goal(recipe, metrics)
         config = _named(config, args.name, out, args.overwrite, args.resume, args.distribute)
         if config.hp().get("init_from") and not args.resume:
@@ -194,7 +195,7 @@ def _named(config, name, out, overwrite: bool, resume, distribute="none"):
     return config
 
 
-def _train_columns(config, out, resume=None) -> dict | None:
+def _train_columns(config, out, resume=None, overwrite: bool = False) -> dict | None:
     """The columns trainer as the Training tab runs it (settings checked, an existing
     folder refused with a free name unless ``--resume`` names it), printing its rounds;
     the card's metrics, or None when Ctrl-C stopped it (its checkpoint is kept)."""
@@ -204,7 +205,7 @@ def _train_columns(config, out, resume=None) -> dict | None:
 
     try:
         result = train_columns(config, out, log=lambda line: print(line, flush=True),
-                               resume_from=resume)
+                               resume_from=resume, overwrite=overwrite)
     except (FileExistsError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     except KeyboardInterrupt:

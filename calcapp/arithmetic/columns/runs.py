@@ -148,9 +148,10 @@ def _keras_callback(rounds: _Rounds):
 
 def train_columns(config, out_dir, callback: TrainingCallback | None = None,
                   control: RunControl | None = None, resume_from=None, strategy=None,
-                  log: Callable[[str], None] | None = None) -> TrainResult:
+                  log: Callable[[str], None] | None = None, overwrite: bool = False) -> TrainResult:
     """Train a columns recipe's cells and write ``out_dir/<name>`` whole, refusing one that
-    exists before anything starts (unless ``resume_from`` is that folder). ``resume_from``:
+    exists before anything starts (unless ``resume_from`` is that folder, or ``overwrite``:
+    the user asked to replace it). ``resume_from``:
     a columns checkpoint (ValueError, one line, for anything else). A stopped run returns
     a result marked stopped, with the last checkpoint if a round had ended; ``log`` gets
     the per-round lines ``calcapp train`` prints."""
@@ -163,7 +164,7 @@ def train_columns(config, out_dir, callback: TrainingCallback | None = None,
     folder = Path(out_dir) / safe_model_name(config.name)
     resume = None if resume_from is None else read_checkpoint(Path(resume_from))
     in_place = resume is not None and _same_folder(resume_from, folder)
-    check_free(folder, in_place)
+    check_free(folder, in_place or overwrite)
     cb = callback or TrainingCallback()
     hp = {**DEFAULTS, **config.hparams}
     rounds = _Rounds(hp, cb, control)
@@ -180,7 +181,7 @@ def train_columns(config, out_dir, callback: TrainingCallback | None = None,
     try:
         write_model(config, Path(out_dir), log or (lambda line: None),
                     on_round=rounds.round_done, fit_callbacks=(_keras_callback(rounds),),
-                    resume=resume, may_replace=in_place)
+                    resume=resume, may_replace=in_place or overwrite)
     except RunStopped:
         kept = (in_place or rounds.rounds > first) and (folder / "card.json").is_file()
         result = (stopped_result(folder, time.perf_counter() - t0) if kept

@@ -71,3 +71,20 @@ def wait_for(proc: subprocess.Popen, prefix: str, timeout: float = 180) -> list[
             return lines
     proc.kill()
     raise AssertionError(f"never saw {prefix!r} in {''.join(lines)[-1000:]}")
+
+
+def assert_runs_database_intact(db) -> None:
+    """After the kill: the database passes SQLite's check, the run it was writing is found
+    interrupted, and the batches written before the kill are there."""
+    import sqlite3
+
+    from calcapp.engine.runs_store import RunsStore
+
+    with sqlite3.connect(db) as con:
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    store = RunsStore(db)
+    try:
+        assert store.mark_interrupted() == 1 and store.get_run("r1").status == "interrupted"
+        assert store.batch_curve("r1")[0]
+    finally:
+        store.close()

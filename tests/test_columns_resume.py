@@ -8,14 +8,13 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from processes import python, runs_writer, wait_for
+from processes import assert_runs_database_intact, python, runs_writer, wait_for
 
 from calcapp.arithmetic.columns import checkpoint
 from calcapp.arithmetic.columns.runs import train_columns
@@ -174,7 +173,6 @@ WRITER = runs_writer('killed-columns')
 
 @pytest.mark.slow  # (two processes import TensorFlow; the resumed one tests the model)
 def test_sigkill_after_the_first_cell_keeps_its_checkpoint_and_resume_finishes(tmp_path):
-    from calcapp.engine.runs_store import RunsStore
 
     recipe = tmp_path / "killed-columns.json"
     recipe.write_text(json.dumps(RECIPE))
@@ -195,12 +193,7 @@ def test_sigkill_after_the_first_cell_keeps_its_checkpoint_and_resume_finishes(t
     assert training_card["finished"] is False and training_card["cells_done"][0] == "add"
     done = training_card["cells_done"]
     assert load_predictor(load_info(folder)).predict(["1+2"])[0].steps  # it loads, runs
-    with sqlite3.connect(db) as con:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    store = RunsStore(db)
-    assert store.mark_interrupted() == 1 and store.get_run("r1").status == "interrupted"
-    assert store.batch_curve("r1")[0]  # the batches written before the kill are there
-    store.close()
+    assert_runs_database_intact(db)
 
     resumed = subprocess.run(
         [sys.executable, "-m", "calcapp", "train", "--recipe", str(recipe), "--out", str(out),

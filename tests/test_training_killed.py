@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 
-from processes import python, runs_writer, wait_for
+from processes import assert_runs_database_intact, python, runs_writer, wait_for
 
 RECIPE = {"name": "killed", "task": "add1", "architecture": "tiny-rnn",
           "hparams": {"units": 8, "batch_size": 32, "samples_per_epoch": 192, "epochs": 500,
@@ -36,19 +35,13 @@ def test_sigkill_keeps_the_checkpoint_and_the_runs_database(tmp_path):
             proc.wait()
 
     from calcapp.arithmetic.predictor import load_predictor
-    from calcapp.engine.runs_store import RunsStore
     from calcapp.nets.registry import load_info, read_card
 
     folder = tmp_path / "out" / "killed"
     done = read_card(folder)["training"]["epochs_done"]
     assert done >= 1  # the best so far (saved only when validation improves)
     assert len(load_predictor(load_info(folder)).predict(["1+2", "3+4"])) == 2  # it loads, runs
-    with sqlite3.connect(db) as con:
-        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-    store = RunsStore(db)
-    assert store.mark_interrupted() == 1 and store.get_run("r1").status == "interrupted"
-    assert store.batch_curve("r1")[0]  # the batches written before the kill are there
-    store.close()
+    assert_runs_database_intact(db)
 
     resumed = subprocess.run(
         [sys.executable, "-m", "calcapp", "train", "--recipe", str(recipe), "--out",

@@ -422,16 +422,17 @@ def _warm_validation(model, spec, val, val_x, val_y, strategy=None, batch: int =
     every epoch): a full batch and a one-row one trace both shapes it meets. It also builds
     the loss, which under JAX ``fit`` builds by drawing one more shuffled batch: so it runs
     under a strategy too (whole rows per replica), and the same seed gives the same run."""
-    share = replicas(strategy)
-    k = min(len(val_y), batch + 1) if share == 1 else min(len(val_y), batch) // share * share
-    if k == 0:
-        return
     if strategy is None:
         warm_validation(model, val_x, val_y, batch)
     else:
+        share = replicas(strategy)
+        k = min(len(val_y), batch + 1) if share == 1 else min(len(val_y), batch) // share * share
+        if k == 0:
+            return
         xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
         model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)
-    greedy_texts(model, spec, [e.model_input for e in val[:2]])
+    if val:
+        greedy_texts(model, spec, [e.model_input for e in val[:2]])
 
 
 def _validate(model, spec, val, val_x, val_y, rng, strategy=None):

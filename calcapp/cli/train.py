@@ -201,7 +201,7 @@ def _train_columns(config, out, resume=None, overwrite: bool = False) -> dict | 
     the card's metrics, or None when Ctrl-C stopped it (its checkpoint is kept)."""
     from calcapp.cli import UsageError
     from calcapp.arithmetic.columns.runs import train_columns
-    from calcapp.nets.registry import safe_model_name
+    from calcapp.nets.registry import CARD_NAME, safe_model_name
 
     try:
         result = train_columns(config, out, log=lambda line: print(line, flush=True),
@@ -211,7 +211,7 @@ def _train_columns(config, out, resume=None, overwrite: bool = False) -> dict | 
     except KeyboardInterrupt:
         folder = out / safe_model_name(config.name)
         kept = f"; its checkpoint is kept (continue with --resume {folder})" \
-            if (folder / "card.json").is_file() else ""
+            if (folder / CARD_NAME).is_file() else ""
         print(f"interrupted{kept}")
         return None
     print(f"wrote {result.model_dir}")

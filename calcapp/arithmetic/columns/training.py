@@ -205,9 +205,10 @@ def write_model(config, out: Path, log: Callable[[str], None] = print,
     metrics: the people's mix for the general model, else ``task_metrics``."""
     from calcapp.arithmetic.columns import checkpoint
     from calcapp.arithmetic.columns.task_metrics import compared_recipe, task_metrics
-    from calcapp.nets.registry import write_json_atomic, writing_model_folder
+    from calcapp.nets.registry import (CARD_NAME, MODEL_NAME, safe_model_name, write_json_atomic,
+                                       writing_model_folder)
 
-    folder = Path(out) / config.name
+    folder = Path(out) / safe_model_name(config.name)  # (the folder train_columns checked)
     if folder.exists() and not may_replace:
         raise FileExistsError(f"{folder} exists; remove it or choose another --out")
     whole = not config.task.exact_quotients
@@ -225,13 +226,13 @@ def write_model(config, out: Path, log: Callable[[str], None] = print,
     model, reports, progress = train_cells(config.hparams, log, on_round, fit_callbacks,
                                            start=resume, on_checkpoint=save)
     with writing_model_folder(folder, replace=owned[0]) as tmp:
-        model.save(tmp / "model.keras")
+        model.save(tmp / MODEL_NAME)
         card = {**checkpoint.card_base(config, model, hp), "cell_metrics": reports,
                 "training": {"train_time_s": round(progress["train_time_s"], 1),
                              "rounds": checkpoint.rounds_done(progress), "finished": True}}
-        write_json_atomic(tmp / "card.json", card)
+        write_json_atomic(tmp / CARD_NAME, card)
         card["metrics"] = task_metrics(tmp, config) if whole else test_metrics(tmp)
         log(f"test {'split' if whole else 'mix'}: {100 * card['metrics']['exact_match']:.2f}% right"
             f" of {card['metrics']['n']}")
-        write_json_atomic(tmp / "card.json", card)
+        write_json_atomic(tmp / CARD_NAME, card)
     return folder

@@ -27,13 +27,13 @@ def format_eta(seconds: float | None, span: tuple[float, float] | None = None,
     end sooner than the estimate of them all, never later."""
     if seconds is None or seconds != seconds or seconds < 0:
         return "ETA -"
-    bound = "at most " if at_most else ""
     if span is not None and span[1] > WIDE * max(span[0], 1.0):
         low, high = min(span[0], seconds), max(span[1], seconds)
         if _duration(low) != _duration(high):
-            return f"ETA {bound}{_duration(high)}" if at_most else (
+            return f"ETA at most {_duration(high)}" if at_most else (
                 f"ETA {_duration(low)}–{_duration(high)}")
-    return f"ETA {bound or ('about ' if about else '')}{_duration(seconds)}"
+    qualifier = "at most " if at_most else "about " if about else ""
+    return f"ETA {qualifier}{_duration(seconds)}"
 
 
 class Live:

@@ -29,6 +29,16 @@ def test_a_piece_of_the_wrong_size_or_place_is_an_unlikely_symbol():
     assert plausibility("?", dash, LINE, FRAME) == 1.0  # a class without statistics: no opinion
 
 
+def test_a_narrow_digit_stays_plausible_but_two_digits_read_as_one_do_not():
+    """Writers differ in how narrow they write; a '4' as narrow as a '1' (bhmsds has them)
+    must not lose to '1' by its shape alone, while a piece twice a digit's width, two
+    touching digits read as one, stays as unlikely as the real writers' spread makes it."""
+    narrow = (0, 0, 20, 100)
+    assert plausibility("4", narrow, LINE, FRAME) > 0.1
+    assert plausibility("8", (0, 0, 140, 100), LINE, FRAME) < 0.05
+    assert plausibility("4", (0, 0, 60, 100), LINE, FRAME) == 1.0
+
+
 class FakeRecognizer:
     """Reads each known ink (by its normalised image) as the test says."""
 

@@ -21,6 +21,11 @@ import numpy as np
 FLOOR = 0.02  # a box side counts as at least this part of the line (a dot drawn as one point)
 FREE = 1.5  # no penalty within this many standard deviations of the class's mean
 SHARPNESS = 2.0  # the penalty beyond that: exp(-SHARPNESS x the distance)
+# A digit's width varies more between writers and scripts than among one corpus's writers:
+# the fitted aspect variance of digits (not '1', whose width is what tells it) is widened on
+# the narrow side, so a narrow '4' that the network reads surely is not turned into a '1' by
+# its shape alone; the wide side stays tight, as two touching digits read as one are wide.
+DIGIT_ASPECT_SPREAD = 3.0
 
 # class: (mean log h, mean log aspect, var h, cov, var aspect); fitted (see the docstring)
 # 2311 symbols of flat expressions; the classes with fewer than 8 there from all expressions
@@ -86,6 +91,8 @@ def plausibility(label: str, box, line: float, frame=None) -> float:
     mh, ma, vh, c, va = stats
     x, y = features(box, line)
     dx, dy = x - mh, y - ma
+    if dy < 0 and key.isdigit() and key != "1":
+        c, va = c * math.sqrt(DIGIT_ASPECT_SPREAD), va * DIGIT_ASPECT_SPREAD
     det = vh * va - c * c
     if det <= 0:
         return 1.0

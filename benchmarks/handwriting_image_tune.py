@@ -187,27 +187,6 @@ def run_composed(rec, show: int) -> None:
             print("  " + "; ".join(bad[:show]))
 
 
-def latency(rec, lines, rounds: int = 3) -> None:
-    """Median CPU time of reading an image line, columns only against cuts along the ink, the two
-    interleaved line by line in one process (a shared machine's load falls on both alike)."""
-    from calcapp.ink import image_units
-
-    images = [line_image(strokes, h) for _, strokes, h, _, _ in lines]
-    cpu: dict[bool, list] = {False: [], True: []}
-    for _ in range(rounds):
-        for img in images:
-            for paths in (False, True):
-                image_units.INK_PATHS = paths
-                rec._top_cache.clear()  # read from nothing, as a new image is
-                t0 = time.process_time()
-                rec.read_image(img)
-                cpu[paths].append(time.process_time() - t0)
-    image_units.INK_PATHS = True
-    for paths, ts in cpu.items():
-        print(f"{'ink paths' if paths else 'columns only'}: median {1000 * float(np.median(ts)):.1f} ms CPU "
-              f"a line ({len(ts)} reads of {len(images)} lines)")
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=300)
@@ -215,13 +194,8 @@ def main(argv=None) -> int:
     ap.add_argument("--show", type=int, default=0, help="print this many misreads with their causes")
     ap.add_argument("--composed", action="store_true",
                     help="read lines composed from the symbol sets' training images instead")
-    ap.add_argument("--latency", action="store_true",
-                    help="time 60 spliced lines, columns only against cuts along the ink")
     args = ap.parse_args(argv)
     rec = load_recognizer()
-    if args.latency:
-        latency(rec, training_lines(60)[0])
-        return 0
     if args.composed:
         run_composed(rec, args.show)
         return 0

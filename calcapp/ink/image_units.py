@@ -20,7 +20,6 @@ import math
 import numpy as np
 
 from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
-from calcapp.ink.ink_paths import path_candidates, side_of
 from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _dilate, _overlaps, _pix_box, _settle_sizes, _union_box,
                                   connected_components, group_boxes, line_height, merge_fragments)
 
@@ -30,12 +29,9 @@ NECK = 1.6  # a cut crosses at most this many stroke widths of ink
 JUMP = 0.5  # ... and a column beside it crosses this many stroke widths more
 PIECE_SIZE = 0.3  # ... and as tall or as wide as this (x line height): no stroke tips
 WIDE = 0.9  # components this wide (x line height) are also cut at their middle's thinnest column
-PATH_SPACING = 0.15  # paths along the ink are sought around places this far apart (x line height)
-INK_PATHS = True  # cut along the ink too (``cut_paths``); False: columns only
 MAX_CUTS = 3  # cut candidates per component (the decoder reads every span of its pieces)
 MAX_PARTS = 8  # parts per segment; a segment with more is read whole or by its components
 CUT = math.log(0.2)  # reading a component as two symbols: a clean digit has necks of its own
-CUT_PATH = math.log(0.5)  # ... parted along a path that crosses its ink once (``ink_paths``)
 TALL = 0.6  # a component this part of the line tall is a symbol's full height
 APART = math.log(1.0)  # reading two separate full-height components grouped by overlap apart...
 JOIN = math.log(0.2)  # ...and as one symbol: separate inks a symbol tall are two symbols
@@ -65,24 +61,19 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
     boxes = [_pix_box(np.concatenate([comps[c] for c in s])) for s in sets]
     h = line_height(boxes)
     stroke = stroke_width(mask)
-    paths = line_paths(comps, h, stroke) if INK_PATHS else {}
     segs = []
     for group in merge_fragments(group_boxes(boxes, h), boxes, h):
         members = sorted(c for g in group for c in sets[g])
         pix = np.concatenate([comps[c] for c in members])
         seg = Segment(members, _pix_box(pix), image=_crop(ink, pix))
-        parts, owner, piece, kind = [], [], [], []
+        parts, owner = [], []
         for c in members:
-            pieces, kinds = cut_pieces(comps[c], h, stroke, paths.get(c, []), kinds=True)
-            for i, (p, k) in enumerate(zip(pieces, kinds)):
-                parts.append(p)
+            for piece in cut_pieces(comps[c], h, stroke):
+                parts.append(piece)
                 owner.append(c)
-                piece.append(i)
-                kind.append(k)
         order = sorted(range(len(parts)), key=lambda k: _pix_box(parts[k])[0] + _pix_box(parts[k])[2] / 2)
         if 1 < len(parts) <= MAX_PARTS:
-            seg.extra.update(parts=[parts[k] for k in order], comp=[owner[k] for k in order], ink=ink,
-                             piece=[piece[k] for k in order], cut=[kind[k] for k in order])
+            seg.extra.update(parts=[parts[k] for k in order], comp=[owner[k] for k in order], ink=ink)
         segs.append(seg)
     _settle_sizes(segs)
     for seg in segs:  # the line height the sizes were settled by, for the parts' sizes
@@ -134,89 +125,41 @@ def cut_sizes(pix: np.ndarray) -> tuple[int, np.ndarray]:
     return int(x0), sizes
 
 
-def _necks(pix: np.ndarray, height: float, stroke: float) -> tuple[list, list]:
-    """(necks, wide): candidate cut columns, each (ink crossed in stroke widths, column from the
-    component's left). A neck crosses at most ``NECK`` stroke widths beside a column that crosses
-    clearly more (a neck between two blobs, or the end of a bar where a digit begins; not the
-    middle of a bar), the thinnest first; in a component wider than ``WIDE`` line heights also
-    the thinnest column of its middle half (symbols that overlap and touch have no neck)."""
+def cut_columns(pix: np.ndarray, height: float, stroke: float) -> list[int]:
+    """Columns where a component may be two symbols: the cut crosses at most ``NECK`` stroke
+    widths, beside a column that crosses clearly more (a neck between two blobs, or the end
+    of a bar where a digit begins; not the middle of a bar); in a component wider than
+    ``WIDE`` line heights also the thinnest column of its middle half (symbols that overlap
+    and touch have no neck). Each cut leaves pieces a symbol's size (``_sized``), not the tip
+    of a stroke; at most ``MAX_CUTS``, the thinnest first."""
     w = int(pix[:, 1].max() - pix[:, 1].min()) + 1
-    _, s = cut_sizes(pix)
+    if w < MIN_CUT_WIDTH * height:
+        return []
+    x0, s = cut_sizes(pix)
     margin = max(1, int(MIN_PIECE * height))
     found = []
     for k in range(margin, w - margin + 1):
-        if k >= w or s[k] == 0 or s[k] > NECK * stroke:
+        if s[k] == 0 or s[k] > NECK * stroke:
             continue
         beside = max(s[k - 1] if k > 1 else 0, s[k + 1] if k + 1 < w else 0)
         if beside - s[k] >= JUMP * stroke:
-            found.append((s[k] / stroke, k))
+            found.append((s[k], k))
     found.sort()
     lo, hi = max(margin, w // 4), min(w - margin, 3 * w // 4)
-    wide = []
     if w >= WIDE * height and hi > lo:
-        k = lo + int(np.argmin(s[lo:hi]))
-        wide.append((s[k] / stroke, k))
-    return found, wide
-
-
-def cut_columns(pix: np.ndarray, height: float, stroke: float) -> list[int]:
-    """Columns where a component may be two symbols (``_necks``; the middle one first). Each cut
-    leaves pieces a symbol's size (``_sized``), not the tip of a stroke; at most ``MAX_CUTS``."""
-    w = int(pix[:, 1].max() - pix[:, 1].min()) + 1
-    if w < MIN_CUT_WIDTH * height:
-        return []
-    x0 = int(pix[:, 1].min())
-    necks, wide = _necks(pix, height, stroke)
-    rows = int(np.ptp(pix[:, 0])) + 1
-    cuts = _choose(pix, height, [np.full(rows, k) for _, k in wide + necks])
-    return sorted(x0 + int(p[0]) for p in cuts)
-
-
-def line_paths(comps: list, height: float, stroke: float) -> dict[int, list]:
-    """Candidate paths along the ink (``ink_paths``; touching symbols that no column separates)
-    of every component wide enough to cut, around places ``PATH_SPACING`` apart, cheapest
-    first; all of a line's found in one pass over the rows."""
-    margin = max(1, int(MIN_PIECE * height))
-    wide, centres = [], []
-    for k, c in enumerate(comps):
-        w = int(np.ptp(c[:, 1])) + 1
-        if w >= MIN_CUT_WIDTH * height:
-            n = max(1, int((w - 2 * margin) / (PATH_SPACING * height)))
-            wide.append(k)
-            centres.append(np.linspace(margin, w - margin, n + 2)[1:-1].astype(int))
-    found = path_candidates([comps[k] for k in wide], height, stroke, centres)
-    return {k: [p for _, p in f] for k, f in zip(wide, found)}
-
-
-def cut_paths(pix: np.ndarray, height: float, stroke: float, paths: list) -> list[tuple]:
-    """Cuts of a component, each (path: the column it takes in each of its rows, its cost): the
-    neck columns first, then ``paths`` along the ink, then the middle column of a wide component."""
-    w = int(pix[:, 1].max() - pix[:, 1].min()) + 1
-    if w < MIN_CUT_WIDTH * height:
-        return []
-    necks, wide = _necks(pix, height, stroke)
-    rows = int(np.ptp(pix[:, 0])) + 1
-    cols = [np.full(rows, k) for _, k in necks + wide]
-    chosen = _choose(pix, height, cols[:len(necks)] + list(paths) + cols[len(necks):])
-    return [(p, CUT if any(p is q for q in cols) else CUT_PATH) for p in chosen]
-
-
-def _choose(pix: np.ndarray, height: float, candidates: list[np.ndarray]) -> list[np.ndarray]:
-    """The candidate cuts taken in turn where they cross no cut taken, lie at least a piece's
-    width from each, and leave every piece a symbol's size (``_sized``); at most ``MAX_CUTS``."""
-    y0, x0 = (int(v) for v in pix.min(axis=0))
-    margin = max(1, int(MIN_PIECE * height))
-    chosen: list[np.ndarray] = []
-    for p in candidates:
-        if any(abs(float(np.mean(p - q))) < margin or np.min(p - q) < 0 < np.max(p - q) for q in chosen):
+        found.insert(0, (0, lo + int(np.argmin(s[lo:hi]))))
+    chosen: list[int] = []
+    cols = pix[:, 1] - x0
+    for _, k in found:
+        if any(abs(k - c) < margin for c in chosen):
             continue
-        trial = sorted(chosen + [p], key=lambda q: float(q.mean()))
-        k = side_of(pix, trial, y0, x0)
-        if all(_sized(pix[k == i], height) for i in range(len(trial) + 1)):
-            chosen = trial
+        a = max([c for c in chosen if c < k], default=0)
+        b = min([c for c in chosen if c > k], default=w)
+        if _sized(pix[(cols >= a) & (cols < k)], height) and _sized(pix[(cols >= k) & (cols < b)], height):
+            chosen.append(k)
         if len(chosen) == MAX_CUTS:
             break
-    return chosen
+    return sorted(x0 + k for k in chosen)
 
 
 def _sized(pix: np.ndarray, height: float) -> bool:
@@ -224,21 +167,14 @@ def _sized(pix: np.ndarray, height: float) -> bool:
     return len(pix) > 0 and max(np.ptp(pix[:, 0]), np.ptp(pix[:, 1])) + 1 >= PIECE_SIZE * height
 
 
-def cut_pieces(pix: np.ndarray, height: float, stroke: float, paths=None, kinds: bool = False):
-    """A component's pixels in pieces at its cuts, left to right (one piece if none); ``paths``:
-    its candidate paths along the ink (``line_paths``), sought here where not given. With
-    ``kinds``, (pieces, the cost of the cut left of each: ``CUT`` or ``CUT_PATH``, 0 for the first)."""
-    if INK_PATHS:
-        if paths is None:
-            paths = line_paths([pix], height, stroke).get(0, [])
-        cuts = cut_paths(pix, height, stroke, paths)
-    else:
-        rows = int(np.ptp(pix[:, 0])) + 1
-        cuts = [(np.full(rows, c - int(pix[:, 1].min())), CUT) for c in cut_columns(pix, height, stroke)]
-    k = side_of(pix, [p for p, _ in cuts], int(pix[:, 0].min()), int(pix[:, 1].min()))
-    found = [(pix[k == i], 0.0 if i == 0 else cuts[i - 1][1]) for i in range(len(cuts) + 1) if (k == i).any()]
-    pieces = [p for p, _ in found]
-    return (pieces, [c for _, c in found]) if kinds else pieces
+def cut_pieces(pix: np.ndarray, height: float, stroke: float) -> list[np.ndarray]:
+    """A component's pixels in pieces at its cut columns, left to right (one piece if none)."""
+    cols = cut_columns(pix, height, stroke)
+    if not cols:
+        return [pix]
+    edges = [-10 ** 9] + cols + [10 ** 9]
+    out = [pix[(pix[:, 1] >= a) & (pix[:, 1] < b)] for a, b in zip(edges, edges[1:])]
+    return [p for p in out if len(p)]
 
 
 def part_segment(seg: Segment, positions: list[int]) -> Segment:
@@ -261,25 +197,14 @@ def break_cost(seg: Segment, left: list[int], right: list[int], parting: float) 
     costs ``CUT``; parting whole components (grouped by overlap) costs ``parting``, or
     ``APART`` where each side holds a full-height component of its own."""
     comp = seg.extra["comp"]
+    if {comp[p] for p in left} & {comp[p] for p in right}:
+        return CUT
     line = seg.extra["line_h"]
-    shared = {comp[p] for p in left} & {comp[p] for p in right}
-    if shared:
-        return min(_cut_cost(seg, c, set(right)) for c in shared)
     if apart_tall(seg, left, right, line):
         return APART
     boxes = part_boxes(seg)
     side = lambda ps: _union_box([boxes[p] for p in ps])  # noqa: E731
     return parting if _overlaps(side(left), side(right), line) else BRIDGE  # or only a narrow gap
-
-
-def _cut_cost(seg: Segment, c: int, right: set) -> float:
-    """The cost of the cuts between component ``c``'s pieces on either side: ``CUT`` where one
-    of them is a column, ``CUT_PATH`` where all follow the ink."""
-    kinds = seg.extra.get("cut") or [CUT] * len(seg.extra["comp"])
-    mine = sorted((seg.extra["piece"][p], p in right, kinds[p]) for p in range(len(kinds))
-                  if seg.extra["comp"][p] == c) if "piece" in seg.extra else []
-    costs = [kind for (_, was, _), (_, now, kind) in zip(mine, mine[1:]) if was != now]
-    return min(costs, default=CUT)
 
 
 def join_cost(seg: Segment, left: list[int], right: list[int]) -> float:

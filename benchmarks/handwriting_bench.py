@@ -46,16 +46,17 @@ def pct(x):
 class SymbolBank:
     """Held-out normalised images per label; synthetic ink where no real set has the class."""
 
-    def __init__(self, sets, rng, digit_sources=("mnist", "bhmsds", "pendigits")):
+    def __init__(self, sets, rng, digit_sources=("mnist", "bhmsds", "pendigits"), split: str = "test"):
+        """``split="train"`` composes from the training parts (to tune on, never to report)."""
         self.rng = rng
         self.pool: dict[str, list[np.ndarray]] = {}
-        for key in ("mnist_test", "bhmsds_test", "mdas_test", "pendigits_test"):
-            x, y = sets[key]
+        for source in ("mnist", "bhmsds", "mdas", "pendigits"):
+            x, y = sets[f"{source}_{split}"]
             for im, lab in zip(x, y):
                 label = LABELS[lab]
-                if label.isdigit() and key[:-5] not in digit_sources:
+                if label.isdigit() and source not in digit_sources:
                     continue
-                if key == "bhmsds_test" and label == "\u00d7":
+                if source == "bhmsds" and label == "\u00d7":
                     continue  # the letter x, not an operator
                 self.pool.setdefault(label, []).append(im)
         self.pool["\u00b7"] = self.pool["."]  # real dots are multiplication dots

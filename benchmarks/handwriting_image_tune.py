@@ -1,6 +1,6 @@
 """Image lines of the *training* writers, with each misread put down to its cause.
 
-    python benchmarks/handwriting_image_tune.py [--n 300] [--pen] [--show N]
+    python benchmarks/handwriting_image_tune.py [--n 300] [--pen] [--show N] [--composed]
 
 The held-out writers of benchmarks/handwriting_real.py are only for reporting; image-line
 constants are chosen here, on spliced lines and real runs on the line of training writers (the
@@ -10,6 +10,10 @@ truth symbols most of whose ink it holds. A line whose grouping is right but who
 not is a *symbol* misread (which confusion); otherwise a *grouping* misread: two truth symbols
 in one read symbol (*merged*; their ink touching or apart), one truth symbol in several
 (*split*; one piece of ink or several), or a truth symbol no read symbol holds (*lost*).
+
+A cut can also break a clean symbol (a '0' into two arcs), so ``--composed`` reads, instead,
+300 lines and 400 'a+b' lines composed (``handwriting_bench.compose_line``) from the *training*
+parts of MNIST, bhmsds, mdas and pendigits: clean digits that must not fall.
 """
 
 from __future__ import annotations
@@ -148,13 +152,53 @@ def run(rec, lines, name: str, pen: bool, show: int):
     return causes, ok_img, ok_pen, len(lines)
 
 
+def composed_lines(n_lines: int = 300, n_ab: int = 400):
+    """(text, image) lines composed from the training parts of the symbol sets."""
+    from benchmarks.handwriting_bench import SymbolBank, compose_line, random_line
+    from benchmarks.handwriting_composed import line_text
+    from calcapp.handwriting import data as hd
+
+    root = default_data_root()
+    rng = np.random.default_rng(2021)
+    sets = {"mnist_train": hd.load_mnist_sample(root, "train")[:2], "bhmsds_train": hd.load_bhmsds(root, "train")[:2],
+            "mdas_train": hd.load_mdas(root, "train")[:2], "pendigits_train": hd.load_pendigits(root, "train", rng)[:2]}
+    bank = SymbolBank(sets, rng, split="train")
+    lines = [(t, compose_line(t, bank, rng)) for t in (random_line(rng) for _ in range(n_lines))]
+    ab_bank = SymbolBank(sets, np.random.default_rng(2022), digit_sources=("mnist", "bhmsds"), split="train")
+    ab = [(t, compose_line(t, ab_bank, rng)) for t in (line_text(rng, "a+b") for _ in range(n_ab))]
+    return lines, ab
+
+
+def run_composed(rec, show: int) -> None:
+    """Lines of clean training symbols read exactly: what a cut that breaks clean digits costs."""
+    for name, lines in zip(("composed lines", "a+b lines"), composed_lines()):
+        ok, cpu, bad = 0, [], []
+        for text, img in lines:
+            t0 = time.process_time()
+            got = rec.read_image(img).expression
+            cpu.append(time.process_time() - t0)
+            want = text.replace("\u00b7", "\u00d7")
+            ok += got == want
+            if got != want:
+                bad.append(f"{want} \u2192 {got}")
+        print(f"{name} (training images): {ok}/{len(lines)} = {100 * ok / len(lines):.2f}%; "
+              f"median {1000 * float(np.median(cpu)):.1f} ms CPU")
+        if show:
+            print("  " + "; ".join(bad[:show]))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=300)
     ap.add_argument("--pen", action="store_true", help="also read the lines as pen strokes")
     ap.add_argument("--show", type=int, default=0, help="print this many misreads with their causes")
+    ap.add_argument("--composed", action="store_true",
+                    help="read lines composed from the symbol sets' training images instead")
     args = ap.parse_args(argv)
     rec = load_recognizer()
+    if args.composed:
+        run_composed(rec, args.show)
+        return 0
     spliced, runs = training_lines(args.n)
     total: Counter = Counter()
     for name, lines in (("spliced", spliced), ("runs on the line", runs)):

@@ -21,11 +21,12 @@ import numpy as np
 FLOOR = 0.02  # a box side counts as at least this part of the line (a dot drawn as one point)
 FREE = 1.5  # no penalty within this many standard deviations of the class's mean
 SHARPNESS = 2.0  # the penalty beyond that: exp(-SHARPNESS x the distance)
-# A digit's width varies more between writers and scripts than among one corpus's writers:
-# the fitted aspect variance of digits (not '1', whose width is what tells it) is widened on
-# the narrow side, so a narrow '4' that the network reads surely is not turned into a '1' by
-# its shape alone; the wide side stays tight, as two touching digits read as one are wide.
-DIGIT_ASPECT_SPREAD = 3.0
+# Scanned digits come from writers and scripts the pen layouts never saw, and vary more in
+# width: for image pieces the fitted aspect variance of digits (not '1', whose width is what
+# tells it) is widened on the narrow side, so a narrow '4' that the network reads surely is not
+# turned into a '1' by its shape alone. The wide side stays tight (two touching digits read as
+# one are wide), and pen pieces keep the fit (a multi-stroke '4' without its bar is narrow).
+IMAGE_DIGIT_SPREAD = 3.0
 
 # class: (mean log h, mean log aspect, var h, cov, var aspect); fitted (see the docstring)
 # 2311 symbols of flat expressions; the classes with fewer than 8 there from all expressions
@@ -81,9 +82,10 @@ def height_in_line(box, top: float, base: float) -> float:
     return (box[1] + box[3] / 2 - top) / max(base - top, 1e-9)
 
 
-def plausibility(label: str, box, line: float, frame=None) -> float:
+def plausibility(label: str, box, line: float, frame=None, narrow: float = 1.0) -> float:
     """1 for a symbol of its class's usual size, shape (and place, given the line's ``frame``
-    (top, baseline)), falling towards 0 away from it; heavy-tailed, as writers are."""
+    (top, baseline)), falling towards 0 away from it; heavy-tailed, as writers are. ``narrow``
+    widens a digit's aspect spread on the narrow side (``IMAGE_DIGIT_SPREAD``)."""
     key = "." if label == "\u00b7" else label
     stats = SIZES.get(key)
     if stats is None:
@@ -92,7 +94,7 @@ def plausibility(label: str, box, line: float, frame=None) -> float:
     x, y = features(box, line)
     dx, dy = x - mh, y - ma
     if dy < 0 and key.isdigit() and key != "1":
-        c, va = c * math.sqrt(DIGIT_ASPECT_SPREAD), va * DIGIT_ASPECT_SPREAD
+        c, va = c * math.sqrt(narrow), va * narrow
     det = vh * va - c * c
     if det <= 0:
         return 1.0

@@ -232,6 +232,10 @@ def _tall_pair(tall, line: float) -> bool:
 
     if len(tall) != 2 or any(s.image is not None or not s.extra.get("strokes") for s in tall):
         return False
+    (ax, ay, aw, ah), (bx, by, bw, bh) = tall[0].box, tall[1].box
+    dx, dy = max(bx - ax - aw, ax - bx - bw, 0.0), max(by - ay - ah, ay - by - bh, 0.0)
+    if dx * dx + dy * dy > (TALL_TOUCH * line) ** 2:  # the boxes already lie further apart
+        return False
     return ink_distance(tall[0].extra["strokes"], tall[1].extra["strokes"]) <= TALL_TOUCH * line
 
 

@@ -82,12 +82,24 @@ def _point_to_path(p: np.ndarray, q: np.ndarray) -> float:
     return float(np.sqrt(((p[:, None, :] - a[None] - t[..., None] * ab[None]) ** 2).sum(-1)).min())
 
 
+PATH_POINTS = 64  # a stroke's path is followed through at most this many of its points
+
+
+def _path(stroke) -> np.ndarray:
+    """The stroke's points, evenly thinned to ``PATH_POINTS`` (a stroke may hold 2,000 points: the
+    distance would cost a 2,000 x 2,000 table)."""
+    a = stroke.xy()
+    if len(a) > PATH_POINTS:
+        a = a[np.linspace(0, len(a) - 1, PATH_POINTS).round().astype(int)]
+    return a
+
+
 def ink_distance(left, right) -> float:
     """How close two groups of strokes come (0 where their paths cross or touch)."""
     best = np.inf
     for s in left:
         for t in right:
-            a, b = s.xy(), t.xy()
+            a, b = _path(s), _path(t)
             if len(a) and len(b):
                 best = min(best, _point_to_path(a, b), _point_to_path(b, a))
     return float(best)

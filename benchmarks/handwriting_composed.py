@@ -2,6 +2,11 @@
 goal: >= 99%). Writes a section of benchmarks/results/handwriting.md.
 
     python benchmarks/handwriting_composed.py --tag before [--n 1000]
+    python benchmarks/handwriting_composed.py --writers train --only ink --out /tmp/tune.md
+
+``--writers train`` composes the ink rows from the *training* side of the writer split instead
+(CROHME training writers' digits and operators, pendigits' training part): material for choosing
+constants, never for reporting.
 
 Every digit comes from data the recognizer never trained on:
 - images: the MNIST sample's held-out 1,000 and bhmsds' held-out 15%, composed into line images
@@ -56,10 +61,11 @@ def line_text(rng, kind: str, digits: str = "0123456789", ops: str = MIXED_OPS) 
 
 # --- ink lines ------------------------------------------------------------------------
 
-def crohme_banks(root):
-    """Per held-out writer: label -> [(Sym, expression height)] of line-sized symbols."""
+def crohme_banks(root, side: str = "test"):
+    """Per writer of ``side`` (held-out: "test"): label -> [(Sym, expression height)] of
+    line-sized symbols."""
     by_writer: dict[str, dict[str, list]] = {}
-    exprs = list(crohme.read_expressions(root, "test"))
+    exprs = list(crohme.read_expressions(root, side))
     for e in exprs:
         for s in e.symbols:
             if s.label in CALC and _line_sized(s, e.height):
@@ -153,7 +159,7 @@ ROWS = [f"{src} {view}, {kind}" for kind in ("a+b", "a\u2218b\u2218c")
         for src, view in (("mnist", "images"), ("bhmsds", "images"), ("pendigits", "ink"), ("crohme", "ink"))]
 
 
-def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21) -> dict:
+def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21, writers: str = "test") -> dict:
     root = hd.default_data_root()
     rec = load_recognizer()
     rows = [r for r in ROWS if only in r]
@@ -164,9 +170,9 @@ def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21) -> dict:
                 "mdas_test": hd.load_mdas(root, "test")[:2],
                 "pendigits_test": (np.zeros((0, 28, 28), np.float32), np.zeros((0,), np.int64))}
     if any("ink" in r for r in rows):
-        banks, gaps = crohme_banks(root)
+        banks, gaps = crohme_banks(root, writers)
     pen_rows: dict[str, list] = {}
-    for vals, lab in hd.read_pendigits(root, "test"):
+    for vals, lab in hd.read_pendigits(root, writers):
         pen_rows.setdefault(str(lab), []).append(vals)
     out = {}
     for row in rows:
@@ -226,10 +232,15 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="rows whose name holds this, e.g. 'ink'")
     ap.add_argument("--raw", action="store_true",
                     help="ink lines as first composed (digits at their expression's size, overlaps)")
+    ap.add_argument("--writers", choices=("test", "train"), default="test",
+                    help="ink rows from the held-out writers (report) or the training writers (tune)")
     args = ap.parse_args(argv)
     store_path = Path(args.out).with_name("handwriting_composed.json")
     store = json.loads(store_path.read_text()) if store_path.is_file() else {}
-    store[args.tag] = measure(args.n, args.only, tidy=not args.raw)
+    if args.writers == "train" and any("images" in r for r in ROWS if args.only in r):
+        print("--writers train composes ink rows only: add --only ink")
+        return 2
+    store[args.tag] = measure(args.n, args.only, tidy=not args.raw, writers=args.writers)
     tmp = store_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(store, indent=1, ensure_ascii=False))
     tmp.replace(store_path)

@@ -86,3 +86,59 @@ def test_a_bent_stroke_is_a_bracket_and_bends_the_bracket_s_way():
     assert upright_options([("1", 0.9)], [closing])[1][0] == ")"
     assert dict(upright_options([("(", 0.9)], [straight]))["1"] >= 0.25
 
+
+
+class ReadsMergesAs:
+    """Reads every merge or split the decoder asks for as ``top`` (the pieces' own readings
+    are given with the line)."""
+
+    pen = None
+
+    def __init__(self, top):
+        self.top = top
+
+    def _classify_cached(self, images, pens=None):
+        return [list(self.top) for _ in images]
+
+
+def _read_with(rec, pieces) -> str:
+    segs, tops, k = [], [], 0
+    for strokes, top in pieces:
+        segs.append(_piece(strokes, k))
+        tops.append(top)
+        k += len(strokes)
+    return "".join(read_line(rec, segs, tops)[2])
+
+
+def test_a_two_stroke_four_whose_bar_stops_at_its_stem_is_a_four_not_a_bracket_and_a_one():
+    # both strokes over 0.6 of the line tall; the bar ends 6 short of the stem, so the two are
+    # grouped apart (no horizontal overlap), and '7(1' is no line: the pair must be read as one
+    bar = [_stroke([(130, 0), (115, 30), (100, 65), (120, 65), (140, 65)])]
+    stem = [_stroke([(146, 0), (146, 50), (146, 100)])]
+    line = [(_digit(0), [("7", 0.99)]), (bar, [("(", 0.99)]), (stem, [("1", 0.99)])]
+    assert _read_with(ReadsMergesAs([("4", 0.99)]), line) == "74"
+
+
+def test_two_full_height_ones_written_close_stay_two_digits_beside_a_four_that_is_merged():
+    # the ones touch, and the network reads either pair as a sure '4': only the pair that
+    # cannot be two symbols in the line ('(1') is merged; two ones that read surely stay two
+    bar = [_stroke([(30, 0), (15, 30), (0, 65), (20, 65), (40, 65)])]
+    stem = [_stroke([(46, 0), (46, 50), (46, 100)])]
+    first = [_stroke([(100, 0), (101, 50), (102, 100)])]
+    second = [_stroke([(106, 0), (107, 50), (108, 100)])]
+    line = [(bar, [("(", 0.99)]), (stem, [("1", 0.99)]), (first, [("1", 0.9), ("(", 0.1)]),
+            (second, [("1", 0.9), ("(", 0.1)]), (_digit(140), [("3", 0.99)])]
+    assert _read_with(ReadsMergesAs([("4", 0.99)]), line) == "4113"
+
+
+def test_two_full_height_strokes_may_be_one_symbol_only_where_their_ink_meets():
+    from calcapp.handwriting.line_decoder import _mergeable
+
+    bar = _piece([_stroke([(30, 0), (0, 65), (40, 65)])], 0)
+    stem = _piece([_stroke([(46, 0), (46, 100)])], 1)  # 6 right of the bar's end
+    assert _mergeable([bar, stem], DIGIT)
+    slash = _piece([_stroke([(0, 100), (40, 0)])], 0)
+    low = _piece([_stroke([(52, 30), (52, 100)])], 1)  # 12 right of its box, 32 from its ink
+    assert not _mergeable([slash, low], DIGIT)
+    short = _piece([_stroke([(0, 60), (40, 20)])], 0)  # one full-height piece: as before
+    assert _mergeable([short, low], DIGIT)

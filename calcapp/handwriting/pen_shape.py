@@ -4,8 +4,9 @@ Scaled into the network's box, a short minus, a decimal point and a multiplicati
 alike, and so do a '1' and a bracket; in the line they do not. A dot is one short stroke whose
 extent is a small part of a digit; a minus is a flat bar a fair part of a digit wide; an '=' or
 a '+' is two strokes, never a dot; a '1' is a straight stroke, a bracket a bent one (the side it
-bends to says which). The line decoder weighs the network's readings by these (ink only: an
-image has no strokes).
+bends to says which); two full-height strokes whose ink (nearly) meets may be one symbol (the
+bar and the stem of a '4'), two that stay apart are two. The line decoder weighs the network's
+readings by these (ink only: an image has no strokes).
 """
 
 from __future__ import annotations
@@ -68,3 +69,37 @@ def upright_options(options, strokes) -> list[tuple[str, float]]:
     for c in UPRIGHT:
         have[c] = max(have.get(c, 0.0), (LIKELY if c == likely else FLOOR) * best)
     return sorted(have.items(), key=lambda kv: -kv[1])
+
+
+def _point_to_path(p: np.ndarray, q: np.ndarray) -> float:
+    """Least distance from the points ``p`` to the polyline ``q`` (its segments, not just its
+    points: a stem sampled at its ends passes close to a bar between them)."""
+    if len(q) == 1:
+        return float(np.sqrt(((p - q[0]) ** 2).sum(-1)).min())
+    a, ab = q[:-1], q[1:] - q[:-1]
+    length = np.maximum((ab ** 2).sum(-1), 1e-12)
+    t = np.clip(((p[:, None, :] - a[None]) * ab[None]).sum(-1) / length[None], 0.0, 1.0)
+    return float(np.sqrt(((p[:, None, :] - a[None] - t[..., None] * ab[None]) ** 2).sum(-1)).min())
+
+
+PATH_POINTS = 64  # a stroke's path is followed through at most this many of its points
+
+
+def _path(stroke) -> np.ndarray:
+    """The stroke's points, evenly thinned to ``PATH_POINTS`` (a stroke may hold 2,000 points: the
+    distance would cost a 2,000 x 2,000 table)."""
+    a = stroke.xy()
+    if len(a) > PATH_POINTS:
+        a = a[np.linspace(0, len(a) - 1, PATH_POINTS).round().astype(int)]
+    return a
+
+
+def ink_distance(left, right) -> float:
+    """How close two groups of strokes come (0 where their paths cross or touch)."""
+    best = np.inf
+    for s in left:
+        for t in right:
+            a, b = _path(s), _path(t)
+            if len(a) and len(b):
+                best = min(best, _point_to_path(a, b), _point_to_path(b, a))
+    return float(best)

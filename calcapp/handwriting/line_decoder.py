@@ -20,6 +20,11 @@ import numpy as np
 DIGITS = set("0123456789")
 BINARY = set("+-\u00d7\u00f7/\u00b7")
 MIN_P = 0.002  # alternatives less likely than this are not worth a hypothesis
+# ...unless no hypothesis at all reaches the line's end: then the line is read again with the
+# unlikely alternatives down to this (a pendigits '1' slanted to a sure '/' at the start of a
+# line or after '+': '/94+31' parses nowhere, its '1' at 1.3e-4 to 3e-4 does). Lower, lines
+# nobody could parse ('3++4', '12+-+3') began to read as numbers ('31+4', '121-13').
+RESCUE_P = 1e-4
 CUT_COST = math.log(0.9)  # each extra symbol: the network reads pieces too surely
 # Reading neighbours as one symbol: the network also reads a digit plus a stray dot as that
 # digit, surely; a merge must be much likelier than its pieces, or the only parse.
@@ -95,14 +100,16 @@ class Hyp:
     probs: tuple
 
 
-def decode(n: int, options, merges=None, beam: int = BEAM, cost=None):
+def decode(n: int, options, merges=None, beam: int = BEAM, cost=None, min_p: float = MIN_P):
     """Best reading of ``n`` segments.
 
     ``options(start, stop)`` gives [(label, p), ...] for segments start..stop-1 read as one
     symbol, or ``None`` where they may not be one; ``merges`` limits how many segments
     one symbol may span; ``cost(start, stop)`` is the log prior of such a symbol (by default
     one symbol's ``CUT_COST`` and a ``MERGE_COST`` per extra segment).
-    Returns (labels, probs, spans), or ``None`` when nothing parses.
+    Returns (labels, probs, spans), or ``None`` when nothing parses. Where no hypothesis, not
+    even an unfinished line, reaches the end, the line is read again down to ``RESCUE_P``: the
+    grammar then picks among readings the network thought unlikely, not the network alone.
     """
     merges = merges or MAX_MERGE
     cost = cost or (lambda a, b: CUT_COST + MERGE_COST * (b - a - 1))
@@ -115,7 +122,7 @@ def decode(n: int, options, merges=None, beam: int = BEAM, cost=None):
                 continue
             prior = cost(i, stop)
             for lab, p in opts:
-                if p < MIN_P:
+                if p < min_p:
                     continue
                 for h in hyps:
                     nxt = h.prefix.push(lab)
@@ -127,7 +134,7 @@ def decode(n: int, options, merges=None, beam: int = BEAM, cost=None):
     done = [h for h in final if h.prefix.complete()]
     best = max(done or final, key=lambda h: h.score, default=None)
     if best is None:
-        return None
+        return decode(n, options, merges, beam, cost, RESCUE_P) if min_p > RESCUE_P else None
     return list(best.labels), list(best.probs), list(best.spans)
 
 

@@ -100,7 +100,8 @@ class Hyp:
     probs: tuple
 
 
-def decode(n: int, options, merges=None, beam: int = BEAM, cost=None, min_p: float = MIN_P):
+def decode(n: int, options, merges=None, beam: int = BEAM, cost=None, min_p: float = MIN_P,
+           rescue: bool = True):
     """Best reading of ``n`` segments.
 
     ``options(start, stop)`` gives [(label, p), ...] for segments start..stop-1 read as one
@@ -108,8 +109,8 @@ def decode(n: int, options, merges=None, beam: int = BEAM, cost=None, min_p: flo
     one symbol may span; ``cost(start, stop)`` is the log prior of such a symbol (by default
     one symbol's ``CUT_COST`` and a ``MERGE_COST`` per extra segment).
     Returns (labels, probs, spans), or ``None`` when nothing parses. Where no hypothesis, not
-    even an unfinished line, reaches the end, the line is read again down to ``RESCUE_P``: the
-    grammar then picks among readings the network thought unlikely, not the network alone.
+    even an unfinished line, reaches the end, the line is read again down to ``RESCUE_P``
+    (``rescue``): the grammar then picks among readings the network thought unlikely.
     """
     merges = merges or MAX_MERGE
     cost = cost or (lambda a, b: CUT_COST + MERGE_COST * (b - a - 1))
@@ -134,7 +135,7 @@ def decode(n: int, options, merges=None, beam: int = BEAM, cost=None, min_p: flo
     done = [h for h in final if h.prefix.complete()]
     best = max(done or final, key=lambda h: h.score, default=None)
     if best is None:
-        return decode(n, options, merges, beam, cost, RESCUE_P) if min_p > RESCUE_P else None
+        return decode(n, options, merges, beam, cost, RESCUE_P) if rescue and min_p > RESCUE_P else None
     return list(best.labels), list(best.probs), list(best.spans)
 
 
@@ -409,14 +410,28 @@ def read_line(rec, segs, tops):
         return (CUT_COST + MERGE_COST * (ks[-1] - ks[0]) + (breaks[i] + breaks[stop]) / 2  # both pieces pay half
                 + sum(joins[i + 1:stop]) + (TALL_MERGE_COST if pair else 0.0))
 
-    found = decode(len(atoms), options, merges=MAX_MERGE + len(atoms) - len(segs), cost=cost)
-    if found is None:
+    merges = MAX_MERGE + len(atoms) - len(segs)
+    found = decode(len(atoms), options, merges=merges, cost=cost, rescue=False)
+    if found is None:  # the pieces' own best readings where they make a line, else the rescue
         labels = [symbol_options(s, t, line, frame, layout)[0][0] for s, t in zip(segs, tops)]
-        return segs, tops, labels, [t[0][1] for t in tops]
+        if not _whole_line(labels):
+            found = decode(len(atoms), options, merges=merges, cost=cost, min_p=RESCUE_P)
+        if found is None:
+            return segs, tops, labels, [t[0][1] for t in tops]
     labels, probs, spans = found
     out = [symbol(a, b) for a, b in spans]
     shown = [_shown_confidence(options(a, b), lab, p) for (a, b), lab, p in zip(spans, labels, probs)]
     return [o[0] for o in out], [o[1] for o in out], labels, shown
+
+
+def _whole_line(labels) -> bool:
+    """Whether these labels read as a complete arithmetic line."""
+    p = Prefix()
+    for lab in labels:
+        p = p.push(lab)
+        if p is None:
+            return False
+    return p.complete()
 
 
 def _shown_confidence(options, label: str, score: float) -> float:

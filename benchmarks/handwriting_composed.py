@@ -139,7 +139,8 @@ def classify(want: str, got: str) -> tuple[str, list]:
     return "grouping", []
 
 
-def read_all(rec, lines, image: bool):
+def read_all(rec, lines, image: bool, show: int = 0):
+    """Reads every line; ``show``: print that many ink misreads with each piece's readings."""
     ok, misreads, kinds, swaps = 0, [], Counter(), Counter()
     t0 = time.process_time()
     for text, line in lines:
@@ -151,6 +152,11 @@ def read_all(rec, lines, image: bool):
         kinds[kind] += 1
         swaps.update(f"{a}\u2192{b}" for a, b in pairs)
         misreads.append(f"{text} \u2192 {got}")
+        if not image and len(misreads) <= show:
+            from benchmarks.handwriting_pen_tune import show as show_pieces
+
+            print(f"  {misreads[-1]}")
+            show_pieces(rec, line)
     return {"ok": ok, "n": len(lines), "misreads": misreads, "kinds": dict(kinds),
             "swaps": dict(swaps.most_common()), "cpu_s": round(time.process_time() - t0, 1)}
 
@@ -159,7 +165,8 @@ ROWS = [f"{src} {view}, {kind}" for kind in ("a+b", "a\u2218b\u2218c")
         for src, view in (("mnist", "images"), ("bhmsds", "images"), ("pendigits", "ink"), ("crohme", "ink"))]
 
 
-def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21, writers: str = "test") -> dict:
+def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21, writers: str = "test",
+            show: int = 0) -> dict:
     root = hd.default_data_root()
     rec = load_recognizer()
     rows = [r for r in ROWS if only in r]
@@ -188,7 +195,7 @@ def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21, writers: 
             out[row] = read_all(rec, lines, image=True)
         else:
             lines = ink_lines(source, kind, n, rng, banks, gaps, pen_rows, tidy)
-            out[row] = read_all(rec, lines, image=False)
+            out[row] = read_all(rec, lines, image=False, show=show)
         print(f"{row}: {out[row]['ok']}/{out[row]['n']} ({out[row]['cpu_s']} s CPU)", flush=True)
     return out
 
@@ -234,13 +241,16 @@ def main(argv=None) -> int:
                     help="ink lines as first composed (digits at their expression's size, overlaps)")
     ap.add_argument("--writers", choices=("test", "train"), default="test",
                     help="ink rows from the held-out writers (report) or the training writers (tune)")
+    ap.add_argument("--show", type=int, default=0,
+                    help="print this many ink misreads a row with each piece's readings (to count causes)")
     args = ap.parse_args(argv)
     store_path = Path(args.out).with_name("handwriting_composed.json")
     store = json.loads(store_path.read_text()) if store_path.is_file() else {}
     if args.writers == "train" and any("images" in r for r in ROWS if args.only in r):
         print("--writers train composes ink rows only: add --only ink")
         return 2
-    store[args.tag] = measure(args.n, args.only, tidy=not args.raw, writers=args.writers)
+    store[args.tag] = measure(args.n, args.only, tidy=not args.raw, writers=args.writers,
+                              show=args.show)
     tmp = store_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(store, indent=1, ensure_ascii=False))
     tmp.replace(store_path)

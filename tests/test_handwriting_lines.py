@@ -43,6 +43,16 @@ def test_a_lone_slanted_stroke_is_a_one():
     assert labels == ["1"]
 
 
+def test_a_line_no_likely_reading_parses_is_read_from_its_unlikely_alternatives():
+    # a pendigits '1' slanted to a sure '/' after '+': '6+/7' parses nowhere, so no hypothesis
+    # reached the end and the raw readings were shown; the "1" the network gives 3e-4 parses
+    singles = [[("6", 0.99)], [("+", 0.99)], [("/", 0.999), ("1", 3e-4), ("(", 1e-5)], [("7", 0.99)]]
+    assert decode(4, _fake(singles))[0] == ["6", "+", "1", "7"]
+    # an unfinished line reads as written ('4' would complete it): only lines nothing parses
+    assert decode(2, _fake([[("6", 0.99)], [("+", 0.99), ("4", 1e-4)]]))[0] == ["6", "+"]
+    assert decode(2, _fake([[("+", 0.99), ("4", 1e-9)], [("5", 0.99)]])) is None
+
+
 def test_two_bars_that_parse_only_as_one_equals_sign_are_merged():
     singles = [[("1", 0.99)], [("2", 0.99)], [("-", 0.9)], [("-", 0.9)], [("3", 0.99)]]
     labels, _, spans = decode(5, _fake(singles, {(2, 4): [("=", 0.6), ("-", 0.3)]}))

@@ -142,3 +142,27 @@ def test_two_full_height_strokes_may_be_one_symbol_only_where_their_ink_meets():
     assert not _mergeable([slash, low], DIGIT)
     short = _piece([_stroke([(0, 60), (40, 20)])], 0)  # one full-height piece: as before
     assert _mergeable([short, low], DIGIT)
+
+
+def test_a_line_nothing_likely_parses_is_read_again_from_its_unlikely_readings():
+    # a pendigits '1' slanted to a sure '/' opening a line: '/23' parses nowhere, the raw
+    # readings were shown; its '1' (3e-4) makes the line
+    slash = [(_digit(0), [("/", 0.9995), ("1", 3e-4)]), (_digit(100), [("2", 0.99)]), (_digit(200), [("3", 0.99)])]
+    assert _read(slash) == "123"
+
+
+def test_pieces_whose_own_best_readings_make_a_line_keep_them(monkeypatch):
+    # no hypothesis above MIN_P, but the pieces' best readings '213' are a line: kept as they
+    # were (an image line the rescue read '1+113-7=' read right this way), not read again
+    from calcapp.handwriting import line_decoder
+
+    calls = []
+    real = line_decoder.decode
+    def spy(*a, **k):
+        calls.append(k.get("min_p", a[5] if len(a) > 5 else line_decoder.MIN_P))
+        return real(*a, **k)
+
+    monkeypatch.setattr(line_decoder, "decode", spy)
+    line = [(_digit(0), [("2", 0.99)]), (_digit(100), [("1", 0.0015), ("+", 0.001)]), (_digit(200), [("3", 0.99)])]
+    assert _read(line) == "213"
+    assert calls and all(p == line_decoder.MIN_P for p in calls)

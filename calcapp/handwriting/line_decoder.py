@@ -20,6 +20,11 @@ import numpy as np
 DIGITS = set("0123456789")
 BINARY = set("+-\u00d7\u00f7/\u00b7")
 MIN_P = 0.002  # alternatives less likely than this are not worth a hypothesis
+# ...unless no hypothesis at all reaches the line's end: then the line is read again with the
+# unlikely alternatives down to this (a pendigits '1' slanted to a sure '/' at the start of a
+# line or after '+': '/94+31' parses nowhere, its '1' at 1.3e-4 to 3e-4 does). Lower, lines
+# nobody could parse ('3++4', '12+-+3') began to read as numbers ('31+4', '121-13').
+RESCUE_P = 1e-4
 CUT_COST = math.log(0.9)  # each extra symbol: the network reads pieces too surely
 # Reading neighbours as one symbol: the network also reads a digit plus a stray dot as that
 # digit, surely; a merge must be much likelier than its pieces, or the only parse.
@@ -95,14 +100,17 @@ class Hyp:
     probs: tuple
 
 
-def decode(n: int, options, merges=None, beam: int = BEAM, cost=None):
+def decode(n: int, options, merges=None, beam: int = BEAM, cost=None, min_p: float = MIN_P,
+           rescue: bool = True):
     """Best reading of ``n`` segments.
 
     ``options(start, stop)`` gives [(label, p), ...] for segments start..stop-1 read as one
     symbol, or ``None`` where they may not be one; ``merges`` limits how many segments
     one symbol may span; ``cost(start, stop)`` is the log prior of such a symbol (by default
     one symbol's ``CUT_COST`` and a ``MERGE_COST`` per extra segment).
-    Returns (labels, probs, spans), or ``None`` when nothing parses.
+    Returns (labels, probs, spans), or ``None`` when nothing parses. Where no hypothesis, not
+    even an unfinished line, reaches the end, the line is read again down to ``RESCUE_P``
+    (``rescue``): the grammar then picks among readings the network thought unlikely.
     """
     merges = merges or MAX_MERGE
     cost = cost or (lambda a, b: CUT_COST + MERGE_COST * (b - a - 1))
@@ -115,7 +123,7 @@ def decode(n: int, options, merges=None, beam: int = BEAM, cost=None):
                 continue
             prior = cost(i, stop)
             for lab, p in opts:
-                if p < MIN_P:
+                if p < min_p:
                     continue
                 for h in hyps:
                     nxt = h.prefix.push(lab)
@@ -127,7 +135,7 @@ def decode(n: int, options, merges=None, beam: int = BEAM, cost=None):
     done = [h for h in final if h.prefix.complete()]
     best = max(done or final, key=lambda h: h.score, default=None)
     if best is None:
-        return None
+        return decode(n, options, merges, beam, cost, RESCUE_P) if rescue and min_p > RESCUE_P else None
     return list(best.labels), list(best.probs), list(best.spans)
 
 
@@ -402,14 +410,28 @@ def read_line(rec, segs, tops):
         return (CUT_COST + MERGE_COST * (ks[-1] - ks[0]) + (breaks[i] + breaks[stop]) / 2  # both pieces pay half
                 + sum(joins[i + 1:stop]) + (TALL_MERGE_COST if pair else 0.0))
 
-    found = decode(len(atoms), options, merges=MAX_MERGE + len(atoms) - len(segs), cost=cost)
-    if found is None:
+    merges = MAX_MERGE + len(atoms) - len(segs)
+    found = decode(len(atoms), options, merges=merges, cost=cost, rescue=False)
+    if found is None:  # the pieces' own best readings where they make a line, else the rescue
         labels = [symbol_options(s, t, line, frame, layout)[0][0] for s, t in zip(segs, tops)]
-        return segs, tops, labels, [t[0][1] for t in tops]
+        if not _whole_line(labels):
+            found = decode(len(atoms), options, merges=merges, cost=cost, min_p=RESCUE_P)
+        if found is None:
+            return segs, tops, labels, [t[0][1] for t in tops]
     labels, probs, spans = found
     out = [symbol(a, b) for a, b in spans]
     shown = [_shown_confidence(options(a, b), lab, p) for (a, b), lab, p in zip(spans, labels, probs)]
     return [o[0] for o in out], [o[1] for o in out], labels, shown
+
+
+def _whole_line(labels) -> bool:
+    """Whether these labels read as a complete arithmetic line."""
+    p = Prefix()
+    for lab in labels:
+        p = p.push(lab)
+        if p is None:
+            return False
+    return p.complete()
 
 
 def _shown_confidence(options, label: str, score: float) -> float:

@@ -421,6 +421,11 @@ def write_section(store: dict, out: Path) -> None:
               "making one likely (pen lines only). "
               "*all merged* - image parts, the pen path's rules and one-stroke dots together, "
               "as the app now reads. "
+              "*seventh session (narrow scans, tall pairs, no-parse rescue)* - the image gap bridge and "
+              "separate tall inks (lines session), narrow scanned digits kept from '1' (image pieces' digit "
+              "aspect spread widened on the narrow side), two full-height pen strokes whose ink meets read "
+              "as one symbol (a two-stroke '4' or '7'), and a line no likely reading parses read again from "
+              "its unlikely alternatives; the same model. "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

@@ -37,7 +37,6 @@ from calcapp.arithmetic.model.weights import parameter_count
 from calcapp.arithmetic import data as D
 from calcapp.arithmetic.evaluation import operator_of, score
 from calcapp.arithmetic.warm_start import init_folder, warm_start  # noqa: F401 (init_folder: the CLI's)
-from calcapp.nets.distribution import replicas
 from calcapp.nets.epoch_loop import train_epoch, validation_loss, warm_validation
 from calcapp.nets.events import (EpochReport, RunControl, Sample, TrainingCallback,
                                TrainResult)
@@ -419,26 +418,15 @@ def _model_for(config: TrainConfig, hp: dict, resume_from):
 
 def _warm_validation(model, spec, val, val_x, val_y, strategy=None, batch: int = 1024) -> None:
     """Trace validation before the clock starts (an ETA after epoch 1 would count tracing in
-    every epoch): a full batch and a one-row one trace both shapes it meets. It also builds
-    the loss, which under JAX ``fit`` builds by drawing one more shuffled batch: so it runs
-    under a strategy too (whole rows per replica), and the same seed gives the same run."""
-    if strategy is None:
-        warm_validation(model, val_x, val_y, batch)
-    else:
-        share = replicas(strategy)
-        k = min(len(val_y), batch + 1) if share == 1 else min(len(val_y), batch) // share * share
-        if k == 0:
-            return
-        xs = tuple(a[:k] for a in val_x) if isinstance(val_x, tuple) else val_x[:k]
-        model.evaluate(xs, val_y[:k], batch_size=batch, verbose=0)
+    every epoch): the loss's step (``epoch_loop.warm_validation``) and greedy decoding."""
+    warm_validation(model, val_x, val_y, batch, strategy)
     if val:
         greedy_texts(model, spec, [e.model_input for e in val[:2]])
 
 
 def _validate(model, spec, val, val_x, val_y, rng, strategy=None):
     """(validation loss, metrics, a few sample predictions) after an epoch."""
-    val_loss = (validation_loss(model, val_x, val_y) if strategy is None
-                else float(model.evaluate(val_x, val_y, batch_size=1024, verbose=0)))
+    val_loss = validation_loss(model, val_x, val_y, strategy=strategy)
     preds = greedy_texts(model, spec, [e.model_input for e in val])
     vm = score([e.text for e in val], [e.target for e in val], preds)
     picks = rng.sample(range(len(val)), min(8, len(val)))  # shown as they were answered

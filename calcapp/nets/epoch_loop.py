@@ -23,7 +23,7 @@ from typing import Callable
 
 import numpy as np
 
-from calcapp.nets.distribution import local_batch
+from calcapp.nets.distribution import local_batch, replicas
 
 
 def _rows(x, index):
@@ -78,9 +78,12 @@ def train_epoch(model, x, y, batch: int, rng: np.random.Generator,
     return float((hist.history.get("loss") or [math.nan])[-1]), steps.stopped
 
 
-def validation_loss(model, x, y, batch: int = 1024) -> float:
+def validation_loss(model, x, y, batch: int = 1024, strategy=None) -> float:
     """The mean loss over every row (the last batch may be short: its shape is traced by
-    ``warm_validation`` beforehand)."""
+    ``warm_validation`` beforehand); under a strategy Keras' ``evaluate``, which splits
+    each batch across the replicas."""
+    if strategy is not None:
+        return float(model.evaluate(x, y, batch_size=batch, verbose=0))
     total = 0.0
     for start in range(0, len(y), batch):
         logs = model.test_on_batch(_slice(x, start, start + batch), y[start:start + batch],
@@ -89,9 +92,18 @@ def validation_loss(model, x, y, batch: int = 1024) -> float:
     return total / len(y) if len(y) else math.nan
 
 
-def warm_validation(model, x, y, batch: int = 1024) -> None:
+def warm_validation(model, x, y, batch: int = 1024, strategy=None) -> None:
     """Trace the validation step for a full batch and for a short one (the step then
-    takes any batch size), before the first epoch's clock starts."""
+    takes any batch size), before the first epoch's clock starts. Under a strategy one
+    ``evaluate`` of whole rows per replica (a full batch and a short one on one replica):
+    it also builds the loss, which under JAX ``fit`` would build by drawing one more
+    shuffled batch, so the same seed gives the same run."""
+    if strategy is not None:
+        share = replicas(strategy)
+        k = min(len(y), batch + 1) if share == 1 else min(len(y), batch) // share * share
+        if k:
+            model.evaluate(_slice(x, 0, k), y[:k], batch_size=batch, verbose=0)
+        return
     k = min(len(y), batch)
     if k:
         model.test_on_batch(_slice(x, 0, k), y[:k])

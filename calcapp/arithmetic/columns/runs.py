@@ -156,7 +156,7 @@ def train_columns(config, out_dir, callback: TrainingCallback | None = None,
     a result marked stopped, with the last checkpoint if a round had ended; ``log`` gets
     the per-round lines ``calcapp train`` prints."""
     from calcapp.arithmetic.trainer import _same_folder, check_free, stopped_result
-    from calcapp.nets.registry import read_card, safe_model_name
+    from calcapp.nets.registry import CARD_NAME, read_card, safe_model_name
 
     if strategy is not None:
         raise ValueError(ONE_DEVICE)
@@ -183,7 +183,7 @@ def train_columns(config, out_dir, callback: TrainingCallback | None = None,
                     on_round=rounds.round_done, fit_callbacks=(_keras_callback(rounds),),
                     resume=resume, may_replace=in_place or overwrite)
     except RunStopped:
-        kept = (in_place or rounds.rounds > first) and (folder / "card.json").is_file()
+        kept = (in_place or rounds.rounds > first) and (folder / CARD_NAME).is_file()
         result = (stopped_result(folder, time.perf_counter() - t0) if kept
                   else TrainResult(None, True, rounds.rounds or None, {}, {}))
     else:  # (a Stop during the final write and test: the model is whole, so it stays)

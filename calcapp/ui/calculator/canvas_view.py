@@ -19,6 +19,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPen, QTransform
 
 from calcapp.ui import theme
+from calcapp.ui.calculator import gestures
 from calcapp.ui.calculator.labels import place_labels
 
 MARGIN = 10.0  # screen px kept round shrunken ink: its boxes (4), the keyboard frame (8), a pen
@@ -63,11 +64,8 @@ IDENTITY = View()
 
 def ink_box(strokes) -> tuple[float, float, float, float] | None:
     """(x, y, w, h) round every point of ``strokes``; ``None`` without ink."""
-    xs = [p.x for s in strokes for p in s.points]
-    if not xs:
-        return None
-    ys = [p.y for s in strokes for p in s.points]
-    return (min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys))
+    points = [(p.x, p.y) for s in strokes for p in s.points]
+    return gestures.bbox(points) if points else None
 
 
 def _axis(lo: float, hi: float, size: float) -> tuple[float, float, float]:

@@ -166,9 +166,9 @@ ROWS = [f"{src} {view}, {kind}" for kind in ("a+b", "a\u2218b\u2218c")
 
 
 def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21, writers: str = "test",
-            show: int = 0) -> dict:
+            show: int = 0, model: str | None = None) -> dict:
     root = hd.default_data_root()
-    rec = load_recognizer()
+    rec = load_recognizer(model)
     rows = [r for r in ROWS if only in r]
     sets = banks = gaps = None
     if any("images" in r for r in rows):
@@ -243,6 +243,7 @@ def main(argv=None) -> int:
                     help="ink rows from the held-out writers (report) or the training writers (tune)")
     ap.add_argument("--show", type=int, default=0,
                     help="print this many ink misreads a row with each piece's readings (to count causes)")
+    ap.add_argument("--model", default=None, help="a recognizer folder (default: the app's)")
     args = ap.parse_args(argv)
     store_path = Path(args.out).with_name("handwriting_composed.json")
     store = json.loads(store_path.read_text()) if store_path.is_file() else {}
@@ -250,7 +251,7 @@ def main(argv=None) -> int:
         print("--writers train composes ink rows only: add --only ink")
         return 2
     store[args.tag] = measure(args.n, args.only, tidy=not args.raw, writers=args.writers,
-                              show=args.show)
+                              show=args.show, model=args.model)
     tmp = store_path.with_suffix(".tmp")
     tmp.write_text(json.dumps(store, indent=1, ensure_ascii=False))
     tmp.replace(store_path)

@@ -44,14 +44,14 @@ def training_lines(n: int):
             real_runs(exprs, top_only=True, sizes=True))
 
 
-def truth_masks(strokes, counts, height: float, shape, px: float = 40.0) -> list[np.ndarray]:
+def truth_masks(strokes, counts, height: float, shape, px: float = 40.0, pen: float = 1.0) -> list[np.ndarray]:
     """Each truth symbol's ink drawn alone in the frame ``line_image`` draws the line in."""
     a = np.concatenate([s.xy() for s in strokes])
     x0, y0 = a.min(axis=0)
     k, pad = px / height, 6
     out, i = [], 0
     for c in counts:
-        ink = rasterise(strokes[i:i + c], k, (x0 - pad / k, y0 - pad / k), shape, 0.5 * PEN_FRACTION * px)
+        ink = rasterise(strokes[i:i + c], k, (x0 - pad / k, y0 - pad / k), shape, 0.5 * PEN_FRACTION * px * pen)
         out.append(ink > 0.2)
         i += c
     return out

@@ -235,15 +235,16 @@ def _random_text(rng, digits, ops, dot, eq, brackets) -> str:
     return text if parses(text) else "1+2"
 
 
-def line_image(strokes, height: float, px: float = 40.0) -> np.ndarray:
-    """The line drawn as a scan would show it: dark ink on white, ``px`` pixels per line height."""
+def line_image(strokes, height: float, px: float = 40.0, pen: float = 1.0) -> np.ndarray:
+    """The line drawn as a scan would show it: dark ink on white, ``px`` pixels per line height
+    (``pen`` times the usual pen width)."""
     a = np.concatenate([s.xy() for s in strokes])
     x0, y0 = a.min(axis=0)
     x1, y1 = a.max(axis=0)
     k = px / height
     pad = 6
     shape = (int((y1 - y0) * k) + 2 * pad, int((x1 - x0) * k) + 2 * pad)
-    ink = rasterise(strokes, k, (x0 - pad / k, y0 - pad / k), shape, 0.5 * PEN_FRACTION * px)
+    ink = rasterise(strokes, k, (x0 - pad / k, y0 - pad / k), shape, 0.5 * PEN_FRACTION * px * pen)
     return 1.0 - ink
 
 

@@ -43,6 +43,12 @@ TALL_PIECE = 0.6  # pieces at least this part of the line tall: at most one in a
 TALL_TOUCH = 0.16
 TALL_MERGE_COST = math.log(0.1)
 LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (handwriting/layout.py)
+# How much a piece's share for not holding several symbols counts (handwriting/pieces.py; chosen
+# on the validation writers' spliced lines: images x1 325, x2 331, x3 332 of 400 read right, 284
+# without; pen x1 343, x2 344, 338 without), and the least it may leave of a reading: the piece
+# network errs too.
+PIECE_WEIGHT = 2.0
+PIECE_FLOOR = 0.01
 
 
 @dataclass(frozen=True)
@@ -200,7 +206,8 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     out: dict[str, float] = {}
     box = _ink_box(seg)
     narrow = IMAGE_DIGIT_SPREAD if seg.image is not None else 1.0
-    top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase), narrow) ** LAYOUT_WEIGHT) for lab, p in top]
+    whole = max(seg.extra.get("single", 1.0), PIECE_FLOOR) ** PIECE_WEIGHT  # ``weigh_pieces``
+    top = [(lab, p * whole * plausibility(lab, box, unit, (ltop, lbase), narrow) ** LAYOUT_WEIGHT) for lab, p in top]
     if strokes:
         top = pen_shape.upright_options(top, strokes)
     if dash:  # a bar a fair part of a digit wide: a minus, whatever its size in the box
@@ -326,9 +333,10 @@ def _stroke_symbol(rec, strokes, ids, line: float, lh: float):
 
     box = _union_box([st.bbox() for st in strokes])
     seg = Segment(sorted(ids), box, rel_size=max(box[2], box[3]) / line)
-    seg.extra.update(strokes=strokes, line_h=lh)
+    image = normalise_strokes(strokes, lh)
+    seg.extra.update(strokes=strokes, line_h=lh, drawn=image)
     pens = [features(strokes, lh)] if getattr(rec, "pen", None) is not None else None
-    return seg, rec._classify_cached([normalise_strokes(strokes, lh)], pens)[0]
+    return seg, rec._classify_cached([image], pens)[0]
 
 
 def _merged_symbol(rec, part, line: float):
@@ -381,6 +389,7 @@ def read_line(rec, segs, tops):
     first = {k: owner.index(k) for k in set(owner)}
     last = {k: len(owner) - owner[::-1].index(k) for k in set(owner)}
     read: dict[tuple, tuple] = _image_pieces(rec, segs, atoms, owner, first, last)
+    weigh_pieces(rec, list(segs) + [r[0] for r in read.values()])
 
     def symbol(i, stop):
         """(segment, tops) of atoms i..stop-1 as one symbol, or ``None``."""
@@ -396,6 +405,8 @@ def read_line(rec, segs, tops):
                 read[(i, stop)] = _merged_symbol(rec, segs[ks[0]:ks[-1] + 1], line)
             else:
                 read[(i, stop)] = None
+            if read[(i, stop)] is not None:
+                weigh_pieces(rec, [read[(i, stop)][0]])
         return read[(i, stop)]
 
     def options(i, stop):
@@ -422,6 +433,29 @@ def read_line(rec, segs, tops):
     out = [symbol(a, b) for a, b in spans]
     shown = [_shown_confidence(options(a, b), lab, p) for (a, b), lab, p in zip(spans, labels, probs)]
     return [o[0] for o in out], [o[1] for o in out], labels, shown
+
+
+def weigh_pieces(rec, segs) -> None:
+    """Each piece's share for not holding several symbols (``pieces.PieceNet``), kept in its
+    ``extra["single"]`` for ``symbol_options``: an image piece's crop, or ink as the recognizer
+    drew it (``extra["drawn"]``). Without the network nothing changes."""
+    if getattr(rec, "pieces", None) is None:
+        return
+    from calcapp.ink.imagenorm import normalise_ink
+
+    todo, images = [], []
+    for s in segs:
+        if "single" in s.extra:
+            continue
+        if s.image is not None and s.image.size:
+            todo.append(s)
+            images.append(normalise_ink(s.image))
+        elif s.extra.get("drawn") is not None:  # ink: as the picture view saw it
+            todo.append(s)
+            images.append(s.extra["drawn"])
+    if todo:
+        for seg, q in zip(todo, rec.single_shares(images)):
+            seg.extra["single"] = q
 
 
 def _whole_line(labels) -> bool:

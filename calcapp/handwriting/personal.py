@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from calcapp.handwriting.pieces import PIECES_NAME
 from calcapp.ink.imagenorm import normalise, normalise_strokes
 from calcapp.paths import data_home, user_models_dir
 from calcapp.ink.synth import LABELS
@@ -99,6 +100,9 @@ class SampleStore:
 
 
 PERSONAL_NAME = "recognizer-personal"
+# Files beside a recognizer's picture network, by their card entry: the pen view and the piece
+# network, which a personal fine-tune of the picture network leaves as they are.
+COMPANIONS = {"trajectory": "trajectory.npz", "pieces": PIECES_NAME}
 
 
 def fine_tune(store: SampleStore | None = None, callback: TrainingCallback | None = None,
@@ -138,17 +142,19 @@ def fine_tune(store: SampleStore | None = None, callback: TrainingCallback | Non
             "training": {"epochs": epochs, "best_epoch": run["best_epoch"], "lr": 3e-4,
                          "seconds": round(time.perf_counter() - t0, 1)},
             "metrics": metrics}
-    pen = base_dir / "trajectory.npz"  # the pen view is not fine-tuned: it travels as it is
-    if base_card.get("trajectory") and pen.is_file():
-        card["trajectory"] = base_card["trajectory"]
+    # The pen view and the piece network are not fine-tuned: they travel as they are.
+    companions = {key: name for key, name in COMPANIONS.items()
+                  if base_card.get(key) and (base_dir / name).is_file()}
+    for key in companions:
+        card[key] = base_card[key]
     folder = None
     if not (run["stopped"] and run["best_epoch"] is None):
         folder = rm.save(model, Path(out_dir) if out_dir else user_models_dir() / PERSONAL_NAME, card)
-        if "trajectory" in card:
-            import shutil
+        import shutil
 
-            shutil.copyfile(pen, folder / "trajectory.npz.tmp")
-            os.replace(folder / "trajectory.npz.tmp", folder / "trajectory.npz")
+        for name in companions.values():
+            shutil.copyfile(base_dir / name, folder / (name + ".tmp"))
+            os.replace(folder / (name + ".tmp"), folder / name)
     result = rm.as_result(folder, run, metrics, card)
     if callback is not None:
         callback.on_end(result)

@@ -19,7 +19,8 @@ from calcapp.ink.segment import (Segment, join_segments, resolve_by_geometry, se
                                   joinable_runs)
 from calcapp.nets.registry import BadModelError, check_model_file, read_card
 from calcapp.paths import bundled_models_dir, user_models_dir
-from calcapp.nets.numpy_ops import softmax
+from calcapp.handwriting.layers import forward
+from calcapp.handwriting.pieces import PIECES_NAME
 
 BUNDLED_NAME = "recognizer"
 PERSONAL_NAME = "recognizer-personal"
@@ -61,24 +62,6 @@ def member_prefix(k: int) -> str:
 
 def _stroke_key(stroke) -> tuple:
     return tuple((p.x, p.y, p.pressure) for p in stroke.points)
-
-
-def _conv(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
-    kh, kw = w.shape[:2]
-    win = np.lib.stride_tricks.sliding_window_view(x, (kh, kw), axis=(1, 2))  # N,H',W',C,kh,kw
-    n, h, ww = win.shape[:3]
-    cols = win.transpose(0, 1, 2, 4, 5, 3).reshape(n * h * ww, -1)
-    return (cols @ w.reshape(-1, w.shape[-1]) + b).reshape(n, h, ww, -1)
-
-
-def _act(x: np.ndarray, name: str) -> np.ndarray:
-    if name == "relu":
-        return np.maximum(x, 0)
-    if name == "softmax":
-        return softmax(x)
-    if name in (None, "linear"):
-        return x
-    raise ValueError(f"unsupported activation {name!r}")
 
 
 OPERATORS = set("+-\u00d7\u00f7/\u00b7(")
@@ -168,6 +151,7 @@ class Recognizer:
                                 f"({type(exc).__name__}: {str(exc)[:120]})") from None
         self._ink_cache: dict[tuple, np.ndarray] = {}
         self._top_cache: dict[int, list] = {}
+        self._single_cache: dict[int, float] = {}
         self.pen, self.pen_weight = None, 0.0  # the trajectory network, when the model has one
         traj = self.card.get("trajectory")
         if traj and (self.folder / "trajectory.npz").is_file():
@@ -176,6 +160,13 @@ class Recognizer:
             with np.load(self.folder / "trajectory.npz") as z:
                 self.pen = TrajectoryNet({k: z[k] for k in z.files}, list(traj["layers"]))
             self.pen_weight = float(traj.get("weight", 1.0))
+        self.pieces = None  # the piece network (one symbol, several, part of one), when the model has one
+        spec = self.card.get("pieces")
+        if spec and (self.folder / PIECES_NAME).is_file():
+            from calcapp.handwriting.pieces import PieceNet
+
+            with np.load(self.folder / PIECES_NAME) as z:
+                self.pieces = PieceNet({k: z[k] for k in z.files}, list(spec["layers"]))
 
     # --- the network ---
     def probabilities(self, images28: np.ndarray, batch: int = 1024, hidden: list | None = None) -> np.ndarray:
@@ -201,24 +192,7 @@ class Recognizer:
         return out / n if n > 1 else out
 
     def _forward_member(self, x: np.ndarray, prefix: str, hidden: list | None = None) -> np.ndarray:
-        wt = self.weights
-        for i, layer in enumerate(self.layers):
-            if hidden is not None and i == len(self.layers) - 1:
-                hidden.append(x.reshape(len(x), -1))
-            op = layer["op"]
-            if op == "conv":
-                x = _act(_conv(x, wt[f"{prefix}{i}_0"], wt[f"{prefix}{i}_1"]), layer["activation"])
-            elif op == "maxpool":
-                k = layer["size"]
-                n, h, w, c = x.shape
-                x = x[:, : h // k * k, : w // k * k].reshape(n, h // k, k, w // k, k, c).max(axis=(2, 4))
-            elif op == "flatten":
-                x = x.reshape(len(x), -1)
-            elif op == "dense":
-                x = _act(x @ wt[f"{prefix}{i}_0"] + wt[f"{prefix}{i}_1"], layer["activation"])
-            else:
-                raise ValueError(f"unsupported layer {op!r}")
-        return x
+        return forward(x, self.layers, self.weights, prefix, hidden)
 
     def classify(self, images28: np.ndarray, k: int = 3, pens=None) -> list[list[tuple[str, float]]]:
         """Top-``k`` (label, probability) for each 28x28 normalised image; with ``pens`` (the
@@ -307,6 +281,21 @@ class Recognizer:
             self._top_cache.update(found)
         return [found[k] for k in keys]
 
+    def single_shares(self, images: list[np.ndarray]) -> list[float] | None:
+        """Each normalised piece's share for not holding several symbols (``pieces.PieceNet``),
+        remembered like the readings, so a pen-up runs the piece network only on what changed;
+        ``None`` without the network."""
+        if self.pieces is None:
+            return None
+        keys = [hash(im.tobytes()) for im in images]
+        missing = [i for i, k in enumerate(keys) if k not in self._single_cache]
+        if missing:
+            if len(self._single_cache) > self.cache_limit:
+                self._single_cache.clear()
+            shares = self.pieces.not_several(np.stack([images[i] for i in missing]))
+            self._single_cache.update((keys[i], float(q)) for i, q in zip(missing, shares))
+        return [self._single_cache[k] for k in keys]
+
     # --- whole inputs ---
     def prepare_strokes(self, strokes) -> tuple[list[Segment], list[np.ndarray]]:
         """Segments of a line of ink and their normalised 28x28 images.
@@ -334,7 +323,7 @@ class Recognizer:
                     self._ink_cache.clear()
                 self._ink_cache[key] = img
             images.append(img)
-            seg.extra.update(strokes=[strokes[i] for i in seg.ids], line_h=h)  # for the line decoder
+            seg.extra.update(strokes=[strokes[i] for i in seg.ids], line_h=h, drawn=img)  # for the line decoder
         return segs, images
 
     def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:

@@ -43,11 +43,12 @@ TALL_PIECE = 0.6  # pieces at least this part of the line tall: at most one in a
 TALL_TOUCH = 0.16
 TALL_MERGE_COST = math.log(0.1)
 LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (handwriting/layout.py)
-# How much a piece's share for not holding several symbols counts (handwriting/pieces.py; chosen
-# on the validation writers' spliced lines: images x1 325, x2 331, x3 332 of 400 read right, 284
-# without; pen x1 343, x2 344, 338 without), and the least it may leave of a reading: the piece
-# network errs too.
+# How much the piece network's judgement counts (handwriting/pieces.py): a piece's share for
+# not holding several symbols, and a cut piece's share for not being part of one; chosen on the
+# validation writers' lines and MNIST training digits written alone (benchmarks/results/
+# handwriting.md, 'Touching symbols'). The floor: the piece network errs too.
 PIECE_WEIGHT = 2.0
+PART_WEIGHT = 1.0
 PIECE_FLOOR = 0.01
 
 
@@ -206,8 +207,7 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     out: dict[str, float] = {}
     box = _ink_box(seg)
     narrow = IMAGE_DIGIT_SPREAD if seg.image is not None else 1.0
-    whole = max(seg.extra.get("single", 1.0), PIECE_FLOOR) ** PIECE_WEIGHT  # ``weigh_pieces``
-    top = [(lab, p * whole * plausibility(lab, box, unit, (ltop, lbase), narrow) ** LAYOUT_WEIGHT) for lab, p in top]
+    top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase), narrow) ** LAYOUT_WEIGHT) for lab, p in top]
     if strokes:
         top = pen_shape.upright_options(top, strokes)
     if dash:  # a bar a fair part of a digit wide: a minus, whatever its size in the box
@@ -418,8 +418,10 @@ def read_line(rec, segs, tops):
     def cost(i, stop):
         ks = owner[i:stop]
         pair = ks[0] != ks[-1] and sum(tall[ks[0]:ks[-1] + 1]) > 1  # two full-height pieces as one
+        found = symbol(i, stop)  # read already: ``decode`` asks for the options first
         return (CUT_COST + MERGE_COST * (ks[-1] - ks[0]) + (breaks[i] + breaks[stop]) / 2  # both pieces pay half
-                + sum(joins[i + 1:stop]) + (TALL_MERGE_COST if pair else 0.0))
+                + sum(joins[i + 1:stop]) + (TALL_MERGE_COST if pair else 0.0)
+                + (piece_prior(found[0]) if found is not None else 0.0))
 
     merges = MAX_MERGE + len(atoms) - len(segs)
     found = decode(len(atoms), options, merges=merges, cost=cost, rescue=False)
@@ -435,17 +437,33 @@ def read_line(rec, segs, tops):
     return [o[0] for o in out], [o[1] for o in out], labels, shown
 
 
+def piece_prior(seg) -> float:
+    """Log prior of reading this piece as one symbol at all, by the piece network's judgement
+    (``weigh_pieces``): a piece holding several symbols pays, and so does a piece cut out of
+    one piece of ink that is only part of a symbol (the two arcs of a '6' cut at its neck). A
+    prior on the segmentation, not on the readings: scaled into the readings it pushed a
+    pendigits '1' whose only parsing reading was already unlikely below the decoder's cut-offs,
+    and the line fell apart ('18+259' read '+8+259')."""
+    kinds = seg.extra.get("kinds")
+    if kinds is None:
+        return 0.0
+    out = PIECE_WEIGHT * math.log(max(1.0 - kinds[1], PIECE_FLOOR))
+    if seg.extra.get("cut"):
+        out += PART_WEIGHT * math.log(max(1.0 - kinds[2], PIECE_FLOOR))
+    return out
+
+
 def weigh_pieces(rec, segs) -> None:
-    """Each piece's share for not holding several symbols (``pieces.PieceNet``), kept in its
-    ``extra["single"]`` for ``symbol_options``: an image piece's crop, or ink as the recognizer
-    drew it (``extra["drawn"]``). Without the network nothing changes."""
+    """The piece network's judgement of each piece (``pieces.PieceNet``: one symbol, several,
+    part of one), kept in its ``extra["kinds"]`` for ``piece_prior``: an image piece's crop, or
+    ink as the recognizer drew it (``extra["drawn"]``). Without the network nothing changes."""
     if getattr(rec, "pieces", None) is None:
         return
     from calcapp.ink.imagenorm import normalise_ink
 
     todo, images = [], []
     for s in segs:
-        if "single" in s.extra:
+        if "kinds" in s.extra:
             continue
         if s.image is not None and s.image.size:
             todo.append(s)
@@ -454,8 +472,8 @@ def weigh_pieces(rec, segs) -> None:
             todo.append(s)
             images.append(s.extra["drawn"])
     if todo:
-        for seg, q in zip(todo, rec.single_shares(images)):
-            seg.extra["single"] = q
+        for seg, kinds in zip(todo, rec.piece_kinds(images)):
+            seg.extra["kinds"] = kinds
 
 
 def _whole_line(labels) -> bool:

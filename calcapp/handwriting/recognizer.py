@@ -151,7 +151,7 @@ class Recognizer:
                                 f"({type(exc).__name__}: {str(exc)[:120]})") from None
         self._ink_cache: dict[tuple, np.ndarray] = {}
         self._top_cache: dict[int, list] = {}
-        self._single_cache: dict[int, float] = {}
+        self._kinds_cache: dict[int, np.ndarray] = {}
         self.pen, self.pen_weight = None, 0.0  # the trajectory network, when the model has one
         traj = self.card.get("trajectory")
         if traj and (self.folder / "trajectory.npz").is_file():
@@ -281,20 +281,22 @@ class Recognizer:
             self._top_cache.update(found)
         return [found[k] for k in keys]
 
-    def single_shares(self, images: list[np.ndarray]) -> list[float] | None:
-        """Each normalised piece's share for not holding several symbols (``pieces.PieceNet``),
-        remembered like the readings, so a pen-up runs the piece network only on what changed;
-        ``None`` without the network."""
+    def piece_kinds(self, images: list[np.ndarray]) -> list[np.ndarray] | None:
+        """Each normalised piece's probabilities of holding one symbol, several or part of one
+        (``pieces.PieceNet``), remembered like the readings, so a pen-up runs the piece network
+        only on what changed; ``None`` without the network."""
         if self.pieces is None:
             return None
         keys = [hash(im.tobytes()) for im in images]
-        missing = [i for i, k in enumerate(keys) if k not in self._single_cache]
+        found = {k: self._kinds_cache[k] for k in keys if k in self._kinds_cache}
+        missing = [i for i, k in enumerate(keys) if k not in found]
         if missing:
-            if len(self._single_cache) > self.cache_limit:
-                self._single_cache.clear()
-            shares = self.pieces.not_several(np.stack([images[i] for i in missing]))
-            self._single_cache.update((keys[i], float(q)) for i, q in zip(missing, shares))
-        return [self._single_cache[k] for k in keys]
+            probs = self.pieces.probabilities(np.stack([images[i] for i in missing]))
+            found.update((keys[i], p) for i, p in zip(missing, probs))
+            if len(self._kinds_cache) > self.cache_limit:
+                self._kinds_cache.clear()
+            self._kinds_cache.update(found)
+        return [found[k] for k in keys]
 
     # --- whole inputs ---
     def prepare_strokes(self, strokes) -> tuple[list[Segment], list[np.ndarray]]:

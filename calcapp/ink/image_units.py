@@ -184,7 +184,9 @@ def part_segment(seg: Segment, positions: list[int]) -> Segment:
     line = seg.extra["line_h"]
     ids = sorted({seg.extra["comp"][p] for p in positions})
     out = Segment(ids, box, image=_crop(seg.extra["ink"], pix), rel_size=max(box[2], box[3]) / line)
-    out.extra["pen"] = seg.extra.get("pen", 0.0)
+    kept = set(positions)  # a cut through a component leaves some of its parts outside
+    out.extra.update(pen=seg.extra.get("pen", 0.0),
+                     cut=any(c in ids and p not in kept for p, c in enumerate(seg.extra["comp"])))
     return out
 
 

@@ -77,13 +77,16 @@ def test_pieces_are_weighed_by_the_network_and_without_it_not_at_all(rec):
     assert "kinds" not in bare.extra and line_decoder.piece_prior(bare) == 0.0
 
 
-def test_several_symbols_always_pay_and_part_of_one_only_where_ink_was_cut():
+def test_several_symbols_always_pay_and_part_of_one_only_where_ink_was_cut_but_a_bar():
     seg = Segment([0], (0.0, 0.0, 10.0, 10.0))
     seg.extra["kinds"] = np.array([0.3, 0.5, 0.2])
     w, pw = line_decoder.PIECE_WEIGHT, line_decoder.PART_WEIGHT
     assert line_decoder.piece_prior(seg) == pytest.approx(w * np.log(0.5))
     seg.extra["cut"] = True  # the arcs of a '6' cut at its neck are parts, a whole minus is not
     assert line_decoder.piece_prior(seg) == pytest.approx(w * np.log(0.5) + pw * np.log(0.8))
+    bar = Segment([0], (0.0, 0.0, 20.0, 4.0))  # a minus cut off the digit it touched
+    bar.extra.update(kinds=seg.extra["kinds"], cut=True)
+    assert line_decoder.piece_prior(bar) == pytest.approx(w * np.log(0.5))
     seg.extra["kinds"] = np.array([0.0, 1.0, 0.0])  # the network errs too: the prior stops at the floor
     assert np.isfinite(line_decoder.piece_prior(seg))
 

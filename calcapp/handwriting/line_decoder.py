@@ -50,6 +50,9 @@ LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (han
 PIECE_WEIGHT = 2.0
 PART_WEIGHT = 1.0
 PIECE_FLOOR = 0.01
+# A flat bar cut off a digit is a minus as often as part of a '+', '4' or '7' (the network cannot
+# tell): cut pieces at most this tall for their width pay nothing for 'part'.
+FLAT = 0.5
 
 
 @dataclass(frozen=True)
@@ -440,7 +443,8 @@ def read_line(rec, segs, tops):
 def piece_prior(seg) -> float:
     """Log prior of reading this piece as one symbol at all, by the piece network's judgement
     (``weigh_pieces``): a piece holding several symbols pays, and so does a piece cut out of
-    one piece of ink that is only part of a symbol (the two arcs of a '6' cut at its neck). A
+    one piece of ink that is only part of a symbol (the two arcs of a '6' cut at its neck), but
+    for a flat bar (``FLAT``). A
     prior on the segmentation, not on the readings: scaled into the readings it pushed a
     pendigits '1' whose only parsing reading was already unlikely below the decoder's cut-offs,
     and the line fell apart ('18+259' read '+8+259')."""
@@ -448,7 +452,7 @@ def piece_prior(seg) -> float:
     if kinds is None:
         return 0.0
     out = PIECE_WEIGHT * math.log(max(1.0 - kinds[1], PIECE_FLOOR))
-    if seg.extra.get("cut"):
+    if seg.extra.get("cut") and seg.box[3] > FLAT * seg.box[2]:
         out += PART_WEIGHT * math.log(max(1.0 - kinds[2], PIECE_FLOOR))
     return out
 

@@ -82,10 +82,10 @@ def test_several_symbols_always_pay_and_part_of_one_only_where_ink_was_cut_but_a
     seg.extra["kinds"] = np.array([0.3, 0.5, 0.2])
     w, pw = line_decoder.PIECE_WEIGHT, line_decoder.PART_WEIGHT
     assert line_decoder.piece_prior(seg) == pytest.approx(w * np.log(0.5))
-    seg.extra["cut"] = True  # the arcs of a '6' cut at its neck are parts, a whole minus is not
+    seg.extra["partial"] = True  # the arcs of a '6' cut at its neck are parts, a whole minus is not
     assert line_decoder.piece_prior(seg) == pytest.approx(w * np.log(0.5) + pw * np.log(0.8))
     bar = Segment([0], (0.0, 0.0, 20.0, 4.0))  # a minus cut off the digit it touched
-    bar.extra.update(kinds=seg.extra["kinds"], cut=True)
+    bar.extra.update(kinds=seg.extra["kinds"], partial=True)
     assert line_decoder.piece_prior(bar) == pytest.approx(w * np.log(0.5))
     seg.extra["kinds"] = np.array([0.0, 1.0, 0.0])  # the network errs too: the prior stops at the floor
     assert np.isfinite(line_decoder.piece_prior(seg))
@@ -98,7 +98,7 @@ def test_a_cut_piece_knows_it_was_cut(rec):
     assert len(parts) >= 2 and len(set(seg.extra["comp"])) == 1  # one component, cut
     from calcapp.ink.image_units import part_segment
 
-    assert part_segment(seg, [0]).extra["cut"] and not part_segment(seg, list(range(len(parts)))).extra["cut"]
+    assert part_segment(seg, [0]).extra["partial"] and not part_segment(seg, list(range(len(parts)))).extra["partial"]
 
 
 # MNIST training images 0-3999 (the held-out ones are not tuned on) that split in two without

@@ -452,7 +452,7 @@ def piece_prior(seg) -> float:
     if kinds is None:
         return 0.0
     out = PIECE_WEIGHT * math.log(max(1.0 - kinds[1], PIECE_FLOOR))
-    if seg.extra.get("cut") and seg.box[3] > FLAT * seg.box[2]:
+    if seg.extra.get("partial") and seg.box[3] > FLAT * seg.box[2]:
         out += PART_WEIGHT * math.log(max(1.0 - kinds[2], PIECE_FLOOR))
     return out
 

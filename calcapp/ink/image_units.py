@@ -186,7 +186,7 @@ def part_segment(seg: Segment, positions: list[int]) -> Segment:
     out = Segment(ids, box, image=_crop(seg.extra["ink"], pix), rel_size=max(box[2], box[3]) / line)
     kept = set(positions)  # a cut through a component leaves some of its parts outside
     out.extra.update(pen=seg.extra.get("pen", 0.0),
-                     cut=any(c in ids and p not in kept for p, c in enumerate(seg.extra["comp"])))
+                     partial=any(c in ids and p not in kept for p, c in enumerate(seg.extra["comp"])))
     return out
 
 

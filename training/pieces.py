@@ -12,6 +12,9 @@ each labelled by the truth symbols whose ink it holds. Lines are spliced from on
 symbols with real gaps and drawn at several sizes and pen widths; real runs and lines composed
 from the image sets' training parts (clean digits that must stay whole) join them.
 ``train`` fits a small CNN, writes ``pieces.npz`` and a ``pieces`` entry in the folder's card.
+The bundled data were collected with a recognizer without a piece network (``--model`` a copy
+of the folder without its ``pieces`` entry): the decoder's beam, and so the pieces it weighs,
+would otherwise follow the network being replaced.
 """
 
 from __future__ import annotations

@@ -63,6 +63,7 @@ def test_pieces_are_weighed_by_the_network_and_without_it_not_at_all(rec):
     ink = Segment([0], (0.0, 0.0, 10.0, 30.0))
     ink.extra["strokes"] = []
     pic = Segment([0], (0.0, 0.0, 40.0, 40.0), image=np.pad(np.ones((30, 30), np.float32), 5))
+    pic.extra["drawn"] = normalise_ink(pic.image)  # as image_units' reader keeps it
     drawn = Segment([1], ink.box)
     drawn.extra.update(strokes=[], drawn=normalise_ink(pic.image))  # ink as the recognizer drew it
     line_decoder.weigh_pieces(rec, [ink, pic, drawn])

@@ -40,13 +40,6 @@ from calcapp.ink.segment import connected_components  # noqa: E402
 SINGLE, JOINED, PART = (KINDS.index(k) for k in ("one", "several", "part"))
 
 
-def validation_writer(w: str) -> bool:
-    """The validation writers of ``training/trajectory.py``: kept out of fitting, for tuning."""
-    import hashlib
-
-    return not crohme.held_out(w) and 51 <= hashlib.sha256(w.encode()).digest()[0] < 77
-
-
 def label(seg, masks, whole) -> int | None:
     """Which kind this piece is, by the truth symbols' ink it holds; ``None`` when unclear
     (a symbol and a sliver of its neighbour). A part is only a piece of a symbol drawn in one
@@ -148,7 +141,7 @@ def collect(args) -> int:
 
     rng = np.random.default_rng(args.seed)
     rec = load_recognizer(args.model)
-    exprs = [e for e in crohme.read_expressions(default_data_root(), "train") if not validation_writer(e.writer)]
+    exprs = [e for e in crohme.read_expressions(default_data_root(), "train") if not crohme.validation_writer(e.writer)]
     lines = spliced_lines(exprs, real_gaps(exprs), args.lines, rng, sizes=True) + real_runs(exprs, sizes=True) \
         if args.lines else []  # --lines 0: composed lines only
     xs, ys, bias, t0 = [], [], {}, time.time()

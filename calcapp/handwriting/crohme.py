@@ -36,6 +36,12 @@ def held_out(writer: str) -> bool:
     return hashlib.sha256(writer.encode("utf-8")).digest()[0] < int(HELD_OUT_SHARE * 256)
 
 
+def validation_writer(writer: str) -> bool:
+    """Training-side writers kept out of fitting the pen view and the piece network, so their
+    settings are chosen on writers those networks never saw (sha256[0] in [51, 77))."""
+    return not held_out(writer) and 51 <= hashlib.sha256(writer.encode("utf-8")).digest()[0] < 77
+
+
 @dataclass
 class Sym:
     label: str  # the recognizer's label (calculator classes) or CROHME's own

@@ -350,8 +350,8 @@ def _merged_symbol(rec, part, line: float):
         from calcapp.ink.imagenorm import normalise_ink
 
         seg = join_segments(part)
-        seg.extra["pen"] = part[0].extra.get("pen", 0.0)
-        return seg, rec._classify_cached([normalise_ink(seg.image)])[0]
+        seg.extra.update(pen=part[0].extra.get("pen", 0.0), drawn=normalise_ink(seg.image))
+        return seg, rec._classify_cached([seg.extra["drawn"]])[0]
     strokes = [st for s in part for st in s.extra.get("strokes", [])]
     if not strokes:
         return None
@@ -444,10 +444,9 @@ def piece_prior(seg) -> float:
     """Log prior of reading this piece as one symbol at all, by the piece network's judgement
     (``weigh_pieces``): a piece holding several symbols pays, and so does a piece cut out of
     one piece of ink that is only part of a symbol (the two arcs of a '6' cut at its neck), but
-    for a flat bar (``FLAT``). A
-    prior on the segmentation, not on the readings: scaled into the readings it pushed a
-    pendigits '1' whose only parsing reading was already unlikely below the decoder's cut-offs,
-    and the line fell apart ('18+259' read '+8+259')."""
+    for a flat bar (``FLAT``). A prior on the segmentation, not on the readings: scaled into the
+    readings it pushed a pendigits '1' whose only parsing reading was already unlikely below the
+    decoder's cut-offs, and the line fell apart ('18+259' read '+8+259')."""
     kinds = seg.extra.get("kinds")
     if kinds is None:
         return 0.0
@@ -459,22 +458,13 @@ def piece_prior(seg) -> float:
 
 def weigh_pieces(rec, segs) -> None:
     """The piece network's judgement of each piece (``pieces.PieceNet``: one symbol, several,
-    part of one), kept in its ``extra["kinds"]`` for ``piece_prior``: an image piece's crop, or
-    ink as the recognizer drew it (``extra["drawn"]``). Without the network nothing changes."""
+    part of one), kept in its ``extra["kinds"]`` for ``piece_prior``. The network reads the
+    image the symbol network read (``extra["drawn"]``: an image piece's normalised crop, ink as
+    the recognizer drew it). Without the network nothing changes."""
     if getattr(rec, "pieces", None) is None:
         return
-    from calcapp.ink.imagenorm import normalise_ink
-
-    todo, images = [], []
-    for s in segs:
-        if "kinds" in s.extra:
-            continue
-        if s.image is not None and s.image.size:
-            todo.append(s)
-            images.append(normalise_ink(s.image))
-        elif s.extra.get("drawn") is not None:  # ink: as the picture view saw it
-            todo.append(s)
-            images.append(s.extra["drawn"])
+    todo = [s for s in segs if "kinds" not in s.extra and s.extra.get("drawn") is not None]
+    images = [s.extra["drawn"] for s in todo]
     if todo:
         for seg, kinds in zip(todo, rec.piece_kinds(images)):
             seg.extra["kinds"] = kinds

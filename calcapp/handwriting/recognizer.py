@@ -270,16 +270,8 @@ class Recognizer:
         the network only on the symbol that changed."""
         self.memory_keys(pens is not None and self.pen is not None)  # a new correction clears the cache
         keys = [hash(im.tobytes() + (b"" if pens is None else pens[i].tobytes())) for i, im in enumerate(images)]
-        found = {k: self._top_cache[k] for k in keys if k in self._top_cache}
-        missing = [i for i, k in enumerate(keys) if k not in found]
-        if missing:
-            sub = None if pens is None else [pens[i] for i in missing]
-            for i, top in zip(missing, self.classify(np.stack([images[i] for i in missing]), pens=sub)):
-                found[keys[i]] = top
-            if len(self._top_cache) > self.cache_limit:
-                self._top_cache.clear()
-            self._top_cache.update(found)
-        return [found[k] for k in keys]
+        return self._remembered(self._top_cache, keys, lambda missing: self.classify(
+            np.stack([images[i] for i in missing]), pens=None if pens is None else [pens[i] for i in missing]))
 
     def piece_kinds(self, images: list[np.ndarray]) -> list[np.ndarray] | None:
         """Each normalised piece's probabilities of holding one symbol, several or part of one
@@ -287,15 +279,19 @@ class Recognizer:
         only on what changed; ``None`` without the network."""
         if self.pieces is None:
             return None
-        keys = [hash(im.tobytes()) for im in images]
-        found = {k: self._kinds_cache[k] for k in keys if k in self._kinds_cache}
+        return self._remembered(self._kinds_cache, [hash(im.tobytes()) for im in images],
+                                lambda missing: self.pieces.probabilities(np.stack([images[i] for i in missing])))
+
+    def _remembered(self, cache: dict, keys: list, compute) -> list:
+        """The value of each key, from ``cache`` or from ``compute(indices of the missing keys)``;
+        a cache grown past ``cache_limit`` starts over (the values of this call are kept)."""
+        found = {k: cache[k] for k in keys if k in cache}
         missing = [i for i, k in enumerate(keys) if k not in found]
         if missing:
-            probs = self.pieces.probabilities(np.stack([images[i] for i in missing]))
-            found.update((keys[i], p) for i, p in zip(missing, probs))
-            if len(self._kinds_cache) > self.cache_limit:
-                self._kinds_cache.clear()
-            self._kinds_cache.update(found)
+            found.update(zip((keys[i] for i in missing), compute(missing)))
+            if len(cache) > self.cache_limit:
+                cache.clear()
+            cache.update(found)
         return [found[k] for k in keys]
 
     # --- whole inputs ---
@@ -335,7 +331,9 @@ class Recognizer:
             from calcapp.ink.image_units import image_units
 
             segs = image_units(image)
-            return segs, [normalise_ink(s.image) for s in segs]
+            for s in segs:  # the line decoder's piece network reads the same image
+                s.extra["drawn"] = normalise_ink(s.image)
+            return segs, [s.extra["drawn"] for s in segs]
         segs = segment_image(image)
         for start, stop in joinable_runs(segs):  # runs that may be one symbol: read them whole too
             whole = join_segments(segs[start:stop])

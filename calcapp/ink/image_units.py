@@ -250,4 +250,6 @@ def read_parts(rec, groups) -> list[tuple]:
     pieces = [part_segment(seg, pos) for seg, pos in groups]
     if not pieces:
         return []
-    return list(zip(pieces, rec._classify_cached([normalise_ink(p.image) for p in pieces])))
+    for p in pieces:
+        p.extra["drawn"] = normalise_ink(p.image)
+    return list(zip(pieces, rec._classify_cached([p.extra["drawn"] for p in pieces])))

@@ -27,10 +27,6 @@ SHARPNESS = 2.0  # the penalty beyond that: exp(-SHARPNESS x the distance)
 # turned into a '1' by its shape alone. The wide side stays tight (two touching digits read as
 # one are wide), and pen pieces keep the fit (a multi-stroke '4' without its bar is narrow).
 IMAGE_DIGIT_SPREAD = 3.0
-# Scanned digits are also written wider than CROHME's pen writers write them (MNIST and bhmsds:
-# most digits' mean log aspect 0.1-0.2 wider), so a slanted '9' as wide as a '2' lost to '2' by
-# its shape alone. An image digit (not '1') is judged by whichever fits it better: the pen fit
-# above, or the aspect of the training images' own digits (``IMAGE_ASPECTS``).
 
 # class: (mean log h, mean log aspect, var h, cov, var aspect); fitted (see the docstring)
 # 2311 symbols of flat expressions; the classes with fewer than 8 there from all expressions
@@ -54,20 +50,6 @@ SIZES: dict[str, tuple[float, float, float, float, float]] = {
     '=': (-1.2059, 0.7685, 0.1733, -0.0644, 0.1606),
     '×': (-0.2117, -0.1883, 0.0926, -0.0122, 0.0544),
 }
-# digit: (median log aspect, robust variance) of the training images' digits, each read alone as a line
-# image (MNIST sample 0-3999, bhmsds' first 85%); refit with ``python -m calcapp.handwriting.layout --images``
-IMAGE_ASPECTS: dict[str, tuple[float, float]] = {
-    '0': (-0.2007, 0.1056),
-    '2': (-0.2076, 0.0517),
-    '3': (-0.3483, 0.0581),
-    '4': (-0.6931, 0.1388),
-    '5': (-0.2683, 0.0613),
-    '6': (-0.4353, 0.0885),
-    '7': (-0.3365, 0.0668),
-    '8': (-0.47, 0.0895),
-    '9': (-0.4925, 0.0535),
-}
-
 # class: (mean, variance) of height_in_line; not the dots, whose place decides '.' or '\u00b7'
 PLACES: dict[str, tuple[float, float]] = {  # the flat expressions that hold digits
     '(': (0.4882, 0.036),
@@ -100,42 +82,27 @@ def height_in_line(box, top: float, base: float) -> float:
     return (box[1] + box[3] / 2 - top) / max(base - top, 1e-9)
 
 
-def plausibility(label: str, box, line: float, frame=None, image: bool = False) -> float:
+def plausibility(label: str, box, line: float, frame=None, narrow: float = 1.0) -> float:
     """1 for a symbol of its class's usual size, shape (and place, given the line's ``frame``
-    (top, baseline)), falling towards 0 away from it; heavy-tailed, as writers are. An
-    ``image`` piece's digit may be narrower (``IMAGE_DIGIT_SPREAD``) or shaped as the
-    training images' digits are (``IMAGE_ASPECTS``)."""
+    (top, baseline)), falling towards 0 away from it; heavy-tailed, as writers are. ``narrow``
+    widens a digit's aspect spread on the narrow side (``IMAGE_DIGIT_SPREAD``)."""
     key = "." if label == "\u00b7" else label
     stats = SIZES.get(key)
     if stats is None:
         return 1.0
     mh, ma, vh, c, va = stats
     x, y = features(box, line)
-    d2 = _distance2(x - mh, y - ma, vh, c, va, IMAGE_DIGIT_SPREAD if image and key in SCANNED else 1.0)
-    if d2 is None:
+    dx, dy = x - mh, y - ma
+    if dy < 0 and key.isdigit() and key != "1":
+        c, va = c * math.sqrt(narrow), va * narrow
+    det = vh * va - c * c
+    if det <= 0:
         return 1.0
-    if image and key in SCANNED and key in IMAGE_ASPECTS:
-        ia, iva = IMAGE_ASPECTS[key]
-        scanned = _distance2(x - mh, y - ia, vh, c * math.sqrt(iva / va), iva)
-        d2 = d2 if scanned is None else min(d2, scanned)
+    d2 = (va * dx * dx - 2 * c * dx * dy + vh * dy * dy) / det
     if frame is not None and key in PLACES:
         m, v = PLACES[key]
         d2 += (height_in_line(box, *frame) - m) ** 2 / v
     return math.exp(-SHARPNESS * max(0.0, math.sqrt(d2) - FREE))
-
-
-SCANNED = set("023456789")  # the digits whose width varies across scripts ('1''s width tells it)
-
-
-def _distance2(dx: float, dy: float, vh: float, c: float, va: float, narrow: float = 1.0):
-    """Squared Mahalanobis distance of (dx, dy) under (vh, c, va); the aspect's spread is
-    ``narrow`` times wider on the narrow side. ``None`` for a degenerate fit."""
-    if dy < 0 and narrow != 1.0:
-        c, va = c * math.sqrt(narrow), va * narrow
-    det = vh * va - c * c
-    if det <= 0:
-        return None
-    return (va * dx * dx - 2 * c * dx * dy + vh * dy * dy) / det
 
 
 def fit_places(rows) -> dict[str, tuple]:
@@ -162,47 +129,6 @@ def fit(rows) -> dict[str, tuple]:
     return out
 
 
-def fit_aspects(rows) -> dict[str, tuple[float, float]]:
-    """Per-class (centre, variance) of the log aspect of ``rows`` = [(label, box), ...], robust
-    (median, scaled MAD): a few digits cut oddly by the segmenter would otherwise widen a
-    class (a '6' with a touching minus would pass for a wide '6')."""
-    by: dict[str, list] = {}
-    for lab, box in rows:
-        by.setdefault(lab, []).append(math.log(max(box[2], 1e-6) / max(box[3], 1e-6)))
-    out = {}
-    for lab, v in sorted(by.items()):
-        if len(v) >= 8:
-            med = float(np.median(v))
-            out[lab] = (round(med, 4), round(float((1.4826 * np.median(np.abs(np.array(v) - med))) ** 2), 4))
-    return out
-
-
-def _image_rows(height: int = 40):
-    """(label, ink box) of each training image's digit read alone as a line image, its ink
-    enlarged to ``height`` pixels as a line of digits is scanned, measured as the line decoder
-    measures it (the pen's width taken off the box)."""
-    from calcapp.handwriting import data as hd
-    from calcapp.ink.image_units import image_units
-    from calcapp.ink.imagenorm import ink_bbox, resize
-    from calcapp.ink.synth import LABELS
-
-    root = hd.default_data_root()
-    for load in (hd.load_mnist_sample, hd.load_bhmsds):
-        x, y = load(root, "train")[:2]
-        for im, lab in zip(x, y):
-            label = LABELS[int(lab)]
-            if label not in SCANNED:
-                continue
-            y0, y1, x0, x1 = ink_bbox(im)
-            k = height / max(y1 - y0, 1)
-            crop = np.clip(resize(im[y0:y1, x0:x1], height, max(1, int(round((x1 - x0) * k)))), 0, 1)
-            segs = image_units(np.pad(crop, height, constant_values=0.0))
-            if len(segs) == 1:
-                bx, by_, w, h = segs[0].box
-                pen = segs[0].extra.get("pen", 0.0)
-                yield label, (bx, by_, max(w - pen, 0.0), max(h - pen, 0.0))
-
-
 NOT_FLAT = ("^", "_", "\\frac", "\\sqrt", "\\sum", "\\int", "\\lim", "\\prod", "matrix", "array")
 
 
@@ -224,14 +150,6 @@ def _training_rows(flat: bool = True):
 
 
 if __name__ == "__main__":
-    import sys
-
-    if "--images" in sys.argv:
-        print("IMAGE_ASPECTS = {")
-        for k, v in fit_aspects(_image_rows()).items():
-            print(f"    {k!r}: {v},")
-        print("}")
-        raise SystemExit(0)
     rows = list(_training_rows())
     print(f"# {len(rows)} symbols of flat expressions; the classes with fewer than 8 there from all")
     print("SIZES = {")

@@ -194,7 +194,7 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     reading by how usual its size is for its class (against ``layout``, the digits' frame);
     for ink, the pen's path settles a dot, a dash and an upright stroke (``pen_shape``)."""
     from calcapp.handwriting import pen_shape
-    from calcapp.handwriting.layout import height_in_line, plausibility
+    from calcapp.handwriting.layout import IMAGE_DIGIT_SPREAD, height_in_line, plausibility
     from calcapp.ink.segment import DOT_SIZE
 
     x, y, w, h = seg.box
@@ -209,8 +209,8 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
         dotlike, dash = small and max(w, h) <= pen_shape.ROUNDISH * max(min(w, h), 1e-6), False
     out: dict[str, float] = {}
     box = _ink_box(seg)
-    image = seg.image is not None
-    top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase), image) ** LAYOUT_WEIGHT) for lab, p in top]
+    narrow = IMAGE_DIGIT_SPREAD if seg.image is not None else 1.0
+    top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase), narrow) ** LAYOUT_WEIGHT) for lab, p in top]
     if strokes:
         top = pen_shape.upright_options(top, strokes)
     if dash:  # a bar a fair part of a digit wide: a minus, whatever its size in the box

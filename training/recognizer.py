@@ -274,7 +274,9 @@ def combine(args, argv) -> int:
     t0 = time.time()
     members, cards = [], []
     for d in args.ensemble:
-        members.append(keras.models.load_model(Path(d) / "model.keras", safe_mode=True))
+        model = keras.models.load_model(Path(d) / "model.keras", safe_mode=True)
+        nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
+        members.extend(nested or [model])  # an ensemble's members join one by one, equally weighed
         cards.append(json.loads((Path(d) / "card.json").read_text(encoding="utf-8")))
     model = rm.build_ensemble(members)
     sets = load_all(Path(args.data), args.seed, Path(args.cache) if args.cache else None)
@@ -285,6 +287,7 @@ def combine(args, argv) -> int:
                         + "; ".join(sorted({c.get("architecture", "?") for c in cards})) + ")",
         "training": {"recipe": "python training/recognizer.py " + " ".join(argv if argv is not None else sys.argv[1:]),
                      "members": [{"recipe": c.get("training", {}).get("recipe"),
+                                  "recipe_chain": c.get("training", {}).get("recipe_chain"),
                                   "init_from": c.get("training", {}).get("init_from"),
                                   "seconds": c.get("training", {}).get("seconds"),
                                   "held_out": {k: v for k, v in c.get("metrics", {}).items() if k.startswith("goal")}}
@@ -296,6 +299,10 @@ def combine(args, argv) -> int:
     for key in ("numpy_layers", "numpy_members"):
         card.pop(key, None)
     folder = rm.save(model, Path(args.out), card)
+    from calcapp.handwriting.personal import COMPANIONS, copy_companions
+
+    first = Path(args.ensemble[0])  # the pen view and the piece network travel with the first folder
+    copy_companions(first, folder, [n for k, n in COMPANIONS.items() if card.get(k) and (first / n).is_file()])
     print(f"saved {folder} in {time.time() - t0:.0f}s; held-out: " + ", ".join(
         f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)
     print({k: v for k, v in metrics.items() if k.startswith("goal")}, flush=True)

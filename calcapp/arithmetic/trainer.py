@@ -330,7 +330,8 @@ def _extra(lr: float, t0: float, t_data: float, t_fit: float) -> dict:
             "data_s": t_data - t0}
 
 
-def _same_folder(a, b) -> bool:
+def same_folder(a, b) -> bool:
+    """Whether two paths name one folder: a run resumed in place may replace its own model."""
     try:
         return Path(a).resolve() == Path(b).resolve()
     except OSError:
@@ -370,7 +371,7 @@ def _target(config: TrainConfig, out_dir, resume_from, overwrite: bool) -> tuple
     """(the model folder, whether the run may replace it), refused before TensorFlow loads
     when something else is there: a refusal costs nothing."""
     folder = Path(out_dir) / safe_model_name(config.name)
-    may_replace = overwrite or (resume_from is not None and _same_folder(resume_from, folder))
+    may_replace = overwrite or (resume_from is not None and same_folder(resume_from, folder))
     check_free(folder, may_replace)
     return folder, may_replace
 

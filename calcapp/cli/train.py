@@ -179,7 +179,7 @@ def _named(config, name, out, overwrite: bool, resume, distribute="none"):
         check_training(config, distribute)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    from calcapp.arithmetic.trainer import TrainConfig, check_free, _same_folder
+    from calcapp.arithmetic.trainer import TrainConfig, check_free, same_folder
     from calcapp.nets.registry import safe_model_name
 
     try:
@@ -187,7 +187,7 @@ def _named(config, name, out, overwrite: bool, resume, distribute="none"):
             config = TrainConfig(safe_model_name(name), config.task, config.architecture,
                                  config.hparams)
         folder = out / safe_model_name(config.name)
-        check_free(folder, overwrite or (resume is not None and _same_folder(resume, folder)))
+        check_free(folder, overwrite or (resume is not None and same_folder(resume, folder)))
     except FileExistsError as exc:
         raise UsageError(f"{exc}; train under a new name (--name) or replace it (--overwrite)") from None
     except ValueError as exc:

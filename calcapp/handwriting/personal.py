@@ -105,6 +105,16 @@ PERSONAL_NAME = "recognizer-personal"
 COMPANIONS = {"trajectory": "trajectory.npz", "pieces": PIECES_NAME}
 
 
+def copy_companions(base_dir: Path, folder: Path, names) -> None:
+    """Copy the companion files ``names`` (``COMPANIONS``) from ``base_dir`` into a saved model
+    folder, each written beside its final name and renamed over it."""
+    import shutil
+
+    for name in names:
+        shutil.copyfile(Path(base_dir) / name, Path(folder) / (name + ".tmp"))
+        os.replace(Path(folder) / (name + ".tmp"), Path(folder) / name)
+
+
 def fine_tune(store: SampleStore | None = None, callback: TrainingCallback | None = None,
               control: RunControl | None = None, epochs: int = 6, base=None, out_dir=None,
               replay_per_class: int = 60, seed: int = 0) -> TrainResult:
@@ -150,11 +160,7 @@ def fine_tune(store: SampleStore | None = None, callback: TrainingCallback | Non
     folder = None
     if not (run["stopped"] and run["best_epoch"] is None):
         folder = rm.save(model, Path(out_dir) if out_dir else user_models_dir() / PERSONAL_NAME, card)
-        import shutil
-
-        for name in companions.values():
-            shutil.copyfile(base_dir / name, folder / (name + ".tmp"))
-            os.replace(folder / (name + ".tmp"), folder / name)
+        copy_companions(base_dir, folder, companions.values())
     result = rm.as_result(folder, run, metrics, card)
     if callback is not None:
         callback.on_end(result)

@@ -155,7 +155,7 @@ def train_columns(config, out_dir, callback: TrainingCallback | None = None,
     a columns checkpoint (ValueError, one line, for anything else). A stopped run returns
     a result marked stopped, with the last checkpoint if a round had ended; ``log`` gets
     the per-round lines ``calcapp train`` prints."""
-    from calcapp.arithmetic.trainer import _same_folder, check_free, stopped_result
+    from calcapp.arithmetic.trainer import check_free, same_folder, stopped_result
     from calcapp.nets.registry import CARD_NAME, read_card, safe_model_name
 
     if strategy is not None:
@@ -163,7 +163,7 @@ def train_columns(config, out_dir, callback: TrainingCallback | None = None,
     check_training(config)
     folder = Path(out_dir) / safe_model_name(config.name)
     resume = None if resume_from is None else read_checkpoint(Path(resume_from))
-    in_place = resume is not None and _same_folder(resume_from, folder)
+    in_place = resume is not None and same_folder(resume_from, folder)
     check_free(folder, in_place or overwrite)
     cb = callback or TrainingCallback()
     hp = {**DEFAULTS, **config.hparams}

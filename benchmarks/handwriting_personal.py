@@ -54,16 +54,11 @@ MIN_SYMBOLS = 70
 WINDOW = 200
 
 
-# The pen view's validation writers: the memory's settings are chosen on them, never on the
-# held-out writers. The picture view did train on them.
-validation_writer = crohme.validation_writer
-
-
 def writer_symbols(root, validation: bool = False) -> dict[str, list]:
     """writer -> [(label, strokes, line height)] of the held-out (or validation) writers, in order."""
     out: dict[str, list] = defaultdict(list)
     for lab, strokes, h, w in crohme.calculator_symbols(root, "train" if validation else "test"):
-        if not validation or validation_writer(w):
+        if not validation or crohme.validation_writer(w):  # settings are chosen on these
             out[w].append(("." if lab in crohme.DOTS else lab, strokes, h))
     return out
 

@@ -62,7 +62,7 @@ def test_pen_view_training_weighs_the_dots_up(tmp_path, monkeypatch):
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     monkeypatch.setattr(mod, "SYNTH", {})  # no synthetic ink: only the fake writer's three symbols
-    writer = next(f"W{i}" for i in range(200) if not crohme.held_out(f"W{i}") and not mod.validation_writer(f"W{i}"))
+    writer = next(f"W{i}" for i in range(200) if not crohme.held_out(f"W{i}") and not crohme.validation_writer(f"W{i}"))
     _fake_crohme(tmp_path, writer)
     x, y, _, _ = mod.build(tmp_path, np.random.default_rng(0), copies=2, dot_copies=3)
     dot = mod.LABELS.index(".")

@@ -35,9 +35,6 @@ SYNTH = {**{lab: 60 for lab in LABELS}, "(": 600, ")": 600, "=": 600, ".": 600, 
          "/": 300}
 
 
-validation_writer = crohme.validation_writer
-
-
 def build(root: Path, rng, copies: int, dot_copies: int = 0):
     """(features, labels) for train; (features, images, labels) for validation and test;
     ``dot_copies`` more writer-style variants of each training dot (a rare class whose
@@ -46,7 +43,7 @@ def build(root: Path, rng, copies: int, dot_copies: int = 0):
     val, test = ([], [], []), ([], [], [])
     for lab, strokes, h, w in crohme.calculator_symbols(root, "all"):
         y = LABELS.index("." if lab in crohme.DOTS else lab)
-        if crohme.held_out(w) or validation_writer(w):
+        if crohme.held_out(w) or crohme.validation_writer(w):
             dest = test if crohme.held_out(w) else val
             dest[0].append(features(strokes, h))
             dest[1].append(normalise_strokes(strokes, h))

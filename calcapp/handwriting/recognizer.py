@@ -331,14 +331,15 @@ class Recognizer:
             from calcapp.ink.image_units import image_units
 
             segs = image_units(image)
-            for s in segs:  # the line decoder's piece network reads the same image
-                s.extra["drawn"] = normalise_ink(s.image)
-            return segs, [s.extra["drawn"] for s in segs]
-        segs = segment_image(image)
-        for start, stop in joinable_runs(segs):  # runs that may be one symbol: read them whole too
-            whole = join_segments(segs[start:stop])
-            segs[start].extra["joined"] = (stop, whole, normalise_ink(whole.image))
-        return segs, [normalise_ink(s.image) for s in segs]
+        else:
+            segs = segment_image(image)
+            for start, stop in joinable_runs(segs):  # runs that may be one symbol: read them whole too
+                whole = join_segments(segs[start:stop])
+                whole.extra["drawn"] = normalise_ink(whole.image)
+                segs[start].extra["joined"] = (stop, whole, whole.extra["drawn"])
+        for s in segs:  # the line decoder's piece network reads the image the symbol network read
+            s.extra["drawn"] = normalise_ink(s.image)
+        return segs, [s.extra["drawn"] for s in segs]
 
     def settle_splits(self, segs: list[Segment], tops: list, whole_tops: list) -> tuple[list[Segment], list]:
         """Keep a run whole when the network reads it whole more surely than in pieces

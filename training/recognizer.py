@@ -274,9 +274,9 @@ def combine(args, argv) -> int:
     t0 = time.time()
     members, cards = [], []
     for d in args.ensemble:
-        model = keras.models.load_model(Path(d) / "model.keras", safe_mode=True)
-        nested = [layer for layer in model.layers if isinstance(layer, keras.Model)]
-        members.extend(nested or [model])  # an ensemble's members join one by one, equally weighed
+        loaded = keras.models.load_model(Path(d) / "model.keras", safe_mode=True)
+        nested = [layer for layer in loaded.layers if isinstance(layer, keras.Model)]
+        members.extend(nested or [loaded])  # an ensemble's members join one by one, equally weighed
         cards.append(json.loads((Path(d) / "card.json").read_text(encoding="utf-8")))
     model = rm.build_ensemble(members)
     sets = load_all(Path(args.data), args.seed, Path(args.cache) if args.cache else None)

@@ -78,16 +78,26 @@ def test_pieces_are_weighed_by_the_network_and_without_it_not_at_all(rec):
     assert "kinds" not in bare.extra and line_decoder.piece_prior(bare) == 0.0
 
 
-def test_several_symbols_always_pay_and_part_of_one_only_where_ink_was_cut_but_a_bar():
-    seg = Segment([0], (0.0, 0.0, 10.0, 10.0))
+def test_several_symbols_always_pay_and_part_of_one_where_ink_was_cut_or_pen_strokes_but_a_bar():
+    img = np.zeros((10, 10), np.float32)
+    seg = Segment([0], (0.0, 0.0, 10.0, 10.0), image=img)  # a whole piece of a scanned line
     seg.extra["kinds"] = np.array([0.3, 0.5, 0.2])
-    w, pw = line_decoder.PIECE_WEIGHT, line_decoder.PART_WEIGHT
+    w, pw, pen = line_decoder.PIECE_WEIGHT, line_decoder.PART_WEIGHT, line_decoder.PEN_PART_WEIGHT
     assert line_decoder.piece_prior(seg) == pytest.approx(w * np.log(0.5))
     seg.extra["partial"] = True  # the arcs of a '6' cut at its neck are parts, a whole minus is not
     assert line_decoder.piece_prior(seg) == pytest.approx(w * np.log(0.5) + pw * np.log(0.8))
-    bar = Segment([0], (0.0, 0.0, 20.0, 4.0))  # a minus cut off the digit it touched
+    bar = Segment([0], (0.0, 0.0, 20.0, 4.0), image=img)  # a minus cut off the digit it touched
     bar.extra.update(kinds=seg.extra["kinds"], partial=True)
     assert line_decoder.piece_prior(bar) == pytest.approx(w * np.log(0.5))
+    strokes = Segment([0], (0.0, 0.0, 10.0, 10.0))  # pen strokes: the bent bar of a two-stroke '4'
+    strokes.extra["kinds"] = seg.extra["kinds"]
+    assert line_decoder.piece_prior(strokes) == pytest.approx(w * np.log(0.5) + pen * np.log(0.8))
+    dash = Segment([0], (0.0, 0.0, 20.0, 4.0))  # a pen minus, the bar of a '+' to the network
+    dash.extra["kinds"] = seg.extra["kinds"]
+    assert line_decoder.piece_prior(dash) == pytest.approx(w * np.log(0.5))
+    dot = Segment([0], (0.0, 0.0, 3.0, 3.0), rel_size=0.1)  # a decimal point: the dot rules settle it
+    dot.extra["kinds"] = seg.extra["kinds"]
+    assert line_decoder.piece_prior(dot) == pytest.approx(w * np.log(0.5))
     seg.extra["kinds"] = np.array([0.0, 1.0, 0.0])  # the network errs too: the prior stops at the floor
     assert np.isfinite(line_decoder.piece_prior(seg))
 
@@ -154,3 +164,36 @@ def test_the_piece_judgements_are_remembered_and_a_full_memory_starts_over(rec, 
     again = rec.piece_kinds(images)  # four remembered, two new; the memory overflows
     assert calls == [2] and np.allclose(again[:4], first)
     assert np.allclose(rec.piece_kinds(images[4:]), again[4:])
+
+
+def _written_after_one_plus(four, box):
+    """A synthetic '1+' and then a real writer's '4', scaled to a 100-unit line."""
+    from calcapp.ink.strokes import Point, Stroke
+
+    x, y, _, h = box
+    k = 100.0 / h
+
+    def path(*pts):
+        return Stroke([Point(a, b, float(i)) for i, (a, b) in enumerate(pts)])
+
+    moved = [Stroke([Point((p.x - x) * k + 150, (p.y - y) * k, p.t) for p in st.points]) for st in four]
+    return [path((10, 0), (12, 50), (14, 100)), path((50, 50), (70, 50), (90, 50)),
+            path((70, 30), (70, 50), (70, 70))] + moved
+
+
+def test_the_bent_bar_of_a_two_stroke_4_pays_for_being_part_of_a_symbol(rec, monkeypatch):
+    """A training writer's '4' (its bar and stem written apart) after '1+': alone, the bar reads
+    as a sure '2' and the stem as '1'; the piece network calls the bar part of a symbol."""
+    from calcapp.handwriting import crohme
+    from calcapp.handwriting.data import default_data_root
+
+    four = next((e.symbols[6] for e in crohme.read_expressions(default_data_root(), "train")
+                 if e.id == "116_miguel"), None)
+    if four is None:
+        pytest.skip("no CROHME ink beside the project")
+    assert four.label == "4" and len(four.strokes) == 2
+    strokes = _written_after_one_plus(four.strokes, four.box)
+    assert rec.read_strokes(strokes).expression == "1+4"
+    monkeypatch.setattr(line_decoder, "PEN_PART_WEIGHT", 0.0)
+    rec._top_cache.clear()
+    assert rec.read_strokes(strokes).expression == "1+21"

@@ -49,9 +49,13 @@ LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (han
 # handwriting.md, 'Touching symbols'). The floor: the piece network errs too.
 PIECE_WEIGHT = 2.0
 PART_WEIGHT = 1.0
+# A pen piece's share for not being part of one: the bent bar of a two-stroke '4' is a sure '2'
+# and its stem a '1' ('4' read '21'), but part of a symbol at 0.98-1.0 to the piece network
+# (chosen on training and validation writers' pen lines; handwriting.md, 'Two-stroke 4s').
+PEN_PART_WEIGHT = 2.0
 PIECE_FLOOR = 0.01
 # A flat bar cut off a digit is a minus as often as part of a '+', '4' or '7' (the network cannot
-# tell): cut pieces at most this tall for their width pay nothing for 'part'.
+# tell): pieces at most this tall for their width pay nothing for 'part'.
 FLAT = 0.5
 
 
@@ -442,17 +446,23 @@ def read_line(rec, segs, tops):
 
 def piece_prior(seg) -> float:
     """Log prior of reading this piece as one symbol at all, by the piece network's judgement
-    (``weigh_pieces``): a piece holding several symbols pays, and so does a piece cut out of
-    one piece of ink that is only part of a symbol (the two arcs of a '6' cut at its neck), but
-    for a flat bar (``FLAT``). A prior on the segmentation, not on the readings: scaled into the
-    readings it pushed a pendigits '1' whose only parsing reading was already unlikely below the
-    decoder's cut-offs, and the line fell apart ('18+259' read '+8+259')."""
+    (``weigh_pieces``): a piece holding several symbols pays, and so does part of a symbol cut
+    out of one piece of ink (a '6' cut at its neck) or some of a pen line's strokes (the bar
+    of a two-stroke '4'), but for a flat bar (``FLAT``) and a pen dot (the dot rules settle
+    dots); a whole piece of a scanned line does not (no validation line changed). A prior on
+    the segmentation, not on the readings: scaled into the readings it pushed a pendigits '1'
+    whose only parsing reading was already unlikely below the decoder's cut-offs, and the line
+    fell apart ('18+259' read '+8+259')."""
+    from calcapp.ink.segment import DOT_SIZE
+
     kinds = seg.extra.get("kinds")
     if kinds is None:
         return 0.0
     out = PIECE_WEIGHT * math.log(max(1.0 - kinds[1], PIECE_FLOOR))
-    if seg.extra.get("partial") and seg.box[3] > FLAT * seg.box[2]:
-        out += PART_WEIGHT * math.log(max(1.0 - kinds[2], PIECE_FLOOR))
+    if seg.box[3] > FLAT * seg.box[2]:
+        weight = (PART_WEIGHT if seg.extra.get("partial")
+                  else PEN_PART_WEIGHT if seg.image is None and seg.rel_size >= DOT_SIZE else 0.0)
+        out += weight * math.log(max(1.0 - kinds[2], PIECE_FLOOR))
     return out
 
 

@@ -6,8 +6,8 @@ network cannot settle that choice: it was trained on whole symbols, so it reads 
 digits as one digit, surely ('24' as '8' at 0.997). A second small network, trained on the very
 pieces the decoder weighs in real writers' image lines (``training/pieces.py``), answers the
 question the symbol network was never asked. The decoder makes reading a piece as one symbol
-cost more the likelier it holds several, and a piece cut out of one piece of ink the likelier
-it is only part of a symbol (``line_decoder.piece_prior``). Pen pieces are judged as the picture
+cost more the likelier it holds several, and a piece cut out of one piece of ink, or some of a
+pen line's strokes, the likelier it is only part of a symbol (``line_decoder.piece_prior``). Pen pieces are judged as the picture
 view draws them, so the one network serves both.
 """
 

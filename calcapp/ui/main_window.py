@@ -26,8 +26,10 @@ from calcapp.ui.calculator.display import Display
 from calcapp.ui.calculator.history_view import HistoryView
 from calcapp.ui.calculator.keypad import BACKSPACE, CLEAR, EQUALS, Keypad
 from calcapp.ui.calculator.model_picker import ModelPicker
+from calcapp.ui.calculator.working import MIN_LINES
 
 TF_DELAY_MS = 2000
+SHORT_WINDOW = 600  # the shortest window laid out whole (an 800x600 screen): the working's fewest lines
 INSIDE = "Inside the model"
 
 
@@ -150,7 +152,8 @@ class MainWindow(QMainWindow):
         for label in (self.training_label, self.model_label, self.tf_label):
             label.setContentsMargins(6, 0, 6, 0)
             bar.addPermanentWidget(label)
-        self.resize(980, 680)
+        screen = self.screen().availableGeometry()  # an 800x600 screen gets a window that fits it
+        self.resize(min(980, screen.width()), min(680, screen.height()))
 
     def _ensure_tab(self, index: int) -> QWidget | None:
         """Build a lazy tab's real panel inside its holder; None if it cannot be built."""
@@ -376,6 +379,13 @@ class MainWindow(QMainWindow):
         self.training_label.setText(" \u2022 ".join(self._trainings.values()))
 
     # -- window life -------------------------------------------------------------------
+    def resizeEvent(self, event):
+        """The answer's working gets the height the rest does not need: its fewest lines in a
+        window of 800x600, a line more for every line of height above that."""
+        super().resizeEvent(event)
+        working = self.display.working
+        working.fit_lines(MIN_LINES + max(0, self.height() - SHORT_WINDOW) // working.fontMetrics().lineSpacing())
+
     def showEvent(self, event):
         super().showEvent(event)
         if not self._was_shown:

@@ -30,6 +30,8 @@ class HistoryView(QWidget):
         self.list.customContextMenuRequested.connect(self._menu)
         self.list.itemClicked.connect(lambda item: self.chosen.emit(item.data(Qt.UserRole)))
         self.list.setFocusPolicy(Qt.NoFocus)
+        # two entries at least, not Qt's default: on an 800x600 screen the answer's working needs the room
+        self.list.setMinimumHeight(2 * self.list.fontMetrics().lineSpacing() + 12)
         self.copy_button = QPushButton("Copy")
         self.copy_button.setToolTip("Copy the selected entry (or the newest)")
         self.copy_button.clicked.connect(self.copy_selected)

@@ -18,6 +18,7 @@ from calcapp.ui import theme
 
 CROSS = "\u2717"
 LINES = 7  # shown at once; the rest scrolls
+MIN_LINES = 3  # ...or as few as this where the screen is short
 
 
 class Working(QTextBrowser):
@@ -37,12 +38,17 @@ class Working(QTextBrowser):
                         "the Inside tab")
         self.setOpenLinks(False)
         self.setTextInteractionFlags(Qt.TextBrowserInteraction | Qt.TextSelectableByKeyboard)
-        self.setFixedHeight(self.fontMetrics().lineSpacing() * LINES + 10)
+        self.fit_lines(LINES)
         self.steps: list[str] = []
         self.wrong: int | None = None
         self._moved = False  # the cursor was moved since the working was drawn
         self.cursorPositionChanged.connect(self._mark_current)
         self.hide()
+
+    def fit_lines(self, lines: int) -> None:
+        """Show this many lines at once (``MIN_LINES`` to ``LINES``; the window sets it by its
+        height). A fixed height: a layout left to shrink it at 800x600 shrank the keypad instead."""
+        self.setFixedHeight(self.fontMetrics().lineSpacing() * max(MIN_LINES, min(LINES, lines)) + 10)
 
     def show_answer(self, answer) -> None:
         steps = list(getattr(answer, "steps", []) or [])

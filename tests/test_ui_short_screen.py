@@ -1,0 +1,61 @@
+"""An 800x600 screen: the window opens no larger than the screen, and an answer with its
+working (the model's steps) still leaves every keypad row whole; a taller window shows more of
+the working."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QPushButton
+
+from calcapp.ui.calculator.working import LINES, MIN_LINES
+
+
+def _answered(qtbot, size):
+    from calcapp.engine.manager import ModelManager
+    from calcapp.ui.main_window import MainWindow
+
+    window = MainWindow(ModelManager(warm=False), start_tf=False, confirm=lambda *a: True)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    window.resize(*size)
+    qtbot.keyClicks(window.display.edit, "12*34")
+    qtbot.keyClick(window.display.edit, Qt.Key_Return)
+    qtbot.waitUntil(lambda: window.display.working.isVisible() and len(window.display.working.steps) > 3,
+                    timeout=30000)
+    qtbot.waitUntil(lambda: window.size().toTuple() == size, timeout=3000)
+    return window
+
+
+def _lines(working) -> int:
+    return round((working.height() - 10) / working.fontMetrics().lineSpacing())
+
+
+def test_at_800x600_the_working_takes_only_the_room_the_keypad_leaves(qtbot):
+    window = _answered(qtbot, (800, 600))
+    assert window.minimumSizeHint().height() <= 600
+    assert _lines(window.display.working) == MIN_LINES
+    keypad = window.keypad
+    assert keypad.height() >= keypad.minimumSizeHint().height()
+    for button in keypad.findChildren(QPushButton):  # no row hidden under the history
+        assert button.height() >= button.minimumSizeHint().height(), button.text()
+        assert keypad.rect().contains(button.geometry()), button.text()
+    window.close()
+
+
+def test_a_taller_window_shows_more_of_the_working(qtbot):
+    window = _answered(qtbot, (980, 680))
+    assert _lines(window.display.working) == LINES
+    window.close()
+
+
+def test_the_first_window_is_no_larger_than_the_screen(qtbot):
+    from calcapp.engine.manager import ModelManager
+    from calcapp.ui.main_window import MainWindow
+
+    window = MainWindow(ModelManager(warm=False), start_tf=False, confirm=lambda *a: True)
+    qtbot.addWidget(window)
+    screen = window.screen().availableGeometry()
+    assert window.width() <= max(screen.width(), 800) and window.height() <= max(screen.height(), 600)
+    assert window.size().toTuple() == (min(980, screen.width()), min(680, screen.height()))
+    window.close()

@@ -7,8 +7,8 @@ digits as one digit, surely ('24' as '8' at 0.997). A second small network, trai
 pieces the decoder weighs in real writers' image lines (``training/pieces.py``), answers the
 question the symbol network was never asked. The decoder makes reading a piece as one symbol
 cost more the likelier it holds several, and a piece cut out of one piece of ink, or some of a
-pen line's strokes, the likelier it is only part of a symbol (``line_decoder.piece_prior``). Pen pieces are judged as the picture
-view draws them, so the one network serves both.
+pen line's strokes, the likelier it is only part of a symbol (``line_decoder.piece_prior``).
+Pen pieces are judged as the picture view draws them, so the one network serves both.
 """
 
 from __future__ import annotations

@@ -212,3 +212,31 @@ def test_the_working_opens_a_step_by_context_menu_double_click_and_enter(qtbot):
     qtbot.keyClick(working, Qt.Key_Down)
     qtbot.keyClick(working, Qt.Key_Return)
     assert opened == [2, 0, 1]
+
+
+def test_opening_the_inside_tab_shows_the_calculators_answer_unless_the_user_wrote_there(qtbot):
+    from calcapp.engine.manager import ModelManager
+    from calcapp.ui.main_window import INSIDE, MainWindow
+
+    window = MainWindow(ModelManager(warm=False), start_tf=False, confirm=lambda *a: True)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.keyClicks(window.display.edit, "12*34")
+    qtbot.keyClick(window.display.edit, Qt.Key_Return)
+    qtbot.waitUntil(lambda: getattr(window.display.answer, "neural", None) == "408", timeout=30000)
+    answer = window.display.answer
+    inside = [window.tabs.tabText(i) for i in range(window.tabs.count())].index(INSIDE)
+    window.tabs.setCurrentIndex(inside)
+    panel = window.panel(INSIDE)
+    assert panel.expression.text() == (answer.expression or answer.input)
+    qtbot.waitUntil(lambda: panel.steps.current_map() is not None, timeout=30000)
+    assert panel.step_maps.text == panel.expression.text()
+    panel.expression.selectAll()
+    qtbot.keyClicks(panel.expression, "3+4")  # the user's own expression there
+    window.tabs.setCurrentIndex(0)
+    qtbot.keyClicks(window.display.edit, "+1")
+    qtbot.keyClick(window.display.edit, Qt.Key_Return)
+    qtbot.waitUntil(lambda: getattr(window.display.answer, "neural", None) == "409", timeout=30000)
+    window.tabs.setCurrentIndex(inside)
+    assert panel.expression.text() == "3+4"

@@ -85,6 +85,7 @@ class MainWindow(QMainWindow):
         self.confirm = confirm or self._confirm_dialog
         self._start_tf, self._tf_delay_ms = start_tf, tf_delay_ms
         self._was_shown = False
+        self._followed = None  # the calculator's expression the Inside tab last took up
         self._trainings: dict[str, str] = {}
 
         self.setWindowTitle("calcapp")
@@ -143,6 +144,7 @@ class MainWindow(QMainWindow):
             self._lazy_tabs[holder] = build
             self.tabs.addTab(holder, title)
         self.tabs.currentChanged.connect(self._ensure_tab)
+        self.tabs.currentChanged.connect(self._follow_answer)
         self.setCentralWidget(self.tabs)
 
         bar = self.statusBar()
@@ -316,6 +318,19 @@ class MainWindow(QMainWindow):
             return  # the tab could not be built (its message is on it)
         self.tabs.setCurrentWidget(panel.parentWidget())
         panel.open_step(answer.expression or answer.input, answer.model, index)
+
+    def _follow_answer(self, index: int) -> None:
+        """Opening the Inside tab shows the calculator's answer (a first-timer who just worked
+        12*34 looks for 12*34 there, not the tab's example), unless the tab holds an expression
+        the user typed into it."""
+        answer = self.display.answer
+        if self.tabs.tabText(index) != INSIDE or answer is None or not answer.steps:
+            return
+        panel = self.panel(INSIDE)
+        text = answer.expression or answer.input
+        if hasattr(panel, "open_step") and text != self._followed and not panel.typed_here:
+            self._followed = text
+            panel.open_step(text, answer.model, None)
 
     # -- ink -----------------------------------------------------------------------------
     def _on_ink(self, strokes: list) -> None:

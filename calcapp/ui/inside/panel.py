@@ -97,6 +97,8 @@ class InsidePanel(QWidget):
         self.debounce.setInterval(250)
         self.debounce.timeout.connect(self.inspect_now)
         self.expression.textChanged.connect(lambda _t: self.debounce.start())
+        self.typed_here = False  # the user wrote an expression of their own here (the window leaves it)
+        self.expression.textEdited.connect(lambda _t: setattr(self, "typed_here", True))
         self.model.currentIndexChanged.connect(self._model_changed)
         self.operator.currentIndexChanged.connect(lambda _i: self.compute_errors())
         self.refresh_button.clicked.connect(self.compute_maps)

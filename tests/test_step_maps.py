@@ -108,7 +108,8 @@ def test_each_pass_of_the_rewriter_has_its_own_attention():
     assert np.allclose(second.values.sum(axis=1), 1.0, atol=1e-3)
 
 
-def test_the_calculator_opens_a_step_in_the_inside_tab(qtbot):
+def _answered(qtbot, typed: str, neural: str):
+    """The real window after typing ``typed`` and Enter, once the network answered ``neural``."""
     from calcapp.engine.manager import ModelManager
     from calcapp.ui.main_window import MainWindow
 
@@ -116,10 +117,18 @@ def test_the_calculator_opens_a_step_in_the_inside_tab(qtbot):
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
-    qtbot.keyClicks(window.display.edit, "12*34")
+    _type(qtbot, window, typed, neural)
+    return window
+
+
+def _type(qtbot, window, typed: str, neural: str) -> None:
+    qtbot.keyClicks(window.display.edit, typed)
     qtbot.keyClick(window.display.edit, Qt.Key_Return)
-    qtbot.waitUntil(lambda: getattr(window.display.answer, "neural", None) == "408",
-                    timeout=30000)
+    qtbot.waitUntil(lambda: getattr(window.display.answer, "neural", None) == neural, timeout=30000)
+
+
+def test_the_calculator_opens_a_step_in_the_inside_tab(qtbot):
+    window = _answered(qtbot, "12*34", "408")
     working = window.display.working
     assert working.steps[1] == f"12{X}4 = 48"
     # double-click the partial product 12×4 = 48
@@ -215,16 +224,9 @@ def test_the_working_opens_a_step_by_context_menu_double_click_and_enter(qtbot):
 
 
 def test_opening_the_inside_tab_shows_the_calculators_answer_unless_the_user_wrote_there(qtbot):
-    from calcapp.engine.manager import ModelManager
-    from calcapp.ui.main_window import INSIDE, MainWindow
+    from calcapp.ui.main_window import INSIDE
 
-    window = MainWindow(ModelManager(warm=False), start_tf=False, confirm=lambda *a: True)
-    qtbot.addWidget(window)
-    window.show()
-    qtbot.waitExposed(window)
-    qtbot.keyClicks(window.display.edit, "12*34")
-    qtbot.keyClick(window.display.edit, Qt.Key_Return)
-    qtbot.waitUntil(lambda: getattr(window.display.answer, "neural", None) == "408", timeout=30000)
+    window = _answered(qtbot, "12*34", "408")
     answer = window.display.answer
     inside = [window.tabs.tabText(i) for i in range(window.tabs.count())].index(INSIDE)
     window.tabs.setCurrentIndex(inside)
@@ -235,8 +237,6 @@ def test_opening_the_inside_tab_shows_the_calculators_answer_unless_the_user_wro
     panel.expression.selectAll()
     qtbot.keyClicks(panel.expression, "3+4")  # the user's own expression there
     window.tabs.setCurrentIndex(0)
-    qtbot.keyClicks(window.display.edit, "+1")
-    qtbot.keyClick(window.display.edit, Qt.Key_Return)
-    qtbot.waitUntil(lambda: getattr(window.display.answer, "neural", None) == "409", timeout=30000)
+    _type(qtbot, window, "+1", "409")
     window.tabs.setCurrentIndex(inside)
     assert panel.expression.text() == "3+4"

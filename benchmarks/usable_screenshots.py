@@ -1,7 +1,7 @@
 """Issue 18's screenshots, offscreen: the Training tab at 980x680 and 800x600 (a fake
 run in progress: layout, not learning, is what they show), the dark theme with a real
-integer-quotient answer, tightly written symbols' labels (real recognizer) and an error
-map with a single wrong cell.
+integer-quotient answer, tightly written symbols' labels (real recognizer), an error
+map with a single wrong cell, and the calculator at 800x600 with an answer's working.
 
     QT_QPA_PLATFORM=offscreen python benchmarks/usable_screenshots.py --out resources/screenshots
 """
@@ -105,6 +105,23 @@ def error_map(app, out: Path) -> None:
     save(view, out / "error_map.png")
 
 
+def working_800x600(app, out: Path) -> None:
+    """The whole calculator at 800x600 with a long multiplication's working: the working
+    takes what the keypad leaves (3 lines, scrolling), every keypad row stays whole."""
+    from calcapp.ui.main_window import MainWindow
+
+    w = MainWindow(start_tf=False, confirm=lambda *a: True)
+    w.show()
+    w.resize(800, 600)
+    w.display.edit.insert("12*34")
+    end = time.perf_counter() + 30
+    while time.perf_counter() < end and getattr(w.display.answer, "neural", None) is None:
+        spin(app, 0.1)
+    spin(app, 0.5)
+    save(w, out / "calculator-working_800x600.png")
+    w.close()
+
+
 def run_shots(doc: str, *makers) -> int:
     """The screenshot scripts' one command: ``--out``, an offscreen app on a fresh data
     folder, then ``make(app, out)`` for each maker."""
@@ -124,7 +141,7 @@ def run_shots(doc: str, *makers) -> int:
 
 
 def main() -> int:
-    return run_shots(__doc__, training, dark_and_canvas, error_map)
+    return run_shots(__doc__, training, dark_and_canvas, error_map, working_800x600)
 
 
 if __name__ == "__main__":

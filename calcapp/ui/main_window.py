@@ -26,10 +26,8 @@ from calcapp.ui.calculator.display import Display
 from calcapp.ui.calculator.history_view import HistoryView
 from calcapp.ui.calculator.keypad import BACKSPACE, CLEAR, EQUALS, Keypad
 from calcapp.ui.calculator.model_picker import ModelPicker
-from calcapp.ui.calculator.working import MIN_LINES
 
 TF_DELAY_MS = 2000
-SHORT_WINDOW = 600  # the shortest window laid out whole (an 800x600 screen): the working's fewest lines
 INSIDE = "Inside the model"
 
 
@@ -310,27 +308,34 @@ class MainWindow(QMainWindow):
     def open_step(self, index: int) -> None:
         """Open step ``index`` of the working on screen in the Inside tab, with the model
         that wrote it."""
-        answer = self.display.answer
-        if answer is None or not answer.steps:
+        panel, text = self._inside_answer()
+        if panel is None:
             return
-        panel = self.panel(INSIDE)
-        if panel is None or not hasattr(panel, "open_step"):
-            return  # the tab could not be built (its message is on it)
+        self._followed = text  # switching tabs below need not hand the tab the answer first
         self.tabs.setCurrentWidget(panel.parentWidget())
-        panel.open_step(answer.expression or answer.input, answer.model, index)
+        panel.open_step(text, self.display.answer.model, index)
 
     def _follow_answer(self, index: int) -> None:
         """Opening the Inside tab shows the calculator's answer (a first-timer who just worked
         12*34 looks for 12*34 there, not the tab's example), unless the tab holds an expression
         the user typed into it."""
-        answer = self.display.answer
-        if self.tabs.tabText(index) != INSIDE or answer is None or not answer.steps:
+        if self.tabs.tabText(index) != INSIDE:
             return
-        panel = self.panel(INSIDE)
-        text = answer.expression or answer.input
-        if hasattr(panel, "open_step") and text != self._followed and not panel.typed_here:
+        panel, text = self._inside_answer()
+        if panel is not None and text != self._followed and not panel.typed_here:
             self._followed = text
-            panel.open_step(text, answer.model, None)
+            panel.open_step(text, self.display.answer.model, None)
+
+    def _inside_answer(self):
+        """(Inside panel, the answer's expression) when the answer on screen has a working and
+        the tab can show it, else (None, None) (a tab that could not be built shows why)."""
+        answer = self.display.answer
+        if answer is None or not answer.steps:
+            return None, None
+        panel = self.panel(INSIDE)
+        if not hasattr(panel, "open_step"):
+            return None, None
+        return panel, answer.expression or answer.input
 
     # -- ink -----------------------------------------------------------------------------
     def _on_ink(self, strokes: list) -> None:
@@ -395,11 +400,9 @@ class MainWindow(QMainWindow):
 
     # -- window life -------------------------------------------------------------------
     def resizeEvent(self, event):
-        """The answer's working gets the height the rest does not need: its fewest lines in a
-        window of 800x600, a line more for every line of height above that."""
+        """The answer's working gets the height the rest does not need (``Working.fit_window``)."""
         super().resizeEvent(event)
-        working = self.display.working
-        working.fit_lines(MIN_LINES + max(0, self.height() - SHORT_WINDOW) // working.fontMetrics().lineSpacing())
+        self.display.working.fit_window(self.height())
 
     def showEvent(self, event):
         super().showEvent(event)

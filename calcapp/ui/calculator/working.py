@@ -19,6 +19,7 @@ from calcapp.ui import theme
 CROSS = "\u2717"
 LINES = 7  # shown at once; the rest scrolls
 MIN_LINES = 3  # ...or as few as this where the screen is short
+SHORT_WINDOW = 600  # the shortest window laid out whole (an 800x600 screen): MIN_LINES there
 
 
 class Working(QTextBrowser):
@@ -46,9 +47,14 @@ class Working(QTextBrowser):
         self.hide()
 
     def fit_lines(self, lines: int) -> None:
-        """Show this many lines at once (``MIN_LINES`` to ``LINES``; the window sets it by its
-        height). A fixed height: a layout left to shrink it at 800x600 shrank the keypad instead."""
+        """Show this many lines at once (``MIN_LINES`` to ``LINES``). A fixed height: a layout
+        left to shrink it at 800x600 shrank the keypad instead."""
         self.setFixedHeight(self.fontMetrics().lineSpacing() * max(MIN_LINES, min(LINES, lines)) + 10)
+
+    def fit_window(self, height: int) -> None:
+        """The lines a window this tall leaves: the fewest at ``SHORT_WINDOW``, one more for
+        every line of height above it."""
+        self.fit_lines(MIN_LINES + max(0, height - SHORT_WINDOW) // self.fontMetrics().lineSpacing())
 
     def show_answer(self, answer) -> None:
         steps = list(getattr(answer, "steps", []) or [])

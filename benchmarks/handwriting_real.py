@@ -427,6 +427,10 @@ def write_section(store: dict, out: Path) -> None:
               "aspect spread widened on the narrow side), two full-height pen strokes whose ink meets read "
               "as one symbol (a two-stroke '4' or '7'), and a line no likely reading parses read again from "
               "its unlikely alternatives; the same model. "
+              "*v8 picture view, not bundled (eleventh session)* - the picture view retrained from scratch on a "
+              "lent GPU (training/recognizer_gpu.py: conv32-conv32-pool-conv64-conv64-pool-dense256, two "
+              "members, CROHME training writers x4 from the start) with its own pen-view weight; *v7 bundled, "
+              "beside v8* - the bundled model in the same sitting (latency of both: one BLAS thread, quiet CPU). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

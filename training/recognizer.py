@@ -44,7 +44,22 @@ dash has the size of a short minus, and minus signs of that size outnumber such 
         --crohme-copies 1 --dot-copies 6 --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 11 \
         --out /tmp/rec-dots
 
-Held-out figures on writers never trained on: benchmarks/results/handwriting.md.
+A GPU recipe (tried for issue 21 as v8 and not bundled: held-out CROHME image lines gained, composed
+lines of MNIST, bhmsds and pendigits digits lost; benchmarks/results/handwriting.md, "A picture view
+trained on a lent GPU"): the material is drawn here, candidates and members are trained there with
+JAX (about 14 s per 30-epoch network on an H200), and the members come back into Keras here:
+
+    python training/recognizer_arrays.py --out .gpu/recognizer_arrays.npz --crohme-copies 4
+    python training/recognizer_gpu.py --arrays .gpu/recognizer_arrays.npz --out GPUDIR --seeds 2 \
+        --archs 48,p,96,p:192/c1 48,p,96,p:192/c2 32,32,p,64,64,p:256/c2 32,32,p,64,64,p:256/c4 \
+        --epochs 30 --members 2                       # on the GPU
+    python training/recognizer.py --from-gpu GPUDIR --companions-from resources/models/recognizer --out NEW
+    python training/recognizer.py --from-gpu GPUDIR --gpu-candidate --skip-held-out --out CAND
+    python training/trajectory.py --model NEW --weigh-with CAND --copies 2 --epochs 20   # the pen view
+
+The candidate (one network that never saw the validation side) picks the pen view's fusion
+weight, as v6 did for v7. Held-out figures on writers never trained on:
+benchmarks/results/handwriting.md.
 """
 
 from __future__ import annotations
@@ -157,9 +172,20 @@ def main(argv=None) -> int:
                          "multiplication dot written as a short dash is rare beside the minus)")
     ap.add_argument("--ensemble", nargs="+", default=[], metavar="DIR",
                     help="no training: average these trained recognizer folders into one model")
+    ap.add_argument("--from-gpu", default="", metavar="DIR",
+                    help="no training: bundle the members training/recognizer_gpu.py wrote into DIR")
+    ap.add_argument("--companions-from", default="", metavar="DIR",
+                    help="with --from-gpu: the model folder whose pen view and piece network travel along")
+    ap.add_argument("--gpu-candidate", action="store_true",
+                    help="with --from-gpu: the chosen candidate (it never saw the validation writers) "
+                         "instead of the members; it weighs the pen view against the picture view")
+    ap.add_argument("--skip-held-out", action="store_true",
+                    help="with --from-gpu: write no held-out metrics (a network that only weighs the pen view)")
     args = ap.parse_args(argv)
     if args.ensemble:
         return combine(args, argv)
+    if args.from_gpu:
+        return from_gpu(args, argv)
 
     import tensorflow as tf
 
@@ -255,6 +281,101 @@ def main(argv=None) -> int:
     }
     folder = rm.save(model, Path(args.out), card)
     print(f"saved {folder}; held-out: " + ", ".join(
+        f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)
+    print({k: v for k, v in metrics.items() if k.startswith("goal")}, flush=True)
+    return 0
+
+
+def gpu_members(folder: Path, pattern: str = "member*.npz") -> tuple[list, str, dict]:
+    """The Keras twins of the networks ``recognizer_gpu.py`` trained (its weights are in Keras'
+    order), their architecture and that run's report."""
+    import json
+
+    from calcapp.handwriting import cnn as rm
+
+    members, arch = [], ""
+    for f in sorted(folder.glob(pattern)):
+        with np.load(f) as z:
+            arch = str(z["arch"])
+            n = len([k for k in z.files if k.startswith("w")]) // 2
+            weights = [z[f"w{i}_{j}"] for i in range(n) for j in range(2)]
+        convs, dense = arch.split(":")
+        model = rm.build_model(convs=convs, dense=int(dense))
+        model.set_weights(weights)
+        members.append(model)
+    if not members:
+        raise SystemExit(f"no {pattern} in {folder}")
+    report = json.loads((folder / "report.json").read_text(encoding="utf-8"))
+    return members, arch, report
+
+
+def from_gpu(args, argv) -> int:
+    """Bundle the GPU-trained members as the recognizer, measured on the held-out sets."""
+    import json
+
+    import keras
+    import tensorflow as tf
+
+    from calcapp.handwriting import cnn as rm
+    from calcapp.handwriting.personal import COMPANIONS, copy_companions
+
+    t0 = time.time()
+    pattern = "candidate.npz" if args.gpu_candidate else "member*.npz"
+    members, arch, report = gpu_members(Path(args.from_gpu), pattern)
+    model = rm.build_ensemble(members) if len(members) > 1 else members[0]
+    metrics = {}
+    if not args.skip_held_out:
+        sets = load_all(Path(args.data), args.seed, Path(args.cache) if args.cache else None)
+        sets["crohme_test"] = hd.load_crohme(Path(args.data), "test")[:2]
+        metrics = measure(lambda a: model.predict(a[..., None], batch_size=1024, verbose=0), sets)
+    base = Path(args.companions_from) if args.companions_from else None
+    card = json.loads((base / "card.json").read_text(encoding="utf-8")) if base else {}
+    for key in ("numpy_layers", "numpy_members", "training", "metrics", "parameters", "architecture"):
+        card.pop(key, None)
+    gpu_args, copies = report.get("args", {}), 4
+    arrays = Path(__file__).resolve().parents[1] / gpu_args.get("arrays", "-")
+    if arrays.is_file():  # what the members trained on, by source
+        with np.load(arrays) as z:
+            counts = {str(n): int((z["source"] == i).sum()) for i, n in enumerate(z["sources"])}
+            counts["crohme_copies"] = copies = int(z["copies"])
+        card.setdefault("data", {})["counts"] = counts
+    card.setdefault("data", {}).setdefault("sources", {})["crohme"] = (
+        "../shared/data/crohme_ink, calculator-class symbols of the training writers (writer split: "
+        "calcapp/handwriting/crohme.py, ~20% of writer groups held out), each as written plus writer-style "
+        "variants (slant, rotation, aspect, elastic, path jitter, pen width); the validation writers "
+        "(sha256[0] in [51, 77)) judged the candidates and were left out of their training, then trained "
+        "the members; held-out writers measured as crohme_test")
+    card.pop("version", None)
+    card.update({
+        "name": "recognizer", "kind": "recognizer",
+        "architecture": f"ensemble: the mean of {len(members)} CNNs (cnn: "
+                        + "-".join("pool" if t == "p" else f"conv{t}" for t in arch.split(":")[0].split(","))
+                        + f"-dense{arch.split(':')[1]}), trained on a GPU with JAX",
+        "task": {"name": "handwritten-symbols", "labels": hd.LABELS},
+        "training": {
+            "recipe": "python training/recognizer_arrays.py --out .gpu/recognizer_arrays.npz --crohme-copies "
+                      f"{copies}; python training/recognizer_gpu.py "
+                      + " ".join(f"--{k.replace('_', '-')} {' '.join(v) if isinstance(v, list) else v}"
+                                 for k, v in gpu_args.items() if k not in ("arrays", "out", "limit"))
+                      + "; python training/recognizer.py " + " ".join(argv if argv is not None else sys.argv[1:])
+                      + f" (bundles {len(members)} of the run's {gpu_args.get('members')} members)",
+            "engine": "JAX on one GPU (training/recognizer_gpu.py); weights carried into Keras here",
+            "optimizer": f"adam {gpu_args.get('lr')}, cosine decay to 1% over {gpu_args.get('epochs')} epochs, "
+                         f"batch {gpu_args.get('batch')}",
+            "augmentation": "affine, thickness (70% of images per step); '1's at strength "
+                            f"{gpu_args.get('one_strength')}; CROHME training writers as written plus "
+                            "writer-style variants",
+            "candidates": report.get("candidates"), "chosen": report.get("chosen"),
+            "members": report.get("members"),
+            "seconds": sum(int(m.get("seconds", 0)) for m in report.get("members", [])),
+        },
+        "metrics": metrics,
+        "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "numpy": np.__version__},
+    })
+    folder = rm.save(model, Path(args.out), card)
+    if base:
+        copy_companions(base, folder, [n for k, n in COMPANIONS.items() if card.get(k) and (base / n).is_file()])
+    print(f"saved {folder} in {time.time() - t0:.0f}s; held-out: " + ", ".join(
         f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)
     print({k: v for k, v in metrics.items() if k.startswith("goal")}, flush=True)
     return 0

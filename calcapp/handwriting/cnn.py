@@ -2,8 +2,9 @@
 
 Only training imports Keras. The architecture is kept to layers the NumPy forward pass in
 ``recognizer.py`` understands (Conv2D, MaxPooling2D, Flatten, Dense, Dropout), so a
-saved model serves the app without TensorFlow. The shape follows Keras' mnist_convnet,
-which is small enough to train on a laptop CPU in minutes.
+saved model serves the app without TensorFlow. The default shape follows Keras'
+mnist_convnet, small enough to train on a laptop CPU in minutes; ``convs`` stacks others (the
+GPU recipe, ``training/recognizer_gpu.py``, compares such shapes).
 """
 
 from __future__ import annotations
@@ -20,15 +21,21 @@ from calcapp.nets.registry import (CARD_NAME, MODEL_NAME, without_optimizer, wri
                                  writing_model_folder)
 
 
-def build_model(n_classes: int = len(LABELS), width: int = 32, dense: int = 128):
+def build_model(n_classes: int = len(LABELS), width: int = 32, dense: int = 128, convs: str = ""):
+    """``convs`` lists the 3x3 convolutions' filters and the 2x2 poolings ("32,32,p,64,64,p");
+    by default conv``width``-pool-conv``2*width``-pool."""
     import keras
     from keras import layers
 
     inp = keras.Input((28, 28, 1), name="image")
-    x = layers.Conv2D(width, 3, activation="relu", name="conv1")(inp)
-    x = layers.MaxPooling2D(2, name="pool1")(x)
-    x = layers.Conv2D(2 * width, 3, activation="relu", name="conv2")(x)
-    x = layers.MaxPooling2D(2, name="pool2")(x)
+    x, n_conv, n_pool = inp, 0, 0
+    for tok in (convs or f"{width},p,{2 * width},p").split(","):
+        if tok == "p":
+            n_pool += 1
+            x = layers.MaxPooling2D(2, name=f"pool{n_pool}")(x)
+        else:
+            n_conv += 1
+            x = layers.Conv2D(int(tok), 3, activation="relu", name=f"conv{n_conv}")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(0.4, name="drop1")(x)
     x = layers.Dense(dense, activation="relu", name="dense1")(x)

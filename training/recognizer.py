@@ -320,6 +320,9 @@ def from_gpu(args, argv) -> int:
     from calcapp.handwriting.personal import COMPANIONS, copy_companions
 
     t0 = time.time()
+    if args.companions_from and Path(args.companions_from).resolve() == Path(args.out).resolve():
+        raise SystemExit("--out must be a new folder: the companions are copied from --companions-from "
+                         "after the new model is written")
     pattern = "candidate.npz" if args.gpu_candidate else "member*.npz"
     members, arch, report = gpu_members(Path(args.from_gpu), pattern)
     model = rm.build_ensemble(members) if len(members) > 1 else members[0]
@@ -342,9 +345,10 @@ def from_gpu(args, argv) -> int:
     card.setdefault("data", {}).setdefault("sources", {})["crohme"] = (
         "../shared/data/crohme_ink, calculator-class symbols of the training writers (writer split: "
         "calcapp/handwriting/crohme.py, ~20% of writer groups held out), each as written plus writer-style "
-        "variants (slant, rotation, aspect, elastic, path jitter, pen width); the validation writers "
-        "(sha256[0] in [51, 77)) judged the candidates and were left out of their training, then trained "
-        "the members; held-out writers measured as crohme_test")
+        "variants (slant, rotation, aspect, elastic, path jitter, pen width); the validation side "
+        "(writers with sha256[0] in [51, 77), and the slices training/recognizer_arrays.py names) judged "
+        "the candidates and was left out of their training, then trained the members; held-out writers "
+        "measured as crohme_test")
     card.pop("version", None)
     card.update({
         "name": "recognizer", "kind": "recognizer",

@@ -231,7 +231,8 @@ def main(argv=None) -> int:
     ap.add_argument("--arrays", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--archs", nargs="+", default=["48,p,96,p:192"],
-                    help="candidates, convolutions then ':' and the hidden dense units")
+                    help="candidates: convolutions and poolings, ':' and the hidden dense units, optionally "
+                         "'@' epochs and '/c' CROHME variants (32,32,p,64,64,p:256@60/c2)")
     ap.add_argument("--epochs", type=int, default=30)
     ap.add_argument("--batch", type=int, default=256)
     ap.add_argument("--lr", type=float, default=1e-3)

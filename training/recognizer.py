@@ -279,8 +279,24 @@ def main(argv=None) -> int:
                         + ("; CROHME 2014/2016 training ink (non-commercial research data, CC BY-NC-SA 3.0 per CROHMELib)"
                            if args.crohme_copies else ""),
     }
-    folder = rm.save(model, Path(args.out), card)
-    print(f"saved {folder}; held-out: " + ", ".join(
+    return finish(model, args.out, card, metrics)
+
+
+def finish(model, out, card: dict, metrics: dict, t0: float | None = None, companions_from=None) -> int:
+    """Save the recognizer (``cnn.save``), copy the pen view and piece network from
+    ``companions_from`` when given, and print the held-out figures."""
+    from calcapp.handwriting import cnn as rm
+    from calcapp.handwriting.personal import COMPANIONS, copy_companions
+
+    base = Path(companions_from) if companions_from else None
+    if base is not None and base.resolve() == Path(out).resolve():
+        raise SystemExit("--out must be a new folder: the companions are copied from it after the new "
+                         "model is written")
+    folder = rm.save(model, Path(out), card)
+    if base is not None:
+        copy_companions(base, folder, [n for k, n in COMPANIONS.items() if card.get(k) and (base / n).is_file()])
+    took = "" if t0 is None else f" in {time.time() - t0:.0f}s"
+    print(f"saved {folder}{took}; held-out: " + ", ".join(
         f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)
     print({k: v for k, v in metrics.items() if k.startswith("goal")}, flush=True)
     return 0
@@ -317,12 +333,8 @@ def from_gpu(args, argv) -> int:
     import tensorflow as tf
 
     from calcapp.handwriting import cnn as rm
-    from calcapp.handwriting.personal import COMPANIONS, copy_companions
 
     t0 = time.time()
-    if args.companions_from and Path(args.companions_from).resolve() == Path(args.out).resolve():
-        raise SystemExit("--out must be a new folder: the companions are copied from --companions-from "
-                         "after the new model is written")
     pattern = "candidate.npz" if args.gpu_candidate else "member*.npz"
     members, arch, report = gpu_members(Path(args.from_gpu), pattern)
     model = rm.build_ensemble(members) if len(members) > 1 else members[0]
@@ -376,13 +388,7 @@ def from_gpu(args, argv) -> int:
         "metrics": metrics,
         "versions": {"keras": keras.__version__, "tensorflow": tf.__version__, "numpy": np.__version__},
     })
-    folder = rm.save(model, Path(args.out), card)
-    if base:
-        copy_companions(base, folder, [n for k, n in COMPANIONS.items() if card.get(k) and (base / n).is_file()])
-    print(f"saved {folder} in {time.time() - t0:.0f}s; held-out: " + ", ".join(
-        f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)
-    print({k: v for k, v in metrics.items() if k.startswith("goal")}, flush=True)
-    return 0
+    return finish(model, args.out, card, metrics, t0, base)
 
 
 def combine(args, argv) -> int:
@@ -423,15 +429,8 @@ def combine(args, argv) -> int:
     })
     for key in ("numpy_layers", "numpy_members"):
         card.pop(key, None)
-    folder = rm.save(model, Path(args.out), card)
-    from calcapp.handwriting.personal import COMPANIONS, copy_companions
-
-    first = Path(args.ensemble[0])  # the pen view and the piece network travel with the first folder
-    copy_companions(first, folder, [n for k, n in COMPANIONS.items() if card.get(k) and (first / n).is_file()])
-    print(f"saved {folder} in {time.time() - t0:.0f}s; held-out: " + ", ".join(
-        f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)
-    print({k: v for k, v in metrics.items() if k.startswith("goal")}, flush=True)
-    return 0
+    # the pen view and the piece network travel with the first folder
+    return finish(model, args.out, card, metrics, t0, args.ensemble[0])
 
 
 if __name__ == "__main__":

@@ -23,8 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numpy as np  # noqa: E402
 
 from calcapp.handwriting import data as hd  # noqa: E402
-from calcapp.handwriting.crohme import calculator_symbols, validation_writer  # noqa: E402
-from calcapp.ink.imagenorm import normalise_strokes  # noqa: E402
+from calcapp.handwriting.crohme import validation_writer  # noqa: E402
 
 SOURCES = ("mnist", "bhmsds", "mdas", "pendigits", "synthetic", "crohme")
 MNIST_VAL_FROM = 3500  # of the sample's 4,000 training images, the last 500 judge the comparison
@@ -32,18 +31,10 @@ VAL_SHARE = 10  # bhmsds, mdas, pendigits: one row in this many (each class's la
 
 
 def crohme_train(root: Path, rng: np.random.Generator, copies: int):
-    """Training writers' calculator symbols, ``copies`` writer-style variants each (the first
-    is the ink as written), with a flag for the validation writers."""
-    ims, labs, val = [], [], []
-    for lab, strokes, h, writer in calculator_symbols(root, "train"):
-        lab = "." if lab in ("\u00b7", ".?") else lab
-        v = validation_writer(writer)
-        for k in range(copies):
-            ink = strokes if k == 0 else hd.writer_augment(strokes, rng)
-            ims.append(normalise_strokes(ink, h * (1.0 if k == 0 else float(rng.uniform(0.7, 1.4)))))
-            labs.append(hd.INDEX[lab])
-            val.append(v)
-    return np.stack(ims), np.array(labs), np.array(val)
+    """Training writers' calculator symbols, ``copies`` rows each (``data.crohme_variants``: the
+    ink as written first), with a flag for the validation writers."""
+    ims, labs, writers = zip(*hd.crohme_variants(root, "train", rng, copies))
+    return np.stack(ims), np.array(labs), np.array([validation_writer(w) for w in writers])
 
 
 def main(argv=None) -> int:

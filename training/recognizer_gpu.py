@@ -21,6 +21,7 @@ then trained on everything. Nothing held out is in the arrays (recognizer_arrays
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import time
 from pathlib import Path
@@ -151,10 +152,16 @@ def make_epoch(convs, optimizer, one_strength: float, aug_share: float = 0.7):
     return epoch
 
 
-def predict(params, convs, x, batch: int = 4096):
+@functools.lru_cache(maxsize=None)
+def _probabilities(convs: tuple):
+    """One jitted forward pass per shape, not one per call (each source and network asks)."""
     import jax
 
-    f = jax.jit(lambda p, xb: jax.nn.softmax(forward(p, convs, xb[..., None])))
+    return jax.jit(lambda p, xb: jax.nn.softmax(forward(p, list(convs), xb[..., None])))
+
+
+def predict(params, convs, x, batch: int = 4096):
+    f = _probabilities(tuple(convs))
     return np.concatenate([np.asarray(f(params, x[i:i + batch].astype(np.float32) / 255.0))
                            for i in range(0, len(x), batch)])
 

@@ -202,24 +202,28 @@ def writer_augment(strokes, rng: np.random.Generator, strength: float = 1.0):
     return out
 
 
-def load_crohme(root: Path, side: str, rng: np.random.Generator | None = None, copies: int = 1,
-                only: set[str] | None = None):
-    """CROHME calculator-class symbols of one side of the writer split, drawn as the canvas
-    draws them; with ``rng``, ``copies`` writer-style variants each (and varied pen width);
-    with ``only``, just those labels (after the dots are merged), to weigh a rare class up."""
+def crohme_variants(root: Path, side: str, rng: np.random.Generator | None = None, copies: int = 1,
+                    only: set[str] | None = None):
+    """(image, label index, writer) of CROHME calculator-class symbols of one side of the writer
+    split, drawn as the canvas draws them; with ``rng``, ``copies`` rows each, one after another:
+    the ink as written, then writer-style variants (each at a varied pen width); with ``only``,
+    just those labels (after the dots are merged), to weigh a rare class up."""
     from calcapp.handwriting.crohme import calculator_symbols
 
-    ims, labs = [], []
-    for lab, strokes, h, _ in calculator_symbols(root, side):
+    for lab, strokes, h, writer in calculator_symbols(root, side):
         lab = "." if lab in ("\u00b7", ".?") else lab  # the network has one class for both dots
         if only is not None and lab not in only:
             continue
         if rng is None:
-            ims.append(normalise_strokes(strokes, h))
-            labs.append(INDEX[lab])
+            yield normalise_strokes(strokes, h), INDEX[lab], writer
             continue
         for k in range(copies):
             ink = strokes if k == 0 else writer_augment(strokes, rng)
-            ims.append(normalise_strokes(ink, h * float(rng.uniform(0.7, 1.4))))
-            labs.append(INDEX[lab])
-    return _stack(ims, labs, "crohme")
+            yield normalise_strokes(ink, h * float(rng.uniform(0.7, 1.4))), INDEX[lab], writer
+
+
+def load_crohme(root: Path, side: str, rng: np.random.Generator | None = None, copies: int = 1,
+                only: set[str] | None = None):
+    """``crohme_variants`` stacked as a data set (images, labels, sources)."""
+    rows = list(crohme_variants(root, side, rng, copies, only))
+    return _stack([r[0] for r in rows], [r[1] for r in rows], "crohme")

@@ -94,3 +94,22 @@ def test_a_huge_array_is_refused_with_a_message(rec):
     assert huge.size > MAX_PIXELS
     with pytest.raises(ValueError, match="megapixels"):
         rec.read_image(huge)
+
+
+def test_overlapping_symbols_get_a_cut_near_their_centre_only_beside_other_ink():
+    """Two overlapping rings have no neck; the thinnest column of the middle half lies near its
+    quarter, so the centre is offered too, but only in a line of several marks: a lone wide
+    digit is one symbol."""
+    h = 40
+    yy, xx = np.mgrid[0:60, 0:160]
+    ring = lambda cx: np.abs(np.hypot((yy - 30) / 20, (xx - cx) / 12) - 0.9) < 0.12  # noqa: E731
+    pair = ring(30) | ring(50)
+    pix = np.argwhere(pair)
+    x0, w = pix[:, 1].min(), np.ptp(pix[:, 1]) + 1
+    near_centre = lambda cols: [c for c in cols if abs(c - x0 - w / 2) <= 0.1 * w + 1]  # noqa: E731
+    assert not near_centre(cut_columns(pix, h, stroke_width(pair)))
+    assert near_centre(cut_columns(pix, h, stroke_width(pair), centre=True))
+    alone = 1.0 - pair.astype(float)
+    beside = alone.copy()
+    beside[10:50, 120:126] = 0.0  # a '1' after the pair
+    assert len(image_units(beside)[0].extra["parts"]) > len(image_units(alone)[0].extra.get("parts", [None]))

@@ -166,3 +166,24 @@ def test_pieces_whose_own_best_readings_make_a_line_keep_them(monkeypatch):
     line = [(_digit(0), [("2", 0.99)]), (_digit(100), [("1", 0.0015), ("+", 0.001)]), (_digit(200), [("3", 0.99)])]
     assert _read(line) == "213"
     assert calls and all(p == line_decoder.MIN_P for p in calls)
+
+
+class MergesReadOne(NoNetwork):
+    """Reads every merge the decoder asks for as a sure '1' (a '1' with its blip is a '1')."""
+
+    def _classify_cached(self, images, pens=None):
+        return [[("1", 0.99)] for _ in images]
+
+
+def test_a_pen_down_blip_touching_a_one_is_part_of_it_not_a_multiplication_dot():
+    stem = [_stroke([(120, 2), (121, 50), (122, 100)])]
+    blip = [_stroke([(114, 4), (117, 2), (119, 3)])]  # a tiny stroke whose end touches the stem's top
+    line = [(_digit(0), [("4", 0.99)]), (blip, [("\u00b7", 0.95), ("1", 0.01)]), (stem, [("1", 0.99)])]
+    segs, tops, k = [], [], 0
+    for strokes, top in line:
+        segs.append(_piece(strokes, k))
+        tops.append(top)
+        k += len(strokes)
+    assert "".join(read_line(MergesReadOne(), segs, tops)[2]) == "41"
+    segs[1] = _piece([_stroke([(84, 4), (87, 2), (89, 3)])], 1)  # the same mark 30 left of the stem: a dot
+    assert "".join(read_line(MergesReadOne(), segs, tops)[2]) != "41"

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from calcapp.handwriting import pen_shape
+
 DIGITS = set("0123456789")
 BINARY = set("+-\u00d7\u00f7/\u00b7")
 MIN_P = 0.002  # alternatives less likely than this are not worth a hypothesis
@@ -36,22 +38,19 @@ MAX_MERGE = 3  # an obelus: dot, bar, dot
 SPLIT_COST = math.log(0.05)
 SEPARABLE = 0.6  # chunks of a group overlapping less than this share of the narrower may part
 TALL_PIECE = 0.6  # pieces at least this part of the line tall: at most one in a merge...
-# ...unless two of them are pen strokes whose ink comes this close (x line height): the bar and
-# the stem of a '4', the two strokes of a '7'; such a merge costs more, so that '11', '18' and
-# '(1' written close stay two symbols where both readings parse (x0.3 read a bent '1' and an
-# '8' that touch as one '8' in the training writers' lines, x1 more often).
+# ...unless two are pen strokes whose ink comes this close (x line height): a '4's bar and stem,
+# a '7's two strokes; such a merge costs more, so '11', '18', '(1' written close stay two where
+# both parse (x0.3 read a bent '1' and an '8' that touch as one '8' in training lines).
 TALL_TOUCH = 0.16
 TALL_MERGE_COST = math.log(0.1)
 LAYOUT_WEIGHT = 1.0  # how much a symbol's size and shape in the line count (handwriting/layout.py)
 # How much the piece network's judgement counts (handwriting/pieces.py): a piece's share for
-# not holding several symbols, and a cut piece's share for not being part of one; chosen on the
-# validation writers' lines and MNIST training digits written alone (benchmarks/results/
-# handwriting.md, 'Touching symbols'). The floor: the piece network errs too.
+# not holding several symbols, a cut piece's for not being part of one; chosen on validation
+# writers' lines and MNIST digits alone (handwriting.md, 'Touching symbols'). The floor: it errs.
 PIECE_WEIGHT = 2.0
 PART_WEIGHT = 1.0
-# A pen piece's share for not being part of one: the bent bar of a two-stroke '4' is a sure '2'
-# and its stem a '1' ('4' read '21'), but part of a symbol at 0.98-1.0 to the piece network
-# (chosen on training and validation writers' pen lines; handwriting.md, 'Two-stroke 4s').
+# A pen piece's share for not being part of one: a two-stroke '4's bent bar is a sure '2', its
+# stem a '1' ('4' read '21'), but part at 0.98-1.0 to the piece network ('Two-stroke 4s').
 PEN_PART_WEIGHT = 2.0
 PIECE_FLOOR = 0.01
 # A flat bar cut off a digit is a minus as often as part of a '+', '4' or '7' (the network cannot
@@ -197,7 +196,6 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     """The network's alternatives, with a dot's readings weighed by where it sits and each
     reading by how usual its size is for its class (against ``layout``, the digits' frame);
     for ink, the pen's path settles a dot, a dash and an upright stroke (``pen_shape``)."""
-    from calcapp.handwriting import pen_shape
     from calcapp.handwriting.layout import IMAGE_DIGIT_SPREAD, height_in_line, plausibility
     from calcapp.ink.segment import DOT_SIZE
 
@@ -251,7 +249,6 @@ def _tall_pair(tall, line: float) -> bool:
     bar stops at its stem (or short of it) is grouped as two pieces, both over ``TALL_PIECE``;
     two digits written close rarely touch (in the training writers' expressions 56 of 1,708
     neighbouring full-height pairs come within ``TALL_TOUCH``, all 17 such split '4's and '7's)."""
-    from calcapp.handwriting.pen_shape import ink_distance
 
     if len(tall) != 2 or any(s.image is not None or not s.extra.get("strokes") for s in tall):
         return False
@@ -259,7 +256,7 @@ def _tall_pair(tall, line: float) -> bool:
     dx, dy = max(bx - ax - aw, ax - bx - bw, 0.0), max(by - ay - ah, ay - by - bh, 0.0)
     if dx * dx + dy * dy > (TALL_TOUCH * line) ** 2:  # the boxes already lie further apart
         return False
-    return ink_distance(tall[0].extra["strokes"], tall[1].extra["strokes"]) <= TALL_TOUCH * line
+    return pen_shape.ink_distance(tall[0].extra["strokes"], tall[1].extra["strokes"]) <= TALL_TOUCH * line
 
 
 def _chunks(seg, line: float) -> list[list[int]]:
@@ -416,9 +413,12 @@ def read_line(rec, segs, tops):
                 weigh_pieces(rec, [read[(i, stop)][0]])
         return read[(i, stop)]
 
+    ink = [st for s in segs if s.image is None for st in s.extra.get("strokes") or []]  # for blips
+
     def options(i, stop):
         found = symbol(i, stop)
-        return None if found is None else symbol_options(found[0], found[1], line, frame, layout)
+        return None if found is None else pen_shape.blip_options(
+            symbol_options(found[0], found[1], line, frame, layout), found[0], ink, line)
 
     tall = [s.box[3] >= TALL_PIECE * line for s in segs]
 

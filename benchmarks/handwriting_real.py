@@ -433,7 +433,10 @@ def write_section(store: dict, out: Path) -> None:
               "beside v8* - the bundled model in the same sitting (latency of both: one BLAS thread, quiet CPU). "
               "*twelfth session start* - the same, measured again beside the next column; *+centre cut "
               "(twelfth session)* - a wide image component beside other ink is also offered a cut at its "
-              "centre (two overlapping digits have no neck; calcapp/ink/image_units.py; images only). "
+              "centre (two overlapping digits have no neck; calcapp/ink/image_units.py; images only); "
+              "*before blips* - the same, measured again beside the next column; *+pen blips (twelfth "
+              "session)* - a point whose ink touches another stroke keeps 5% of its dot readings "
+              "(calcapp/handwriting/pen_shape.py: blip_options; pen lines only). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

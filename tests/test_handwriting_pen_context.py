@@ -42,14 +42,14 @@ def _digit(x) -> list[Stroke]:
     return [_stroke(zip(x + 30 + 30 * np.cos(t), 50 + 50 * np.sin(t)))]
 
 
-def _read(pieces) -> str:
+def _read(pieces, rec=None) -> str:
     """pieces: [(strokes, network readings)], left to right, 20 apart."""
     segs, tops, k = [], [], 0
     for strokes, top in pieces:
         segs.append(_piece(strokes, k))
         tops.append(top)
         k += len(strokes)
-    return "".join(read_line(NoNetwork(), segs, tops)[2])
+    return "".join(read_line(rec or NoNetwork(), segs, tops)[2])
 
 
 def test_a_tiny_tick_on_the_baseline_between_digits_is_a_decimal_point():
@@ -179,11 +179,6 @@ def test_a_pen_down_blip_touching_a_one_is_part_of_it_not_a_multiplication_dot()
     stem = [_stroke([(120, 2), (121, 50), (122, 100)])]
     blip = [_stroke([(114, 4), (117, 2), (119, 3)])]  # a tiny stroke whose end touches the stem's top
     line = [(_digit(0), [("4", 0.99)]), (blip, [("\u00b7", 0.95), ("1", 0.01)]), (stem, [("1", 0.99)])]
-    segs, tops, k = [], [], 0
-    for strokes, top in line:
-        segs.append(_piece(strokes, k))
-        tops.append(top)
-        k += len(strokes)
-    assert "".join(read_line(MergesReadOne(), segs, tops)[2]) == "41"
-    segs[1] = _piece([_stroke([(84, 4), (87, 2), (89, 3)])], 1)  # the same mark 30 left of the stem: a dot
-    assert "".join(read_line(MergesReadOne(), segs, tops)[2]) != "41"
+    assert _read(line, MergesReadOne()) == "41"
+    dot = [_stroke([(84, 4), (87, 2), (89, 3)])]  # the same mark 30 left of the stem: a dot
+    assert _read([line[0], (dot, line[1][1]), line[2]], MergesReadOne()) != "41"

@@ -249,7 +249,6 @@ def _tall_pair(tall, line: float) -> bool:
     bar stops at its stem (or short of it) is grouped as two pieces, both over ``TALL_PIECE``;
     two digits written close rarely touch (in the training writers' expressions 56 of 1,708
     neighbouring full-height pairs come within ``TALL_TOUCH``, all 17 such split '4's and '7's)."""
-
     if len(tall) != 2 or any(s.image is not None or not s.extra.get("strokes") for s in tall):
         return False
     (ax, ay, aw, ah), (bx, by, bw, bh) = tall[0].box, tall[1].box

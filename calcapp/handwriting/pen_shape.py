@@ -120,18 +120,14 @@ def blip_options(options, seg, line_strokes, line: float) -> list[tuple[str, flo
     if not strokes or not any(lab in ".\u00b7" for lab, _ in options):
         return options
     mine = {id(s) for s in strokes}
-    x0, y0, x1, y1 = _extent(strokes)
     near = BLIP_TOUCH * line
-    rest = [s for s in line_strokes if id(s) not in mine and _boxes_near(_extent([s]), (x0, y0, x1, y1), near)]
+    rest = [s for s in line_strokes if id(s) not in mine and _boxes_near(s.bbox(), seg.box, near)]
     if not rest or ink_distance(strokes, rest) > near:
         return options
     return [(lab, p * (BLIP if lab in ".\u00b7" else 1.0)) for lab, p in options]
 
 
-def _extent(strokes) -> tuple[float, float, float, float]:
-    a = np.concatenate([s.xy() for s in strokes if s.points] or [np.zeros((1, 2))])
-    return float(a[:, 0].min()), float(a[:, 1].min()), float(a[:, 0].max()), float(a[:, 1].max())
-
-
 def _boxes_near(a, b, gap: float) -> bool:
-    return a[0] - gap <= b[2] and b[0] - gap <= a[2] and a[1] - gap <= b[3] and b[1] - gap <= a[3]
+    """Whether two (x, y, w, h) boxes come within ``gap`` of each other."""
+    return (a[0] - gap <= b[0] + b[2] and b[0] - gap <= a[0] + a[2]
+            and a[1] - gap <= b[1] + b[3] and b[1] - gap <= a[1] + a[3])

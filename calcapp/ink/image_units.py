@@ -59,8 +59,7 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
                          f"at most {MAX_MARKS:,}")
     h = line_height([_pix_box(c) for c in comps])
-    marks = np.array([len(c) for c in comps])
-    centre = len(marks) > 1 and int((marks >= LONE_INK * marks.max()).sum()) >= 2  # a lone wide digit is no pair
+    centre = int((sizes >= LONE_INK * sizes.max()).sum()) >= 2  # a lone wide digit is no pair
     sets = bridge_sets(mask, comps, int(round(bridge * h)))
     boxes = [_pix_box(np.concatenate([comps[c] for c in s])) for s in sets]
     h = line_height(boxes)

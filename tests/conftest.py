@@ -25,3 +25,18 @@ def calcapp_home(tmp_path, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("CALCAPP_HOME", str(home))
     return home
+
+
+@pytest.fixture(scope="session", autouse=True)
+def gui_collector(qapp):
+    """Garbage collection on the GUI thread's timer, as the app runs it (calcapp/ui/collector.py)."""
+    from calcapp.ui import collector
+
+    return collector.install(qapp)
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test(gui_collector):
+    """Tests that never run the event loop still have their garbage collected between them."""
+    yield
+    gui_collector.tick()

@@ -29,7 +29,7 @@ def make_app(argv: list[str]):
 
     from calcapp import __version__
     from calcapp.paths import resources_dir
-    from calcapp.ui import theme
+    from calcapp.ui import collector, theme
 
     app = QApplication.instance()
     if app is None:
@@ -42,6 +42,7 @@ def make_app(argv: list[str]):
         icon = resources_dir() / "icons" / "calcapp.png"
         if icon.is_file():
             app.setWindowIcon(QIcon(str(icon)))
+    collector.install(app)
     return app
 
 

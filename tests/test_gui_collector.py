@@ -1,0 +1,58 @@
+"""Garbage collection runs on the GUI thread's timer, never inside a worker thread."""
+
+from __future__ import annotations
+
+import gc
+import threading
+import time
+import weakref
+
+from calcapp.ui import collector
+
+
+class _Cycle:
+    died_on: list = []
+
+    def __init__(self):
+        self.me = self  # only the cyclic collector frees it
+
+    def __del__(self):
+        _Cycle.died_on.append(threading.current_thread().name)
+
+
+def test_a_cycle_made_in_a_worker_thread_is_freed_by_the_gui_thread(qtbot, qapp):
+    collector.install(qapp)
+    assert not gc.isenabled()
+    _Cycle.died_on.clear()
+    probe = []
+
+    def worker():
+        probe.append(weakref.ref(_Cycle()))
+        for _ in range(20):  # far past every threshold: automatic collection would run here
+            [[] for _ in range(1000)]
+            [_Cycle() for _ in range(100)]
+
+    thread = threading.Thread(target=worker, name="worker")
+    thread.start()
+    thread.join()
+    assert "worker" not in _Cycle.died_on
+    qtbot.waitUntil(lambda: probe[0]() is None, timeout=5000)
+    assert set(_Cycle.died_on) == {threading.current_thread().name}
+
+
+def test_a_full_collection_waits_out_its_own_cost(qapp, monkeypatch):
+    gc_collector = collector.install(qapp)
+    assert collector.install(qapp) is gc_collector  # one per application
+    collected = []
+    monkeypatch.setattr(gc, "get_count", lambda: (800, 20, 20))  # every threshold passed
+    monkeypatch.setattr(gc, "collect", lambda g=2: collected.append(g) or 0)
+    monkeypatch.setattr(gc_collector, "_full_cost", 0.0)
+    monkeypatch.setattr(gc_collector, "_last_full", time.monotonic())
+    assert gc_collector.tick() == 1  # a full one ran under a second ago
+    gc_collector._last_full -= 2
+    assert gc_collector.tick() == 2
+    gc_collector._full_cost, gc_collector._last_full = 0.5, time.monotonic() - 2
+    assert gc_collector.tick() == 1  # that one took 0.5 s: the next waits 50 s
+    monkeypatch.setattr(gc, "get_count", lambda: (10, 0, 0))
+    assert gc_collector.tick() is None
+    assert collected == [1, 2, 1]

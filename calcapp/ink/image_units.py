@@ -5,7 +5,9 @@ written into the digit beside it, or two digits that touch, are one component, a
 by geometry alone guesses wrong both ways (a wide '0' is not two symbols). So each component
 becomes one or more *parts*: the component itself, cut at the columns where touching symbols
 usually meet (where a cut crosses a single stroke: a thin neck between two blobs, the end of
-a flat bar; and the middle of a component wider than a symbol). Components a narrow gap apart
+a flat bar; and the middle of a component wider than a symbol). An image of one mark is one
+symbol and is not cut: a lone digit has necks of its own (an open '6' cut at its neck read
+'10', where the image line before these parts read it whole). Components a narrow gap apart
 (a stroke broken in a scan, or two symbols written close) form one unit but stay apart inside it,
 and two separate inks a symbol tall are read as two symbols unless the line needs them as one.
 Units are grouped into segments by the same overlap rule as strokes;
@@ -60,6 +62,7 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
                          f"at most {MAX_MARKS:,}")
     h = line_height([_pix_box(c) for c in comps])
     centre = int((sizes >= LONE_INK * sizes.max()).sum()) >= 2  # a lone wide digit is no pair
+    several = sum(_sized(c, h) for c in comps) >= 2  # else one symbol (and specks): no cuts
     sets = bridge_sets(mask, comps, int(round(bridge * h)))
     boxes = [_pix_box(np.concatenate([comps[c] for c in s])) for s in sets]
     h = line_height(boxes)
@@ -71,7 +74,7 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         seg = Segment(members, _pix_box(pix), image=_crop(ink, pix))
         parts, owner = [], []
         for c in members:
-            for piece in cut_pieces(comps[c], h, stroke, centre):
+            for piece in cut_pieces(comps[c], h, stroke, centre) if several else [comps[c]]:
                 parts.append(piece)
                 owner.append(c)
         order = sorted(range(len(parts)), key=lambda k: _pix_box(parts[k])[0] + _pix_box(parts[k])[2] / 2)
@@ -138,7 +141,7 @@ def cut_columns(pix: np.ndarray, height: float, stroke: float, centre: bool = Fa
     overlap: '33' cut into a quarter and three quarters). Only in a line of several marks: a
     lone wide digit (a lying '6') is one symbol, and cut at its centre it reads as two. Each
     cut leaves pieces a symbol's size (``_sized``), not the tip of a stroke; at most
-    ``MAX_CUTS``, the thinnest first."""
+    ``MAX_CUTS``, the thinnest first. (``image_units`` cuts no image of one symbol-sized mark.)"""
     w = int(pix[:, 1].max() - pix[:, 1].min()) + 1
     if w < MIN_CUT_WIDTH * height:
         return []

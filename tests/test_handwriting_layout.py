@@ -40,6 +40,17 @@ def test_a_narrow_digit_stays_plausible_but_two_digits_read_as_one_do_not():
     assert plausibility("4", (0, 0, 60, 100), LINE, FRAME, IMAGE_DIGIT_SPREAD) == 1.0
 
 
+def test_a_wide_digit_of_one_ink_is_as_plausible_as_any_wide_digit():
+    """The training writers wrote '6' narrower than '5'; a '6' of one ink as wide as a wide
+    '5' must not lose to '5' by its width, while separate inks read as one digit keep the
+    class's own width (two digits side by side are wide)."""
+    wide = (0, 0, 110, 100)  # wider than tall, as a wide scanned '6' is
+    assert plausibility("6", wide, LINE, FRAME) < 0.2 * plausibility("5", wide, LINE, FRAME)
+    assert plausibility("6", wide, LINE, FRAME, one_ink=True) == plausibility("5", wide, LINE, FRAME, one_ink=True) == 1
+    assert plausibility("8", (0, 0, 200, 100), LINE, FRAME, one_ink=True) < 0.05  # still no pair
+    assert plausibility("1", wide, LINE, FRAME, one_ink=True) == plausibility("1", wide, LINE, FRAME)
+
+
 class FakeRecognizer:
     """Reads each known ink (by its normalised image) as the test says."""
 

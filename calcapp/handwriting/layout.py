@@ -24,8 +24,8 @@ SHARPNESS = 2.0  # the penalty beyond that: exp(-SHARPNESS x the distance)
 # Scanned digits come from writers and scripts the pen layouts never saw, and vary more in
 # width: for image pieces the fitted aspect variance of digits (not '1', whose width is what
 # tells it) is widened on the narrow side, so a narrow '4' that the network reads surely is not
-# turned into a '1' by its shape alone. The wide side stays tight (two touching digits read as
-# one are wide), and pen pieces keep the fit (a multi-stroke '4' without its bar is narrow).
+# turned into a '1' by its shape alone. Pen pieces keep the fit on the narrow side (a
+# multi-stroke '4' without its bar is narrow).
 IMAGE_DIGIT_SPREAD = 3.0
 
 # class: (mean log h, mean log aspect, var h, cov, var aspect); fitted (see the docstring)
@@ -50,6 +50,12 @@ SIZES: dict[str, tuple[float, float, float, float, float]] = {
     '=': (-1.2059, 0.7685, 0.1733, -0.0644, 0.1606),
     '×': (-0.2117, -0.1883, 0.0926, -0.0122, 0.0544),
 }
+# On the wide side, a digit of one ink (one component, one stroke) is measured from the widest
+# digit class's mean aspect, not its own: the training writers wrote '6' and '9' narrower than
+# '2' and '5', so a wide '6' (a scan's, another writer's) lost to '5' on its width alone
+# ('62+317' read '52+317'), and a wide pen '7' to '1'. Separate inks read as one digit keep
+# their class's own width (two digits side by side are wide).
+WIDEST_DIGIT = max(SIZES[d][1] for d in "023456789")
 # class: (mean, variance) of height_in_line; not the dots, whose place decides '.' or '\u00b7'
 PLACES: dict[str, tuple[float, float]] = {  # the flat expressions that hold digits
     '(': (0.4882, 0.036),
@@ -82,10 +88,12 @@ def height_in_line(box, top: float, base: float) -> float:
     return (box[1] + box[3] / 2 - top) / max(base - top, 1e-9)
 
 
-def plausibility(label: str, box, line: float, frame=None, narrow: float = 1.0) -> float:
+def plausibility(label: str, box, line: float, frame=None, narrow: float = 1.0,
+                 one_ink: bool = False) -> float:
     """1 for a symbol of its class's usual size, shape (and place, given the line's ``frame``
     (top, baseline)), falling towards 0 away from it; heavy-tailed, as writers are. ``narrow``
-    widens a digit's aspect spread on the narrow side (``IMAGE_DIGIT_SPREAD``)."""
+    widens a digit's aspect spread on the narrow side (``IMAGE_DIGIT_SPREAD``); a digit of
+    ``one_ink`` is as wide as any digit may be (``WIDEST_DIGIT``)."""
     key = "." if label == "\u00b7" else label
     stats = SIZES.get(key)
     if stats is None:
@@ -93,8 +101,11 @@ def plausibility(label: str, box, line: float, frame=None, narrow: float = 1.0) 
     mh, ma, vh, c, va = stats
     x, y = features(box, line)
     dx, dy = x - mh, y - ma
-    if dy < 0 and key.isdigit() and key != "1":
-        c, va = c * math.sqrt(narrow), va * narrow
+    if key.isdigit() and key != "1":
+        if dy < 0:
+            c, va = c * math.sqrt(narrow), va * narrow
+        elif one_ink:
+            dy = max(0.0, y - WIDEST_DIGIT)
     det = vh * va - c * c
     if det <= 0:
         return 1.0

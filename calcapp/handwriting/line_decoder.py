@@ -212,7 +212,8 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     out: dict[str, float] = {}
     box = _ink_box(seg)
     narrow = IMAGE_DIGIT_SPREAD if seg.image is not None else 1.0
-    top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase), narrow) ** LAYOUT_WEIGHT) for lab, p in top]
+    one = len(seg.ids) == 1  # one component or stroke (``layout.WIDEST_DIGIT``)
+    top = [(lab, p * plausibility(lab, box, unit, (ltop, lbase), narrow, one) ** LAYOUT_WEIGHT) for lab, p in top]
     if strokes:
         top = pen_shape.upright_options(top, strokes)
     if dash:  # a bar a fair part of a digit wide: a minus, whatever its size in the box

@@ -48,11 +48,12 @@ def test_a_full_collection_waits_out_its_own_cost(qapp, monkeypatch):
     monkeypatch.setattr(gc, "collect", lambda g=2: collected.append(g) or 0)
     monkeypatch.setattr(gc_collector, "_full_cost", 0.0)
     monkeypatch.setattr(gc_collector, "_last_full", time.monotonic())
-    assert gc_collector.tick() == 1  # a full one ran under a second ago
-    gc_collector._last_full -= 2
+    assert gc_collector.tick() == 1  # a full one ran a moment ago
+    gc_collector._last_full -= collector.FULL_EVERY_S
     assert gc_collector.tick() == 2
-    gc_collector._full_cost, gc_collector._last_full = 0.5, time.monotonic() - 2
-    assert gc_collector.tick() == 1  # that one took 0.5 s: the next waits 50 s
+    gc_collector._full_cost = 0.1
+    gc_collector._last_full = time.monotonic() - 2 * collector.FULL_EVERY_S
+    assert gc_collector.tick() == 1  # that one took 0.1 s: the next waits 50 s
     monkeypatch.setattr(gc, "get_count", lambda: (10, 0, 0))
     assert gc_collector.tick() is None
     assert collected == [1, 2, 1]

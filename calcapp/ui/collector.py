@@ -19,17 +19,18 @@ import time
 from PySide6.QtCore import QObject, QTimer
 
 INTERVAL_MS = 250  # how often the counts are looked at
-FULL_SHARE = 0.01  # at most this share of the GUI thread's time in full collections
-FULL_EVERY_S = 1.0  # and at most one full collection a second
+FULL_SHARE = 0.002  # at most this share of the GUI thread's time in full collections
+FULL_EVERY_S = 10.0  # and at most one full collection in this many seconds
 
 
 class GuiCollector(QObject):
     """Collects on its thread's event loop, a generation at a time, as Python would.
 
-    Python also holds a full collection back until enough objects have survived the
-    younger ones; its counter is not readable, so the full collection here is spaced by
-    its own cost instead (a training in a worker thread keeps a large heap, and a full
-    pass over it on the GUI thread at every threshold would stall the window)."""
+    Python also holds a full collection back until the objects that survived the younger
+    ones grew by a quarter; that count is not readable (listing the oldest generation costs a
+    third of collecting it), so the full collection here is spaced by its own cost instead:
+    with the window open a full pass takes tens of milliseconds, with TensorFlow loaded for a
+    training several times that, and at every threshold it would stall the window."""
 
     def __init__(self, parent: QObject, interval_ms: int = INTERVAL_MS):
         super().__init__(parent)

@@ -51,18 +51,6 @@ def test_a_wide_digit_of_one_ink_is_as_plausible_as_any_wide_digit():
     assert plausibility("1", wide, LINE, FRAME, one_ink=True) == plausibility("1", wide, LINE, FRAME)
 
 
-def test_a_slash_as_tall_as_a_bracket_in_a_line_is_usual():
-    """The slashes the layout learned from mostly span fractions; lowered as the brackets are
-    between all expressions and flat ones, one as tall as the digits is usual (0.36 before)."""
-    from calcapp.handwriting.layout import lower_spanning
-
-    slash = (0, 0, 40, 100)  # a '/' as tall as the line's digits
-    assert plausibility("/", slash, LINE) == 1.0
-    every = {"(": (0.8, -1.4, 0.2, 0.0, 0.2), ")": (0.8, -1.4, 0.2, 0.0, 0.2), "/": (0.7, -0.8, 0.15, 0.0, 0.15)}
-    flat = {"(": (0.3, -1.3, 0.1, 0.0, 0.1), ")": (0.4, -1.3, 0.1, 0.0, 0.1)}
-    assert lower_spanning(flat, every) == {"/": (0.25, -0.8, 0.15, 0.0, 0.15)}
-
-
 class FakeRecognizer:
     """Reads each known ink (by its normalised image) as the test says."""
 

@@ -29,17 +29,14 @@ SHARPNESS = 2.0  # the penalty beyond that: exp(-SHARPNESS x the distance)
 IMAGE_DIGIT_SPREAD = 3.0
 
 # class: (mean log h, mean log aspect, var h, cov, var aspect); fitted (see the docstring)
-# 2311 symbols of flat expressions; the classes with fewer than 8 there from all expressions,
-# and '/' (29 slashes, 1 of them in a flat expression) with its height lowered by the brackets'
-# (``SPANNING``): a slash, like a bracket, grows with what it spans, and outside flat
-# expressions it spans fractions ('/' then read '1' in lines: '513/149' as '5131149')
+# 2311 symbols of flat expressions; the classes with fewer than 8 there from all expressions
 SIZES: dict[str, tuple[float, float, float, float, float]] = {
     '(': (0.323, -1.2608, 0.1036, 0.0025, 0.143),
     ')': (0.4063, -1.3539, 0.0913, -0.0173, 0.1669),
     '+': (-0.4611, -0.0816, 0.1514, -0.0429, 0.1004),
     '-': (-2.9166, 2.333, 0.4539, -0.3095, 0.3932),
     '.': (-2.9356, 0.2051, 0.5905, -0.1635, 0.5667),
-    '/': (0.3439, -0.7962, 0.1528, -0.0118, 0.147),
+    '/': (0.7655, -0.7962, 0.1528, -0.0118, 0.147),
     '0': (-0.09, -0.3507, 0.0397, -0.0133, 0.1261),
     '1': (0.0712, -1.7942, 0.0943, -0.0262, 1.0052),
     '2': (0.016, -0.2963, 0.0569, -0.028, 0.106),
@@ -143,16 +140,6 @@ def fit(rows) -> dict[str, tuple]:
     return out
 
 
-SPANNING = "/"  # fitted from all expressions, lowered by the brackets' difference (see SIZES)
-
-
-def lower_spanning(flat: dict, every: dict) -> dict:
-    """``every``'s statistics of the spanning classes, their mean log height lowered by how much
-    taller the brackets are in all expressions than in flat ones."""
-    shift = float(np.mean([every[b][0] - flat[b][0] for b in "()"]))
-    return {k: (round(every[k][0] - shift, 4), *every[k][1:]) for k in SPANNING if k in every}
-
-
 NOT_FLAT = ("^", "_", "\\frac", "\\sqrt", "\\sum", "\\int", "\\lim", "\\prod", "matrix", "array")
 
 
@@ -177,8 +164,7 @@ if __name__ == "__main__":
     rows = list(_training_rows())
     print(f"# {len(rows)} symbols of flat expressions; the classes with fewer than 8 there from all")
     print("SIZES = {")
-    every, flat = fit(r[:3] for r in _training_rows(flat=False)), fit(r[:3] for r in rows)
-    for k, v in {**every, **lower_spanning(flat, every), **flat}.items():
+    for k, v in {**fit(r[:3] for r in _training_rows(flat=False)), **fit(r[:3] for r in rows)}.items():
         print(f"    {k!r}: {v},")
     print("}\nPLACES = {  # the flat expressions that hold digits")
     for k, v in fit_places((r[0], r[1], r[3], r[4]) for r in rows if r[3] is not None).items():

@@ -436,7 +436,15 @@ def write_section(store: dict, out: Path) -> None:
               "centre (two overlapping digits have no neck; calcapp/ink/image_units.py; images only); "
               "*before blips* - the same, measured again beside the next column; *+pen blips (twelfth "
               "session)* - a point whose ink touches another stroke keeps 5% of its dot readings "
-              "(calcapp/handwriting/pen_shape.py: blip_options; pen lines only). "
+              "(calcapp/handwriting/pen_shape.py: blip_options; pen lines only). *thirteenth session "
+              "start* - the same, measured again beside the next column; *+lone marks whole (thirteenth "
+              "session)* - an image holding one symbol-sized mark is read whole, never cut (a lone digit; "
+              "calcapp/ink/image_units.py; images only; these lines all hold several marks, so nothing "
+              "here was expected to move); *before wide digits* - the session's base again, in the sitting "
+              "of the next column; *+wide digits of one ink (thirteenth session)* - on the wide side a "
+              "digit of one component or stroke is measured from the widest digit class's mean aspect, "
+              "not its own (calcapp/handwriting/layout.py: WIDEST_DIGIT), so a wide '6' is not read '5' "
+              "for its width alone. "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

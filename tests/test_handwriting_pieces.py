@@ -113,8 +113,9 @@ def test_a_cut_piece_knows_it_was_cut(rec):
 
 
 # MNIST training images 0-3999 (the held-out ones are not tuned on) that split in two without
-# the part prior: the arcs of a '6' cut at its neck read '10', a '4' read '41'
-SPLIT_WITHOUT_PARTS = {54: "6", 164: "6", 445: "6", 514: "6", 802: "4", 916: "4"}
+# the part prior: the arcs of a '6' cut at its neck read '10' (two '4's that did so read right
+# without it since a wide digit of one ink is as plausible as any wide digit, layout.WIDEST_DIGIT)
+SPLIT_WITHOUT_PARTS = {54: "6", 164: "6", 445: "6", 514: "6"}
 
 
 def test_a_digit_cut_in_two_pays_for_its_parts_and_a_lone_one_is_not_cut(rec, monkeypatch):

@@ -28,9 +28,9 @@ class GuiCollector(QObject):
 
     Python also holds a full collection back until the objects that survived the younger
     ones grew by a quarter; that count is not readable (listing the oldest generation costs a
-    third of collecting it), so the full collection here is spaced by its own cost instead:
-    with the window open a full pass takes tens of milliseconds, with TensorFlow loaded for a
-    training several times that, and at every threshold it would stall the window."""
+    third of collecting it), so the full collection here is spaced by its own cost instead: a
+    full pass takes tens of milliseconds with the window open and grows with the heap (a
+    training loads TensorFlow), and at every threshold it would stall the window."""
 
     def __init__(self, parent: QObject, interval_ms: int = INTERVAL_MS):
         super().__init__(parent)

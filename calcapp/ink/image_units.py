@@ -32,7 +32,6 @@ JUMP = 0.5  # ... and a column beside it crosses this many stroke widths more
 PIECE_SIZE = 0.3  # ... and as tall or as wide as this (x line height): no stroke tips
 WIDE = 0.9  # components this wide (x line height) are also cut at their middle's thinnest column
 CENTRE = 0.1  # ... and at their centre's, this part of the width either side of the middle
-LONE_INK = 0.2  # a mark with this part of the largest one's pixels is ink of a symbol of its own
 MAX_CUTS = 3  # cut candidates per component (the decoder reads every span of its pieces)
 MAX_PARTS = 8  # parts per segment; a segment with more is read whole or by its components
 CUT = math.log(0.2)  # reading a component as two symbols: a clean digit has necks of its own
@@ -61,7 +60,6 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
                          f"at most {MAX_MARKS:,}")
     h = line_height([_pix_box(c) for c in comps])
-    centre = int((sizes >= LONE_INK * sizes.max()).sum()) >= 2  # a lone wide digit is no pair
     several = sum(_sized(c, h) for c in comps) >= 2  # else one symbol (and specks): no cuts
     sets = bridge_sets(mask, comps, int(round(bridge * h)))
     boxes = [_pix_box(np.concatenate([comps[c] for c in s])) for s in sets]
@@ -74,7 +72,7 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         seg = Segment(members, _pix_box(pix), image=_crop(ink, pix))
         parts, owner = [], []
         for c in members:
-            for piece in cut_pieces(comps[c], h, stroke, centre) if several else [comps[c]]:
+            for piece in cut_pieces(comps[c], h, stroke) if several else [comps[c]]:
                 parts.append(piece)
                 owner.append(c)
         order = sorted(range(len(parts)), key=lambda k: _pix_box(parts[k])[0] + _pix_box(parts[k])[2] / 2)
@@ -131,17 +129,16 @@ def cut_sizes(pix: np.ndarray) -> tuple[int, np.ndarray]:
     return int(x0), sizes
 
 
-def cut_columns(pix: np.ndarray, height: float, stroke: float, centre: bool = False) -> list[int]:
+def cut_columns(pix: np.ndarray, height: float, stroke: float) -> list[int]:
     """Columns where a component may be two symbols: the cut crosses at most ``NECK`` stroke
     widths, beside a column that crosses clearly more (a neck between two blobs, or the end
     of a bar where a digit begins; not the middle of a bar); in a component wider than
     ``WIDE`` line heights also the thinnest column of its middle half (symbols that overlap
-    and touch have no neck) and, with ``centre``, of its centre (two overlapping digits meet
-    near the middle, and the thinnest column of the half is often a stroke's end beside the
-    overlap: '33' cut into a quarter and three quarters). Only in a line of several marks: a
-    lone wide digit (a lying '6') is one symbol, and cut at its centre it reads as two. Each
-    cut leaves pieces a symbol's size (``_sized``), not the tip of a stroke; at most
-    ``MAX_CUTS``, the thinnest first. (``image_units`` cuts no image of one symbol-sized mark.)"""
+    and touch have no neck) and of its centre (two overlapping digits meet near the middle,
+    and the thinnest column of the half is often a stroke's end beside the overlap: '33' cut
+    into a quarter and three quarters). Each cut leaves pieces a symbol's size (``_sized``),
+    not the tip of a stroke; at most ``MAX_CUTS``, the thinnest first. ``image_units`` cuts
+    only in a line of several marks: a lone wide digit (a lying '6') is one symbol."""
     w = int(pix[:, 1].max() - pix[:, 1].min()) + 1
     if w < MIN_CUT_WIDTH * height:
         return []
@@ -159,7 +156,7 @@ def cut_columns(pix: np.ndarray, height: float, stroke: float, centre: bool = Fa
     if w >= WIDE * height and hi > lo:
         found.insert(0, (0, lo + int(np.argmin(s[lo:hi]))))
         a, b = int((0.5 - CENTRE) * w), int((0.5 + CENTRE) * w) + 1
-        if centre and b > a:
+        if b > a:
             found.insert(1, (0, a + int(np.argmin(s[a:b]))))
     chosen: list[int] = []
     cols = pix[:, 1] - x0
@@ -180,9 +177,9 @@ def _sized(pix: np.ndarray, height: float) -> bool:
     return len(pix) > 0 and max(np.ptp(pix[:, 0]), np.ptp(pix[:, 1])) + 1 >= PIECE_SIZE * height
 
 
-def cut_pieces(pix: np.ndarray, height: float, stroke: float, centre: bool = False) -> list[np.ndarray]:
+def cut_pieces(pix: np.ndarray, height: float, stroke: float) -> list[np.ndarray]:
     """A component's pixels in pieces at its cut columns, left to right (one piece if none)."""
-    cols = cut_columns(pix, height, stroke, centre)
+    cols = cut_columns(pix, height, stroke)
     if not cols:
         return [pix]
     edges = [-10 ** 9] + cols + [10 ** 9]

@@ -1,13 +1,15 @@
 """Image lines whose symbols stand a narrow gap apart, or lie over each other's span without
 touching: the components stay units of their own for the line decoder (``ink/image_units.py``:
-``bridge_sets``, ``apart_tall``), so two digits are not read as one '8' or '0'."""
+``bridge_sets``, ``apart_parts``), so two digits are not read as one '8' or '0', nor a digit
+and its decimal point as the digit."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from calcapp.ink.image_units import APART, BRIDGE, JOIN, break_cost, image_units, join_cost
+from calcapp.ink.image_units import (APART, BRIDGE, JOIN, STRAY_DOT, break_cost, dot_apart_options, image_units,
+                                     join_cost)
 from calcapp.ink.strokes import Point, Stroke
 from calcapp.ink.synth import synth_line
 from tests.test_handwriting_image_lines import _components, _image
@@ -89,3 +91,48 @@ def test_a_symbol_broken_by_a_faint_row_is_still_read_whole(rec):
     img[int(ys.min() + 0.3 * (ys.max() - ys.min())), :] = 1.0  # one blank row across its sides
     assert _components(img) == 2
     assert rec.read_image(img).expression == "0"
+
+
+def _tucked_point(slant: float, dot_x: float) -> list[Stroke]:
+    """'1.0' with the '1' slanted ``slant`` units (line height 100) and its decimal point
+    tucked under the top of it, at ``dot_x``: inside the '1's span, its ink apart (a training
+    writer's '-1.0' read '-10')."""
+    one = Stroke([Point(slant * (1 - t), 100 * t) for t in np.linspace(0, 1, 20)])
+    dot = Stroke([Point(dot_x + 2 * np.cos(a), 97 + 2 * np.sin(a)) for a in np.linspace(0, 6.3, 8)])
+    zero = Stroke([Point(slant + 90 + 30 * np.cos(a), 50 + 50 * np.sin(a)) for a in np.linspace(0, 6.3, 40)])
+    return [one, dot, zero]
+
+
+@pytest.mark.parametrize("slant", [20, 30, 40])
+def test_a_decimal_point_under_a_slanted_one_is_read_apart(rec, slant):
+    img = _image(_tucked_point(slant, 22))
+    assert _components(img) == 3
+    segs = image_units(img)
+    assert len(segs) == 2 and len(segs[0].ids) == 2  # the point is grouped with the '1' by overlap
+    assert rec.read_image(img).expression == "1.0"
+
+
+def test_a_dot_parts_freely_but_a_speck_thinner_than_the_pen_is_part_of_its_digit():
+    a = np.zeros((60, 90), dtype=bool)
+    a[5:55, 20:25] = True  # a '1'...
+    a[47:53, 26:32] = True  # ...and a point beside its foot, 1 px off
+    a[5:55, 60:65] = True  # (another '1' sets the line's pen width and height)
+    segs = image_units(1.0 - a.astype(np.float32))
+    one = segs[0]
+    assert break_cost(one, [0], [1], -3.0) == APART
+    opts = [("1", 0.9), ("7", 0.05)]
+    assert dot_apart_options(opts, one, 50.0) == [("1", 0.9 * STRAY_DOT), ("7", 0.05 * STRAY_DOT)]
+    b = a.copy()
+    b[47:53, 26:32] = False
+    b[51:54, 26:29] = True  # a speck of 3 px where the pen is 5: a stroke broken in the scan
+    speck = image_units(1.0 - b.astype(np.float32))[0]
+    assert len(speck.ids) == 2 and break_cost(speck, [0], [1], -3.0) != APART
+    assert dot_apart_options(opts, speck, 50.0) == opts
+    faint = 1.0 - a.astype(np.float32)  # the point drawn faint (a piece of a faint stroke): part of its digit
+    faint[47:53, 26:32] = 0.4
+    fa = image_units(faint)[0]
+    assert len(fa.ids) == 2 and break_cost(fa, [0], [1], -3.0) != APART and dot_apart_options(opts, fa, 50.0) == opts
+    lone = a.copy()
+    lone[5:55, 60:65] = False  # one mark and its speck: a lone digit's specks are its own
+    alone = image_units(1.0 - lone.astype(np.float32))[0]
+    assert len(alone.ids) == 2 and dot_apart_options(opts, alone, 50.0) == opts

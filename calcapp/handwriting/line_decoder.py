@@ -18,6 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from calcapp.handwriting import pen_shape
+from calcapp.ink.image_units import (MAX_PARTS, apart_parts, break_cost, component_order, dot_apart_options, join_cost,
+                                     part_boxes, read_parts)
+from calcapp.ink.imagenorm import normalise_ink, normalise_strokes
+from calcapp.ink.segment import DOT_SIZE, MIN_WIDTH, Segment, _union_box, join_segments
 
 DIGITS = set("0123456789")
 BINARY = set("+-\u00d7\u00f7/\u00b7")
@@ -197,7 +201,6 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
     reading by how usual its size is for its class (against ``layout``, the digits' frame);
     for ink, the pen's path settles a dot, a dash and an upright stroke (``pen_shape``)."""
     from calcapp.handwriting.layout import IMAGE_DIGIT_SPREAD, height_in_line, plausibility
-    from calcapp.ink.segment import DOT_SIZE
 
     x, y, w, h = seg.box
     unit, ltop, lbase = layout or (line, *frame)
@@ -209,6 +212,7 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
         dash = pen_shape.dash_like(strokes, seg.box, unit) and any(lab in ".\u00b7-" for lab, _ in top)
     else:
         dotlike, dash = small and max(w, h) <= pen_shape.ROUNDISH * max(min(w, h), 1e-6), False
+        top = dot_apart_options(top, seg, line)
     out: dict[str, float] = {}
     box = _ink_box(seg)
     narrow = IMAGE_DIGIT_SPREAD if seg.image is not None else 1.0
@@ -233,8 +237,6 @@ def _mergeable(segs, line: float) -> bool:
     """Pieces that may be one symbol: close together, no wider than a symbol, and all but
     one of them short or flat (the bars of '=', the dots of '\u00f7', a '5's loose flag, the
     loose top stroke of a '7'), or two tall pen strokes whose ink meets (``_tall_pair``)."""
-    from calcapp.ink.segment import _union_box
-
     box = _union_box([s.box for s in segs])
     if box[2] > 1.3 * line or box[3] > 1.5 * line:
         return False
@@ -264,12 +266,8 @@ def _chunks(seg, line: float) -> list[list[int]]:
     left-to-right chunks that may be symbols of their own: where the strokes left of a point and
     those right of it barely overlap (a '3' and the '=' written close after it were grouped by
     overlap); one chunk when none do ('+', '4')."""
-    from calcapp.ink.segment import MIN_WIDTH, _union_box
-
     strokes = seg.extra.get("strokes") or []
     if seg.image is not None:
-        from calcapp.ink.image_units import MAX_PARTS, part_boxes
-
         raw, most = part_boxes(seg), MAX_PARTS
     else:
         raw, most = [st.bbox() for st in strokes], 6
@@ -281,11 +279,9 @@ def _chunks(seg, line: float) -> list[list[int]]:
         boxes.append((x - pad, y, w + 2 * pad, h))
     order = sorted(range(len(raw)), key=lambda k: boxes[k][0] + boxes[k][2] / 2)
     apart = None
-    if seg.image is not None:  # whole components in turn: two full-height ones may part
-        from calcapp.ink.image_units import apart_tall, component_order
-
+    if seg.image is not None:  # whole components in turn: two full-height ones, or a dot, may part
         order = component_order(seg, boxes)
-        apart = lambda k: apart_tall(seg, order[:k], order[k:], line)  # noqa: E731
+        apart = lambda k: apart_parts(seg, order[:k], order[k:], line)  # noqa: E731
     out, start = [], 0
     for k in range(1, len(order)):
         a = _union_box([boxes[j] for j in order[:k]])
@@ -315,8 +311,6 @@ def _atoms(segs, line: float):
 
 
 def _join_cost(seg, left, right) -> float:
-    from calcapp.ink.image_units import join_cost
-
     return join_cost(seg, [p for c in left for p in c], [p for c in right for p in c])
 
 
@@ -324,16 +318,12 @@ def _break_cost(seg, left, right) -> float:
     """Strokes grouped by overlap part at ``SPLIT_COST``; an image's parts by theirs."""
     if seg.image is None:
         return SPLIT_COST
-    from calcapp.ink.image_units import break_cost
-
     return break_cost(seg, [p for c in left for p in c], [p for c in right for p in c], SPLIT_COST)
 
 
 def _stroke_symbol(rec, strokes, ids, line: float, lh: float):
     """A segment of these strokes and the recognizer's reading of it (both views)."""
     from calcapp.handwriting.trajectory import features
-    from calcapp.ink.imagenorm import normalise_strokes
-    from calcapp.ink.segment import Segment, _union_box
 
     box = _union_box([st.bbox() for st in strokes])
     seg = Segment(sorted(ids), box, rel_size=max(box[2], box[3]) / line)
@@ -345,13 +335,10 @@ def _stroke_symbol(rec, strokes, ids, line: float, lh: float):
 
 def _merged_symbol(rec, part, line: float):
     """Neighbouring segments read as one symbol, or ``None`` where they have no ink to read."""
-    from calcapp.ink.segment import join_segments
-
     if part[0].image is not None:
-        from calcapp.ink.imagenorm import normalise_ink
-
         seg = join_segments(part)
-        seg.extra.update(pen=part[0].extra.get("pen", 0.0), drawn=normalise_ink(seg.image))
+        seg.extra.update(pen=part[0].extra.get("pen", 0.0), several=part[0].extra.get("several", True),
+                         drawn=normalise_ink(seg.image))
         return seg, rec._classify_cached([seg.extra["drawn"]])[0]
     strokes = [st for s in part for st in s.extra.get("strokes", [])]
     if not strokes:
@@ -363,8 +350,6 @@ def _merged_symbol(rec, part, line: float):
 def _piece_symbol(rec, seg, pos, line: float):
     """Some strokes (or image parts) of one segment read as a symbol of their own."""
     if seg.image is not None:
-        from calcapp.ink.image_units import read_parts
-
         return read_parts(rec, [(seg, pos)])[0]
     strokes = [seg.extra["strokes"][p] for p in pos]
     return _stroke_symbol(rec, strokes, [seg.ids[p] for p in pos], line, seg.extra.get("line_h", line))
@@ -372,8 +357,6 @@ def _piece_symbol(rec, seg, pos, line: float):
 
 def _image_pieces(rec, segs, atoms, owner, first, last) -> dict:
     """Every span of an image segment's parts read in one batch (the decoder asks for most)."""
-    from calcapp.ink.image_units import read_parts
-
     spans = [(i, stop) for i in range(len(atoms)) for stop in range(i + 1, last[owner[i]] + 1)
              if segs[owner[i]].image is not None and not (i == first[owner[i]] and stop == last[owner[i]])]
     if not spans:
@@ -453,8 +436,6 @@ def piece_prior(seg) -> float:
     the segmentation, not on the readings: scaled into the readings it pushed a pendigits '1'
     whose only parsing reading was already unlikely below the decoder's cut-offs, and the line
     fell apart ('18+259' read '+8+259')."""
-    from calcapp.ink.segment import DOT_SIZE
-
     kinds = seg.extra.get("kinds")
     if kinds is None:
         return 0.0

@@ -9,7 +9,8 @@ a flat bar; and the middle of a component wider than a symbol). An image of one 
 symbol and is not cut: a lone digit has necks of its own (an open '6' cut at its neck read
 '10', where the image line before these parts read it whole). Components a narrow gap apart
 (a stroke broken in a scan, or two symbols written close) form one unit but stay apart inside it,
-and two separate inks a symbol tall are read as two symbols unless the line needs them as one.
+and two separate inks a symbol tall are read as two symbols unless the line needs them as one,
+as are a decimal point and the digit it is written close to.
 Units are grouped into segments by the same overlap rule as strokes;
 the line decoder (``handwriting/line_decoder.py``) reads each segment whole or in pieces,
 cuts or not, and lets the grammar and the layout model choose, as it does for strokes.
@@ -22,8 +23,8 @@ import math
 import numpy as np
 
 from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
-from calcapp.ink.segment import (MAX_MARKS, Segment, _crop, _dilate, _overlaps, _pix_box, _settle_sizes, _union_box,
-                                  connected_components, group_boxes, line_height, merge_fragments)
+from calcapp.ink.segment import (DOT_SIZE, MAX_MARKS, Segment, _crop, _dilate, _overlaps, _pix_box, _settle_sizes,
+                                  _union_box, connected_components, group_boxes, line_height, merge_fragments)
 
 MIN_CUT_WIDTH = 0.4  # components narrower than this (x line height) are never cut
 MIN_PIECE = 0.08  # a cut leaves pieces at least this wide (x line height): a '1' is this thin
@@ -39,6 +40,10 @@ TALL = 0.6  # a component this part of the line tall is a symbol's full height
 APART = math.log(1.0)  # reading two separate full-height components grouped by overlap apart...
 JOIN = math.log(0.2)  # ...and as one symbol: separate inks a symbol tall are two symbols
 BRIDGE = math.log(0.5)  # reading apart components that only a narrow gap joins (``bridge_sets``)
+STRAY_DOT = 0.1  # a digit read with its decimal point in one box keeps this share of its readings
+DOT_PEN = 0.9  # a decimal point is at least this many pen widths across...
+DOT_ROUND = 1.8  # ...at most this many times as long as it is wide...
+DOT_INK = 0.95  # ...and its darkest pixel at least this share of its digit's darkest
 
 
 def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Segment]:
@@ -83,6 +88,7 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
     for seg in segs:  # the line height the sizes were settled by, for the parts' sizes
         seg.extra["line_h"] = max(seg.box[2], seg.box[3]) / max(seg.rel_size, 1e-9)
         seg.extra["pen"] = stroke
+        seg.extra["several"] = several  # a lone mark's specks are its own (``point_beside``)
     return segs
 
 
@@ -195,7 +201,7 @@ def part_segment(seg: Segment, positions: list[int]) -> Segment:
     ids = sorted({seg.extra["comp"][p] for p in positions})
     out = Segment(ids, box, image=_crop(seg.extra["ink"], pix), rel_size=max(box[2], box[3]) / line)
     kept = set(positions)  # a cut through a component leaves some of its parts outside
-    out.extra.update(pen=seg.extra.get("pen", 0.0),
+    out.extra.update(pen=seg.extra.get("pen", 0.0), several=seg.extra.get("several", True),
                      partial=any(c in ids and p not in kept for p, c in enumerate(seg.extra["comp"])))
     return out
 
@@ -207,12 +213,12 @@ def part_boxes(seg: Segment) -> list[tuple]:
 def break_cost(seg: Segment, left: list[int], right: list[int], parting: float) -> float:
     """Log cost of reading these parts of a segment apart: a cut through one component's ink
     costs ``CUT``; parting whole components (grouped by overlap) costs ``parting``, or
-    ``APART`` where each side holds a full-height component of its own."""
+    ``APART`` where they are two symbols however they overlap (``apart_parts``)."""
     comp = seg.extra["comp"]
     if {comp[p] for p in left} & {comp[p] for p in right}:
         return CUT
     line = seg.extra["line_h"]
-    if apart_tall(seg, left, right, line):
+    if apart_parts(seg, left, right, line):
         return APART
     boxes = part_boxes(seg)
     side = lambda ps: _union_box([boxes[p] for p in ps])  # noqa: E731
@@ -234,6 +240,16 @@ def component_order(seg: Segment, boxes) -> list[int]:
         mids.setdefault(comp[k], []).append(b)
     centre = {c: (min(b[0] for b in bs) + max(b[0] + b[2] for b in bs)) / 2 for c, bs in mids.items()}
     return sorted(range(len(boxes)), key=lambda k: (centre[comp[k]], boxes[k][0] + boxes[k][2] / 2))
+
+
+def apart_parts(seg: Segment, left: list[int], right: list[int], line: float) -> bool:
+    """Whether these parts are two symbols however they overlap: whole components a full height
+    each (``apart_tall``), or a decimal point and its digit (tucked under a slanted '1' or a
+    '7's bar; ``point_beside``)."""
+    parts, ink, pen = seg.extra["parts"], seg.extra["ink"], seg.extra.get("pen", 0.0)
+    dot = lambda a, b: point_beside([parts[p] for p in a], [parts[p] for p in b], ink, line, pen)  # noqa: E731
+    point = seg.extra.get("several", True) and (dot(left, right) or dot(right, left))
+    return point or apart_tall(seg, left, right, line)
 
 
 def apart_tall(seg: Segment, left: list[int], right: list[int], line: float) -> bool:
@@ -263,3 +279,39 @@ def read_parts(rec, groups) -> list[tuple]:
     for p in pieces:
         p.extra["drawn"] = normalise_ink(p.image)
     return list(zip(pieces, rec._classify_cached([p.extra["drawn"] for p in pieces])))
+
+
+def dot_apart_options(options, seg, line: float) -> list[tuple[str, float]]:
+    """An image symbol of several components, one of them a decimal point beside a digit
+    (``point_beside``), is that digit and its point, not one digit: no digit holds a separate
+    dot, and the network, shown the two in one box, reads the digit and takes the dot for noise
+    ('1.' read '1'). Its readings fall to ``STRAY_DOT``, so the line decoder reads the dot on its
+    own. Not in an image of one mark: a lone digit's specks are its own (a photographed '5' with
+    the end of its stroke apart read '.5')."""
+    if seg.image is None or len(seg.ids) < 2 or not seg.extra.get("several", True):
+        return options
+    comps = [c for c in connected_components(seg.image > 0.2) if len(c) >= 3]
+    pen = seg.extra.get("pen", 0.0)
+    if not any(point_beside([c], comps[:k] + comps[k + 1:], seg.image, line, pen) for k, c in enumerate(comps)):
+        return options
+    return [(lab, p * STRAY_DOT) for lab, p in options]
+
+
+def point_beside(dot: list, rest: list, ink: np.ndarray, line: float, pen: float) -> bool:
+    """Whether the pixels ``dot`` (arrays of (y, x)) are a decimal point beside the digit in
+    ``rest``: small against the line, roundish, at least about a pen wide and as dark as the
+    digit's ink (the pen put down; a speck of a stroke broken in a scan is thinner or fainter:
+    a '4' with the foot of its stem apart read '4.'), below the middle of a component at least
+    ``PIECE_SIZE`` tall (a '5's short flag is above it, the bars and dots of '=' and '÷' have no
+    tall ink)."""
+    if not dot or not rest:
+        return False
+    d = _pix_box(np.concatenate(dot))
+    small, big = sorted(d[2:])
+    if big >= DOT_SIZE * line or big > DOT_ROUND * small or small < DOT_PEN * pen:
+        return False
+    tall = [_pix_box(c) for c in rest if np.ptp(c[:, 0]) + 1 >= PIECE_SIZE * line]
+    if not tall or not any(d[1] + d[3] / 2 > b[1] + b[3] / 2 for b in tall):
+        return False
+    peak = lambda cs: max(float(ink[c[:, 0], c[:, 1]].max()) for c in cs)  # noqa: E731
+    return peak(dot) >= DOT_INK * peak(rest)

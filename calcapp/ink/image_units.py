@@ -43,7 +43,8 @@ BRIDGE = math.log(0.5)  # reading apart components that only a narrow gap joins 
 STRAY_DOT = 0.1  # a digit read with its decimal point in one box keeps this share of its readings
 DOT_PEN = 0.9  # a decimal point is at least this many pen widths across...
 DOT_ROUND = 1.8  # ...at most this many times as long as it is wide...
-DOT_INK = 0.95  # ...and its darkest pixel at least this share of its digit's darkest
+DOT_INK = 0.95  # ...its darkest pixel at least this share of its digit's darkest...
+POINT_LOW = 1.2  # ...and its middle at most this far down the digit (0 its top, 1 its foot)
 
 
 def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Segment]:
@@ -301,9 +302,10 @@ def point_beside(dot: list, rest: list, ink: np.ndarray, line: float, pen: float
     """Whether the pixels ``dot`` (arrays of (y, x)) are a decimal point beside the digit in
     ``rest``: small against the line, roundish, at least about a pen wide and as dark as the
     digit's ink (the pen put down; a speck of a stroke broken in a scan is thinner or fainter:
-    a '4' with the foot of its stem apart read '4.'), below the middle of a component at least
-    ``PIECE_SIZE`` tall (a '5's short flag is above it, the bars and dots of '=' and '÷' have no
-    tall ink)."""
+    a '4' with the foot of its stem apart read '4.'), below the middle of the components at least
+    ``PIECE_SIZE`` tall but not far below their foot (on the baseline: a '5's short flag is above
+    the middle, a photographed digit's broken-off tail hangs below its foot, and the bars and
+    dots of '=' and '÷' have no tall ink)."""
     if not dot or not rest:
         return False
     d = _pix_box(np.concatenate(dot))
@@ -311,7 +313,10 @@ def point_beside(dot: list, rest: list, ink: np.ndarray, line: float, pen: float
     if big >= DOT_SIZE * line or big > DOT_ROUND * small or small < DOT_PEN * pen:
         return False
     tall = [_pix_box(c) for c in rest if np.ptp(c[:, 0]) + 1 >= PIECE_SIZE * line]
-    if not tall or not any(d[1] + d[3] / 2 > b[1] + b[3] / 2 for b in tall):
+    if not tall:
+        return False
+    t = _union_box(tall)
+    if not 0.5 < (d[1] + d[3] / 2 - t[1]) / t[3] <= POINT_LOW:
         return False
     peak = lambda cs: max(float(ink[c[:, 0], c[:, 1]].max()) for c in cs)  # noqa: E731
     return peak(dot) >= DOT_INK * peak(rest)

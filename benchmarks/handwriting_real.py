@@ -444,7 +444,10 @@ def write_section(store: dict, out: Path) -> None:
               "of the next column; *+wide digits of one ink (thirteenth session)* - on the wide side a "
               "digit of one component or stroke is measured from the widest digit class's mean aspect, "
               "not its own (calcapp/handwriting/layout.py: WIDEST_DIGIT), so a wide '6' is not read '5' "
-              "for its width alone. "
+              "for its width alone. *fourteenth session start* - the same, measured again beside the next "
+              "column; *+decimal points apart (fourteenth session)* - a dark, roundish, pen-wide dot on the "
+              "baseline of the digit an image groups it with is read apart from it, where the network read "
+              "the two as the digit ('-1.0' read '-10'; calcapp/ink/image_units.py: point_beside; images only). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

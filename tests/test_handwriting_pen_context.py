@@ -182,3 +182,23 @@ def test_a_pen_down_blip_touching_a_one_is_part_of_it_not_a_multiplication_dot()
     assert _read(line, MergesReadOne()) == "41"
     dot = [_stroke([(84, 4), (87, 2), (89, 3)])]  # the same mark 30 left of the stem: a dot
     assert _read([line[0], (dot, line[1][1]), line[2]], MergesReadOne()) != "41"
+
+
+def _plus(x) -> list[Stroke]:
+    return [_stroke([(x, 50), (x + 60, 50)]), _stroke([(x + 30, 20), (x + 30, 80)])]
+
+
+def _ending(mark, top) -> str:
+    """'3+4' and a last mark with the network's readings ``top``."""
+    return _read([(_digit(0), [("3", 0.99)]), (_plus(80), [("+", 0.99)]), (_digit(160), [("4", 0.99)]), (mark, top)])
+
+
+def test_an_unsure_blotted_equals_sign_at_the_end_completes_the_line():
+    blot = [_stroke([(240, 43), (262, 44)]), _stroke([(240, 56), (262, 57)])]  # two short bars, blotted
+    assert _ending(blot, [("\u00b7", 0.4), ("-", 0.3), ("=", 0.001)]) == "3+4="
+
+
+def test_a_sure_or_one_stroke_mark_at_the_end_stays_a_line_being_written():
+    assert _ending(_plus(240), [("+", 0.99), ("=", 0.001)]) == "3+4+"
+    dash = [_stroke([(240, 50), (270, 50)])]
+    assert _ending(dash, [("-", 0.3), ("=", 0.001)]) == "3+4-"

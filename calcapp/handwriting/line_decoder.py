@@ -31,6 +31,12 @@ MIN_P = 0.002  # alternatives less likely than this are not worth a hypothesis
 # line or after '+': '/94+31' parses nowhere, its '1' at 1.3e-4 to 3e-4 does). Lower, lines
 # nobody could parse ('3++4', '12+-+3') began to read as numbers ('31+4', '121-13').
 RESCUE_P = 1e-4
+# A line that ends unfinished on a mark of several strokes the decoder is unsure of (its reading,
+# weighed by the layout, under this) is read again down to ``RESCUE_P`` and ends as a whole line
+# where one exists: a small or blotted '=' read '·' or '-' at 0.01-0.16 (the '=' at 4e-4 to 2e-3)
+# left '642+402=' as '642+402×'. A sure mark, or one stroke, stays: '12+' and '12-' are lines
+# still being written (of 634 validation lines cut after an operator, none read otherwise).
+UNSURE_END = 0.5
 CUT_COST = math.log(0.9)  # each extra symbol: the network reads pieces too surely
 # Reading neighbours as one symbol: the network also reads a digit plus a stray dot as that
 # digit, surely; a merge must be much likelier than its pieces, or the only parse.
@@ -421,6 +427,9 @@ def read_line(rec, segs, tops):
             found = decode(len(atoms), options, merges=merges, cost=cost, min_p=RESCUE_P)
         if found is None:
             return segs, tops, labels, [t[0][1] for t in tops]
+    if not _whole_line(found[0]) and found[1][-1] < UNSURE_END and len(symbol(*found[2][-1])[0].ids) > 1:
+        again = decode(len(atoms), options, merges=merges, cost=cost, min_p=RESCUE_P, rescue=False)
+        found = again if again is not None and _whole_line(again[0]) else found
     labels, probs, spans = found
     out = [symbol(a, b) for a, b in spans]
     shown = [_shown_confidence(options(a, b), lab, p) for (a, b), lab, p in zip(spans, labels, probs)]

@@ -447,7 +447,11 @@ def write_section(store: dict, out: Path) -> None:
               "for its width alone. *fourteenth session start* - the same, measured again beside the next "
               "column; *+decimal points apart (fourteenth session)* - a dark, roundish, pen-wide dot on the "
               "baseline of the digit an image groups it with is read apart from it, where the network read "
-              "the two as the digit ('-1.0' read '-10'; calcapp/ink/image_units.py: point_beside; images only). "
+              "the two as the digit ('-1.0' read '-10'; calcapp/ink/image_units.py: point_beside; images only); "
+              "*+an unsure end read again (fourteenth session)* - a line that ends unfinished on a mark of "
+              "several strokes the decoder reads at under 0.5 is read again with the unlikely readings and "
+              "keeps a complete reading where one exists (a blotted '=' read '·' at the end; "
+              "calcapp/handwriting/line_decoder.py: UNSURE_END). "
               "Symbol rows read each symbol alone (both views where the model has them); line rows run the "
               "whole pipeline.", "", f"Confusions of the symbols ({tags[-1]}):", ""] + last["confusion"]
     for key in ("bad_runs_ink", "bad_runs_image", "bad_top_ink", "bad_top_image", "bad_spliced_ink",

@@ -112,7 +112,7 @@ def test_a_decimal_point_under_a_slanted_one_is_read_apart(rec, slant):
     assert rec.read_image(img).expression == "1.0"
 
 
-def test_a_dot_parts_freely_but_a_speck_thinner_than_the_pen_is_part_of_its_digit():
+def test_a_point_parts_freely_from_its_digit_but_a_thin_or_faint_speck_or_a_lone_marks_does_not():
     a = np.zeros((60, 90), dtype=bool)
     a[5:55, 20:25] = True  # a '1'...
     a[47:53, 26:32] = True  # ...and a point beside its foot, 1 px off

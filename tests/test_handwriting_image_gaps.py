@@ -8,8 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from calcapp.ink.image_units import (APART, BRIDGE, JOIN, STRAY_DOT, break_cost, dot_apart_options, image_units,
-                                     join_cost)
+from calcapp.ink.image_units import APART, BRIDGE, JOIN, POINT_JOIN, break_cost, image_units, join_cost
 from calcapp.ink.strokes import Point, Stroke
 from calcapp.ink.synth import synth_line
 from tests.test_handwriting_image_lines import _components, _image
@@ -120,19 +119,19 @@ def test_a_point_parts_freely_from_its_digit_but_a_thin_or_faint_speck_or_a_lone
     segs = image_units(1.0 - a.astype(np.float32))
     one = segs[0]
     assert break_cost(one, [0], [1], -3.0) == APART
-    opts = [("1", 0.9), ("7", 0.05)]
-    assert dot_apart_options(opts, one, 50.0) == [("1", 0.9 * STRAY_DOT), ("7", 0.05 * STRAY_DOT)]
+    assert join_cost(one, [0], [1]) == POINT_JOIN < 0  # read as one symbol: the digit pays
     b = a.copy()
     b[47:53, 26:32] = False
     b[51:54, 26:29] = True  # a speck of 3 px where the pen is 5: a stroke broken in the scan
     speck = image_units(1.0 - b.astype(np.float32))[0]
     assert len(speck.ids) == 2 and break_cost(speck, [0], [1], -3.0) != APART
-    assert dot_apart_options(opts, speck, 50.0) == opts
+    assert join_cost(speck, [0], [1]) == 0.0
     faint = 1.0 - a.astype(np.float32)  # the point drawn faint (a piece of a faint stroke): part of its digit
     faint[47:53, 26:32] = 0.4
     fa = image_units(faint)[0]
-    assert len(fa.ids) == 2 and break_cost(fa, [0], [1], -3.0) != APART and dot_apart_options(opts, fa, 50.0) == opts
+    assert len(fa.ids) == 2 and break_cost(fa, [0], [1], -3.0) != APART and join_cost(fa, [0], [1]) == 0.0
     lone = a.copy()
     lone[5:55, 60:65] = False  # one mark and its speck: a lone digit's specks are its own
     alone = image_units(1.0 - lone.astype(np.float32))[0]
-    assert len(alone.ids) == 2 and dot_apart_options(opts, alone, 50.0) == opts
+    assert len(alone.ids) == 2 and join_cost(alone, [0], [1]) == 0.0
+    assert break_cost(alone, [0], [1], -3.0) != APART

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from calcapp.handwriting import pen_shape
-from calcapp.ink.image_units import (MAX_PARTS, apart_parts, break_cost, component_order, dot_apart_options, join_cost,
-                                     part_boxes, read_parts)
+from calcapp.ink.image_units import (MAX_PARTS, apart_parts, break_cost, component_order, join_cost, part_boxes,
+                                     read_parts)
 from calcapp.ink.imagenorm import normalise_ink, normalise_strokes
 from calcapp.ink.segment import DOT_SIZE, MIN_WIDTH, Segment, _union_box, join_segments
 
@@ -218,7 +218,6 @@ def symbol_options(seg, top, line, frame, layout=None) -> list[tuple[str, float]
         dash = pen_shape.dash_like(strokes, seg.box, unit) and any(lab in ".\u00b7-" for lab, _ in top)
     else:
         dotlike, dash = small and max(w, h) <= pen_shape.ROUNDISH * max(min(w, h), 1e-6), False
-        top = dot_apart_options(top, seg, line)
     out: dict[str, float] = {}
     box = _ink_box(seg)
     narrow = IMAGE_DIGIT_SPREAD if seg.image is not None else 1.0
@@ -304,7 +303,7 @@ def _atoms(segs, line: float):
     chunks; each atom is (segment index, stroke or part positions or ``None`` for the whole
     segment); ``breaks[i]`` is the log cost of reading atoms i-1 and i apart (0 between
     segments), ``joins[i]`` that of reading them as one symbol (0 but for an image's two
-    separate full-height components, ``image_units.join_cost``)."""
+    separate full-height components, or a decimal point and its digit, ``image_units.join_cost``)."""
     atoms, owner, breaks, joins = [], [], [], []
     for k, seg in enumerate(segs):
         parts = _chunks(seg, line)
@@ -343,8 +342,7 @@ def _merged_symbol(rec, part, line: float):
     """Neighbouring segments read as one symbol, or ``None`` where they have no ink to read."""
     if part[0].image is not None:
         seg = join_segments(part)
-        seg.extra.update(pen=part[0].extra.get("pen", 0.0), several=part[0].extra.get("several", True),
-                         drawn=normalise_ink(seg.image))
+        seg.extra.update(pen=part[0].extra.get("pen", 0.0), drawn=normalise_ink(seg.image))
         return seg, rec._classify_cached([seg.extra["drawn"]])[0]
     strokes = [st for s in part for st in s.extra.get("strokes", [])]
     if not strokes:

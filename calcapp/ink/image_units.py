@@ -40,7 +40,7 @@ TALL = 0.6  # a component this part of the line tall is a symbol's full height
 APART = math.log(1.0)  # reading two separate full-height components grouped by overlap apart...
 JOIN = math.log(0.2)  # ...and as one symbol: separate inks a symbol tall are two symbols
 BRIDGE = math.log(0.5)  # reading apart components that only a narrow gap joins (``bridge_sets``)
-STRAY_DOT = 0.1  # a digit read with its decimal point in one box keeps this share of its readings
+POINT_JOIN = math.log(0.1)  # reading a decimal point and the digit beside it as one symbol
 DOT_PEN = 0.9  # a decimal point is at least this many pen widths across...
 DOT_ROUND = 1.8  # ...at most this many times as long as it is wide...
 DOT_INK = 0.95  # ...its darkest pixel at least this share of its digit's darkest...
@@ -89,7 +89,7 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
     for seg in segs:  # the line height the sizes were settled by, for the parts' sizes
         seg.extra["line_h"] = max(seg.box[2], seg.box[3]) / max(seg.rel_size, 1e-9)
         seg.extra["pen"] = stroke
-        seg.extra["several"] = several  # a lone mark's specks are its own (``point_beside``)
+        seg.extra["several"] = several  # a lone mark's specks are its own (``point_apart``)
     return segs
 
 
@@ -202,7 +202,7 @@ def part_segment(seg: Segment, positions: list[int]) -> Segment:
     ids = sorted({seg.extra["comp"][p] for p in positions})
     out = Segment(ids, box, image=_crop(seg.extra["ink"], pix), rel_size=max(box[2], box[3]) / line)
     kept = set(positions)  # a cut through a component leaves some of its parts outside
-    out.extra.update(pen=seg.extra.get("pen", 0.0), several=seg.extra.get("several", True),
+    out.extra.update(pen=seg.extra.get("pen", 0.0),
                      partial=any(c in ids and p not in kept for p, c in enumerate(seg.extra["comp"])))
     return out
 
@@ -228,8 +228,13 @@ def break_cost(seg: Segment, left: list[int], right: list[int], parting: float) 
 
 def join_cost(seg: Segment, left: list[int], right: list[int]) -> float:
     """Log cost of reading these parts of a segment as one symbol: ``JOIN`` where each side
-    holds a separate full-height component (``apart_tall``), else nothing."""
-    return JOIN if apart_tall(seg, left, right, seg.extra["line_h"]) else 0.0
+    holds a separate full-height component (``apart_tall``), ``POINT_JOIN`` where one side is a
+    decimal point beside the digit on the other (``point_apart``: the network, shown the two in
+    one box, reads the digit and takes the point for noise, '1.' read '1'), else nothing."""
+    line = seg.extra["line_h"]
+    if apart_tall(seg, left, right, line):
+        return JOIN
+    return POINT_JOIN if point_apart(seg, left, right, line) else 0.0
 
 
 def component_order(seg: Segment, boxes) -> list[int]:
@@ -245,12 +250,19 @@ def component_order(seg: Segment, boxes) -> list[int]:
 
 def apart_parts(seg: Segment, left: list[int], right: list[int], line: float) -> bool:
     """Whether these parts are two symbols however they overlap: whole components a full height
-    each (``apart_tall``), or a decimal point and its digit (tucked under a slanted '1' or a
-    '7's bar; ``point_beside``)."""
+    each (``apart_tall``), or a decimal point and its digit (``point_apart``)."""
+    return apart_tall(seg, left, right, line) or point_apart(seg, left, right, line)
+
+
+def point_apart(seg: Segment, left: list[int], right: list[int], line: float) -> bool:
+    """Whether one side of these parts is a decimal point beside the digit on the other (tucked
+    under a slanted '1' or a '7's bar; ``point_beside``). Not in an image of one mark: a lone
+    digit's specks are its own (a photographed '5' with the end of its stroke apart read '.5')."""
+    if not seg.extra.get("several", True):
+        return False
     parts, ink, pen = seg.extra["parts"], seg.extra["ink"], seg.extra.get("pen", 0.0)
     dot = lambda a, b: point_beside([parts[p] for p in a], [parts[p] for p in b], ink, line, pen)  # noqa: E731
-    point = seg.extra.get("several", True) and (dot(left, right) or dot(right, left))
-    return point or apart_tall(seg, left, right, line)
+    return dot(left, right) or dot(right, left)
 
 
 def apart_tall(seg: Segment, left: list[int], right: list[int], line: float) -> bool:
@@ -280,22 +292,6 @@ def read_parts(rec, groups) -> list[tuple]:
     for p in pieces:
         p.extra["drawn"] = normalise_ink(p.image)
     return list(zip(pieces, rec._classify_cached([p.extra["drawn"] for p in pieces])))
-
-
-def dot_apart_options(options, seg, line: float) -> list[tuple[str, float]]:
-    """An image symbol of several components, one of them a decimal point beside a digit
-    (``point_beside``), is that digit and its point, not one digit: no digit holds a separate
-    dot, and the network, shown the two in one box, reads the digit and takes the dot for noise
-    ('1.' read '1'). Its readings fall to ``STRAY_DOT``, so the line decoder reads the dot on its
-    own. Not in an image of one mark: a lone digit's specks are its own (a photographed '5' with
-    the end of its stroke apart read '.5')."""
-    if seg.image is None or len(seg.ids) < 2 or not seg.extra.get("several", True):
-        return options
-    comps = [c for c in connected_components(seg.image > 0.2) if len(c) >= 3]
-    pen = seg.extra.get("pen", 0.0)
-    if not any(point_beside([c], comps[:k] + comps[k + 1:], seg.image, line, pen) for k, c in enumerate(comps)):
-        return options
-    return [(lab, p * STRAY_DOT) for lab, p in options]
 
 
 def point_beside(dot: list, rest: list, ink: np.ndarray, line: float, pen: float) -> bool:

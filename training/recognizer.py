@@ -53,7 +53,7 @@ with the CROHME training writers as written:
     python training/recognizer.py --epochs 24 --mnist-weight 6 --one-weight 4 --one-strength 2.0 \
         --fresh-synth --seed 3 --width 48 --dense 192 --threads 1 --crohme-copies 1 --mnist-train-5k \
         --out /tmp/sc-3                               # and --seed 4 --out /tmp/sc-4
-    python training/recognizer.py --ensemble /tmp/sc-3 /tmp/sc-4 --out NEW
+    python training/recognizer.py --ensemble /tmp/sc-3 /tmp/sc-4 --companions-from resources/models/recognizer --out NEW
     (the most promising of these, not yet judged cleanly: the same with --mnist-train-5k-weight 1)
     (a fine-tune instead: --init-from resources/models/recognizer --companions-from \
         resources/models/recognizer --epochs 2 --lr 1e-4 --crohme-copies 1 --mnist-train-5k ...)
@@ -464,8 +464,8 @@ def combine(args, argv) -> int:
     })
     for key in ("numpy_layers", "numpy_members"):
         card.pop(key, None)
-    # the pen view and the piece network travel with the first folder
-    return finish(model, args.out, card, metrics, t0, args.ensemble[0])
+    # the pen view and the piece network: --companions-from's, else the first folder's
+    return finish(model, args.out, card, metrics, t0, args.companions_from or args.ensemble[0])
 
 
 if __name__ == "__main__":

@@ -99,3 +99,32 @@ def test_a_retrained_picture_view_keeps_its_companions_and_their_card_entries(tm
     card = json.loads((out / "card.json").read_text())
     assert card["trajectory"] == {"weight": 1.5} and card["pieces"] == {"kinds": ["one"]}
     assert all((out / name).read_bytes() == b"companion" for name in COMPANIONS.values())
+
+
+def test_an_averaged_recognizer_takes_its_companions_from_the_folder_named(tmp_path, monkeypatch):
+    pytest.importorskip("keras")
+    from calcapp.handwriting import cnn
+    from calcapp.handwriting.personal import COMPANIONS
+
+    from training import recognizer as recipe
+
+    members = []
+    for seed in (1, 2):  # freshly trained members: no pen view or piece network of their own
+        members.append(cnn.save(cnn.build_model(width=4, dense=8), tmp_path / f"m{seed}",
+                                {"name": "recognizer", "kind": "recognizer", "architecture": "tiny"}))
+    base = tmp_path / "bundled"
+    base.mkdir()
+    (base / "card.json").write_text(json.dumps({"trajectory": {"weight": 1.5}, "pieces": {"kinds": ["one"]}}))
+    for name in COMPANIONS.values():
+        (base / name).write_bytes(b"companion")
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.config.threading, "set_intra_op_parallelism_threads", lambda n: None)  # set once per process
+    monkeypatch.setattr(recipe, "load_all", lambda *a: {})
+    monkeypatch.setattr(recipe, "measure", lambda *a: {})
+    out = tmp_path / "averaged"
+    assert recipe.main(["--data", str(tmp_path), "--ensemble", *map(str, members),
+                        "--companions-from", str(base), "--out", str(out)]) == 0
+    card = json.loads((out / "card.json").read_text())
+    assert card["trajectory"] == {"weight": 1.5} and card["pieces"] == {"kinds": ["one"]}
+    assert all((out / name).read_bytes() == b"companion" for name in COMPANIONS.values())

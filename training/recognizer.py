@@ -54,7 +54,7 @@ with the CROHME training writers as written:
         --fresh-synth --seed 3 --width 48 --dense 192 --threads 1 --crohme-copies 1 --mnist-train-5k \
         --out /tmp/sc-3                               # and --seed 4 --out /tmp/sc-4
     python training/recognizer.py --ensemble /tmp/sc-3 /tmp/sc-4 --companions-from resources/models/recognizer --out NEW
-    (the most promising of these, not yet judged cleanly: the same with --mnist-train-5k-weight 1)
+    (also tried: the same with --mnist-train-5k-weight 1, a wash on material nobody chose it by)
     (a fine-tune instead: --init-from resources/models/recognizer --companions-from \
         resources/models/recognizer --epochs 2 --lr 1e-4 --crohme-copies 1 --mnist-train-5k ...)
 

@@ -42,9 +42,11 @@ def check_equation(text: str) -> dict | None:
 
 
 def verdict(check: dict) -> str:
-    """One line for a person: '✓ 12+34=46 holds' or '✗ the right side should be 46'."""
+    """One line for a person: '12+34=46 holds' or '12+34≠47: the right side should be 46'.
+    No ✓ or ✗: in calcapp those mean only whether the network's answer equals the exact one,
+    and no network answers a checked equation."""
     if check.get("holds") is None:
         return f"cannot check: {check.get('error', 'unreadable')}"
     if check["holds"]:
-        return f"\u2713 {check['left']}={check['right']} holds"
-    return f"\u2717 the right side should be {check['answer']}"
+        return f"{check['left']}={check['right']} holds"
+    return f"{check['left']}\u2260{check['right']}: the right side should be {check['answer']}"

@@ -169,8 +169,9 @@ class Display(QFrame):
         self._summary = self._summary_text(answer)
 
     def _show_equation_check(self, text) -> bool:
-        """'a=b' is marked like homework, as large as an answer: ✓ beside the right side that
-        holds, or ✗ beside the struck-out right side and the answer it should be. The working
+        """'a=b' is marked like homework, as large as an answer: the right side that holds in the
+        good colour, or struck out beside the answer it should be. In words, not ✓ or ✗, which
+        say only whether the network's answer is the exact one. The working
         of an earlier input must not stay under it."""
         from calcapp.expr.equation import check_equation, verdict
 
@@ -193,12 +194,11 @@ class Display(QFrame):
                  f"{html.escape(check['left'])}&nbsp;=&nbsp;</td>"]
         if check["holds"]:
             cells += [f"<td style='color:{good}; font-size:26pt'>{right}</td>",
-                      f"<td style='color:{good}; font-size:22pt'>&nbsp;{CHECK}</td>"]
+                      f"<td style='color:{good}; font-size:12pt' valign='middle'>&nbsp;holds</td>"]
         else:
             cells += [f"<td style='color:{bad}; font-size:26pt'><s>{right}</s></td>",
-                      f"<td style='color:{bad}; font-size:22pt'>&nbsp;{CROSS}&nbsp;</td>",
                       f"<td style='color:{muted}; font-size:10pt' valign='middle'>"
-                      f"&nbsp;should be&nbsp;</td>",
+                      f"&nbsp;&nbsp;should be&nbsp;</td>",
                       f"<td style='font-size:26pt'>{html.escape(check['answer'])}</td>"]
         return f"<table cellspacing='0' cellpadding='1' align='right'><tr>{''.join(cells)}</tr></table>"
 

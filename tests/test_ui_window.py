@@ -117,6 +117,50 @@ def test_enter_equals_escape_backspace_and_history_keys(qtbot, window):
     assert edit.text() == "2+2"
 
 
+def test_after_enter_a_digit_starts_afresh_and_an_operator_goes_on(qtbot, window):
+    edit = window.display.edit
+
+    def enter(text):
+        qtbot.keyClicks(edit, text)
+        qtbot.keyClick(edit, Qt.Key_Return)
+        qtbot.waitUntil(edit.just_computed, timeout=5000)
+
+    enter("12+34")
+    assert edit.selectedText() == "12+34"  # still in sight, marked as what the next key replaces
+    qtbot.keyClicks(edit, "47")  # not 12+3447
+    assert edit.text() == "47"
+    qtbot.keyClick(edit, Qt.Key_Escape)
+    enter("12+34")
+    qtbot.keyClicks(edit, "+5")
+    assert edit.text() == "12+34+5"
+    qtbot.keyClick(edit, Qt.Key_Escape)
+    enter("12+34")
+    qtbot.keyClicks(edit, "*2")  # × binds tighter: the answer goes on in brackets
+    assert edit.text() == "(12+34)\u00d72"
+    wait_summary(qtbot, window, "network - exact 92")
+    qtbot.keyClick(edit, Qt.Key_Escape)
+    enter("12+34")
+    qtbot.keyClick(edit, Qt.Key_C, Qt.ControlModifier)  # the result, as when nothing is selected
+    assert QGuiApplication.clipboard().text() == "46"
+    qtbot.keyClick(edit, Qt.Key_Backspace)  # one character, not the whole expression
+    assert edit.text() == "12+3"
+    qtbot.keyClick(edit, Qt.Key_Escape)
+    enter("42")
+    qtbot.mouseClick(window.keypad.buttons["\u00f7"], Qt.LeftButton)  # the keypad alike
+    qtbot.mouseClick(window.keypad.buttons["7"], Qt.LeftButton)
+    assert edit.text() == "42\u00f77"
+
+
+def test_after_an_error_typing_goes_on_where_it_was(qtbot, window):
+    edit = window.display.edit
+    qtbot.keyClicks(edit, "12+")
+    qtbot.keyClick(edit, Qt.Key_Return)
+    qtbot.waitUntil(lambda: window.display.answer is not None and window.display.answer.input == "12+",
+                    timeout=5000)
+    qtbot.keyClicks(edit, "3")
+    assert edit.text() == "12+3" and not edit.just_computed()
+
+
 def test_ctrl_c_copies_the_result_and_ctrl_v_pastes(qtbot, window):
     edit = window.display.edit
     QGuiApplication.clipboard().setText("12+30=\nsecond line")

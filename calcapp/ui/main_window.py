@@ -249,10 +249,10 @@ class MainWindow(QMainWindow):
         elif key == CLEAR:
             self.clear()
         elif key == BACKSPACE:
-            edit.backspace()
+            edit.erase_back()
             self.controller.came_from("typing")
         else:
-            edit.insert(key)
+            edit.type_text(key)
             self.controller.came_from("typing")
         edit.setFocus()
 
@@ -366,6 +366,8 @@ class MainWindow(QMainWindow):
     # -- replies from the manager -----------------------------------------------------
     def _show_answer(self, answer, final: bool) -> None:
         self.display.show_answer(answer, final=final)
+        if final and not answer.error and answer.input == self.display.text():
+            self.display.edit.mark_computed()  # the next digit starts afresh, an operator goes on
         chosen = self.picker.current_model()
         if answer.model:
             self.model_label.setText(f"model: {answer.model}" + ("" if chosen else " (auto)"))

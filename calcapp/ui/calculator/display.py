@@ -10,6 +10,7 @@ problem in words and the offending character is highlighted in place.
 from __future__ import annotations
 
 import html
+import re
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QGuiApplication, QKeySequence
@@ -21,19 +22,61 @@ from calcapp.ui.calculator.working import Working
 CHECK, CROSS = "\u2713", "\u2717"
 # What a key types into the expression: the typeset operators read better.
 PRETTY_KEYS = {"*": "\u00d7", "/": "\u00f7", "-": "\u2212", "x": "\u00d7", "X": "\u00d7"}
+GOES_ON = "+\u2212\u00d7\u00f7"  # operators that continue an answer just kept
+_NUMBER = re.compile(r"[0-9.]+")
 
 
 class ExpressionEdit(QLineEdit):
     """A one-line editor that speaks calculator: Enter/= compute, Esc clears, Up/Down walk
-    the history, Ctrl+C copies the result when nothing is selected."""
+    the history, Ctrl+C copies the result when nothing is selected.
+
+    After an answer is kept, its expression stays in sight, selected: what is typed next
+    starts a new expression, except an operator, which goes on from the answer, as on a
+    pocket calculator (typing on after ``12+34=`` must not make ``12+3447``)."""
 
     computeRequested = Signal()
     clearRequested = Signal()
     historyStep = Signal(int)  # +1 older, -1 newer
     copyResultRequested = Signal()
 
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._computed: str | None = None  # the expression whose answer was just kept
+        self.selectionChanged.connect(self._forget_computed)
+
+    def mark_computed(self) -> None:
+        """Select the expression whose answer was just kept (see the class docstring)."""
+        if self.text():
+            self._computed = self.text()
+            self.selectAll()
+
+    def just_computed(self) -> bool:
+        return self._computed is not None and self.selectedText() == self.text() == self._computed
+
+    def _forget_computed(self) -> None:
+        if not self.just_computed():
+            self._computed = None
+
+    def type_text(self, text: str) -> None:
+        """Insert ``text`` as typed (keyboard or keypad); just after an answer an operator
+        continues it: ``+``/``−`` after the expression, ``×``/``÷`` after it in brackets."""
+        if len(text) == 1 and text in GOES_ON and self.just_computed():
+            base = self.text()
+            if text in "+\u2212" or _NUMBER.fullmatch(base):
+                self.end(False)
+            else:
+                text = f"({base}){text}"
+        self.insert(text)
+
+    def erase_back(self) -> None:
+        """Backspace: just after an answer, the last character, not the whole expression."""
+        if self.just_computed():
+            self.end(False)
+        self.backspace()
+
     def keyPressEvent(self, event):
         key, text = event.key(), event.text()
+        plain = not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier)
         if key in (Qt.Key_Return, Qt.Key_Enter) or text == "=":
             self.computeRequested.emit()
         elif key == Qt.Key_Escape:
@@ -42,12 +85,14 @@ class ExpressionEdit(QLineEdit):
             self.historyStep.emit(+1)
         elif key == Qt.Key_Down:
             self.historyStep.emit(-1)
-        elif event.matches(QKeySequence.Copy) and not self.hasSelectedText():
+        elif event.matches(QKeySequence.Copy) and (not self.hasSelectedText() or self.just_computed()):
             self.copyResultRequested.emit()
         elif event.matches(QKeySequence.Paste):
             self.paste_expression(QGuiApplication.clipboard().text())
-        elif text in PRETTY_KEYS and not event.modifiers() & (Qt.ControlModifier | Qt.AltModifier):
-            self.insert(PRETTY_KEYS[text])
+        elif key == Qt.Key_Backspace and plain and self.just_computed():
+            self.erase_back()
+        elif plain and (text in PRETTY_KEYS or (len(text) == 1 and text in GOES_ON and self.just_computed())):
+            self.type_text(PRETTY_KEYS.get(text, text))
         else:
             super().keyPressEvent(event)
 

@@ -51,6 +51,7 @@ class ExpressionEdit(QLineEdit):
             self.selectAll()
 
     def just_computed(self) -> bool:
+        """Whether the text on screen is still the kept expression, whole and selected."""
         return self._computed is not None and self.selectedText() == self.text() == self._computed
 
     def _forget_computed(self) -> None:

@@ -145,6 +145,12 @@ def test_after_enter_a_digit_starts_afresh_and_an_operator_goes_on(qtbot, window
     qtbot.keyClick(edit, Qt.Key_Backspace)  # one character, not the whole expression
     assert edit.text() == "12+3"
     qtbot.keyClick(edit, Qt.Key_Escape)
+    enter("12+34")
+    window.history.list.setFocus()  # keys typed elsewhere on the tab come to the expression
+    qtbot.waitUntil(window.history.list.hasFocus, timeout=2000)
+    qtbot.keyClick(window.history.list, "4")
+    assert edit.text() == "4"
+    qtbot.keyClick(edit, Qt.Key_Escape)
     enter("42")
     qtbot.mouseClick(window.keypad.buttons["\u00f7"], Qt.LeftButton)  # the keypad alike
     qtbot.mouseClick(window.keypad.buttons["7"], Qt.LeftButton)

@@ -58,6 +58,17 @@ class ExpressionEdit(QLineEdit):
         if not self.just_computed():
             self._computed = None
 
+    def focusOutEvent(self, event):
+        kept = self._computed
+        super().focusOutEvent(event)  # Qt drops the selection on the way out; the state stays
+        if kept is not None and self.text() == kept:
+            self._computed = kept
+
+    def focusInEvent(self, event):
+        super().focusInEvent(event)  # keys typed elsewhere on the tab come back here
+        if self._computed is not None and self.text() == self._computed:
+            self.selectAll()
+
     def type_text(self, text: str) -> None:
         """Insert ``text`` as typed (keyboard or keypad); just after an answer an operator
         continues it: ``+``/``−`` after the expression, ``×``/``÷`` after it in brackets."""

@@ -55,6 +55,18 @@ def test_each_bad_argument_exits_2_with_message():
         assert proc.stderr.strip() and "Traceback" not in proc.stderr
 
 
+def test_an_equation_is_checked_and_its_left_side_answered():
+    proc = run_cli("compute", "12+34=47", "12+34=46")
+    assert proc.returncode == 0, proc.stderr  # a wrong right side is an answer, not an error
+    assert "check   12+34\u226047: the right side should be 46" in proc.stdout
+    assert "check   12+34=46 holds" in proc.stdout and "exact   46" in proc.stdout
+    row = json.loads(run_cli("compute", "--json", "12+34=47").stdout)
+    assert row["input"] == "12+34=47" and row["exact"] == "46"
+    assert row["equation"] == {"left": "12+34", "right": "47", "holds": False, "answer": "46"}
+    proc = run_cli("compute", "12+34=abc")  # a right side that cannot be read: said, exit 2
+    assert proc.returncode == 2 and "cannot check" in proc.stderr and "Traceback" not in proc.stderr
+
+
 def test_fraction_flag():
     proc = run_cli("compute", "--json", "--fraction", "7/2")
     assert json.loads(proc.stdout)["exact"] == "7/2"

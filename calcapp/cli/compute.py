@@ -122,10 +122,25 @@ class _Printer:
         sys.stdout.flush()
 
 
-def _printed(answers, as_json: bool) -> list[tuple[str, str | None]]:
-    """Each answer as printed, and its error line (None where it has no error)."""
-    return [(json.dumps(ans.to_json(), ensure_ascii=False) if as_json else _human(ans),
-             f"calcapp: {ans.input!r}: {ans.error}" if ans.error else None) for ans in answers]
+def _printed(answers, as_json: bool, checks=None) -> list[tuple[str, str | None]]:
+    """Each answer as printed, and its error line (None where it has no error). With
+    ``checks``, an answer whose check is given is the left side of that equation."""
+    out = []
+    for ans, check in zip(answers, checks or [None] * len(answers)):
+        if check is None:
+            out.append((json.dumps(ans.to_json(), ensure_ascii=False) if as_json else _human(ans),
+                        f"calcapp: {ans.input!r}: {ans.error}" if ans.error else None))
+            continue
+        from calcapp.expr.equation import verdict
+
+        text = f"{check['left']}={check['right']}"
+        if as_json:
+            printed = json.dumps({**ans.to_json(), "input": text, "equation": check}, ensure_ascii=False)
+        else:
+            printed = "\n".join([text] + _human(ans).splitlines()[1:] + [f"  check   {verdict(check)}"])
+        error = ans.error or (None if check["holds"] is not None else verdict(check))
+        out.append((printed, f"calcapp: {text!r}: {error}" if error else None))
+    return out
 
 
 def _jobs(asked: int | None, first_lines: int) -> int:
@@ -189,8 +204,13 @@ def _answer_slice(items, model, fraction, as_json, one_thread=True):
     try:
         if one_thread:
             predictor.WORKERS = 1
+        from calcapp.expr.equation import check_equation
+
         texts = [t for t in items if isinstance(t, str)]
-        answers = iter(answer_many(texts, model=model, fraction=fraction))
-        return _printed([next(answers) if isinstance(t, str) else t for t in items], as_json)
+        checks = [check_equation(t) for t in texts]  # 'a=b' is a claim: its left side is asked
+        questions = [t if c is None else c["left"] + "=" for t, c in zip(texts, checks)]
+        answered = iter(zip(answer_many(questions, model=model, fraction=fraction), checks))
+        shown = [next(answered) if isinstance(t, str) else (t, None) for t in items]
+        return _printed([a for a, _ in shown], as_json, [c for _, c in shown])
     finally:
         gc.enable()

@@ -124,16 +124,16 @@ class _Printer:
 
 def _printed(answers, as_json: bool, checks=None) -> list[tuple[str, str | None]]:
     """Each answer as printed, and its error line (None where it has no error). With
-    ``checks``, an answer whose check is given is the left side of that equation."""
+    ``checks``, an answer given ``(text, check)`` is the left side of the equation ``text``."""
     out = []
-    for ans, check in zip(answers, checks or [None] * len(answers)):
-        if check is None:
+    for ans, checked in zip(answers, checks or [None] * len(answers)):
+        if checked is None:
             out.append((json.dumps(ans.to_json(), ensure_ascii=False) if as_json else _human(ans),
                         f"calcapp: {ans.input!r}: {ans.error}" if ans.error else None))
             continue
         from calcapp.expr.equation import verdict
 
-        text = f"{check['left']}={check['right']}"
+        text, check = checked
         if as_json:
             printed = json.dumps({**ans.to_json(), "input": text, "equation": check}, ensure_ascii=False)
         else:
@@ -209,7 +209,8 @@ def _answer_slice(items, model, fraction, as_json, one_thread=True):
         texts = [t for t in items if isinstance(t, str)]
         checks = [check_equation(t) for t in texts]  # 'a=b' is a claim: its left side is asked
         questions = [t if c is None else c["left"] + "=" for t, c in zip(texts, checks)]
-        answered = iter(zip(answer_many(questions, model=model, fraction=fraction), checks))
+        checked = [None if c is None else (t, c) for t, c in zip(texts, checks)]
+        answered = iter(zip(answer_many(questions, model=model, fraction=fraction), checked))
         shown = [next(answered) if isinstance(t, str) else (t, None) for t in items]
         return _printed([a for a, _ in shown], as_json, [c for _, c in shown])
     finally:

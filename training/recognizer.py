@@ -322,14 +322,16 @@ def finish(model, out, card: dict, metrics: dict, t0: float | None = None, compa
     if base is not None and base.resolve() == Path(out).resolve():
         raise SystemExit("--out must be a new folder: the companions are copied from it after the new "
                          "model is written")
-    if base is not None:  # each companion travels with its card entry (its layers, weight, recipe)
+    present = {}  # each companion travels with its card entry (its layers, weight, recipe)
+    if base is not None:
         import json
 
         base_card = json.loads((base / "card.json").read_text(encoding="utf-8"))
-        card.update({k: base_card[k] for k, n in COMPANIONS.items() if base_card.get(k) and (base / n).is_file()})
+        present = {k: n for k, n in COMPANIONS.items() if base_card.get(k) and (base / n).is_file()}
+        card.update({k: base_card[k] for k in present})
     folder = rm.save(model, Path(out), card)
-    if base is not None:
-        copy_companions(base, folder, [n for k, n in COMPANIONS.items() if card.get(k) and (base / n).is_file()])
+    if present:
+        copy_companions(base, folder, list(present.values()))
     took = "" if t0 is None else f" in {time.time() - t0:.0f}s"
     print(f"saved {folder}{took}; held-out: " + ", ".join(
         f"{k} {v['accuracy']}" for k, v in metrics.items() if isinstance(v, dict)), flush=True)

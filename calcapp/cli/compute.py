@@ -125,20 +125,21 @@ class _Printer:
 def _printed(answers, as_json: bool, checks=None) -> list[tuple[str, str | None]]:
     """Each answer as printed, and its error line (None where it has no error). With
     ``checks``, an answer given ``(text, check)`` is the left side of the equation ``text``."""
+    from calcapp.expr.equation import verdict
+
     out = []
     for ans, checked in zip(answers, checks or [None] * len(answers)):
-        if checked is None:
-            out.append((json.dumps(ans.to_json(), ensure_ascii=False) if as_json else _human(ans),
-                        f"calcapp: {ans.input!r}: {ans.error}" if ans.error else None))
-            continue
-        from calcapp.expr.equation import verdict
-
-        text, check = checked
+        text, check = checked or (ans.input, None)
+        error = ans.error
         if as_json:
-            printed = json.dumps({**ans.to_json(), "input": text, "equation": check}, ensure_ascii=False)
+            data = ans.to_json() if check is None else {**ans.to_json(), "input": text, "equation": check}
+            printed = json.dumps(data, ensure_ascii=False)
         else:
-            printed = "\n".join([text] + _human(ans).splitlines()[1:] + [f"  check   {verdict(check)}"])
-        error = ans.error or (None if check["holds"] is not None else verdict(check))
+            printed = _human(ans)
+            if check is not None:
+                printed = "\n".join([text, *printed.splitlines()[1:], f"  check   {verdict(check)}"])
+        if check is not None and check["holds"] is None:
+            error = error or verdict(check)
         out.append((printed, f"calcapp: {text!r}: {error}" if error else None))
     return out
 
@@ -209,7 +210,7 @@ def _answer_slice(items, model, fraction, as_json, one_thread=True):
         texts = [t for t in items if isinstance(t, str)]
         checks = [check_equation(t) for t in texts]  # 'a=b' is a claim: its left side is asked
         questions = [t if c is None else c["left"] + "=" for t, c in zip(texts, checks)]
-        checked = [None if c is None else (t, c) for t, c in zip(texts, checks)]
+        checked = [c and (t, c) for t, c in zip(texts, checks)]
         answered = iter(zip(answer_many(questions, model=model, fraction=fraction), checked))
         shown = [next(answered) if isinstance(t, str) else (t, None) for t in items]
         return _printed([a for a, _ in shown], as_json, [c for _, c in shown])

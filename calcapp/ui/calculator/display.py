@@ -103,7 +103,7 @@ class ExpressionEdit(QLineEdit):
             self.paste_expression(QGuiApplication.clipboard().text())
         elif key == Qt.Key_Backspace and plain and self.just_computed():
             self.erase_back()
-        elif plain and (text in PRETTY_KEYS or (len(text) == 1 and text in GOES_ON and self.just_computed())):
+        elif plain and len(text) == 1 and (text in PRETTY_KEYS or text in GOES_ON):
             self.type_text(PRETTY_KEYS.get(text, text))
         else:
             super().keyPressEvent(event)

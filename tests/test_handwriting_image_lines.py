@@ -108,6 +108,10 @@ def test_overlapping_symbols_get_a_cut_near_their_centre_but_a_lone_mark_is_neve
     x0, w = pix[:, 1].min(), np.ptp(pix[:, 1]) + 1
     near_centre = lambda cols: [c for c in cols if abs(c - x0 - w / 2) <= 0.1 * w + 1]  # noqa: E731
     assert near_centre(cut_columns(pix, h, stroke_width(pair)))
+    tight = ring(30) | ring(38)  # 0.8 line heights wide: no wider than one wide digit
+    pix = np.argwhere(tight)
+    x0, w = pix[:, 1].min(), np.ptp(pix[:, 1]) + 1
+    assert 0.7 * h <= w < 0.9 * h and near_centre(cut_columns(pix, h, stroke_width(tight)))
     alone = 1.0 - pair.astype(float)
     beside = alone.copy()
     beside[10:50, 120:126] = 0.0  # a '1' after the pair

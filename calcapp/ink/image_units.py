@@ -31,7 +31,8 @@ MIN_PIECE = 0.08  # a cut leaves pieces at least this wide (x line height): a '1
 NECK = 1.6  # a cut crosses at most this many stroke widths of ink
 JUMP = 0.5  # ... and a column beside it crosses this many stroke widths more
 PIECE_SIZE = 0.3  # ... and as tall or as wide as this (x line height): no stroke tips
-WIDE = 0.9  # components this wide (x line height) are also cut at their middle's thinnest column
+WIDE = 0.7  # components this wide (x line height) are also cut at their middle's thinnest column:
+# two digits that overlap as they touch are often no wider than one wide digit ('24' 0.88)
 CENTRE = 0.1  # ... and at their centre's, this part of the width either side of the middle
 MAX_CUTS = 3  # cut candidates per component (the decoder reads every span of its pieces)
 MAX_PARTS = 8  # parts per segment; a segment with more is read whole or by its components

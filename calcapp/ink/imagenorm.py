@@ -16,6 +16,8 @@ import warnings
 
 import numpy as np
 
+from calcapp.ink.paper import flatten
+
 SIZE = 28
 BOX = 20
 INK_THRESHOLD = 0.25
@@ -46,13 +48,17 @@ def to_grey(image) -> np.ndarray:
 def ink_polarity(grey: np.ndarray) -> np.ndarray:
     """Ink bright (1) on a dark (0) background, whatever the input's polarity.
 
-    The background is the median of the border; a bright border means dark ink.
+    The background is the median of the border; a bright border means dark ink, on paper
+    whose uneven light is divided out first (``paper.flatten``: a shadow is not ink).
     """
     g = np.asarray(grey, dtype=np.float32)
     if g.size == 0:
         return g
-    border = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
-    bg = float(np.median(border))
+    border = lambda a: np.concatenate([a[0], a[-1], a[:, 0], a[:, -1]])  # noqa: E731
+    bg = float(np.median(border(g)))
+    if bg > 0.5:
+        g = flatten(g)
+        bg = float(np.median(border(g)))
     a = 1.0 - g if bg > 0.5 else g.copy()
     bg = 1.0 - bg if bg > 0.5 else bg
     top = float(a.max())

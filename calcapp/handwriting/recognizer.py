@@ -18,6 +18,7 @@ from calcapp.ink.imagenorm import load_image, normalise_ink, normalise_strokes
 from calcapp.ink.segment import (Segment, join_segments, resolve_by_geometry, segment_image, segment_strokes,
                                   joinable_runs)
 from calcapp.nets.registry import BadModelError, check_model_file, read_card
+from calcapp.ink.strokes import strokes_bbox
 from calcapp.paths import bundled_models_dir, user_models_dir
 from calcapp.handwriting.layers import forward
 from calcapp.handwriting.pieces import PIECES_NAME
@@ -302,13 +303,17 @@ class Recognizer:
         pen-up only the symbol that changed is drawn again (the canvas re-reads the line
         after every stroke).
         """
+        from calcapp.ink.level import level_strokes
         from calcapp.ink.segment import line_height
         from calcapp.ink.strokes import check_ink_size
 
         check_ink_size(len(strokes), sum(len(s.points) for s in strokes))  # InkFormatError
+        drawn, strokes = strokes, level_strokes(strokes)  # a line written uphill is read level
         segs = segment_strokes(strokes)
         if not segs:
             return [], []
+        if strokes is not drawn:
+            segs[0].extra["unlevelled"] = drawn  # boxes are reported on the ink as drawn (``assemble``)
         h = line_height([s.box for s in segs])
         qh = int(round(np.log(max(h, 1e-6)) * 10))  # 10% steps of line height
         images = []
@@ -367,10 +372,12 @@ class Recognizer:
     def assemble(self, segs: list[Segment], tops: list[list[tuple[str, float]]]) -> Reading:
         from calcapp.handwriting.line_decoder import read_line
 
+        drawn = segs[0].extra.get("unlevelled") if segs else None  # the ink before it was turned level
         segs, tops, labels, conf = read_line(self, segs, tops)  # the line as a whole, by its grammar
         out = []
         for seg, top, lab, c in zip(segs, tops, labels, conf):
-            out.append(SymbolReading(lab, c, top, tuple(float(v) for v in seg.box),
+            box = seg.box if drawn is None else strokes_bbox([drawn[i] for i in seg.ids])
+            out.append(SymbolReading(lab, c, top, tuple(float(v) for v in box),
                                      list(seg.ids) if seg.image is None else [], seg.rel_size))
         return Reading(out)
 

@@ -1,0 +1,51 @@
+"""A line written uphill or downhill reads as the same line written level (``ink/level.py``),
+and the boxes the reading reports stay on the ink as it was drawn."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from calcapp.ink.level import level_strokes, line_slope
+from calcapp.ink.segment import segment_strokes
+from calcapp.ink.strokes import Point, Stroke, strokes_bbox
+from calcapp.ink.synth import synth_line
+
+
+@pytest.fixture(scope="module")
+def rec():
+    from calcapp.handwriting.recognizer import load_recognizer
+
+    return load_recognizer()
+
+
+def _turned(strokes, degrees: float):
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    return [Stroke([Point(p.x * c - p.y * s, p.x * s + p.y * c, p.t) for p in st.points]) for st in strokes]
+
+
+@pytest.mark.parametrize("text, seed", [("12+34=46", 1), ("(7-5)×8.5", 2), ("905-67+8", 3)])
+def test_a_line_written_uphill_or_downhill_reads_as_written_level(rec, text, seed):
+    strokes, _ = synth_line(text, np.random.default_rng(seed))
+    want = rec.read_strokes(strokes).expression
+    for degrees in (-10, 8, 12):
+        drawn = _turned(strokes, degrees)
+        reading = rec.read_strokes(drawn)
+        assert reading.expression == want, degrees
+        for sym in reading.symbols:  # boxes where the symbols were drawn, not where they were read
+            assert np.allclose(sym.box, strokes_bbox([drawn[i] for i in sym.stroke_ids]))
+
+
+def test_the_slope_is_measured_only_where_it_is_clear():
+    strokes, _ = synth_line("123+456", np.random.default_rng(4))
+    boxes = [s.box for s in segment_strokes(strokes)]
+    assert line_slope(boxes) == 0.0 and level_strokes(strokes) is strokes  # level as written
+    turned = _turned(strokes, 8)
+    assert line_slope([s.box for s in segment_strokes(turned)]) == pytest.approx(math.tan(math.radians(8)), abs=0.05)
+    few = _turned(synth_line("1+2", np.random.default_rng(5))[0], 8)
+    assert line_slope([s.box for s in segment_strokes(few)]) == 0.0  # two digits: too few to tell
+    steep = _turned(strokes, 40)
+    assert level_strokes(steep) is steep  # not one line of writing

@@ -49,3 +49,27 @@ def test_the_slope_is_measured_only_where_it_is_clear():
     assert line_slope([s.box for s in segment_strokes(few)]) == 0.0  # two digits: too few to tell
     steep = _turned(strokes, 40)
     assert level_strokes(steep) is steep  # not one line of writing
+
+
+def _image(strokes, px: float = 40.0) -> np.ndarray:
+    from calcapp.ink.imagenorm import rasterise
+
+    x, y, w, h = strokes_bbox(strokes)
+    k, pad = px / 100.0, 6
+    shape = (int(h * k) + 2 * pad, int(w * k) + 2 * pad)
+    return 1.0 - rasterise(strokes, k, (x - pad / k, y - pad / k), shape, 0.5 * 0.11 * px)
+
+
+@pytest.mark.parametrize("text, seed", [("12+34=46", 1), ("905-67+8", 3)])
+def test_a_photo_of_a_line_taken_askew_reads_as_a_level_one(rec, text, seed):
+    strokes, _ = synth_line(text, np.random.default_rng(seed))
+    want = rec.read_image(_image(strokes)).expression
+    for degrees in (-15, 15):
+        img = _image(_turned(strokes, degrees))
+        reading = rec.read_image(img)
+        assert reading.expression == want, degrees
+        ink = np.argwhere(img < 0.5)
+        for sym in reading.symbols:  # boxes on the image as given: inside it, each over ink
+            x, y, w, h = sym.box
+            assert -2 <= x and x + w <= img.shape[1] + 2 and -2 <= y and y + h <= img.shape[0] + 2
+            assert ((ink[:, 1] >= x) & (ink[:, 1] <= x + w) & (ink[:, 0] >= y) & (ink[:, 0] <= y + h)).any()

@@ -373,10 +373,15 @@ class Recognizer:
         from calcapp.handwriting.line_decoder import read_line
 
         drawn = segs[0].extra.get("unlevelled") if segs else None  # the ink before it was turned level
+        unturn = segs[0].extra.get("unturn") if segs else None  # ... or the image
         segs, tops, labels, conf = read_line(self, segs, tops)  # the line as a whole, by its grammar
         out = []
         for seg, top, lab, c in zip(segs, tops, labels, conf):
-            box = seg.box if drawn is None else strokes_bbox([drawn[i] for i in seg.ids])
+            box = seg.box
+            if drawn is not None:
+                box = strokes_bbox([drawn[i] for i in seg.ids])
+            elif unturn is not None:
+                box = unturn(seg.box)
             out.append(SymbolReading(lab, c, top, tuple(float(v) for v in box),
                                      list(seg.ids) if seg.image is None else [], seg.rel_size))
         return Reading(out)

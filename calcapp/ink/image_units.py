@@ -23,6 +23,7 @@ import math
 import numpy as np
 
 from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
+from calcapp.ink.level import line_slope, turn_image
 from calcapp.ink.segment import (DOT_SIZE, MAX_MARKS, Segment, _crop, _dilate, _overlaps, _pix_box, _settle_sizes,
                                   _union_box, connected_components, group_boxes, line_height, merge_fragments)
 
@@ -66,6 +67,16 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
     if len(comps) > MAX_MARKS:
         raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
                          f"at most {MAX_MARKS:,}")
+    back = None
+    slope = line_slope([_pix_box(c) for c in comps])
+    if slope:  # a line photographed askew or written uphill: read it level (``ink/level.py``)
+        ink, back = turn_image(ink, slope)
+        mask = ink > threshold
+        comps = connected_components(mask)
+        if not comps:
+            return []
+        sizes = np.array([len(c) for c in comps])
+        comps = [c for c in comps if len(c) >= max(3, 0.004 * sizes.max())]
     h = line_height([_pix_box(c) for c in comps])
     several = sum(_sized(c, h) for c in comps) >= 2  # else one symbol (and specks): no cuts
     sets = bridge_sets(mask, comps, int(round(bridge * h)))
@@ -91,6 +102,8 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         seg.extra["line_h"] = max(seg.box[2], seg.box[3]) / max(seg.rel_size, 1e-9)
         seg.extra["pen"] = stroke
         seg.extra["several"] = several  # a lone mark's specks are its own (``point_apart``)
+        if back is not None:
+            seg.extra["unturn"] = back  # boxes are reported on the image as given (``Recognizer.assemble``)
     return segs
 
 

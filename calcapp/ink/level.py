@@ -58,3 +58,45 @@ def level_strokes(strokes: list[Stroke]) -> list[Stroke]:
     c, s = math.cos(turn), math.sin(turn)
     return [Stroke([Point(cx + (p.x - cx) * c - (p.y - cy) * s, cy + (p.x - cx) * s + (p.y - cy) * c, p.t)
                     for p in st.points]) for st in strokes]
+
+
+def turn_image(ink: np.ndarray, slope: float):
+    """(the ink image turned so that a line of this slope runs level, a function taking a box
+    (x, y, w, h) in the turned image to the box it covers in ``ink``). Bilinear; the turned
+    image is as large as needed to hold all of ``ink``; rows are sampled a block at a time."""
+    turn = -math.atan(slope)
+    c, s = math.cos(turn), math.sin(turn)
+    h, w = ink.shape
+    big_h = int(math.ceil(abs(w * s) + abs(h * c)))
+    big_w = int(math.ceil(abs(w * c) + abs(h * s)))
+    cy, cx, big_cy, big_cx = (h - 1) / 2, (w - 1) / 2, (big_h - 1) / 2, (big_w - 1) / 2
+
+    def source(x, y):  # where a pixel of the turned image comes from in ``ink``
+        return c * (x - big_cx) + s * (y - big_cy) + cx, -s * (x - big_cx) + c * (y - big_cy) + cy
+
+    out = np.zeros((big_h, big_w), dtype=np.float32)
+    xs = np.arange(big_w, dtype=np.float32)
+    for top in range(0, big_h, 256):
+        ys = np.arange(top, min(big_h, top + 256), dtype=np.float32)
+        out[top:top + len(ys)] = _bilinear(ink, *source(xs[None, :], ys[:, None]))
+
+    def back(box):
+        x, y, bw, bh = box
+        sx, sy = source(np.array([x, x + bw, x, x + bw]), np.array([y, y, y + bh, y + bh]))
+        sx, sy = np.clip(sx, 0, w), np.clip(sy, 0, h)  # the turned box's corners may lie off the image
+        return (float(sx.min()), float(sy.min()), float(np.ptp(sx)), float(np.ptp(sy)))
+
+    return out, back
+
+
+def _bilinear(img: np.ndarray, sx: np.ndarray, sy: np.ndarray) -> np.ndarray:
+    """``img`` sampled at (sx, sy); 0 outside it."""
+    h, w = img.shape
+    x0, y0 = np.floor(sx).astype(np.int64), np.floor(sy).astype(np.int64)
+    fx, fy = (sx - x0).astype(np.float32), (sy - y0).astype(np.float32)
+    inside = (x0 >= 0) & (y0 >= 0) & (x0 < w - 1) & (y0 < h - 1)
+    x0, y0 = np.clip(x0, 0, max(w - 2, 0)), np.clip(y0, 0, max(h - 2, 0))
+    x1, y1 = np.minimum(x0 + 1, w - 1), np.minimum(y0 + 1, h - 1)
+    v = (img[y0, x0] * (1 - fx) * (1 - fy) + img[y0, x1] * fx * (1 - fy)
+         + img[y1, x0] * (1 - fx) * fy + img[y1, x1] * fx * fy)
+    return np.where(inside, v, 0.0).astype(np.float32)

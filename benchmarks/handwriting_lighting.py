@@ -1,5 +1,7 @@
-"""Held-out writers' image lines photographed under uneven light, read with and without the
-paper's light divided out (``calcapp/ink/paper.py``), side by side in one run.
+"""Held-out writers' lines as people photograph and write them: under uneven light, and
+askew; read with and without the app's remedy for each (``calcapp/ink/paper.py``, the
+paper's light divided out; ``calcapp/ink/level.py``, the line turned level), side by side
+in one run.
 
     python benchmarks/handwriting_lighting.py [--n 300] [--out FILE]
 
@@ -9,12 +11,15 @@ the ink 0.15 dark. Lightings: even white paper (the benchmark's own images), eve
 with noise, a lamp to one side (0.85 to 0.55 across the line), a shadow over a corner (0.45
 at the corner, 0.9 away from it), and the corner's shadow on a line shot at 120 px a line
 height with a thinner pen (a phone's photo). *Without* reads each line with the paper's light
-taken from the border alone, as the app did before.
+taken from the border alone, as the app did before. Askew: the same lines turned 6, -6 and
+10 degrees (each symbol with them, as a photo taken askew or a line written uphill shows
+them), as pen strokes and as images; *without* reads them as they come.
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -29,9 +34,10 @@ from benchmarks.results_sections import replace_section  # noqa: E402
 from calcapp.handwriting import crohme  # noqa: E402
 from calcapp.handwriting.data import default_data_root  # noqa: E402
 from calcapp.handwriting.recognizer import load_recognizer  # noqa: E402
-from calcapp.ink import paper  # noqa: E402
+from calcapp.ink import image_units, level, paper  # noqa: E402
+from calcapp.ink.strokes import Point, Stroke  # noqa: E402
 
-HEADING = "## Image lines under uneven light (held-out writers)"
+HEADING = "## Lines under uneven light and askew (held-out writers)"
 
 
 def lit(clean: np.ndarray, kind: str, rng) -> np.ndarray:
@@ -52,39 +58,70 @@ KINDS = ["even white paper", "even grey paper, noise", "a lamp to one side", "a 
          "a shadow over a corner, 120 px"]
 
 
+def turned(strokes, degrees: float):
+    a = math.radians(degrees)
+    c, s = math.cos(a), math.sin(a)
+    return [Stroke([Point(p.x * c - p.y * s, p.x * s + p.y * c, p.t) for p in st.points]) for st in strokes]
+
+
+def _read(rec, items, without) -> tuple[int, float]:
+    """(lines read exactly, CPU ms a line) with the remedy (``without`` None) or without it."""
+    saved = [(mod, name, getattr(mod, name)) for mod, name, _ in without or []]
+    for mod, name, fn in without or []:
+        setattr(mod, name, fn)
+    try:
+        t0 = time.process_time()
+        ok = sum((rec.read_image(x) if isinstance(x, np.ndarray) else rec.read_strokes(x)).expression == t
+                 for t, x in items)
+        return ok, 1000 * (time.process_time() - t0) / max(len(items), 1)
+    finally:
+        for mod, name, fn in saved:
+            setattr(mod, name, fn)
+
+
 def measure(n: int) -> dict:
     rec = load_recognizer()
     exprs = list(crohme.read_expressions(default_data_root(), "test"))
     lines = spliced_lines(exprs, real_gaps(exprs), n, np.random.default_rng(21))
-    keep = paper.paper_light
+    want = [t.replace("\u00b7", "\u00d7") for t, *_ in lines]
+    flat = [(paper, "paper_light", lambda grey: None)]
+    level_off = [(level, "level_strokes", lambda strokes: strokes), (image_units, "line_slope", lambda boxes: 0.0)]
     out = {}
     for kind in KINDS:
         px, pen = (120.0, 0.35) if "120 px" in kind else (40.0, 1.0)
         rng = np.random.default_rng(7)
-        photos = [(t.replace("\u00b7", "\u00d7"), lit(line_image(s, h, px, pen), kind, rng)) for t, s, h, *_ in lines]
-        row = {"flattened": sum(keep(p) is not None for _, p in photos)}
-        for name, fn in (("with", keep), ("without", lambda grey: None)):
-            paper.paper_light = fn
-            t0 = time.process_time()
-            row[name] = sum(rec.read_image(p).expression == t for t, p in photos)
-            row[name + "_ms"] = 1000 * (time.process_time() - t0) / max(len(photos), 1)
-        paper.paper_light = keep
-        out[kind] = row
-        print(kind, row, flush=True)
+        photos = [(t, lit(line_image(s, h, px, pen), kind, rng)) for t, (_, s, h, *_) in zip(want, lines)]
+        out[kind + ", image"] = {"remedied": sum(paper.paper_light(p) is not None for _, p in photos)}
+        out[kind + ", image"].update(_rows(rec, photos, flat))
+    for degrees in (6, -6, 10):
+        ink = [(t, turned(s, degrees)) for t, (_, s, *_) in zip(want, lines)]
+        images = [(t, line_image(s, lines[k][2])) for k, (t, s) in enumerate(ink)]
+        for name, items in ((f"turned {degrees} degrees, pen strokes", ink), (f"turned {degrees} degrees, image", images)):
+            out[name] = {"remedied": None}
+            out[name].update(_rows(rec, items, level_off))
+    for k, v in out.items():
+        print(k, v, flush=True)
     return {"n": len(lines), "rows": out}
+
+
+def _rows(rec, items, without) -> dict:
+    ok, ms = _read(rec, items, None)
+    before, _ = _read(rec, items, without)
+    return {"with": ok, "with_ms": ms, "without": before}
 
 
 def write_section(res: dict, path: Path) -> None:
     n = res["n"]
     lines = [HEADING, "",
              f"Produced by `python benchmarks/handwriting_lighting.py` ({time.strftime('%Y-%m-%d')}; see its "
-             f"docstring). {n} spliced lines of the held-out writers, read exactly; *flattened*: lines whose paper "
-             "the app found uneven and divided out.", "",
-             "| light | flattened | without (border's median as the paper) | with the paper's light divided out "
-             "| CPU per line, with |",
+             f"docstring). {n} spliced lines of the held-out writers, read exactly. *Remedied*: lines whose paper "
+             "the app found unevenly lit and divided out (the askew rows are turned level where their slope is "
+             "clear).", "",
+             "| lines | remedied | without the remedy | with it (the app) | CPU per line, with |",
              "|---|---|---|---|---|"]
     for kind, r in res["rows"].items():
-        lines.append(f"| {kind} | {r['flattened']} | {r['without']} ({100 * r['without'] / n:.2f}%) "
+        lines.append(f"| {kind} | {'-' if r['remedied'] is None else r['remedied']} "
+                     f"| {r['without']} ({100 * r['without'] / n:.2f}%) "
                      f"| **{r['with']}** ({100 * r['with'] / n:.2f}%) | {r['with_ms']:.0f} ms |")
     replace_section(path, HEADING, lines)
 

@@ -11,9 +11,10 @@ the ink 0.15 dark. Lightings: even white paper (the benchmark's own images), eve
 with noise, a lamp to one side (0.85 to 0.55 across the line), a shadow over a corner (0.45
 at the corner, 0.9 away from it), and the corner's shadow on a line shot at 120 px a line
 height with a thinner pen (a phone's photo). *Without* reads each line with the paper's light
-taken from the border alone, as the app did before. Askew: the same lines turned 6, -6 and
-10 degrees (each symbol with them, as a photo taken askew or a line written uphill shows
-them), as pen strokes and as images; *without* reads them as they come.
+taken from the border alone, as the app did before. Askew: the same lines written uphill
+(each symbol moved up by the slope at its middle and kept upright, as a hand writes a line
+that climbs; pen strokes) and turned 6, -6 and 10 degrees (each symbol turned with them, as
+a photo taken askew shows them; pen strokes and images); *without* reads them as they come.
 """
 
 from __future__ import annotations
@@ -64,6 +65,19 @@ def turned(strokes, degrees: float):
     return [Stroke([Point(p.x * c - p.y * s, p.x * s + p.y * c, p.t) for p in st.points]) for st in strokes]
 
 
+def uphill(strokes, counts, degrees: float):
+    """Each symbol (``counts`` strokes each, in order) moved up by the slope at its middle and
+    kept upright, as a hand writes a line that climbs."""
+    slope, out, i = math.tan(math.radians(degrees)), [], 0
+    for c in counts:
+        sym = strokes[i:i + c]
+        i += c
+        x = np.concatenate([s.xy() for s in sym])[:, 0]
+        dy = -slope * float(x.min() + x.max()) / 2
+        out += [Stroke([Point(p.x, p.y + dy, p.t) for p in st.points]) for st in sym]
+    return out
+
+
 def _read(rec, items, without) -> tuple[int, float]:
     """(lines read exactly, CPU ms a line) with the remedy (``without`` None) or without it."""
     saved = [(mod, name, getattr(mod, name)) for mod, name, _ in without or []]
@@ -82,7 +96,7 @@ def _read(rec, items, without) -> tuple[int, float]:
 def measure(n: int) -> dict:
     rec = load_recognizer()
     exprs = list(crohme.read_expressions(default_data_root(), "test"))
-    lines = spliced_lines(exprs, real_gaps(exprs), n, np.random.default_rng(21))
+    lines = spliced_lines(exprs, real_gaps(exprs), n, np.random.default_rng(21), sizes=True)
     want = [t.replace("\u00b7", "\u00d7") for t, *_ in lines]
     flat = [(paper, "paper_light", lambda grey: None)]
     level_off = [(level, "level_strokes", lambda strokes: strokes), (image_units, "line_slope", lambda boxes: 0.0)]
@@ -96,7 +110,9 @@ def measure(n: int) -> dict:
     for degrees in (6, -6, 10):
         ink = [(t, turned(s, degrees)) for t, (_, s, *_) in zip(want, lines)]
         images = [(t, line_image(s, lines[k][2])) for k, (t, s) in enumerate(ink)]
-        for name, items in ((f"turned {degrees} degrees, pen strokes", ink), (f"turned {degrees} degrees, image", images)):
+        climbing = [(t, uphill(s, ln[-1], degrees)) for t, (_, s, *_), ln in zip(want, lines, lines)]
+        for name, items in ((f"written uphill {degrees} degrees, symbols upright, pen strokes", climbing),
+                            (f"turned {degrees} degrees, pen strokes", ink), (f"turned {degrees} degrees, image", images)):
             out[name] = {"remedied": None}
             out[name].update(_rows(rec, items, level_off))
     for k, v in out.items():

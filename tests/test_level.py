@@ -39,6 +39,30 @@ def test_a_line_written_uphill_or_downhill_reads_as_written_level(rec, text, see
             assert np.allclose(sym.box, strokes_bbox([drawn[i] for i in sym.stroke_ids]))
 
 
+def _uphill(strokes, truth, degrees: float):
+    """Each symbol moved up by the slope at its middle and kept upright, as a hand writes uphill."""
+    slope, out = math.tan(math.radians(degrees)), list(strokes)
+    for _, ids, box in truth:
+        dy = -slope * (box[0] + box[2] / 2)
+        for i in ids:
+            out[i] = Stroke([Point(p.x, p.y + dy, p.t) for p in strokes[i].points])
+    return out
+
+
+@pytest.mark.parametrize("text, seed", [("11+71=82", 6), ("(1-4)×17", 7)])
+def test_symbols_written_upright_on_a_climbing_line_keep_their_shape(rec, text, seed):
+    """A '1' stays upright: the line is levelled by moving strokes, not by turning them."""
+    strokes, truth = synth_line(text, np.random.default_rng(seed))
+    want = rec.read_strokes(strokes).expression
+    for degrees in (12, -12):
+        drawn = _uphill(strokes, truth, degrees)
+        level = level_strokes(drawn)
+        assert level is not drawn
+        for a, b in zip(strokes, level):  # each stroke as drawn, only moved
+            assert np.allclose(np.ptp(a.xy(), axis=0), np.ptp(b.xy(), axis=0))
+        assert rec.read_strokes(drawn).expression == want, degrees
+
+
 def test_the_slope_is_measured_only_where_it_is_clear():
     strokes, _ = synth_line("123+456", np.random.default_rng(4))
     boxes = [s.box for s in segment_strokes(strokes)]

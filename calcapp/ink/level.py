@@ -4,9 +4,10 @@ The line decoder weighs each reading by where it sits between the digits' top an
 (a minus at mid-height, a decimal point on the baseline), measured across the whole line. On
 a line that climbs 6 degrees, the symbols at its ends sit a third of a line height off that
 frame, and 7 in 150 of the training writers' lines were misread that way (10 degrees: 26).
-So the slope of the line's full-height symbols is measured and, where it is clear, the ink is
-turned about the line's middle. The symbols keep their strokes and order; only their frame
-turns (``Recognizer.assemble`` reports boxes on the ink as it was drawn).
+So the slope of the line's full-height symbols is measured and, where it is clear, pen strokes
+are moved up or down to a level line, each keeping its shape, and an image is turned. The
+symbols keep their strokes and order (``Recognizer.assemble`` reports boxes on the ink as it
+was drawn).
 """
 
 from __future__ import annotations
@@ -46,18 +47,23 @@ def line_slope(boxes) -> float:
 
 
 def level_strokes(strokes: list[Stroke]) -> list[Stroke]:
-    """The strokes turned so that their line runs level; the same list where it already does."""
+    """The strokes moved so that their line runs level; the same list where it already does.
+    Each stroke moves up or down by the slope at its middle and keeps its shape: a hand that
+    writes uphill keeps its symbols upright, and a '1' turned with the line would lean into a
+    '/' (a photo taken askew turns its symbols too: ``turn_image``)."""
     if len(strokes) < MIN_SYMBOLS:
         return strokes
     slope = line_slope([s.box for s in segment_strokes(strokes)])
     if slope == 0.0:
         return strokes
     a = np.concatenate([s.xy() for s in strokes])
-    cx, cy = (a.min(axis=0) + a.max(axis=0)) / 2
-    turn = -math.atan(slope)
-    c, s = math.cos(turn), math.sin(turn)
-    return [Stroke([Point(cx + (p.x - cx) * c - (p.y - cy) * s, cy + (p.x - cx) * s + (p.y - cy) * c, p.t)
-                    for p in st.points]) for st in strokes]
+    cx = float(a[:, 0].min() + a[:, 0].max()) / 2
+    out = []
+    for st in strokes:
+        xy = st.xy()
+        dy = -slope * ((float(xy[:, 0].min() + xy[:, 0].max()) / 2 if len(xy) else cx) - cx)
+        out.append(Stroke([Point(p.x, p.y + dy, p.t) for p in st.points]))
+    return out
 
 
 def turn_image(ink: np.ndarray, slope: float):

@@ -58,3 +58,24 @@ def test_the_first_window_is_no_larger_than_the_screen(qtbot):
     screen = window.screen().availableGeometry()
     assert window.size().toTuple() == (min(980, screen.width()), min(680, screen.height()))
     window.close()
+
+
+def test_a_long_answer_is_set_smaller_not_wider_than_an_800_pixel_window(qtbot):
+    """'73/6' answers 12.166666666666666: sixteen digits of 26 pt with their confidences
+    widened the window past the screen and cut off the exact answer."""
+    import re
+
+    from calcapp.arithmetic.answering import Answer
+
+    window = _answered(qtbot, (800, 600))
+    digits = "12.1666666666666"
+    window.display.show_answer(Answer("73/6", expression="73/6", neural=digits, exact="12.16666666666667",
+                                      confidence=[0.9] * len(digits), match=False, model="m"))
+    html = window.display.answer_label.text()
+    assert window.minimumSizeHint().width() <= 800 and window.width() <= 800
+    assert "12.16666666666667" in html and html.count("6</td>") >= 12  # every digit shown
+    assert max(float(v) for v in re.findall(r"font-size:([\d.]+)pt", html)) < 26  # only smaller
+    window.display.show_answer(Answer("12*3", expression="12×3", neural="36", exact="36", confidence=[0.9, 0.9],
+                                      match=True, model="m"))
+    assert "font-size:26pt" in window.display.answer_label.text()  # a short answer at full size
+    window.close()

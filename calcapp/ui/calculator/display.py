@@ -13,7 +13,7 @@ import html
 import re
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QGuiApplication, QKeySequence
+from PySide6.QtGui import QFont, QGuiApplication, QKeySequence, QTextDocument
 from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QSizePolicy, QVBoxLayout
 
 from calcapp.ui import theme
@@ -125,6 +125,17 @@ def grouped_reasons(reasons: list[str]) -> str:
     return "; ".join(f"{', '.join(names)}: {why}" for why, names in by_reason.items())
 
 
+ANSWER_SCALES = (1.0, 0.85, 0.7, 0.55, 0.45, 0.35)  # the answer row's type, largest first
+
+
+def _scaled(text: str, scale: float) -> str:
+    """Rich text with every ``font-size:Npt`` times ``scale``."""
+    if scale == 1.0:
+        return text
+    return re.sub(r"font-size:(\d+(?:\.\d+)?)pt",
+                  lambda m: f"font-size:{max(6.0, float(m.group(1)) * scale):.1f}pt", text)
+
+
 class Display(QFrame):
     """Shows an ``Answer`` (calcapp.arithmetic.answering); ``summary()`` is the same in words."""
 
@@ -157,6 +168,10 @@ class Display(QFrame):
         self.model_label.setTextFormat(Qt.RichText)
         for label in (self.error_label, self.answer_label, self.model_label):
             label.setSizePolicy(QSizePolicy.Preferred, QSizePolicy.Fixed)
+        # A long answer is set smaller (``_set_answer``), never wider than the display: its
+        # width must not push the window past an 800-pixel screen.
+        self.answer_label.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Fixed)
+        self._answer_html_source = ""
         # Fixed rows: the display must not jump when an error comes and goes.
         line = self.error_label.fontMetrics().height() + 4
         self.error_label.setFixedHeight(line)
@@ -199,7 +214,7 @@ class Display(QFrame):
         self.answer = None
         self._summary = ""
         self.error_label.clear()
-        self.answer_label.setText("")
+        self._set_answer("")
         self.model_label.setText("")
         if hasattr(self, "working"):
             self.working.show_answer(None)
@@ -219,7 +234,7 @@ class Display(QFrame):
         else:
             self.error_label.clear()
         unreadable = answer.error is not None and answer.exact is None and answer.neural is None
-        self.answer_label.setText("" if unreadable else self._answer_html(answer))
+        self._set_answer("" if unreadable else self._answer_html(answer))
         self.model_label.setText(self._model_text(answer))
         self.model_label.setToolTip("\n".join(getattr(answer, "reasons", ()) or ()))
         self.working.show_answer(answer)
@@ -236,7 +251,7 @@ class Display(QFrame):
         if check is None or check["holds"] is None:
             return False
         self.error_label.clear()
-        self.answer_label.setText(self._check_html(check))
+        self._set_answer(self._check_html(check))
         self.model_label.setText(html.escape(verdict(check) + ", checked exactly", quote=False))
         self.model_label.setToolTip("")
         self.working.show_answer(None)
@@ -258,6 +273,27 @@ class Display(QFrame):
                       f"&nbsp;&nbsp;should be&nbsp;</td>",
                       f"<td style='font-size:26pt'>{html.escape(check['answer'])}</td>"]
         return f"<table cellspacing='0' cellpadding='1' align='right'><tr>{''.join(cells)}</tr></table>"
+
+    def _set_answer(self, text: str) -> None:
+        """The answer row, its type scaled down until it fits the label's width: a long
+        answer (16 digits with their confidences) is shown whole, only smaller."""
+        self._answer_html_source = text
+        width = self.answer_label.width()
+        shown = text
+        if text and width > 0:
+            doc = QTextDocument()
+            doc.setDefaultFont(self.answer_label.font())
+            for scale in ANSWER_SCALES:
+                shown = _scaled(text, scale)
+                doc.setHtml(shown)
+                if doc.idealWidth() <= width:
+                    break
+        self.answer_label.setText(shown)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().resizeEvent(event)
+        if self._answer_html_source:
+            self._set_answer(self._answer_html_source)
 
     # -- pieces --------------------------------------------------------------------------
     def _show_error(self, answer, final: bool) -> None:

@@ -1,10 +1,9 @@
-"""A line written uphill or downhill, turned level before it is read.
+"""A line written uphill or downhill, or photographed askew, read as if it were level.
 
 The line decoder weighs each reading by where it sits between the digits' top and baseline
 (a minus at mid-height, a decimal point on the baseline), measured across the whole line. On
-a line that climbs 6 degrees, the symbols at its ends sit a third of a line height off that
-frame, and 7 in 150 of the training writers' lines were misread that way (10 degrees: 26).
-So the slope of the line's full-height symbols is measured and, where it is clear, pen strokes
+a line that climbs a few degrees, the symbols at its ends sit well off that frame (the
+misreads it cost are in benchmarks/results/handwriting.md, "Seventeenth session"). So the slope of the line's full-height symbols is measured and, where it is clear, pen strokes
 are moved up or down to a level line, each keeping its shape, and an image is turned. The
 symbols keep their strokes and order (``Recognizer.assemble`` reports boxes on the ink as it
 was drawn).

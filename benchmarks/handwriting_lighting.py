@@ -99,7 +99,7 @@ def measure(n: int) -> dict:
     lines = spliced_lines(exprs, real_gaps(exprs), n, np.random.default_rng(21), sizes=True)
     want = [t.replace("\u00b7", "\u00d7") for t, *_ in lines]
     flat = [(paper, "paper_light", lambda grey: None)]
-    level_off = [(level, "level_strokes", lambda strokes: strokes), (image_units, "line_slope", lambda boxes: 0.0)]
+    level_off = [(level, "line_slope", lambda boxes: 0.0), (image_units, "line_slope", lambda boxes: 0.0)]
     out = {}
     for kind in KINDS:
         px, pen = (120.0, 0.35) if "120 px" in kind else (40.0, 1.0)

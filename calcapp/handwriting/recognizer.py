@@ -17,8 +17,8 @@ from calcapp.expr.lexer import MAX_INPUT_LENGTH
 from calcapp.ink.imagenorm import load_image, normalise_ink, normalise_strokes
 from calcapp.ink.segment import (Segment, join_segments, resolve_by_geometry, segment_image, segment_strokes,
                                   joinable_runs)
-from calcapp.nets.registry import BadModelError, check_model_file, read_card
 from calcapp.ink.strokes import strokes_bbox
+from calcapp.nets.registry import BadModelError, check_model_file, read_card
 from calcapp.paths import bundled_models_dir, user_models_dir
 from calcapp.handwriting.layers import forward
 from calcapp.handwriting.pieces import PIECES_NAME
@@ -303,17 +303,19 @@ class Recognizer:
         pen-up only the symbol that changed is drawn again (the canvas re-reads the line
         after every stroke).
         """
-        from calcapp.ink.level import level_strokes
+        from calcapp.ink.level import level_strokes, line_slope
         from calcapp.ink.segment import line_height
         from calcapp.ink.strokes import check_ink_size
 
         check_ink_size(len(strokes), sum(len(s.points) for s in strokes))  # InkFormatError
-        drawn, strokes = strokes, level_strokes(strokes)  # a line written uphill is read level
         segs = segment_strokes(strokes)
+        slope = line_slope([s.box for s in segs])
+        if slope:  # a line written uphill is read level, its boxes reported as drawn (``assemble``)
+            drawn, strokes = strokes, level_strokes(strokes, slope)
+            segs = segment_strokes(strokes)
+            segs[0].extra["unlevelled"] = drawn
         if not segs:
             return [], []
-        if strokes is not drawn:
-            segs[0].extra["unlevelled"] = drawn  # boxes are reported on the ink as drawn (``assemble``)
         h = line_height([s.box for s in segs])
         qh = int(round(np.log(max(h, 1e-6)) * 10))  # 10% steps of line height
         images = []

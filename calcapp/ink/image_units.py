@@ -59,11 +59,9 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
                          f"at most {MAX_PIXELS // 1_000_000} megapixels")
     ink = ink_polarity(np.nan_to_num(grey, nan=1.0, posinf=1.0, neginf=0.0))
     mask = ink > threshold
-    comps = connected_components(mask)
+    comps = _marks(mask)
     if not comps:
         return []
-    sizes = np.array([len(c) for c in comps])
-    comps = [c for c in comps if len(c) >= max(3, 0.004 * sizes.max())]  # specks of noise, not dots
     if len(comps) > MAX_MARKS:
         raise ValueError(f"the image holds {len(comps):,} separate marks; one reading takes "
                          f"at most {MAX_MARKS:,}")
@@ -72,11 +70,9 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
     if slope:  # a line photographed askew or written uphill: read it level (``ink/level.py``)
         ink, back = turn_image(ink, slope)
         mask = ink > threshold
-        comps = connected_components(mask)
+        comps = _marks(mask)
         if not comps:
             return []
-        sizes = np.array([len(c) for c in comps])
-        comps = [c for c in comps if len(c) >= max(3, 0.004 * sizes.max())]
     h = line_height([_pix_box(c) for c in comps])
     several = sum(_sized(c, h) for c in comps) >= 2  # else one symbol (and specks): no cuts
     sets = bridge_sets(mask, comps, int(round(bridge * h)))
@@ -105,6 +101,16 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Seg
         if back is not None:
             seg.extra["unturn"] = back  # boxes are reported on the image as given (``Recognizer.assemble``)
     return segs
+
+
+def _marks(mask: np.ndarray) -> list[np.ndarray]:
+    """The connected components of ``mask`` but specks of noise (not dots: a speck is tiny
+    against the largest mark)."""
+    comps = connected_components(mask)
+    if not comps:
+        return []
+    biggest = max(len(c) for c in comps)
+    return [c for c in comps if len(c) >= max(3, 0.004 * biggest)]
 
 
 def bridge_sets(mask: np.ndarray, comps: list, r: int) -> list[list[int]]:

@@ -45,14 +45,14 @@ def line_slope(boxes) -> float:
     return slope
 
 
-def level_strokes(strokes: list[Stroke]) -> list[Stroke]:
-    """The strokes moved so that their line runs level; the same list where it already does.
-    Each stroke moves up or down by the slope at its middle and keeps its shape: a hand that
-    writes uphill keeps its symbols upright, and a '1' turned with the line would lean into a
-    '/' (a photo taken askew turns its symbols too: ``turn_image``)."""
-    if len(strokes) < MIN_SYMBOLS:
-        return strokes
-    slope = line_slope([s.box for s in segment_strokes(strokes)])
+def level_strokes(strokes: list[Stroke], slope: float | None = None) -> list[Stroke]:
+    """The strokes moved so that their line (of ``slope``, else measured) runs level; the
+    same list where it already does. Each stroke moves up or down by the slope at its middle
+    and keeps its shape: a hand that writes uphill keeps its symbols upright, and a '1'
+    turned with the line would lean into a '/' (a photo taken askew turns its symbols too:
+    ``turn_image``)."""
+    if slope is None:
+        slope = line_slope([s.box for s in segment_strokes(strokes)]) if len(strokes) >= MIN_SYMBOLS else 0.0
     if slope == 0.0:
         return strokes
     a = np.concatenate([s.xy() for s in strokes])

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from calcapp.ink.resample import resize
+
 BLOCKS = 10  # the light is estimated on blocks of this part of the image's shorter side...
 MIN_BLOCK = 4  # ...and at least this many pixels
 REACH = 2  # a stroke up to this many blocks less one wide is ink, not shade
@@ -36,7 +38,7 @@ def paper_light(grey: np.ndarray) -> np.ndarray | None:
     contrast = float(light.max()) - ink
     if contrast <= 1e-3 or float(light.max() - light.min()) <= UNEVEN * contrast:
         return None
-    return np.maximum(_spread(light, block, h, w), 1e-3)
+    return np.maximum(resize(light.astype(np.float32), nh * block, nw * block)[:h, :w], 1e-3)
 
 
 def flatten(grey: np.ndarray) -> np.ndarray:
@@ -44,14 +46,6 @@ def flatten(grey: np.ndarray) -> np.ndarray:
     its own paper); unchanged where the paper is evenly lit."""
     light = paper_light(grey)
     return grey if light is None else np.clip(grey / light, 0.0, 1.0).astype(np.float32)
-
-
-def _spread(grid: np.ndarray, block: int, h: int, w: int) -> np.ndarray:
-    """The block grid as an h x w image, each block's value at its centre, linear between."""
-    ys = (np.arange(h) + 0.5) / block - 0.5
-    xs = (np.arange(w) + 0.5) / block - 0.5
-    rows = np.stack([np.interp(xs, np.arange(grid.shape[1]), r) for r in grid])
-    return np.stack([np.interp(ys, np.arange(grid.shape[0]), c) for c in rows.T], axis=1).astype(np.float32)
 
 
 def _around(a: np.ndarray, combine, r: int) -> np.ndarray:

@@ -57,3 +57,16 @@ def test_a_full_collection_waits_out_its_own_cost(qapp, monkeypatch):
     monkeypatch.setattr(gc, "get_count", lambda: (10, 0, 0))
     assert gc_collector.tick() is None
     assert collected == [1, 2, 1]
+
+
+def test_answering_in_process_leaves_collection_as_it_found_it(qapp, capsys):
+    """The CLI's answering pauses collection while it works; in a process whose collection the
+    GUI thread owns it must not switch it back on afterwards (it did: every test after the first
+    in-process ``calcapp compute`` ran with automatic collection, and the suite stalled now
+    and then inside the GUI's event filter)."""
+    from calcapp.cli import main
+
+    collector.install(qapp)
+    assert main(["compute", "12+34"]) == 0
+    assert "46" in capsys.readouterr().out
+    assert not gc.isenabled()

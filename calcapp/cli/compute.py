@@ -200,7 +200,10 @@ def _answer_slice(items, model, fraction, as_json, one_thread=True):
     from calcapp.arithmetic.answering import answer_many
 
     # ~10 objects per line and little cyclic garbage: collecting while answering would only
-    # walk what the slice built; it runs again once the slice is done
+    # walk what the slice built; it runs again once the slice is done. Only if it ran before:
+    # in the window's process collection is the GUI thread's (ui/collector.py), and switching
+    # it back on here once let a collection start in a worker thread.
+    was_on = gc.isenabled()
     gc.disable()
     try:
         if one_thread:
@@ -215,4 +218,5 @@ def _answer_slice(items, model, fraction, as_json, one_thread=True):
         shown = [next(answered) if isinstance(t, str) else (t, None) for t in items]
         return _printed([a for a, _ in shown], as_json, [c for _, c in shown])
     finally:
-        gc.enable()
+        if was_on:
+            gc.enable()

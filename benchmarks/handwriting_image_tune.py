@@ -138,7 +138,10 @@ def run(rec, lines, name: str, pen: bool, show: int):
             ok_img += 1
             continue
         segs, labels = read_segments(rec, img)
-        found = diagnose(text, truth_masks(strokes, counts, h, img.shape), segs, labels)
+        if segs and segs[0].extra.get("unturn") is not None:  # read turned level: other frame
+            found = ["turned level, not diagnosed"]
+        else:
+            found = diagnose(text, truth_masks(strokes, counts, h, img.shape), segs, labels)
         kinds = {c.split(" ")[0] for c in found}
         causes["line: " + ("grouping" if kinds - {"symbol"} else "symbol")] += 1
         causes.update(found)

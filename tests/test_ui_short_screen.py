@@ -79,3 +79,20 @@ def test_a_long_answer_is_set_smaller_not_wider_than_an_800_pixel_window(qtbot):
                                       match=True, model="m"))
     assert "font-size:26pt" in window.display.answer_label.text()  # a short answer at full size
     window.close()
+
+
+def test_the_canvas_stays_put_whether_or_not_an_answer_has_working(qtbot):
+    """Writing '1' answers in one step and '12+3' with working: the working's box showing and
+    hiding moved the canvas 53 px up and down under the pen (seen under Xvfb at 800x600)."""
+    from calcapp.arithmetic.answering import Answer
+
+    window = _answered(qtbot, (800, 600))
+    canvas = window.canvas_panel.canvas
+    with_working = canvas.mapTo(window, canvas.rect().topLeft()), canvas.size()
+    window.display.show_answer(Answer("1", expression="1", neural="1", exact="1", confidence=[0.9],
+                                      match=True, model="m", steps=["1"]))
+    assert not window.display.working.isVisible()
+    qtbot.wait(50)  # any relayout is posted
+    assert (canvas.mapTo(window, canvas.rect().topLeft()), canvas.size()) == with_working
+    assert window.size().toTuple() == (800, 600)
+    window.close()

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPalette, QTextCursor, QTextFormat
-from PySide6.QtWidgets import QTextBrowser, QTextEdit
+from PySide6.QtWidgets import QSizePolicy, QTextBrowser, QTextEdit
 
 from calcapp.ui import theme
 
@@ -23,8 +23,8 @@ SHORT_WINDOW = 600  # the shortest window laid out whole (an 800x600 screen): MI
 
 
 class Working(QTextBrowser):
-    """Read-only, scrollable, hidden while there is no working to show. One text block per
-    step, so a block number is a step's index in ``Answer.steps``."""
+    """Read-only, scrollable, hidden (its place kept) while there is no working to show. One
+    text block per step, so a block number is a step's index in ``Answer.steps``."""
 
     step_opened = Signal(int)  # a step to open in the Inside tab
     own_keys = (Qt.Key_Return, Qt.Key_Enter)  # the calculator's key router leaves these here
@@ -39,17 +39,31 @@ class Working(QTextBrowser):
                         "the Inside tab")
         self.setOpenLinks(False)
         self.setTextInteractionFlags(Qt.TextBrowserInteraction | Qt.TextSelectableByKeyboard)
-        self.fit_lines(LINES)
+        self.fit_lines(MIN_LINES)  # the window grows it (fit_window) where it has room
         self.steps: list[str] = []
         self.wrong: int | None = None
         self._moved = False  # the cursor was moved since the working was drawn
         self.cursorPositionChanged.connect(self._mark_current)
+        # Hidden, it keeps its place: the canvas below must not move while a person writes
+        # ('1' answers in one step, '12+3' with working; the canvas jumped 53 px between them).
+        policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
+        policy.setRetainSizeWhenHidden(True)
+        self.setSizePolicy(policy)
         self.hide()
 
     def fit_lines(self, lines: int) -> None:
-        """Show this many lines at once (``MIN_LINES`` to ``LINES``). A fixed height: a layout
-        left to shrink it at 800x600 shrank the keypad instead."""
-        self.setFixedHeight(self.fontMetrics().lineSpacing() * max(MIN_LINES, min(LINES, lines)) + 10)
+        """Show this many lines at once (``MIN_LINES`` to ``LINES``): its height at most, and
+        the height it asks for (a layout left to shrink it at 800x600 shrank the keypad
+        instead). Only ``MIN_LINES`` count towards the window's minimum: counted whole, a
+        window made taller could not be made short again (its lines held it up)."""
+        spacing = self.fontMetrics().lineSpacing()
+        self._height = spacing * max(MIN_LINES, min(LINES, lines)) + 10
+        self.setMinimumHeight(spacing * MIN_LINES + 10)
+        self.setMaximumHeight(self._height)
+        self.updateGeometry()
+
+    def sizeHint(self) -> QSize:
+        return QSize(super().sizeHint().width(), self._height)
 
     def fit_window(self, height: int) -> None:
         """The lines a window this tall leaves: the fewest at ``SHORT_WINDOW``, one more for

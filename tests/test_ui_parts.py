@@ -83,3 +83,30 @@ def test_the_app_keeps_blas_to_one_thread_unless_told_otherwise(monkeypatch, qap
     import os
 
     assert os.environ["OPENBLAS_NUM_THREADS"] == "1" and os.environ["MKL_NUM_THREADS"] == "3"
+
+
+def test_the_app_leaves_at_once_when_a_worker_outlived_the_window():
+    """A thread still holding a lock that the interpreter's shutdown needs (h5py's, while the
+    engine's worker read a model's weights) left a process hanging as it ended."""
+    import subprocess
+    import sys
+
+    code = """
+import os, sys, threading, time, types
+from calcapp.ui.app import finish
+lock = threading.Lock()
+class Needs:  # what h5py's objects do as the interpreter clears its modules
+    def __init__(self):
+        self.lock = lock
+    def __del__(self):
+        self.lock.acquire()
+mod = types.ModuleType("held_at_exit")
+mod.held = Needs()
+sys.modules["held_at_exit"] = mod
+threading.Thread(target=lambda: (lock.acquire(), time.sleep(60)), daemon=True).start()
+time.sleep(0.2)
+print("closed", flush=True)
+sys.exit(finish(3))
+"""
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 3 and proc.stdout == "closed\n"

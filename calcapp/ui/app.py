@@ -67,7 +67,24 @@ def run_app(argv: list[str]) -> int:
 
     window = MainWindow()
     window.show()
-    return app.exec()
+    return finish(app.exec())
+
+
+def finish(code: int) -> int:
+    """Leave at once when a worker thread outlived the window (an Inside-tab grid, TensorFlow
+    still loading): the interpreter's shutdown frees objects whose libraries take locks such a
+    thread may hold, and the process then hangs with no window (seen: a process that ended
+    while the engine's worker read a model's weights waited forever on h5py's lock).
+    The window's close already saved settings, closed the history and waited for the answers
+    and trainings, so nothing is left that shutdown would write."""
+    import threading
+
+    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
+    if not others:
+        return code
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

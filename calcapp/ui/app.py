@@ -79,8 +79,7 @@ def finish(code: int) -> int:
     and trainings, so nothing is left that shutdown would write."""
     import threading
 
-    others = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive()]
-    if not others:
+    if not any(t.is_alive() for t in threading.enumerate() if t is not threading.main_thread()):
         return code
     sys.stdout.flush()
     sys.stderr.flush()

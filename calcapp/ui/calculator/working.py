@@ -45,7 +45,7 @@ class Working(QTextBrowser):
         self._moved = False  # the cursor was moved since the working was drawn
         self.cursorPositionChanged.connect(self._mark_current)
         # Hidden, it keeps its place: the canvas below must not move while a person writes
-        # ('1' answers in one step, '12+3' with working; the canvas jumped 53 px between them).
+        # ('1' answers in one step, '12+3' with working; the canvas jumped between them).
         policy = QSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         policy.setRetainSizeWhenHidden(True)
         self.setSizePolicy(policy)

@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import pytest
 
-from calcapp.handwriting.line_decoder import Prefix, decode, dot_options
+from calcapp.handwriting.line_decoder import dot_options
+from calcapp.handwriting.line_grammar import Prefix, decode
 from calcapp.ink.strokes import InkFormatError, Point, Stroke, save_ink_json
 
 

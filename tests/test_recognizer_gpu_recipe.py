@@ -90,7 +90,8 @@ def test_a_retrained_picture_view_keeps_its_companions_and_their_card_entries(tm
 
     base = tmp_path / "base"
     base.mkdir()
-    (base / "card.json").write_text(json.dumps({"trajectory": {"weight": 1.5}, "pieces": {"kinds": ["one"]}}))
+    (base / "card.json").write_text(json.dumps({"trajectory": {"weight": 1.5}, "pieces": {"kinds": ["one"]},
+                                                      "pairs": {"classes": "100 pairs"}}))
     for name in COMPANIONS.values():
         (base / name).write_bytes(b"companion")
     out = tmp_path / "new"
@@ -98,6 +99,7 @@ def test_a_retrained_picture_view_keeps_its_companions_and_their_card_entries(tm
            companions_from=str(base))
     card = json.loads((out / "card.json").read_text())
     assert card["trajectory"] == {"weight": 1.5} and card["pieces"] == {"kinds": ["one"]}
+    assert card["pairs"] == {"classes": "100 pairs"}
     assert all((out / name).read_bytes() == b"companion" for name in COMPANIONS.values())
 
 
@@ -114,7 +116,8 @@ def test_an_averaged_recognizer_takes_its_companions_from_the_folder_named(tmp_p
                                 {"name": "recognizer", "kind": "recognizer", "architecture": "tiny"}))
     base = tmp_path / "bundled"
     base.mkdir()
-    (base / "card.json").write_text(json.dumps({"trajectory": {"weight": 1.5}, "pieces": {"kinds": ["one"]}}))
+    (base / "card.json").write_text(json.dumps({"trajectory": {"weight": 1.5}, "pieces": {"kinds": ["one"]},
+                                                      "pairs": {"classes": "100 pairs"}}))
     for name in COMPANIONS.values():
         (base / name).write_bytes(b"companion")
     import tensorflow as tf
@@ -127,4 +130,5 @@ def test_an_averaged_recognizer_takes_its_companions_from_the_folder_named(tmp_p
                         "--companions-from", str(base), "--out", str(out)]) == 0
     card = json.loads((out / "card.json").read_text())
     assert card["trajectory"] == {"weight": 1.5} and card["pieces"] == {"kinds": ["one"]}
+    assert card["pairs"] == {"classes": "100 pairs"}
     assert all((out / name).read_bytes() == b"companion" for name in COMPANIONS.values())

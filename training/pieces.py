@@ -20,7 +20,6 @@ would otherwise follow the network being replaced.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time
@@ -170,6 +169,7 @@ def train(args) -> int:
     import tensorflow as tf
 
     from calcapp.handwriting.cnn import _export_layers, build_model
+    from training.companion import save_companion
     from calcapp.handwriting.data import augment
 
     tf.config.threading.set_intra_op_parallelism_threads(args.threads)
@@ -199,12 +199,7 @@ def train(args) -> int:
     folder = Path(args.model)
     arrays: dict = {}
     spec = _export_layers(model, arrays, "p")
-    tmp = folder / (PIECES_NAME + ".tmp")
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **arrays)
-    os.replace(tmp, folder / PIECES_NAME)
-    card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
-    card["pieces"] = {
+    entry = {
         "layers": spec, "kinds": list(KINDS),
         "architecture": f"conv{args.width}-pool-conv{2 * args.width}-pool-dense{args.dense}-{len(KINDS)}",
         "data": "pieces the line decoder weighs in image lines of CROHME training writers (less the validation "
@@ -215,9 +210,7 @@ def train(args) -> int:
         "recipe": [str(d["recipe"]) for d in files if "recipe" in d.files]
                   + ["python training/pieces.py " + " ".join(sys.argv[1:])],
         "history": history, "validation_confusion": conf.tolist(), "seconds": round(time.time() - t0)}
-    tmp = folder / "card.json.tmp"
-    tmp.write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, folder / "card.json")
+    save_companion(folder, PIECES_NAME, arrays, "pieces", entry)
     print(f"wrote {folder}/{PIECES_NAME}; validation confusion (rows true {KINDS}):\n{conf}", flush=True)
     return 0
 

@@ -12,7 +12,6 @@ into its card (the image network's files are left as they are).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import sys
@@ -30,6 +29,7 @@ from calcapp.handwriting import data as hd  # noqa: E402
 from calcapp.handwriting.trajectory import N_FEATURES, features, fuse  # noqa: E402
 from calcapp.ink.imagenorm import normalise_strokes  # noqa: E402
 from calcapp.ink.synth import LABELS, pendigit_strokes, symbol_strokes  # noqa: E402
+from training.companion import save_companion  # noqa: E402
 
 SYNTH = {**{lab: 60 for lab in LABELS}, "(": 600, ")": 600, "=": 600, ".": 600, "\u00f7": 600, "\u00d7": 300,
          "/": 300}
@@ -125,12 +125,7 @@ def main(argv=None) -> int:
     held = accuracies(test, weight)
     print(f"validation fused by weight {scores}; held-out writers {held}", flush=True)
     folder = Path(args.model)
-    tmp = folder / "trajectory.npz.tmp"
-    with open(tmp, "wb") as fh:
-        np.savez(fh, **weights)
-    os.replace(tmp, folder / "trajectory.npz")
-    card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
-    card["trajectory"] = {
+    entry = {
         "layers": spec, "weight": weight, "features": f"{N_FEATURES} (calcapp/handwriting/trajectory.py)",
         "architecture": f"dense {N_FEATURES}-256-128-{len(LABELS)}",
         "data": "CROHME training writers' calculator symbols (x%d with writer-style variants), pendigits "
@@ -139,9 +134,7 @@ def main(argv=None) -> int:
         "recipe": "python training/trajectory.py " + " ".join(argv if argv is not None else sys.argv[1:]),
         "validation_fused_by_weight": scores, "held_out_writers": held, "n_train": int(len(x)),
         "seconds": round(time.time() - t0)}
-    tmp = folder / "card.json.tmp"
-    tmp.write_text(json.dumps(card, indent=2, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, folder / "card.json")
+    save_companion(folder, "trajectory.npz", weights, "trajectory", entry)
     print(f"wrote {folder}/trajectory.npz", flush=True)
     return 0
 

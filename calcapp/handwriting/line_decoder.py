@@ -3,7 +3,7 @@
 Symbol by symbol, a slanted '1' and a '/' look alike, two bars of an '=' that do not overlap
 look like two minus signs, and a dot is a decimal point or a multiplication dot only by where
 it sits. The line settles them: every hypothesis must stay a prefix of an arithmetic line
-(``Prefix``: an expression, optionally ``= expression``), neighbouring pieces may be read as
+(``line_grammar``: an expression, optionally ``= expression``), neighbouring pieces may be read as
 one symbol, strokes grouped by overlap may part again where they barely overlap, each reading
 is weighed by how usual its size, shape and place are for its class (``layout``, learned from
 real writers), and a dot's two readings are weighed by its height in the line. The best
@@ -13,36 +13,23 @@ complete line wins; if no hypothesis survives, the symbols are kept as the netwo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
-from calcapp.handwriting import pen_shape
+from calcapp.handwriting import pairs, pen_shape
+from calcapp.handwriting.line_grammar import CUT_COST, DIGITS, MAX_MERGE, MERGE_COST, MIN_P, RESCUE_P, decode
+from calcapp.handwriting.line_grammar import whole_line as _whole_line
 from calcapp.ink.image_units import (MAX_PARTS, apart_parts, break_cost, component_order, join_cost, part_boxes,
                                      read_parts)
 from calcapp.ink.imagenorm import normalise_ink, normalise_strokes
 from calcapp.ink.segment import DOT_SIZE, MIN_WIDTH, Segment, _union_box, join_segments
 
-DIGITS = set("0123456789")
-BINARY = set("+-\u00d7\u00f7/\u00b7")
-MIN_P = 0.002  # alternatives less likely than this are not worth a hypothesis
-# ...unless no hypothesis at all reaches the line's end: then the line is read again with the
-# unlikely alternatives down to this (a pendigits '1' slanted to a sure '/' at the start of a
-# line or after '+': '/94+31' parses nowhere, its '1' at 1.3e-4 to 3e-4 does). Lower, lines
-# nobody could parse ('3++4', '12+-+3') began to read as numbers ('31+4', '121-13').
-RESCUE_P = 1e-4
 # A line that ends unfinished on a mark of several strokes the decoder is unsure of (its reading,
 # weighed by the layout, under this) is read again down to ``RESCUE_P`` and ends as a whole line
 # where one exists: a small or blotted '=' read '·' or '-' at 0.01-0.16 (the '=' at 4e-4 to 2e-3)
 # left '642+402=' as '642+402×'. A sure mark, or one stroke, stays: '12+' and '12-' are lines
 # still being written (of 634 validation lines cut after an operator, none read otherwise).
 UNSURE_END = 0.5
-CUT_COST = math.log(0.9)  # each extra symbol: the network reads pieces too surely
-# Reading neighbours as one symbol: the network also reads a digit plus a stray dot as that
-# digit, surely; a merge must be much likelier than its pieces, or the only parse.
-MERGE_COST = math.log(0.05)
-BEAM = 24
-MAX_MERGE = 3  # an obelus: dot, bar, dot
 # Reading a grouped symbol's strokes apart: strokes that overlap horizontally are one symbol
 # far more often than two touching ones.
 SPLIT_COST = math.log(0.05)
@@ -66,44 +53,7 @@ PIECE_FLOOR = 0.01
 # A flat bar cut off a digit is a minus as often as part of a '+', '4' or '7' (the network cannot
 # tell): pieces at most this tall for their width pay nothing for 'part'.
 FLAT = 0.5
-
-
-@dataclass(frozen=True)
-class Prefix:
-    """Where an arithmetic line stands after some symbols (immutable, so hypotheses share it)."""
-
-    state: str = "start"  # start | num | frac | dot | close | op | neg
-    depth: int = 0
-    equals: bool = False
-
-    def push(self, c: str) -> "Prefix | None":
-        s, d, eq = self.state, self.depth, self.equals
-        operand = s in ("start", "op", "neg")
-        if c in DIGITS:
-            if s in ("num", "frac", "start", "op", "neg"):
-                return Prefix("num", d, eq)
-            if s == "dot":
-                return Prefix("frac", d, eq)
-            return None
-        if c == ".":
-            return Prefix("dot", d, eq) if s in ("num", "start", "op", "neg") else None
-        if c == "(":
-            return Prefix("start", d + 1, eq) if operand else None
-        if c == ")":
-            return Prefix("close", d - 1, eq) if d > 0 and s in ("num", "frac", "close") else None
-        if c == "-" and s == "start":  # '3×-2' is legal, but far likelier a misread
-            return Prefix("neg", d, eq)
-        if c in BINARY:
-            return Prefix("op", d, eq) if s in ("num", "frac", "close") else None
-        if c == "=":
-            return Prefix("start", 0, True) if not eq and d == 0 and s in ("num", "frac", "close") else None
-        return None
-
-    def complete(self) -> bool:
-        """A whole line: ends in a number or ')', or right after a top-level '='."""
-        if self.depth:
-            return False
-        return self.state in ("num", "frac", "close") or (self.equals and self.state == "start")
+END_EQUALS = 2 * MIN_P  # the chance left to a scan's last dot of being '=' (``_end_equals``)
 
 
 def dot_options(box, line_top: float, line_base: float) -> list[tuple[str, float]]:
@@ -112,54 +62,6 @@ def dot_options(box, line_top: float, line_base: float) -> list[tuple[str, float
     rel = (cy - line_top) / max(line_base - line_top, 1e-6)  # 0 top, 1 baseline
     p_dec = float(np.clip((rel - 0.45) / 0.3, 0.05, 0.95))
     return [(".", p_dec), ("\u00b7", 1.0 - p_dec)]
-
-
-@dataclass
-class Hyp:
-    score: float
-    prefix: Prefix
-    labels: tuple
-    spans: tuple  # (start, stop) of segments each symbol covers
-    probs: tuple
-
-
-def decode(n: int, options, merges=None, beam: int = BEAM, cost=None, min_p: float = MIN_P,
-           rescue: bool = True):
-    """Best reading of ``n`` segments.
-
-    ``options(start, stop)`` gives [(label, p), ...] for segments start..stop-1 read as one
-    symbol, or ``None`` where they may not be one; ``merges`` limits how many segments
-    one symbol may span; ``cost(start, stop)`` is the log prior of such a symbol (by default
-    one symbol's ``CUT_COST`` and a ``MERGE_COST`` per extra segment).
-    Returns (labels, probs, spans), or ``None`` when nothing parses. Where no hypothesis, not
-    even an unfinished line, reaches the end, the line is read again down to ``RESCUE_P``
-    (``rescue``): the grammar then picks among readings the network thought unlikely.
-    """
-    merges = merges or MAX_MERGE
-    cost = cost or (lambda a, b: CUT_COST + MERGE_COST * (b - a - 1))
-    at: dict[int, list[Hyp]] = {0: [Hyp(0.0, Prefix(), (), (), ())]}
-    for i in range(n):
-        hyps = sorted(at.pop(i, []), key=lambda h: -h.score)[:beam]
-        for stop in range(i + 1, min(n, i + merges) + 1):
-            opts = options(i, stop)
-            if not opts:
-                continue
-            prior = cost(i, stop)
-            for lab, p in opts:
-                if p < min_p:
-                    continue
-                for h in hyps:
-                    nxt = h.prefix.push(lab)
-                    if nxt is None:
-                        continue
-                    at.setdefault(stop, []).append(Hyp(h.score + math.log(p) + prior, nxt, h.labels + (lab,),
-                                                       h.spans + ((i, stop),), h.probs + (p,)))
-    final = at.get(n, [])
-    done = [h for h in final if h.prefix.complete()]
-    best = max(done or final, key=lambda h: h.score, default=None)
-    if best is None:
-        return decode(n, options, merges, beam, cost, RESCUE_P) if rescue and min_p > RESCUE_P else None
-    return list(best.labels), list(best.probs), list(best.spans)
 
 
 # --- reading a recognizer's segments ---------------------------------------------------
@@ -404,8 +306,12 @@ def read_line(rec, segs, tops):
 
     def options(i, stop):
         found = symbol(i, stop)
-        return None if found is None else pen_shape.blip_options(
-            symbol_options(found[0], found[1], line, frame, layout), found[0], ink, line)
+        if found is None:
+            return None
+        opts = pen_shape.blip_options(symbol_options(found[0], found[1], line, frame, layout), found[0], ink, line)
+        if stop == len(atoms) and found[0].image is not None and opts and opts[0][0] in (".", "\u00b7"):
+            opts = _end_equals(opts)
+        return opts + (pair_options(rec, found[0]) if len(segs) > 1 else [])  # a lone mark is one symbol
 
     tall = [s.box[3] >= TALL_PIECE * line for s in segs]
 
@@ -428,10 +334,36 @@ def read_line(rec, segs, tops):
     if not _whole_line(found[0]) and found[1][-1] < UNSURE_END and len(symbol(*found[2][-1])[0].ids) > 1:
         again = decode(len(atoms), options, merges=merges, cost=cost, min_p=RESCUE_P, rescue=False)
         found = again if again is not None and _whole_line(again[0]) else found
+    segs_out, tops_out, labels_out, shown = [], [], [], []
     labels, probs, spans = found
-    out = [symbol(a, b) for a, b in spans]
-    shown = [_shown_confidence(options(a, b), lab, p) for (a, b), lab, p in zip(spans, labels, probs)]
-    return [o[0] for o in out], [o[1] for o in out], labels, shown
+    for (a, b), lab, p in zip(spans, labels, probs):
+        seg, top = symbol(a, b)
+        conf = _shown_confidence(options(a, b), lab, p)
+        parts = list(zip(pairs.split_pair(seg, line), lab)) if len(lab) == 2 else [(seg, lab)]
+        for piece, c in parts:
+            segs_out.append(piece)
+            tops_out.append(top if piece is seg else [(c, conf)])
+            labels_out.append(c)
+            shown.append(conf)
+    return segs_out, tops_out, labels_out, shown
+
+
+def _end_equals(opts):
+    """A scan holds a finished line: a small mark at its end read as a dot ('...323\u00b7') is
+    also a small '=' whose bars ran together, which the layout would otherwise rule out."""
+    found = dict(opts)
+    found["="] = max(found.get("=", 0.0), END_EQUALS)
+    return sorted(found.items(), key=lambda kv: -kv[1])
+
+
+def pair_options(rec, seg) -> list[tuple[str, float]]:
+    """Two touching digits as readings of one image piece (``pairs.pair_readings``), charged for
+    holding several symbols (``PIECE_WEIGHT`` x log P(several)) where one symbol is charged for not."""
+    found = pairs.pair_readings(rec, seg, MIN_P)
+    if not found:
+        return []
+    swap = math.exp(PIECE_WEIGHT * math.log(max(seg.extra["kinds"][1], PIECE_FLOOR)) + CUT_COST - piece_prior(seg))
+    return [(lab, p * swap) for lab, p in found]
 
 
 def piece_prior(seg) -> float:
@@ -466,16 +398,6 @@ def weigh_pieces(rec, segs) -> None:
     if todo:
         for seg, kinds in zip(todo, rec.piece_kinds(images)):
             seg.extra["kinds"] = kinds
-
-
-def _whole_line(labels) -> bool:
-    """Whether these labels read as a complete arithmetic line."""
-    p = Prefix()
-    for lab in labels:
-        p = p.push(lab)
-        if p is None:
-            return False
-    return p.complete()
 
 
 def _shown_confidence(options, label: str, score: float) -> float:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from calcapp.handwriting.pairs import PAIRS_NAME
 from calcapp.handwriting.pieces import PIECES_NAME
 from calcapp.ink.imagenorm import normalise, normalise_strokes
 from calcapp.paths import data_home, user_models_dir
@@ -102,7 +103,7 @@ class SampleStore:
 PERSONAL_NAME = "recognizer-personal"
 # Files beside a recognizer's picture network, by their card entry: the pen view and the piece
 # network, which a personal fine-tune of the picture network leaves as they are.
-COMPANIONS = {"trajectory": "trajectory.npz", "pieces": PIECES_NAME}
+COMPANIONS = {"trajectory": "trajectory.npz", "pieces": PIECES_NAME, "pairs": PAIRS_NAME}
 
 
 def copy_companions(base_dir: Path, folder: Path, names) -> None:

@@ -21,6 +21,7 @@ from calcapp.ink.strokes import strokes_bbox
 from calcapp.nets.registry import BadModelError, check_model_file, read_card
 from calcapp.paths import bundled_models_dir, user_models_dir
 from calcapp.handwriting.layers import forward
+from calcapp.handwriting.pairs import PAIRS_NAME
 from calcapp.handwriting.pieces import PIECES_NAME
 
 BUNDLED_NAME = "recognizer"
@@ -168,6 +169,14 @@ class Recognizer:
 
             with np.load(self.folder / PIECES_NAME) as z:
                 self.pieces = PieceNet({k: z[k] for k in z.files}, list(spec["layers"]))
+        self.pairs = None  # the pair network (which two touching digits), when the model has one
+        self._pairs_cache: dict[int, np.ndarray] = {}
+        spec = self.card.get("pairs")
+        if spec and (self.folder / PAIRS_NAME).is_file():
+            from calcapp.handwriting.pairs import PairNet
+
+            with np.load(self.folder / PAIRS_NAME) as z:
+                self.pairs = PairNet({k: z[k] for k in z.files}, list(spec["layers"]))
 
     # --- the network ---
     def probabilities(self, images28: np.ndarray, batch: int = 1024, hidden: list | None = None) -> np.ndarray:
@@ -282,6 +291,15 @@ class Recognizer:
             return None
         return self._remembered(self._kinds_cache, [hash(im.tobytes()) for im in images],
                                 lambda missing: self.pieces.probabilities(np.stack([images[i] for i in missing])))
+
+    def pair_probabilities(self, inks: list[np.ndarray]) -> list[np.ndarray]:
+        """Each image piece's probabilities of holding each two touching digits (``pairs.PairNet``),
+        remembered like the readings."""
+        from calcapp.handwriting.pairs import normalise_pair
+
+        images = [normalise_pair(ink) for ink in inks]
+        return self._remembered(self._pairs_cache, [hash(im.tobytes()) for im in images],
+                                lambda missing: self.pairs.probabilities(np.stack([images[i] for i in missing])))
 
     def _remembered(self, cache: dict, keys: list, compute) -> list:
         """The value of each key, from ``cache`` or from ``compute(indices of the missing keys)``;

@@ -57,6 +57,8 @@ def test_touching_digits_are_read_as_two_and_each_gets_its_own_box(rec, text, k,
         boxes = [s.box for s in reading.symbols]
         assert len(boxes) == len(text)
         assert all(a[0] < b[0] for a, b in zip(boxes, boxes[1:]))  # left to right, a frame for each digit
+        for sym, want in zip(reading.symbols, text):  # each digit offers its own alternatives to correct
+            assert want in dict(sym.alternatives)
         rec.pairs = None
         try:  # without the pair network the piece is read as one digit, or cut badly
             assert rec.read_image(img).expression != text, seed
@@ -88,6 +90,15 @@ def test_a_pair_is_parted_at_its_thinnest_middle_column():
     assert left.box[0] == 102.0 and right.box[0] + right.box[2] == 139.0
     assert 18 <= left.box[0] + left.box[2] - 100 <= 24 and 18 <= right.box[0] - 100 <= 24
     assert left.extra["drawn"].shape == (28, 28) and right.image.any()
+
+
+def test_each_digit_of_a_pair_offers_the_alternatives_of_its_place():
+    from calcapp.handwriting.pairs import digit_alternatives
+
+    opts = [("20", 0.6), ("70", 0.2), ("26", 0.2), ("2", 0.01)]
+    left, right = digit_alternatives(opts, 0), digit_alternatives(opts, 1)
+    assert left[0][0] == "2" and dict(left) == pytest.approx({"2": 0.8, "7": 0.2})
+    assert dict(right) == pytest.approx({"0": 0.8, "6": 0.2})
 
 
 def test_a_scanned_line_that_ends_on_a_small_mark_reads_it_as_equals():

@@ -338,11 +338,12 @@ def read_line(rec, segs, tops):
     labels, probs, spans = found
     for (a, b), lab, p in zip(spans, labels, probs):
         seg, top = symbol(a, b)
-        conf = _shown_confidence(options(a, b), lab, p)
+        opts = options(a, b)
+        conf = _shown_confidence(opts, lab, p)
         parts = list(zip(pairs.split_pair(seg, line), lab)) if len(lab) == 2 else [(seg, lab)]
-        for piece, c in parts:
+        for k, (piece, c) in enumerate(parts):
             segs_out.append(piece)
-            tops_out.append(top if piece is seg else [(c, conf)])
+            tops_out.append(top if piece is seg else [(d, q * conf) for d, q in pairs.digit_alternatives(opts, k)])
             labels_out.append(c)
             shown.append(conf)
     return segs_out, tops_out, labels_out, shown

@@ -108,3 +108,14 @@ def split_pair(seg, line: float) -> list:
         piece.extra.update(pen=seg.extra.get("pen", 0.0), drawn=normalise_ink(crop))
         out.append(piece)
     return out
+
+
+def digit_alternatives(options, k: int) -> list[tuple[str, float]]:
+    """The ``k``-th digit's alternatives (shares) from a piece's pair readings, likeliest first:
+    what the window offers when the user corrects one digit of a pair."""
+    found: dict[str, float] = {}
+    for lab, p in options:
+        if len(lab) == 2:
+            found[lab[k]] = found.get(lab[k], 0.0) + p
+    total = sum(found.values()) or 1.0
+    return sorted(((d, p / total) for d, p in found.items()), key=lambda kv: -kv[1])

@@ -6,7 +6,8 @@ it sits. The line settles them: every hypothesis must stay a prefix of an arithm
 (``line_grammar``: an expression, optionally ``= expression``), neighbouring pieces may be read as
 one symbol, strokes grouped by overlap may part again where they barely overlap, each reading
 is weighed by how usual its size, shape and place are for its class (``layout``, learned from
-real writers), and a dot's two readings are weighed by its height in the line. The best
+real writers), a dot's two readings are weighed by its height in the line, and a scanned piece
+of touching ink may also be read as the two digits it holds (``pairs``). The best
 complete line wins; if no hypothesis survives, the symbols are kept as the network read them.
 """
 

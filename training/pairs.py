@@ -189,13 +189,11 @@ def train(args) -> int:
     tr, va = order[:cut], order[cut:]
     model = build(args.width, args.dense)
     if args.init_from:  # go on from an exported pair network (same shape)
-        with np.load(Path(args.init_from) / PAIRS_NAME) as z:
-            weighted = [layer for layer in model.layers if layer.get_weights()]
-            spec_i = [i for i, layer in enumerate(l for l in model.layers
-                                                  if type(l).__name__ not in ("InputLayer", "Dropout"))
-                      if layer.get_weights()]
-            for layer, i in zip(weighted, spec_i):
-                layer.set_weights([z[f"q{i}_0"], z[f"q{i}_1"]])
+        exported = [layer for layer in model.layers if type(layer).__name__ not in ("InputLayer", "Dropout")]
+        with np.load(Path(args.init_from) / PAIRS_NAME) as z:  # numbered as cnn._export_layers numbers them
+            for i, layer in enumerate(exported):
+                if layer.get_weights():
+                    layer.set_weights([z[f"q{i}_0"], z[f"q{i}_1"]])
     model.compile(optimizer=tf.keras.optimizers.Adam(args.lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     t0, history = time.time(), []

@@ -2,7 +2,8 @@
 
 The app reads symbols without TensorFlow: each network is saved as a plain list of layer specs
 (conv, maxpool, flatten, dense) with its weights in an ``.npz``, and this one loop runs them
-for the symbol network (``recognizer.py``) and the piece network (``pieces.py``) alike.
+for the symbol network (``recognizer.py``), the piece network (``pieces.py``) and the pair
+network (``pairs.py``) alike.
 """
 
 from __future__ import annotations
@@ -51,3 +52,24 @@ def forward(x: np.ndarray, spec: list[dict], weights: dict, prefix: str = "",
         else:
             raise ValueError(f"unsupported layer {op!r}")
     return x
+
+
+class ExportedNet:
+    """A small network exported by a training recipe: its layer ``spec`` and ``weights`` named
+    ``{PREFIX}{i}_0``/``{PREFIX}{i}_1``; subclasses name the prefix and how many outputs."""
+
+    PREFIX = ""
+    N_OUT = 0
+
+    def __init__(self, weights: dict, spec: list[dict]):
+        self.weights = weights
+        self.spec = spec
+
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Each image's probabilities of the ``N_OUT`` outputs."""
+        x = np.asarray(images, dtype=np.float32)
+        if x.ndim == 3:
+            x = x[..., None]
+        if not len(x):
+            return np.zeros((0, self.N_OUT), np.float32)
+        return forward(x, self.spec, self.weights, self.PREFIX)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcapp.handwriting.layers import forward
+from calcapp.handwriting.layers import ExportedNet
 from calcapp.ink.imagenorm import ink_bbox, normalise_ink, resize
 from calcapp.ink.segment import Segment
 
@@ -58,21 +58,11 @@ def normalise_pair(ink: np.ndarray) -> np.ndarray:
     return out
 
 
-class PairNet:
-    """The exported layers of ``training/pairs.py`` (weights ``q{i}_0``/``q{i}_1``)."""
+class PairNet(ExportedNet):
+    """The exported layers of ``training/pairs.py``: each piece's probabilities of the ``N_CLASSES``."""
 
-    def __init__(self, weights: dict, spec: list[dict]):
-        self.weights = weights
-        self.spec = spec
-
-    def probabilities(self, images: np.ndarray) -> np.ndarray:
-        """Each piece's probabilities of the ``N_CLASSES``."""
-        x = np.asarray(images, dtype=np.float32)
-        if x.ndim == 3:
-            x = x[..., None]
-        if not len(x):
-            return np.zeros((0, N_CLASSES), np.float32)
-        return forward(x, self.spec, self.weights, "q")
+    PREFIX = "q"
+    N_OUT = N_CLASSES
 
 
 def pair_readings(rec, seg, min_p: float) -> list[tuple[str, float]]:
@@ -82,7 +72,9 @@ def pair_readings(rec, seg, min_p: float) -> list[tuple[str, float]]:
     if (seg.image is None or kinds is None or kinds[1] < PAIR_MIN or getattr(rec, "pairs", None) is None
             or len(seg.ids) != 1 or seg.extra.get("partial")):
         return []
-    probs = rec.pair_probabilities([seg.image])[0]
+    if "pairs" not in seg.extra:  # the decoder asks a piece's options more than once
+        seg.extra["pairs"] = rec.pair_probabilities([seg.image])[0]
+    probs = seg.extra["pairs"]
     if probs[NOT_PAIR] >= PAIR_NOT:
         return []
     best = [k for k in np.argsort(-probs)[:PAIR_TOP] if k != NOT_PAIR and probs[k] >= min_p]

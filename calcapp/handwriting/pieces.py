@@ -15,25 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from calcapp.handwriting.layers import forward
+from calcapp.handwriting.layers import ExportedNet
 
 KINDS = ("one", "several", "part")
 PIECES_NAME = "pieces.npz"
 MASK_THRESHOLD = 0.2  # ink above this is the piece's (``ink.image_units`` cuts at this too)
 
 
-class PieceNet:
-    """The exported layers of ``training/pieces.py`` (weights ``p{i}_0``/``p{i}_1``)."""
+class PieceNet(ExportedNet):
+    """The exported layers of ``training/pieces.py``: each piece's probabilities of the ``KINDS``."""
 
-    def __init__(self, weights: dict, spec: list[dict]):
-        self.weights = weights
-        self.spec = spec
-
-    def probabilities(self, images28: np.ndarray) -> np.ndarray:
-        """Each piece's probabilities of the ``KINDS``."""
-        x = np.asarray(images28, dtype=np.float32)
-        if x.ndim == 3:
-            x = x[..., None]
-        if not len(x):
-            return np.zeros((0, len(KINDS)), np.float32)
-        return forward(x, self.spec, self.weights, "p")
+    PREFIX = "p"
+    N_OUT = len(KINDS)

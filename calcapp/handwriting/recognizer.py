@@ -21,8 +21,9 @@ from calcapp.ink.strokes import strokes_bbox
 from calcapp.nets.registry import BadModelError, check_model_file, read_card
 from calcapp.paths import bundled_models_dir, user_models_dir
 from calcapp.handwriting.layers import forward
-from calcapp.handwriting.pairs import PAIRS_NAME
-from calcapp.handwriting.pieces import PIECES_NAME
+from calcapp.handwriting.pairs import PAIRS_NAME, PairNet
+from calcapp.handwriting.pieces import PIECES_NAME, PieceNet
+from calcapp.handwriting.trajectory import TrajectoryNet
 
 BUNDLED_NAME = "recognizer"
 PERSONAL_NAME = "recognizer-personal"
@@ -154,29 +155,20 @@ class Recognizer:
         self._ink_cache: dict[tuple, np.ndarray] = {}
         self._top_cache: dict[int, list] = {}
         self._kinds_cache: dict[int, np.ndarray] = {}
-        self.pen, self.pen_weight = None, 0.0  # the trajectory network, when the model has one
-        traj = self.card.get("trajectory")
-        if traj and (self.folder / "trajectory.npz").is_file():
-            from calcapp.handwriting.trajectory import TrajectoryNet
-
-            with np.load(self.folder / "trajectory.npz") as z:
-                self.pen = TrajectoryNet({k: z[k] for k in z.files}, list(traj["layers"]))
-            self.pen_weight = float(traj.get("weight", 1.0))
-        self.pieces = None  # the piece network (one symbol, several, part of one), when the model has one
-        spec = self.card.get("pieces")
-        if spec and (self.folder / PIECES_NAME).is_file():
-            from calcapp.handwriting.pieces import PieceNet
-
-            with np.load(self.folder / PIECES_NAME) as z:
-                self.pieces = PieceNet({k: z[k] for k in z.files}, list(spec["layers"]))
-        self.pairs = None  # the pair network (which two touching digits), when the model has one
+        self.pen = self._companion("trajectory", "trajectory.npz", TrajectoryNet)  # the pen view
+        self.pen_weight = float(self.card["trajectory"].get("weight", 1.0)) if self.pen is not None else 0.0
+        self.pieces = self._companion("pieces", PIECES_NAME, PieceNet)  # one symbol, several, part of one
+        self.pairs = self._companion("pairs", PAIRS_NAME, PairNet)  # which two touching digits
         self._pairs_cache: dict[int, np.ndarray] = {}
-        spec = self.card.get("pairs")
-        if spec and (self.folder / PAIRS_NAME).is_file():
-            from calcapp.handwriting.pairs import PairNet
 
-            with np.load(self.folder / PAIRS_NAME) as z:
-                self.pairs = PairNet({k: z[k] for k in z.files}, list(spec["layers"]))
+    def _companion(self, key: str, name: str, cls):
+        """The companion network the card names under ``key``, from ``name`` beside the model,
+        or ``None`` where the model has none."""
+        spec = self.card.get(key)
+        if not spec or not (self.folder / name).is_file():
+            return None
+        with np.load(self.folder / name) as z:
+            return cls({k: z[k] for k in z.files}, list(spec["layers"]))
 
     # --- the network ---
     def probabilities(self, images28: np.ndarray, batch: int = 1024, hidden: list | None = None) -> np.ndarray:

@@ -1,7 +1,8 @@
 """Recipe: train the piece network (one symbol, several, or part of one) into a recognizer folder.
 
     python training/pieces.py collect --out /tmp/pieces.npz [--lines 2500] [--composed 600]
-    python training/pieces.py train --data /tmp/pieces.npz [...] --model resources/models/recognizer
+    python training/pieces.py touching --out /tmp/touching.npz [--n 8000]
+    python training/pieces.py train --data /tmp/pieces.npz /tmp/touching.npz [...] --model resources/models/recognizer
 
 The line decoder reads an image line's touching ink whole or cut, and the symbol network
 reads two touching digits whole as one digit, surely ('24' as '8' at 0.997), so the cut never
@@ -11,10 +12,13 @@ training side of the writer split, less the validation writers of ``training/tra
 each labelled by the truth symbols whose ink it holds. Lines are spliced from one writer's
 symbols with real gaps and drawn at several sizes and pen widths; real runs and lines composed
 from the image sets' training parts (clean digits that must stay whole) join them.
-``train`` fits a small CNN, writes ``pieces.npz`` and a ``pieces`` entry in the folder's card.
+``touching`` adds what real lines hold too few of: a digit and an operator, bracket or point of
+one such writer run into one piece. ``train`` fits a small CNN, writes ``pieces.npz`` and a
+``pieces`` entry in the folder's card.
 The bundled data were collected with a recognizer without a piece network (``--model`` a copy
 of the folder without its ``pieces`` entry): the decoder's beam, and so the pieces it weighs,
-would otherwise follow the network being replaced.
+would otherwise follow the network being replaced; they are collected again whenever the
+decoder's cuts change (its pieces are what the network judges).
 """
 
 from __future__ import annotations
@@ -87,6 +91,8 @@ def pieces_of(rec, image, masks, whole, bias: dict):
     """(normalised images, kinds) of the pieces the decoder weighs while reading ``image``."""
     with Catcher() as c:
         rec.read_image(image)
+    if any("unturn" in seg.extra for seg in c.seen):  # read turned level: its pieces are not where the truth is
+        return [], []
     xs, ys, keys = [], [], set()
     for seg in c.seen:
         key = (seg.box, seg.image.shape, float(seg.image.sum()))
@@ -165,6 +171,49 @@ def collect(args) -> int:
     return 0
 
 
+TOUCHING = "+-\u00d7=()."  # what runs into a digit beside it in real writers' scans
+
+
+def collect_touching(args) -> int:
+    """A digit and an operator, bracket or point of one fitting writer run into one piece of
+    ink, as *several*, and each such symbol alone as *one*. The pieces of real lines hold few of
+    them, and the network said *one* at 0.7-0.98 to a minus or point touching a digit, so the
+    decoder never cut them off ('641-322' read '64+322', '5.7' read '57')."""
+    from benchmarks.handwriting_real import line_image
+    from calcapp.handwriting.data import default_data_root
+    from training.pairs import one_piece, place, writers_symbols
+
+    rng = np.random.default_rng(args.seed)
+    exprs = [e for e in crohme.read_expressions(default_data_root(), "train") if not crohme.validation_writer(e.writer)]
+    by_writer = writers_symbols(exprs)
+    writers = sorted(by_writer)
+    xs, ys, t0 = [], [], time.time()
+    while len(xs) < args.n:
+        have = by_writer[writers[rng.integers(len(writers))]]
+        digits = sorted(k for k in have if k.isdigit())
+        others = sorted(k for k in have if k in TOUCHING)
+        if not others:
+            continue
+        pick = lambda lab: have[lab][rng.integers(len(have[lab]))]  # noqa: E731
+        d, o = pick(digits[rng.integers(len(digits))]), others[rng.integers(len(others))]
+        if rng.random() < args.single_share:
+            syms, kind = [d if rng.random() < 0.5 else pick(o)], SINGLE
+        else:
+            first = {"(": True, ")": False}.get(o, rng.random() < 0.5)  # '(' before a digit, ')' after
+            syms, kind = ([pick(o), d] if first else [d, pick(o)]), JOINED
+        px, pen = float(rng.choice([28, 34, 40, 48, 56])), float(rng.uniform(0.75, 1.35))
+        strokes = place(syms, rng, float(rng.uniform(-0.1, 0.04)) if kind == JOINED else 0.0)  # touching, not crossed
+        ink = one_piece(line_image(strokes, 100.0, px, pen))
+        if ink is None:
+            continue
+        xs.append(normalise_ink(ink))
+        ys.append(kind)
+    np.savez_compressed(args.out, x=np.stack(xs).astype(np.float16), y=np.array(ys, np.int8),
+                        recipe=np.array("python training/pieces.py " + " ".join(sys.argv[1:])))
+    print(f"{len(xs)} pieces ({sum(y == JOINED for y in ys)} several), {time.time() - t0:.0f} s", flush=True)
+    return 0
+
+
 def train(args) -> int:
     import tensorflow as tf
 
@@ -205,7 +254,10 @@ def train(args) -> int:
         "data": "pieces the line decoder weighs in image lines of CROHME training writers (less the validation "
                 "writers, sha256[0] in [51, 77)): spliced lines and real runs drawn at 28-56 px a line and "
                 "0.75-1.35x the pen, and lines composed from the MNIST/bhmsds/mdas/pendigits training parts; "
-                "each piece labelled by the truth symbols whose ink it holds",
+                "each piece labelled by the truth symbols whose ink it holds"
+                + ("; and a digit with an operator, bracket or point of one such writer run into one piece "
+                   "(several), or one of them alone (one)" if any("touching" in str(d["recipe"]) for d in files
+                                                                if "recipe" in d.files) else ""),
         "counts": {k: int((y == i).sum()) for i, k in enumerate(KINDS)},
         "recipe": [str(d["recipe"]) for d in files if "recipe" in d.files]
                   + ["python training/pieces.py " + " ".join(sys.argv[1:])],
@@ -224,6 +276,11 @@ def main(argv=None) -> int:
     c.add_argument("--composed", type=int, default=600)
     c.add_argument("--model", default=None)
     c.add_argument("--seed", type=int, default=7)
+    o = sub.add_parser("touching")
+    o.add_argument("--out", required=True)
+    o.add_argument("--n", type=int, default=8000)
+    o.add_argument("--single-share", type=float, default=0.3)
+    o.add_argument("--seed", type=int, default=21)
     t = sub.add_parser("train")
     t.add_argument("--data", required=True, nargs="+", help="one or more files that collect wrote")
     t.add_argument("--model", required=True)
@@ -234,7 +291,7 @@ def main(argv=None) -> int:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=3)
     args = ap.parse_args(argv)
-    return collect(args) if args.cmd == "collect" else train(args)
+    return {"collect": collect, "touching": collect_touching, "train": train}[args.cmd](args)
 
 
 if __name__ == "__main__":

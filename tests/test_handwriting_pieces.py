@@ -198,7 +198,7 @@ def test_the_recipe_adds_operators_touching_digits_and_trains_on_both_files(tmp_
     from training import pieces as recipe
 
     lines, touching = tmp_path / "lines.npz", tmp_path / "touching.npz"
-    assert recipe.main(["collect", "--out", str(lines), "--lines", "4", "--composed", "2"]) == 0
+    assert recipe.main(["collect", "--out", str(lines), "--lines", "0", "--composed", "3"]) == 0
     assert recipe.main(["touching", "--out", str(touching), "--n", "40"]) == 0
     got = np.load(touching)
     several, one = KINDS.index("several"), KINDS.index("one")

@@ -175,18 +175,11 @@ def train(args) -> int:
     import tensorflow as tf
 
     from calcapp.handwriting.cnn import _export_layers
-    from training.companion import save_companion
+    from training.companion import fit_epochs, save_companion, training_sets, use_threads
 
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    use_threads(tf, args.threads)
     tf.keras.utils.set_random_seed(args.seed)
-    files = [np.load(f) for f in args.data]
-    x = np.concatenate([d["x"] for d in files]).astype(np.float32)[..., None]
-    y = np.concatenate([d["y"] for d in files]).astype(np.int64)
-    rng = np.random.default_rng(args.seed)
-    order = rng.permutation(len(x))
-    cut = int(0.9 * len(x))
-    tr, va = order[:cut], order[cut:]
+    x, y, tr, va, recipes = training_sets(args.data, args.seed)
     model = build(args.width, args.dense)
     if args.init_from:  # go on from an exported pair network (same shape)
         exported = [layer for layer in model.layers if type(layer).__name__ not in ("InputLayer", "Dropout")]
@@ -196,11 +189,8 @@ def train(args) -> int:
                     layer.set_weights([z[f"q{i}_0"], z[f"q{i}_1"]])
     model.compile(optimizer=tf.keras.optimizers.Adam(args.lr), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
-    t0, history = time.time(), []
-    for epoch in range(args.epochs):
-        h = model.fit(x[tr], y[tr], batch_size=128, epochs=1, verbose=0, validation_data=(x[va], y[va]))
-        history.append({k: round(float(v[-1]), 4) for k, v in h.history.items()})
-        print(epoch + 1, history[-1], f"{time.time() - t0:.0f} s", flush=True)
+    t0 = time.time()
+    history = fit_epochs(model, x, y, tr, va, args.epochs)
     p = model.predict(x[va], verbose=0).argmax(1)
     folder = Path(args.model)
     arrays: dict = {}
@@ -213,8 +203,7 @@ def train(args) -> int:
                 "[51, 77)) set close enough that their ink runs into one piece, drawn at 28-56 px a line and "
                 "0.75-1.35x the pen; not pairs: one digit, a digit touching an operator or a point",
         "n": int(len(y)), "not_pairs": int((y == NOT_PAIR).sum()),
-        "recipe": [str(d["recipe"]) for d in files if "recipe" in d.files]
-                  + ["python training/pairs.py " + " ".join(sys.argv[1:])],
+        "recipe": recipes + ["python training/pairs.py " + " ".join(sys.argv[1:])],
         "history": history,
         "validation": {"accuracy": round(float((p == y[va]).mean()), 4),
                        "pairs": round(float((p == y[va])[y[va] != NOT_PAIR].mean()), 4),

@@ -218,31 +218,20 @@ def train(args) -> int:
     import tensorflow as tf
 
     from calcapp.handwriting.cnn import _export_layers, build_model
-    from training.companion import save_companion
     from calcapp.handwriting.data import augment
+    from training.companion import fit_epochs, save_companion, training_sets, use_threads
 
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    use_threads(tf, args.threads)
     tf.keras.utils.set_random_seed(args.seed)
-    files = [np.load(f) for f in args.data]
-    x = np.concatenate([d["x"] for d in files]).astype(np.float32)
-    y = np.concatenate([d["y"] for d in files]).astype(np.int64)
-    rng = np.random.default_rng(args.seed)
-    order = rng.permutation(len(x))
-    cut = int(0.9 * len(x))
-    tr, va = order[:cut], order[cut:]
+    x, y, tr, va, recipes = training_sets(args.data, args.seed)
+    rng = np.random.default_rng(args.seed + 1)
     model = build_model(len(KINDS), args.width, args.dense)
     model.compile(optimizer=tf.keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
     t0 = time.time()
-    history = []
-    for epoch in range(args.epochs):
-        xe = augment(x[tr], rng, strength=0.5) if args.augment else x[tr]
-        h = model.fit(xe[..., None], y[tr], batch_size=128, epochs=1, verbose=0,
-                      validation_data=(x[va][..., None], y[va]))
-        history.append({k: round(float(v[-1]), 4) for k, v in h.history.items()})
-        print(epoch + 1, history[-1], f"{time.time() - t0:.0f} s", flush=True)
-    p = model.predict(x[va][..., None], verbose=0)
+    vary = (lambda xs: augment(xs[..., 0], rng, strength=0.5)[..., None]) if args.augment else None
+    history = fit_epochs(model, x, y, tr, va, args.epochs, vary)
+    p = model.predict(x[va], verbose=0)
     conf = np.zeros((len(KINDS), len(KINDS)), int)
     np.add.at(conf, (y[va], p.argmax(1)), 1)
     folder = Path(args.model)
@@ -256,11 +245,9 @@ def train(args) -> int:
                 "0.75-1.35x the pen, and lines composed from the MNIST/bhmsds/mdas/pendigits training parts; "
                 "each piece labelled by the truth symbols whose ink it holds"
                 + ("; and a digit with an operator, bracket or point of one such writer run into one piece "
-                   "(several), or one of them alone (one)" if any("touching" in str(d["recipe"]) for d in files
-                                                                if "recipe" in d.files) else ""),
+                   "(several), or one of them alone (one)" if any(" touching " in r for r in recipes) else ""),
         "counts": {k: int((y == i).sum()) for i, k in enumerate(KINDS)},
-        "recipe": [str(d["recipe"]) for d in files if "recipe" in d.files]
-                  + ["python training/pieces.py " + " ".join(sys.argv[1:])],
+        "recipe": recipes + ["python training/pieces.py " + " ".join(sys.argv[1:])],
         "history": history, "validation_confusion": conf.tolist(), "seconds": round(time.time() - t0)}
     save_companion(folder, PIECES_NAME, arrays, "pieces", entry)
     print(f"wrote {folder}/{PIECES_NAME}; validation confusion (rows true {KINDS}):\n{conf}", flush=True)

@@ -29,7 +29,7 @@ from calcapp.handwriting import data as hd  # noqa: E402
 from calcapp.handwriting.trajectory import N_FEATURES, features, fuse  # noqa: E402
 from calcapp.ink.imagenorm import normalise_strokes  # noqa: E402
 from calcapp.ink.synth import LABELS, pendigit_strokes, symbol_strokes  # noqa: E402
-from training.companion import save_companion  # noqa: E402
+from training.companion import save_companion, use_threads  # noqa: E402
 
 SYNTH = {**{lab: 60 for lab in LABELS}, "(": 600, ")": 600, "=": 600, ".": 600, "\u00f7": 600, "\u00d7": 300,
          "/": 300}
@@ -81,8 +81,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(args.threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
+    use_threads(tf, args.threads)
     import keras
     from keras import layers
 

@@ -8,6 +8,8 @@ goal: >= 99%). Writes a section of benchmarks/results/handwriting.md.
 digits and operators, pendigits' training part, the image sets' training parts), by the same
 composer: material for choosing constants, never for reporting. The recognizer trained on it,
 so it flatters; what it is for is a rule that breaks clean lines, which shows there as here.
+``--writers val`` composes the ink rows from the validation writers alone (sha256[0] in [51, 77)),
+whom the pen view, the piece network and the pair network never saw (the picture view did).
 
 Every digit comes from data the recognizer never trained on:
 - images: the MNIST sample's held-out 1,000 and bhmsds' held-out 15%, composed into line images
@@ -66,7 +68,9 @@ def crohme_banks(root, side: str = "test"):
     """Per writer of ``side`` (held-out: "test"): label -> [(Sym, expression height)] of
     line-sized symbols."""
     by_writer: dict[str, dict[str, list]] = {}
-    exprs = list(crohme.read_expressions(root, side))
+    exprs = list(crohme.read_expressions(root, "train" if side == "val" else side))
+    if side == "val":  # the validation writers alone: no network but the picture view trained on them
+        exprs = [e for e in exprs if crohme.validation_writer(e.writer)]
     for e in exprs:
         for s in e.symbols:
             if s.label in CALC and _line_sized(s, e.height):
@@ -181,7 +185,7 @@ def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21, writers: 
     if any("ink" in r for r in rows):
         banks, gaps = crohme_banks(root, writers)
     pen_rows: dict[str, list] = {}
-    for vals, lab in hd.read_pendigits(root, writers):
+    for vals, lab in hd.read_pendigits(root, "train" if writers == "val" else writers):
         pen_rows.setdefault(str(lab), []).append(vals)
     out = {}
     for row in rows:
@@ -241,8 +245,9 @@ def main(argv=None) -> int:
     ap.add_argument("--only", default="", help="rows whose name holds this, e.g. 'ink'")
     ap.add_argument("--raw", action="store_true",
                     help="ink lines as first composed (digits at their expression's size, overlaps)")
-    ap.add_argument("--writers", choices=("test", "train"), default="test",
-                    help="rows from the held-out writers and images (report) or the training ones (tune)")
+    ap.add_argument("--writers", choices=("test", "train", "val"), default="test",
+                    help="rows from the held-out writers and images (report), the training ones (tune), or "
+                         "the validation writers' ink (tune the pen view, piece or pair network: none saw them)")
     ap.add_argument("--show", type=int, default=0,
                     help="print this many ink misreads a row with each piece's readings (to count causes)")
     ap.add_argument("--model", default=None, help="a recognizer folder (default: the app's)")

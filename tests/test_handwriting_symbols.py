@@ -67,3 +67,20 @@ def test_pen_view_training_weighs_the_dots_up(tmp_path, monkeypatch):
     x, y, _, _ = mod.build(tmp_path, np.random.default_rng(0), copies=2, dot_copies=3)
     dot = mod.LABELS.index(".")
     assert (y == dot).sum() == 5 and len(y) == 9 and x.shape[1] == mod.N_FEATURES
+
+
+def test_composed_benchmark_can_compose_from_the_validation_writers_alone(tmp_path):
+    """``--writers val``: ink rows for tuning the networks that never saw those writers."""
+    from benchmarks.handwriting_composed import crohme_banks
+
+    names = (f"w{k}" for k in range(1000))
+    val = next(w for w in names if crohme.validation_writer(w) and not crohme.held_out(w))
+    train = next(w for w in names if not crohme.validation_writer(w) and not crohme.held_out(w))
+    _fake_crohme(tmp_path, val)
+    with gzip.open(crohme.lines_path(tmp_path), "rt", encoding="utf-8") as fh:
+        line = json.loads(fh.read())
+    with gzip.open(crohme.lines_path(tmp_path), "at", encoding="utf-8") as fh:
+        fh.write(json.dumps({**line, "id": "e2", "writer": train}) + "\n")
+    assert set(crohme_banks(tmp_path, "train")[0]) == {val, train}
+    assert set(crohme_banks(tmp_path, "val")[0]) == {val}
+    assert crohme_banks(tmp_path, "test")[0] == {}

@@ -176,7 +176,7 @@ def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21, writers: 
     rec = load_recognizer(model)
     rows = [r for r in ROWS if only in r]
     sets = banks = gaps = None
-    split = "test" if writers == "test" else "train"  # the image sets' held-out or training parts
+    split = "test" if writers == "test" else "train"  # the image sets' and pendigits' held-out or training parts
     if any("images" in r for r in rows):
         sets = {f"mnist_{split}": hd.load_mnist_sample(root, split)[:2],
                 f"bhmsds_{split}": hd.load_bhmsds(root, split)[:2],
@@ -185,7 +185,7 @@ def measure(n: int, only: str = "", tidy: bool = True, seed: int = 21, writers: 
     if any("ink" in r for r in rows):
         banks, gaps = crohme_banks(root, writers)
     pen_rows: dict[str, list] = {}
-    for vals, lab in hd.read_pendigits(root, "train" if writers == "val" else writers):
+    for vals, lab in hd.read_pendigits(root, split):
         pen_rows.setdefault(str(lab), []).append(vals)
     out = {}
     for row in rows:

@@ -1,6 +1,6 @@
 """Image lines of the *training* writers, with each misread put down to its cause.
 
-    python benchmarks/handwriting_image_tune.py [--n 300] [--pen] [--show N] [--composed]
+    python benchmarks/handwriting_image_tune.py [--n 300] [--pen] [--show N] [--composed] [--model DIR]
 
 The held-out writers of benchmarks/handwriting_real.py are only for reporting; image-line
 constants are chosen here, on spliced lines and real runs on the line of training writers (the
@@ -197,8 +197,9 @@ def main(argv=None) -> int:
     ap.add_argument("--show", type=int, default=0, help="print this many misreads with their causes")
     ap.add_argument("--composed", action="store_true",
                     help="read lines composed from the symbol sets' training images instead")
+    ap.add_argument("--model", default=None, help="a recognizer folder (default: the app's)")
     args = ap.parse_args(argv)
-    rec = load_recognizer()
+    rec = load_recognizer(args.model)
     if args.composed:
         run_composed(rec, args.show)
         return 0

@@ -167,8 +167,15 @@ class Recognizer:
         spec = self.card.get(key)
         if not spec or not (self.folder / name).is_file():
             return None
-        with np.load(self.folder / name) as z:
-            return cls({k: z[k] for k in z.files}, list(spec["layers"]))
+        try:
+            with np.load(check_model_file(self.folder / name)) as z:
+                weights = {k: z[k] for k in z.files}
+            return cls.from_entry(weights, spec) if hasattr(cls, "from_entry") else cls(weights, list(spec["layers"]))
+        except BadModelError:
+            raise
+        except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
+            raise BadModelError(f"{self.folder / name}: not a readable {key} network "
+                                f"({type(exc).__name__}: {str(exc)[:120]})") from None
 
     # --- the network ---
     def probabilities(self, images28: np.ndarray, batch: int = 1024, hidden: list | None = None) -> np.ndarray:
@@ -275,14 +282,16 @@ class Recognizer:
         return self._remembered(self._top_cache, keys, lambda missing: self.classify(
             np.stack([images[i] for i in missing]), pens=None if pens is None else [pens[i] for i in missing]))
 
-    def piece_kinds(self, images: list[np.ndarray]) -> list[np.ndarray] | None:
+    def piece_kinds(self, images: list[np.ndarray], pen: bool = False) -> list[np.ndarray] | None:
         """Each normalised piece's probabilities of holding one symbol, several or part of one
-        (``pieces.PieceNet``), remembered like the readings, so a pen-up runs the piece network
-        only on what changed; ``None`` without the network."""
+        (``pieces.PieceNet``; ``pen``: pieces of pen strokes), remembered like the readings, so a
+        pen-up runs the piece network only on what changed; ``None`` without the network."""
         if self.pieces is None:
             return None
-        return self._remembered(self._kinds_cache, [hash(im.tobytes()) for im in images],
-                                lambda missing: self.pieces.probabilities(np.stack([images[i] for i in missing])))
+        members = self.pieces.judging(pen)
+        return self._remembered(self._kinds_cache, [(pen, hash(im.tobytes())) for im in images],
+                                lambda missing: self.pieces.probabilities(np.stack([images[i] for i in missing]),
+                                                                          members))
 
     def pair_probabilities(self, inks: list[np.ndarray]) -> list[np.ndarray]:
         """Each image piece's probabilities of holding each two touching digits (``pairs.PairNet``),

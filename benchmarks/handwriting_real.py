@@ -482,7 +482,9 @@ def main(argv=None) -> int:
     store_path = RESULTS / "handwriting_real.json"
     store = json.loads(store_path.read_text(encoding="utf-8")) if store_path.is_file() else {}
     store[args.tag] = res
-    store_path.write_text(json.dumps(store, indent=1, ensure_ascii=False), encoding="utf-8")
+    tmp = store_path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(store, indent=1, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(store_path)
     write_section(store, Path(args.out))
     print({k: v for k, v in res.items() if not isinstance(v, list)})
     return 0

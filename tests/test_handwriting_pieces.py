@@ -80,8 +80,7 @@ def test_pieces_are_weighed_by_the_network_and_without_it_not_at_all(rec):
     drawn.extra.update(strokes=[], drawn=normalise_ink(pic.image))  # ink as the recognizer drew it
     line_decoder.weigh_pieces(rec, [ink, pic, drawn])
     assert "kinds" not in ink.extra and pic.extra["kinds"].sum() == pytest.approx(1.0)
-    assert pic.extra["kinds"] == pytest.approx(rec.piece_kinds([pic.extra["drawn"]])[0])
-    assert drawn.extra["kinds"] == pytest.approx(rec.piece_kinds([pic.extra["drawn"]], pen=True)[0])  # its own judges
+    assert drawn.extra["kinds"] == pytest.approx(pic.extra["kinds"])
 
     class NoNet:
         pieces = None
@@ -177,7 +176,7 @@ def test_the_piece_judgements_are_remembered_and_a_full_memory_starts_over(rec, 
     first = rec.piece_kinds(images[:4])
     calls = []
     real = rec.pieces.probabilities
-    monkeypatch.setattr(rec.pieces, "probabilities", lambda x, members=None: calls.append(len(x)) or real(x, members))
+    monkeypatch.setattr(rec.pieces, "probabilities", lambda x: calls.append(len(x)) or real(x))
     monkeypatch.setattr(rec, "cache_limit", 3)
     again = rec.piece_kinds(images)  # four remembered, two new; the memory overflows
     assert calls == [2] and np.allclose(again[:4], first)
@@ -213,44 +212,20 @@ def test_the_recipe_adds_operators_touching_digits_and_trains_on_both_files(tmp_
     assert isinstance(mine.pieces, PieceNet) and len(mine.card["pieces"]["recipe"]) == 3
 
 
-def test_pen_pieces_are_judged_by_both_members_and_scanned_ones_by_the_later_alone(rec):
-    from calcapp.handwriting.layers import forward
-
-    members = rec.card["pieces"]["members"]
-    assert len(members) == 2 and all("CROHME training writers" in m["data"] for m in members)
-    assert "judges" not in members[0] and members[1]["judges"] == ["pen"]
-    x = np.stack([normalise_ink(_image(_touching("24", 1, 10))), normalise_ink(_image(synth_line("7", np.random.default_rng(0))[0]))])
-    each = [forward(x[..., None], m["layers"], rec.pieces.weights, m["prefix"]) for m in members]
-    assert not np.allclose(each[0], each[1], atol=1e-3)  # two networks, not one twice
-    assert np.allclose(rec.piece_kinds(list(x), pen=True), np.mean(each, axis=0), atol=1e-6)
-    assert np.allclose(rec.piece_kinds(list(x)), each[0], atol=1e-6)
-
-
-def test_joining_a_folder_adds_its_members_and_a_missing_member_is_refused(tmp_path, rec):
+@pytest.mark.parametrize("breaker", ["file", "card"])
+def test_a_broken_companion_network_is_a_model_error_that_names_it(tmp_path, rec, breaker):
     import json
-    import sys
-    from pathlib import Path
 
     from calcapp.handwriting.recognizer import Recognizer
     from calcapp.nets.registry import BadModelError
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from training import pieces as recipe
-
-    mine, other = tmp_path / "mine", tmp_path / "other"
-    shutil.copytree(rec.folder, mine)
-    shutil.copytree(rec.folder, other)
-    assert recipe.main(["join", "--model", str(mine), "--other", str(other), "--judges", "image"]) == 0
-    joined = Recognizer(mine)
-    n = len(rec.pieces.members)
-    assert [m["prefix"] for m in joined.pieces.members][n:] == [f"m{n + k}p" for k in range(n)]
-    assert all(m["judges"] == ["image"] for m in joined.pieces.members[n:])
-    assert "join" in joined.card["pieces"]["recipe"][-1]
-    x = [normalise_ink(_image(_touching("24", 1, 10)))]
-    for pen in (False, True):  # the same networks twice over
-        assert np.allclose(joined.piece_kinds(x, pen), rec.piece_kinds(x, pen), atol=1e-6)
-    card = json.loads((mine / "card.json").read_text(encoding="utf-8"))
-    card["pieces"]["members"].append({"prefix": "gone", "layers": card["pieces"]["layers"]})
-    (mine / "card.json").write_text(json.dumps(card), encoding="utf-8")
+    folder = tmp_path / "rec"
+    shutil.copytree(rec.folder, folder)
+    if breaker == "file":
+        (folder / PIECES_NAME).write_bytes(b"not an npz at all")
+    else:
+        card = json.loads((folder / "card.json").read_text(encoding="utf-8"))
+        del card["pieces"]["layers"]
+        (folder / "card.json").write_text(json.dumps(card), encoding="utf-8")
     with pytest.raises(BadModelError, match="pieces"):
-        Recognizer(mine)
+        Recognizer(folder)

@@ -3,7 +3,6 @@
     python training/pieces.py collect --out /tmp/pieces.npz [--lines 2500] [--composed 600]
     python training/pieces.py touching --out /tmp/touching.npz [--n 8000]
     python training/pieces.py train --data /tmp/pieces.npz /tmp/touching.npz [...] --model resources/models/recognizer
-    python training/pieces.py join --model resources/models/recognizer --other /tmp/eighth-session-recognizer --judges pen
 
 The line decoder reads an image line's touching ink whole or cut, and the symbol network
 reads two touching digits whole as one digit, surely ('24' as '8' at 0.997), so the cut never
@@ -16,12 +15,6 @@ from the image sets' training parts (clean digits that must stay whole) join the
 ``touching`` adds what real lines hold too few of: a digit and an operator, bracket or point of
 one such writer run into one piece. ``train`` fits a small CNN, writes ``pieces.npz`` and a
 ``pieces`` entry in the folder's card.
-``join`` adds another folder's piece network as a member, for pen pieces, scanned ones or both:
-the app averages the judging members. The bundled network is the twentieth session's (``train``
-above) with the eighth session's (commit 855a4aa: its ``pieces.npz`` and card) joined for pen
-pieces: that one had not learnt that an operator run into a digit is several symbols, a lesson
-for scans (strokes never run into one another), and with it alone a held-out writer's two-stroke
-'7's were read whole.
 The bundled data were collected with a recognizer without a piece network (``--model`` a copy
 of the folder without its ``pieces`` entry): the decoder's beam, and so the pieces it weighs,
 would otherwise follow the network being replaced; they are collected again whenever the
@@ -261,38 +254,6 @@ def train(args) -> int:
     return 0
 
 
-def _members(entry: dict) -> list[dict]:
-    """A card entry's members; a network trained alone is its own one member."""
-    keep = ("layers", "architecture", "data", "counts", "recipe", "validation_confusion")
-    return entry.get("members") or [{"prefix": "p", **{k: entry[k] for k in keep if k in entry}}]
-
-
-def join(args) -> int:
-    import json
-
-    from training.companion import save_companion
-
-    folder, other = Path(args.model), Path(args.other)
-    entry = json.loads((folder / "card.json").read_text(encoding="utf-8"))["pieces"]
-    theirs = _members(json.loads((other / "card.json").read_text(encoding="utf-8"))["pieces"])
-    with np.load(folder / PIECES_NAME) as z:
-        arrays = {k: z[k] for k in z.files}
-    with np.load(other / PIECES_NAME) as z:
-        extra = {k: z[k] for k in z.files}
-    members = _members(entry)
-    for m in theirs:
-        prefix = f"m{len(members)}p"
-        arrays.update({prefix + k[len(m["prefix"]):]: v for k, v in extra.items() if k.startswith(m["prefix"])})
-        members.append({**m, "prefix": prefix, **({"judges": args.judges} if args.judges else {})})
-    entry.update(members=members, recipe=list(entry["recipe"]) + [args.command],
-                 data="the mean of the judging members (each member's 'judges': pen or scanned pieces, both "
-                      "where it names none), trained on: "
-                      + " | ".join(m["data"] for m in members))
-    save_companion(folder, PIECES_NAME, arrays, "pieces", entry)
-    print(f"wrote {folder}/{PIECES_NAME}: {len(members)} members", flush=True)
-    return 0
-
-
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -316,13 +277,8 @@ def main(argv=None) -> int:
     t.add_argument("--augment", action="store_true")
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=3)
-    j = sub.add_parser("join", help="add another folder's piece network as a member")
-    j.add_argument("--model", required=True)
-    j.add_argument("--other", required=True, help="a recognizer folder whose piece network joins")
-    j.add_argument("--judges", nargs="+", choices=("pen", "image"), help="what it judges (default: both)")
     args = ap.parse_args(argv)
-    args.command = "python training/pieces.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    return {"collect": collect, "touching": collect_touching, "train": train, "join": join}[args.cmd](args)
+    return {"collect": collect, "touching": collect_touching, "train": train}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -56,37 +56,20 @@ def forward(x: np.ndarray, spec: list[dict], weights: dict, prefix: str = "",
 
 class ExportedNet:
     """A small network exported by a training recipe: its layer ``spec`` and ``weights`` named
-    ``{PREFIX}{i}_0``/``{PREFIX}{i}_1``; subclasses name the prefix and how many outputs. Where
-    its card lists ``members`` (each a weight ``prefix`` and its ``layers``), the members'
-    probabilities are averaged: networks trained on different material, each of which learnt
-    what the other forgot (``training/pieces.py join``)."""
+    ``{PREFIX}{i}_0``/``{PREFIX}{i}_1``; subclasses name the prefix and how many outputs."""
 
     PREFIX = ""
     N_OUT = 0
 
-    def __init__(self, weights: dict, spec: list[dict], members: list[dict] | None = None):
+    def __init__(self, weights: dict, spec: list[dict]):
         self.weights = weights
         self.spec = spec
-        self.members = [dict(m, layers=list(m["layers"])) for m in members or []] \
-            or [{"prefix": self.PREFIX, "layers": spec}]
 
-    @classmethod
-    def from_entry(cls, weights: dict, entry: dict):
-        """The network a card's entry describes, with the weights of its file; ``ValueError``
-        where a layer's weights are missing."""
-        net = cls(weights, list(entry["layers"]), entry.get("members"))
-        for m in net.members:
-            for i, layer in enumerate(m["layers"]):
-                names = {f"{m['prefix']}{i}_0", f"{m['prefix']}{i}_1"}
-                if layer["op"] in ("conv", "dense") and not names <= weights.keys():
-                    raise ValueError(f"no weights for layer {m['prefix']}{i}")
-        return net
-
-    def probabilities(self, images: np.ndarray, members: list[dict] | None = None) -> np.ndarray:
-        """Each image's probabilities of the ``N_OUT`` outputs: the mean of ``members`` (all)."""
+    def probabilities(self, images: np.ndarray) -> np.ndarray:
+        """Each image's probabilities of the ``N_OUT`` outputs."""
         x = np.asarray(images, dtype=np.float32)
         if x.ndim == 3:
             x = x[..., None]
         if not len(x):
             return np.zeros((0, self.N_OUT), np.float32)
-        return np.mean([forward(x, m["layers"], self.weights, m["prefix"]) for m in members or self.members], axis=0)
+        return forward(x, self.spec, self.weights, self.PREFIX)

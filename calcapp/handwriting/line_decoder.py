@@ -395,12 +395,11 @@ def weigh_pieces(rec, segs) -> None:
     the recognizer drew it). Without the network nothing changes."""
     if getattr(rec, "pieces", None) is None:
         return
-    for pen in (False, True):  # a scan's pieces and pen strokes may have judges of their own
-        todo = [s for s in segs if "kinds" not in s.extra and s.extra.get("drawn") is not None
-                and (s.image is None) == pen]
-        if todo:
-            for seg, kinds in zip(todo, rec.piece_kinds([s.extra["drawn"] for s in todo], pen)):
-                seg.extra["kinds"] = kinds
+    todo = [s for s in segs if "kinds" not in s.extra and s.extra.get("drawn") is not None]
+    images = [s.extra["drawn"] for s in todo]
+    if todo:
+        for seg, kinds in zip(todo, rec.piece_kinds(images)):
+            seg.extra["kinds"] = kinds
 
 
 def _shown_confidence(options, label: str, score: float) -> float:

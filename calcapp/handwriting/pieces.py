@@ -8,11 +8,7 @@ pieces the decoder weighs in real writers' image lines (``training/pieces.py``),
 question the symbol network was never asked. The decoder makes reading a piece as one symbol
 cost more the likelier it holds several, and a piece cut out of one piece of ink, or some of a
 pen line's strokes, the likelier it is only part of a symbol (``line_decoder.piece_prior``).
-Pen pieces are judged as the picture view draws them, so one network can serve both. The
-bundled pen pieces are judged by two networks averaged (``training/pieces.py join``): the later
-one, taught that an operator run into a digit's ink is several symbols, alone took a held-out
-writer's two-stroke '7' for two; strokes never run into one another, so that lesson is the
-scans'.
+Pen pieces are judged as the picture view draws them, so the one network serves both.
 """
 
 from __future__ import annotations
@@ -27,14 +23,7 @@ MASK_THRESHOLD = 0.2  # ink above this is the piece's (``ink.image_units`` cuts 
 
 
 class PieceNet(ExportedNet):
-    """The exported layers of ``training/pieces.py``: each piece's probabilities of the ``KINDS``.
-    A member judges the pieces its card entry's ``judges`` names (``pen``, ``image``; both where
-    it names none)."""
+    """The exported layers of ``training/pieces.py``: each piece's probabilities of the ``KINDS``."""
 
     PREFIX = "p"
     N_OUT = len(KINDS)
-
-    def judging(self, pen: bool) -> list[dict]:
-        """The members that judge pen pieces (``pen``) or scanned ones."""
-        kind = "pen" if pen else "image"
-        return [m for m in self.members if kind in m.get("judges", ("pen", "image"))] or self.members

@@ -163,14 +163,15 @@ class Recognizer:
 
     def _companion(self, key: str, name: str, cls):
         """The companion network the card names under ``key``, from ``name`` beside the model,
-        or ``None`` where the model has none."""
+        or ``None`` where the model has none; ``BadModelError`` where it cannot be read, as for
+        the model's own weights."""
         spec = self.card.get(key)
         if not spec or not (self.folder / name).is_file():
             return None
         try:
             with np.load(check_model_file(self.folder / name)) as z:
                 weights = {k: z[k] for k in z.files}
-            return cls.from_entry(weights, spec) if hasattr(cls, "from_entry") else cls(weights, list(spec["layers"]))
+            return cls(weights, list(spec["layers"]))
         except BadModelError:
             raise
         except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
@@ -282,16 +283,14 @@ class Recognizer:
         return self._remembered(self._top_cache, keys, lambda missing: self.classify(
             np.stack([images[i] for i in missing]), pens=None if pens is None else [pens[i] for i in missing]))
 
-    def piece_kinds(self, images: list[np.ndarray], pen: bool = False) -> list[np.ndarray] | None:
+    def piece_kinds(self, images: list[np.ndarray]) -> list[np.ndarray] | None:
         """Each normalised piece's probabilities of holding one symbol, several or part of one
-        (``pieces.PieceNet``; ``pen``: pieces of pen strokes), remembered like the readings, so a
-        pen-up runs the piece network only on what changed; ``None`` without the network."""
+        (``pieces.PieceNet``), remembered like the readings, so a pen-up runs the piece network
+        only on what changed; ``None`` without the network."""
         if self.pieces is None:
             return None
-        members = self.pieces.judging(pen)
-        return self._remembered(self._kinds_cache, [(pen, hash(im.tobytes())) for im in images],
-                                lambda missing: self.pieces.probabilities(np.stack([images[i] for i in missing]),
-                                                                          members))
+        return self._remembered(self._kinds_cache, [hash(im.tobytes()) for im in images],
+                                lambda missing: self.pieces.probabilities(np.stack([images[i] for i in missing])))
 
     def pair_probabilities(self, inks: list[np.ndarray]) -> list[np.ndarray]:
         """Each image piece's probabilities of holding each two touching digits (``pairs.PairNet``),

@@ -139,4 +139,5 @@ def test_the_recipe_collects_pairs_and_trains_a_network_the_recognizer_loads(tmp
                         "--dense", "8", "--threads", "1", "--init-from", str(folder)]) == 0
     mine = Recognizer(folder)
     assert isinstance(mine.pairs, PairNet) and len(mine.card["pairs"]["recipe"]) == 2
+    assert mine.card["pairs"]["recipe"][-1].startswith("python training/pairs.py train --data")  # as called
     assert mine.pairs.probabilities(np.zeros((1, HEIGHT, WIDTH), np.float32)).shape == (1, N_CLASSES)

@@ -210,6 +210,7 @@ def test_the_recipe_adds_operators_touching_digits_and_trains_on_both_files(tmp_
                         "--width", "4", "--dense", "8"]) == 0
     mine = Recognizer(folder)
     assert isinstance(mine.pieces, PieceNet) and len(mine.card["pieces"]["recipe"]) == 3
+    assert mine.card["pieces"]["recipe"][-1].startswith("python training/pieces.py train --data")  # as called
 
 
 @pytest.mark.parametrize("breaker", ["file", "card"])

@@ -112,7 +112,7 @@ def collect(args) -> int:
         if len(xs) % 5000 == 0:
             print(f"{len(xs)} pieces ({n_not} not pairs) from {tries} tries, {time.time() - t0:.0f} s", flush=True)
     np.savez_compressed(args.out, x=np.stack(xs).astype(np.float16), y=np.array(ys, np.int16),
-                        recipe=np.array("python training/pairs.py " + " ".join(sys.argv[1:])))
+                        recipe=np.array(args.command))
     print(f"{len(xs)} pieces, {time.time() - t0:.0f} s", flush=True)
     return 0
 
@@ -150,7 +150,7 @@ def collect_images(args) -> int:
         xs.append(normalise_pair(canvas))
         ys.append(10 * int(y[i]) + int(y[j]))
     np.savez_compressed(args.out, x=np.stack(xs).astype(np.float16), y=np.array(ys, np.int16),
-                        recipe=np.array("python training/pairs.py " + " ".join(sys.argv[1:])))
+                        recipe=np.array(args.command))
     print(f"{len(xs)} pieces ({sum(v == NOT_PAIR for v in ys)} not pairs)", flush=True)
     return 0
 
@@ -203,7 +203,7 @@ def train(args) -> int:
                 "[51, 77)) set close enough that their ink runs into one piece, drawn at 28-56 px a line and "
                 "0.75-1.35x the pen; not pairs: one digit, a digit touching an operator or a point",
         "n": int(len(y)), "not_pairs": int((y == NOT_PAIR).sum()),
-        "recipe": recipes + ["python training/pairs.py " + " ".join(sys.argv[1:])],
+        "recipe": recipes + [args.command],
         "history": history,
         "validation": {"accuracy": round(float((p == y[va]).mean()), 4),
                        "pairs": round(float((p == y[va])[y[va] != NOT_PAIR].mean()), 4),
@@ -239,6 +239,7 @@ def main(argv=None) -> int:
     m.add_argument("--not-share", type=float, default=0.5)
     m.add_argument("--seed", type=int, default=13)
     args = ap.parse_args(argv)
+    args.command = "python training/pairs.py " + " ".join(sys.argv[1:] if argv is None else argv)  # as called
     return {"collect": collect, "images": collect_images, "train": train}[args.cmd](args)
 
 

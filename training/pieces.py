@@ -167,7 +167,7 @@ def collect(args) -> int:
         ys += b
     print(f"{len(xs)} pieces {bias}, {time.time() - t0:.0f} s", flush=True)
     np.savez_compressed(args.out, x=np.stack(xs).astype(np.float16), y=np.array(ys, np.int8),
-                        recipe=np.array("python training/pieces.py " + " ".join(sys.argv[1:])))
+                        recipe=np.array(args.command))
     return 0
 
 
@@ -209,7 +209,7 @@ def collect_touching(args) -> int:
         xs.append(normalise_ink(ink))
         ys.append(kind)
     np.savez_compressed(args.out, x=np.stack(xs).astype(np.float16), y=np.array(ys, np.int8),
-                        recipe=np.array("python training/pieces.py " + " ".join(sys.argv[1:])))
+                        recipe=np.array(args.command))
     print(f"{len(xs)} pieces ({sum(y == JOINED for y in ys)} several), {time.time() - t0:.0f} s", flush=True)
     return 0
 
@@ -247,7 +247,7 @@ def train(args) -> int:
                 + ("; and a digit with an operator, bracket or point of one such writer run into one piece "
                    "(several), or one of them alone (one)" if any(" touching " in r for r in recipes) else ""),
         "counts": {k: int((y == i).sum()) for i, k in enumerate(KINDS)},
-        "recipe": recipes + ["python training/pieces.py " + " ".join(sys.argv[1:])],
+        "recipe": recipes + [args.command],
         "history": history, "validation_confusion": conf.tolist(), "seconds": round(time.time() - t0)}
     save_companion(folder, PIECES_NAME, arrays, "pieces", entry)
     print(f"wrote {folder}/{PIECES_NAME}; validation confusion (rows true {KINDS}):\n{conf}", flush=True)
@@ -278,6 +278,7 @@ def main(argv=None) -> int:
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=3)
     args = ap.parse_args(argv)
+    args.command = "python training/pieces.py " + " ".join(sys.argv[1:] if argv is None else argv)  # as called
     return {"collect": collect, "touching": collect_touching, "train": train}[args.cmd](args)
 
 

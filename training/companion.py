@@ -8,10 +8,17 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+
+def called(script: str, argv) -> str:
+    """The command line a recipe was called with (``argv``; the process's where ``None``), for
+    its data and card: called in-process (a test, a notebook), the process's is someone else's."""
+    return f"python training/{script} " + " ".join(sys.argv[1:] if argv is None else argv)
 
 
 def save_companion(folder, name: str, arrays: dict, key: str, entry: dict) -> None:

@@ -238,8 +238,10 @@ def main(argv=None) -> int:
     m.add_argument("--n", type=int, default=12000)
     m.add_argument("--not-share", type=float, default=0.5)
     m.add_argument("--seed", type=int, default=13)
+    from training.companion import called
+
     args = ap.parse_args(argv)
-    args.command = "python training/pairs.py " + " ".join(sys.argv[1:] if argv is None else argv)  # as called
+    args.command = called("pairs.py", argv)
     return {"collect": collect, "images": collect_images, "train": train}[args.cmd](args)
 
 

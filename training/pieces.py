@@ -277,8 +277,10 @@ def main(argv=None) -> int:
     t.add_argument("--augment", action="store_true")
     t.add_argument("--threads", type=int, default=1)
     t.add_argument("--seed", type=int, default=3)
+    from training.companion import called
+
     args = ap.parse_args(argv)
-    args.command = "python training/pieces.py " + " ".join(sys.argv[1:] if argv is None else argv)  # as called
+    args.command = called("pieces.py", argv)
     return {"collect": collect, "touching": collect_touching, "train": train}[args.cmd](args)
 
 

@@ -8,6 +8,7 @@ NumPy. The user's fine-tuned model, when there is one, wins over the bundled mod
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -125,6 +126,23 @@ def repair(labels, conf, tops, min_p: float = 0.001, tries: int = 4):
     return labels, conf
 
 
+@contextmanager
+def _readable(what: str):
+    """What a broken weights file or card raises, as a ``BadModelError`` that says ``what``."""
+    try:
+        yield
+    except BadModelError:
+        raise
+    except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
+        raise BadModelError(f"{what} ({type(exc).__name__}: {str(exc)[:120]})") from None
+
+
+def _arrays(path: Path) -> dict:
+    """The arrays of an ``.npz`` of weights, checked as a model file before it is read."""
+    with np.load(check_model_file(path)) as z:
+        return {k: z[k] for k in z.files}
+
+
 class Recognizer:
     """One loaded recognizer (see ``load_recognizer``)."""
 
@@ -142,16 +160,10 @@ class Recognizer:
         if self.card.get("kind") != "recognizer" or "numpy_layers" not in self.card:
             raise BadModelError(f"{self.folder} is not a recognizer model")
         self.name = self.card.get("name", self.folder.name)
-        try:
+        with _readable(f"{self.folder}: not a readable recognizer"):
             self.labels: list[str] = list(self.card["labels"])
             self.layers = self.card["numpy_layers"]
-            with np.load(check_model_file(self.folder / WEIGHTS_NAME)) as z:
-                self.weights = {k: z[k] for k in z.files}
-        except BadModelError:
-            raise
-        except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
-            raise BadModelError(f"{self.folder}: not a readable recognizer "
-                                f"({type(exc).__name__}: {str(exc)[:120]})") from None
+            self.weights = _arrays(self.folder / WEIGHTS_NAME)
         self._ink_cache: dict[tuple, np.ndarray] = {}
         self._top_cache: dict[int, list] = {}
         self._kinds_cache: dict[int, np.ndarray] = {}
@@ -168,15 +180,8 @@ class Recognizer:
         spec = self.card.get(key)
         if not spec or not (self.folder / name).is_file():
             return None
-        try:
-            with np.load(check_model_file(self.folder / name)) as z:
-                weights = {k: z[k] for k in z.files}
-            return cls(weights, list(spec["layers"]))
-        except BadModelError:
-            raise
-        except (KeyError, TypeError, ValueError, OSError, EOFError) as exc:
-            raise BadModelError(f"{self.folder / name}: not a readable {key} network "
-                                f"({type(exc).__name__}: {str(exc)[:120]})") from None
+        with _readable(f"{self.folder / name}: not a readable {key} network"):
+            return cls(_arrays(self.folder / name), list(spec["layers"]))
 
     # --- the network ---
     def probabilities(self, images28: np.ndarray, batch: int = 1024, hidden: list | None = None) -> np.ndarray:

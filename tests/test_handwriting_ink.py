@@ -102,3 +102,16 @@ def test_canvas_ink_at_any_scale_normalises_alike():
     big = [Stroke([Point(p.x * 7 + 500, p.y * 7 - 30, p.t, p.pressure) for p in st.points]) for st in s]
     a, b = normalise_strokes(s, 100.0), normalise_strokes(big, 700.0)
     assert np.abs(a - b).mean() < 0.03
+
+
+def test_a_strokes_points_are_worked_out_once_and_shared_read_only():
+    s = Stroke([Point(0, 0), Point(3, 4), Point(1, 9)])
+    a = s.xy()
+    assert s.xy() is a and s.bbox() == (0.0, 0.0, 3.0, 9.0)
+    with pytest.raises(ValueError):
+        a[0, 0] = 5.0  # shared: a caller that writes into it would change every later reading
+    s.points.append(Point(-2, 1))  # a list grown after the fact is seen
+    assert len(s.xy()) == 4 and s.bbox() == (-2.0, 0.0, 5.0, 9.0)
+    s.points = [Point(7, 7)]
+    assert s.bbox() == (7.0, 7.0, 0.0, 0.0)
+    assert Stroke().bbox() == (0.0, 0.0, 0.0, 0.0) and Stroke().xy().shape == (0, 2)

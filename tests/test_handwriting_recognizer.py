@@ -225,6 +225,31 @@ def test_reading_many_lines_survives_cache_turnover(tiny):
     assert [s.label for s in rec.read_strokes(strokes).symbols] == [s.label for s in again.symbols]
 
 
+def test_a_line_read_again_draws_no_piece_again(tiny, monkeypatch):
+    """The canvas re-reads the whole line after every stroke: a piece the decoder weighed
+    before (here the '7' pushed into the '4', read whole and apart) is remembered by its
+    strokes and the line height, not drawn again."""
+    from calcapp.handwriting.recognizer import Recognizer
+    from calcapp.ink import imagenorm
+    from calcapp.ink.strokes import Point, Stroke
+
+    rec = Recognizer(tiny["folder"])
+    line, truth = synth_line("47+1", np.random.default_rng(0))
+    four, seven = (strokes_bbox([line[i] for i in truth[k][1]]) for k in (0, 1))
+    dx = seven[0] - (four[0] + 0.6 * four[2])
+    line = [Stroke([Point(p.x - dx, p.y, p.t, p.pressure) for p in st.points]) if i in truth[1][1] else st
+            for i, st in enumerate(line)]
+    strokes = line[:-1]
+    drawn = []
+    real = imagenorm.rasterise
+    monkeypatch.setattr(imagenorm, "rasterise", lambda ss, *a: drawn.append(list(ss)) or real(ss, *a))
+    first = rec.read_strokes(strokes)
+    assert any(len(ss) < 3 for ss in drawn)  # the 4 and the 7 (three strokes) read apart too
+    drawn.clear()
+    assert [s.label for s in rec.read_strokes(strokes).symbols] == [s.label for s in first.symbols]
+    assert drawn == []  # nothing changed: nothing drawn
+
+
 def test_a_cut_is_kept_only_when_the_pieces_read_more_surely(tiny):
     from calcapp.ink.segment import Segment
     from calcapp.handwriting.recognizer import Recognizer

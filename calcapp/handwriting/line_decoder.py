@@ -22,7 +22,7 @@ from calcapp.handwriting.line_grammar import CUT_COST, DIGITS, MAX_MERGE, MERGE_
 from calcapp.handwriting.line_grammar import whole_line as _whole_line
 from calcapp.ink.image_units import (MAX_PARTS, apart_parts, break_cost, component_order, join_cost, part_boxes,
                                      read_parts)
-from calcapp.ink.imagenorm import normalise_ink, normalise_strokes
+from calcapp.ink.imagenorm import normalise_ink
 from calcapp.ink.segment import DOT_SIZE, MIN_WIDTH, Segment, _union_box, join_segments
 
 # A line that ends unfinished on a mark of several strokes the decoder is unsure of (its reading,
@@ -231,14 +231,11 @@ def _break_cost(seg, left, right) -> float:
 
 def _stroke_symbol(rec, strokes, ids, line: float, lh: float):
     """A segment of these strokes and the recognizer's reading of it (both views)."""
-    from calcapp.handwriting.trajectory import features
-
     box = _union_box([st.bbox() for st in strokes])
     seg = Segment(sorted(ids), box, rel_size=max(box[2], box[3]) / line)
-    image = normalise_strokes(strokes, lh)
+    image, pen = rec.stroke_views(strokes, lh)
     seg.extra.update(strokes=strokes, line_h=lh, drawn=image)
-    pens = [features(strokes, lh)] if getattr(rec, "pen", None) is not None else None
-    return seg, rec._classify_cached([image], pens)[0]
+    return seg, rec._classify_cached([image], None if pen is None else [pen])[0]
 
 
 def _merged_symbol(rec, part, line: float):

@@ -354,6 +354,19 @@ class Recognizer:
             seg.extra.update(strokes=[strokes[i] for i in seg.ids], line_h=h, drawn=img)  # for the line decoder
         return segs, images
 
+    def stroke_views(self, strokes, line_h: float):
+        """A piece's picture and pen features (``None`` without a pen view), remembered by its
+        strokes' content and the line height: the decoder weighs the same pieces at every pen-up."""
+        from calcapp.handwriting.trajectory import features
+
+        key = ("piece", float(line_h)) + tuple(_stroke_key(s) for s in strokes)
+        if key not in self._ink_cache:
+            if len(self._ink_cache) > self.cache_limit:
+                self._ink_cache.clear()
+            self._ink_cache[key] = (normalise_strokes(strokes, line_h),
+                                    None if self.pen is None else features(strokes, line_h))
+        return self._ink_cache[key]
+
     def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
         """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
         image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array

@@ -25,24 +25,33 @@ class Point:
 
 @dataclass
 class Stroke:
-    """One pen-down to pen-up trace."""
+    """One pen-down to pen-up trace. A stroke is made whole and never edited (the canvas and
+    every reader make new strokes), so its array and box are worked out once: a pen-up re-reads
+    the whole line, and the decoder asks for the same strokes' boxes thousands of times."""
 
     points: list[Point] = field(default_factory=list)
 
     def xy(self) -> np.ndarray:
-        """The points as an (n, 2) float array."""
-        if not self.points:
-            return np.zeros((0, 2), dtype=np.float64)
-        return np.array([(p.x, p.y) for p in self.points], dtype=np.float64)
+        """The points as an (n, 2) float array (read-only: it is shared)."""
+        return self._shape()[0]
 
     def bbox(self) -> tuple[float, float, float, float]:
         """(x, y, w, h) of the points."""
-        a = self.xy()
-        if len(a) == 0:
-            return (0.0, 0.0, 0.0, 0.0)
-        x0, y0 = a.min(axis=0)
-        x1, y1 = a.max(axis=0)
-        return (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+        return self._shape()[1]
+
+    def _shape(self):
+        key = (id(self.points), len(self.points))  # a list swapped in or grown is worked out again
+        kept = self.__dict__.get("_kept")
+        if kept is None or kept[0] != key:
+            a = np.array([(p.x, p.y) for p in self.points], dtype=np.float64).reshape(-1, 2)
+            a.flags.writeable = False
+            if len(a):
+                (x0, y0), (x1, y1) = a.min(axis=0), a.max(axis=0)
+                box = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+            else:
+                box = (0.0, 0.0, 0.0, 0.0)
+            kept = self.__dict__["_kept"] = (key, a, box)
+        return kept[1], kept[2]
 
     @classmethod
     def from_xy(cls, xy: Iterable[Iterable[float]], t0: float = 0.0, dt: float = 0.01) -> "Stroke":

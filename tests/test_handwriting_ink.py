@@ -115,3 +115,26 @@ def test_a_strokes_points_are_worked_out_once_and_shared_read_only():
     s.points = [Point(7, 7)]
     assert s.bbox() == (7.0, 7.0, 0.0, 0.0)
     assert Stroke().bbox() == (0.0, 0.0, 0.0, 0.0) and Stroke().xy().shape == (0, 2)
+
+
+def test_a_stroke_is_drawn_where_the_pen_went_and_nowhere_else():
+    """``rasterise`` works only near each stroke; the picture is the plain per-pixel
+    distance to the pen's path, anti-aliased by a pixel, over the whole image."""
+    from calcapp.ink.imagenorm import rasterise
+
+    rng = np.random.default_rng(4)
+    strokes = [Stroke([Point(float(x), float(y)) for x, y in rng.uniform(20, 60, (6, 2))]),
+               Stroke([Point(150.0, 150.0)])]  # a dot far from the first
+    img = rasterise(strokes, 1.0, (0.0, 0.0), (200, 200), 2.0)
+    yy, xx = np.mgrid[0:200, 0:200] + 0.5
+    want = np.zeros((200, 200))
+    for s in strokes:
+        a = s.xy()
+        a = np.vstack([a, a]) if len(a) == 1 else a
+        for (x0, y0), (x1, y1) in zip(a[:-1], a[1:]):
+            d = np.array([x1 - x0, y1 - y0])
+            t = np.clip(((xx - x0) * d[0] + (yy - y0) * d[1]) / max(d @ d, 1e-9), 0, 1)
+            dist = np.hypot(xx - x0 - t * d[0], yy - y0 - t * d[1])
+            want = np.maximum(want, np.clip(2.0 + 0.5 - dist, 0, 1))  # the radius at full pressure
+    assert np.abs(img - want).max() < 1e-4
+    assert img[140:160, 140:160].max() == 1.0 and img[100:130, :].max() == 0.0

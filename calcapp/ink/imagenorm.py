@@ -142,8 +142,6 @@ def rasterise(strokes, scale: float, origin: tuple[float, float], shape: tuple[i
     """
     h, w = shape
     img = np.zeros((h, w), dtype=np.float32)
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    px = np.stack([xx.ravel() + 0.5, yy.ravel() + 0.5], axis=1)
     ox, oy = origin
     for s in strokes:
         if not s.points:
@@ -156,12 +154,20 @@ def rasterise(strokes, scale: float, origin: tuple[float, float], shape: tuple[i
         if len(pts) == 1:
             pts = np.vstack([pts, pts])
             rad = np.concatenate([rad, rad])
+        # only the pixels the pen can reach: beyond its widest radius a pixel stays paper
+        reach = float(rad.max()) + 1.0
+        x0, y0 = (max(0, int(np.floor(v - reach))) for v in pts.min(axis=0))
+        x1, y1 = int(np.ceil(pts[:, 0].max() + reach)), int(np.ceil(pts[:, 1].max() + reach))
+        x1, y1 = min(w, x1), min(h, y1)
+        if x1 <= x0 or y1 <= y0:
+            continue
+        yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+        qx, qy = xx.reshape(-1, 1) + 0.5, yy.reshape(-1, 1) + 0.5
         ax, ay = pts[:-1, 0], pts[:-1, 1]
         dx, dy = pts[1:, 0] - ax, pts[1:, 1] - ay
         ra = 0.5 * (rad[:-1] + rad[1:])
         dd = np.maximum(dx * dx + dy * dy, 1e-9)
-        best = np.zeros(len(px), dtype=np.float32)
-        qx, qy = px[:, 0:1], px[:, 1:2]
+        best = np.zeros(len(qx), dtype=np.float32)
         for i in range(0, len(ax), 64):  # chunks keep memory small for long strokes
             sl = slice(i, i + 64)
             rx, ry = qx - ax[None, sl], qy - ay[None, sl]
@@ -170,7 +176,7 @@ def rasterise(strokes, scale: float, origin: tuple[float, float], shape: tuple[i
             dist = np.sqrt(nx * nx + ny * ny)
             cov = np.clip(ra[None, sl] + 0.5 - dist, 0.0, 1.0).max(axis=1)
             best = np.maximum(best, cov)
-        img = np.maximum(img, best.reshape(h, w))
+        img[y0:y1, x0:x1] = np.maximum(img[y0:y1, x0:x1], best.reshape(y1 - y0, x1 - x0))
     return img
 
 

@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from benchmarks.legacy_assembly import use_legacy_assembly  # noqa: E402
 from benchmarks.results_sections import replace_section  # noqa: E402
 from calcapp.handwriting import crohme  # noqa: E402
 from calcapp.handwriting.data import default_data_root, read_pendigits  # noqa: E402
@@ -310,22 +311,6 @@ def latency(rec, lines) -> float | None:
         rec.read_strokes(strokes)
         times.append(1000 * (time.perf_counter() - t))
     return float(np.median(times)) if times else None
-
-
-def use_legacy_assembly(rec) -> None:
-    """Read lines as before the line decoder: geometry fixes, then ``repair`` (for the before column)."""
-    from calcapp.handwriting.recognizer import Reading, SymbolReading, repair
-    from calcapp.ink.segment import resolve_by_geometry
-
-    def assemble(segs, tops):
-        labels, conf = [t[0][0] for t in tops], [t[0][1] for t in tops]
-        if len(segs) > 1:
-            labels = resolve_by_geometry(labels, segs)
-            labels, conf = repair(labels, conf, tops)
-        return Reading([SymbolReading(lab, c, t, tuple(float(v) for v in s.box)) for s, t, lab, c
-                        in zip(segs, tops, labels, conf)])
-
-    rec.assemble = assemble
 
 
 def pendigits(rec, root, quick):

@@ -117,3 +117,36 @@ def test_overlapping_symbols_get_a_cut_near_their_centre_but_a_lone_mark_is_neve
     beside[10:50, 120:126] = 0.0  # a '1' after the pair
     assert len(image_units(beside)[0].extra["parts"]) > 2  # at the centre too
     assert "parts" not in image_units(alone)[0].extra  # one mark: not cut at all
+
+
+def _marker(strokes, pen: float, px: float = 40.0) -> np.ndarray:
+    """``_image`` with a pen ``pen`` times as wide (a marker, a felt tip)."""
+    x, y, w, h = strokes_bbox(strokes)
+    k, pad = px / 100.0, 6
+    shape = (int(h * k) + 2 * pad, int(w * k) + 2 * pad)
+    return 1.0 - rasterise(strokes, k, (x - pad / k, y - pad / k), shape, 0.5 * 0.11 * px * pen)
+
+
+@pytest.mark.parametrize("text,seed", [("(13+32)-10", 0), ("9-6=3", 1), ("841-4", 0), ("47-4=", 3)])
+def test_a_line_written_with_a_marker_reads_as_one_written_with_a_pen(rec, text, seed):
+    """Strokes two and a half times as wide merged the operators into the digits beside them
+    ('(13+32)-10' read '43+300', '9-6=3' read '9-6×3'); the ink is thinned first."""
+    strokes, _ = synth_line(text, np.random.default_rng(seed))
+    assert rec.read_image(_image(strokes)).expression == text
+    assert rec.read_image(_marker(strokes, 2.5)).expression == text
+
+
+def test_only_thick_ink_is_thinned_and_to_about_the_usual_width():
+    from calcapp.ink.imagenorm import ink_polarity
+    from calcapp.ink.pen_width import USUAL, thinned
+
+    strokes, _ = synth_line("12+34=46", np.random.default_rng(2))
+    h = strokes_bbox(strokes)[3] * 0.4  # the line's height in pixels at 40 px per 100 units
+    usual = ink_polarity(_image(strokes))
+    assert thinned(usual, stroke_width(usual > 0.2), h) is None
+    for pen in (2.0, 3.0):
+        ink = ink_polarity(_marker(strokes, pen))
+        thin = thinned(ink, stroke_width(ink > 0.2), h)
+        assert thin is not None and thin.shape == ink.shape and (thin <= ink).all()
+        assert abs(stroke_width(thin > 0.2) - USUAL * h) < 0.35 * USUAL * h
+        assert len(connected_components(thin > 0.2)) >= len(connected_components(ink > 0.2))

@@ -196,7 +196,7 @@ def test_fine_tune_stops_cooperatively(tiny):
 
 
 def test_repair_picks_alternatives_until_the_line_parses():
-    from calcapp.handwriting.recognizer import repair
+    from benchmarks.legacy_assembly import repair
 
     tops = [[("1", 0.9), ("7", 0.05), ("/", 0.01)], [("+", 0.9), ("-", 0.05), ("1", 0.01)],
             [("/", 0.6), ("1", 0.35), ("7", 0.02)], [("2", 0.9), ("7", 0.05), ("1", 0.01)]]

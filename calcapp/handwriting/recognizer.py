@@ -8,13 +8,13 @@ NumPy. The user's fine-tuned model, when there is one, wins over the bundled mod
 
 from __future__ import annotations
 
+import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from calcapp.expr.lexer import MAX_INPUT_LENGTH
 from calcapp.ink.imagenorm import load_image, normalise_ink, normalise_strokes
 from calcapp.ink.segment import (Segment, join_segments, resolve_by_geometry, segment_image, segment_strokes,
                                   joinable_runs)
@@ -58,6 +58,11 @@ class Reading:
     def expression(self) -> str:
         return "".join(TO_EXPRESSION.get(s.label, s.label) for s in self.symbols)
 
+    @property
+    def sureness(self) -> float:
+        """The log of how sure every symbol is at once: of two readings of one input, the surer."""
+        return sum(math.log(max(s.confidence, 1e-6)) for s in self.symbols) if self.symbols else -math.inf
+
 
 def member_prefix(k: int) -> str:
     """Weight-name prefix of ensemble member ``k`` in weights.npz (none for the first)."""
@@ -66,64 +71,6 @@ def member_prefix(k: int) -> str:
 
 def _stroke_key(stroke) -> tuple:
     return tuple((p.x, p.y, p.pressure) for p in stroke.points)
-
-
-OPERATORS = set("+-\u00d7\u00f7/\u00b7(")
-
-
-def _well_formed(labels: list[str]) -> bool:
-    """The line is a well-formed expression that a person would write.
-
-    The parser accepts a unary plus ("3/+6"), but nobody writes one by hand: a '+' at the
-    start or right after an operator is a misread ('1' read as '/', '7' as '+'), so such
-    a line goes to ``repair`` like one that does not parse.
-    """
-    from calcapp.expr.errors import CalcError
-    from calcapp.expr.parser import parse
-
-    for i, lab in enumerate(labels):
-        if lab == "+" and (i == 0 or labels[i - 1] in OPERATORS):
-            return False
-    try:
-        parse("".join(TO_EXPRESSION.get(lab, lab) for lab in labels))
-        return True
-    except CalcError:
-        return False
-
-
-def repair(labels, conf, tops, min_p: float = 0.001, tries: int = 4):
-    """If a line does not parse (or has a unary plus), swap in the likeliest alternatives until it does.
-
-    A slanted '1' and a '/' look alike; "1+/2" cannot be right, "1+12" can. Single
-    swaps are tried from the likeliest alternative down, then pairs among the ``tries``
-    least certain symbols. The first reading that parses wins; otherwise it is kept as read.
-    """
-    if len(labels) > MAX_INPUT_LENGTH or _well_formed(labels):
-        return labels, conf  # (a line longer than the parser takes: no swap can make it parse)
-    singles = sorted(((p, i, lab) for i, top in enumerate(tops) for lab, p in top[1:] if p >= min_p),
-                     reverse=True)
-    for p, i, lab in singles:
-        trial = list(labels)
-        trial[i] = lab
-        if _well_formed(trial):
-            return trial, [p if k == i else c for k, c in enumerate(conf)]
-    weakest = sorted(range(len(labels)), key=lambda i: conf[i])[:tries]
-    pairs = []
-    for a in weakest:
-        for b in weakest:
-            if a < b:
-                for la, pa in tops[a][1:]:
-                    for lb, pb in tops[b][1:]:
-                        if pa >= min_p and pb >= min_p:
-                            pairs.append((pa * pb, a, la, b, lb))
-    for _, a, la, b, lb in sorted(pairs, reverse=True):
-        trial = list(labels)
-        trial[a], trial[b] = la, lb
-        if _well_formed(trial):
-            new = list(conf)
-            new[a], new[b] = dict(tops[a])[la], dict(tops[b])[lb]
-            return trial, new
-    return labels, conf
 
 
 @contextmanager
@@ -367,13 +314,16 @@ class Recognizer:
                                     None if self.pen is None else features(strokes, line_h))
         return self._ink_cache[key]
 
-    def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
-        """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
+    def prepare_image(self, path_or_array, marker: bool = False) -> tuple[list[Segment], list[np.ndarray]]:
+        """Segments of a symbol or line image (a path or an array) and their 28x28 images. Ink as
+        thick as a marker's is also prepared thinned (``marker``), for ``read_prepared`` to weigh."""
         image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array
         if self.image_parts:  # components as pseudo-strokes: the line decoder cuts and joins
             from calcapp.ink.image_units import image_units
 
-            segs = image_units(image)
+            segs = image_units(image, marker=marker)
+            if segs and segs[0].extra["thick"] and not marker:
+                segs[0].extra["marker"] = self.prepare_image(image, marker=True)
         else:
             segs = segment_image(image)
             for start, stop in joinable_runs(segs):  # runs that may be one symbol: read them whole too
@@ -435,8 +385,12 @@ class Recognizer:
         out, k, w = [], 0, len(images) - len(wholes)
         for segs, ims in prepared:
             n_whole = sum("joined" in s.extra for s in segs)
+            thinned = segs[0].extra.get("marker") if segs else None  # ``prepare_image``
             segs, line_tops = self.settle_splits(segs, tops[k:k + len(ims)], tops[w:w + n_whole])
             out.append(self.assemble(segs, line_tops))
+            if thinned is not None:  # a marker's line: photographed thick digits read best as they are,
+                other = self.read_prepared([thinned])[0]  # a marker's run-together operators thinned
+                out[-1] = other if other.sureness > out[-1].sureness else out[-1]
             k += len(ims)
             w += n_whole
         return out

@@ -114,7 +114,7 @@ def measure(n: int) -> dict:
     for pen, px in MARKERS:
         items = [(t, line_image(s, h, px, pen)) for t, (_, s, h, *_) in zip(want, lines)]
         name = f"a marker {pen:g} times the pen, {px:.0f} px, image"
-        out[name] = _rows(rec, items, [(image_units, "thinned", lambda ink, stroke, height: None)], thinned=True)
+        out[name] = _rows(rec, items, [(image_units, "thinning", lambda stroke, height: 0)], thinned=True)
     for degrees in (6, -6, 10):
         ink = [(t, turned(s, degrees)) for t, (_, s, *_) in zip(want, lines)]
         images = [(t, line_image(s, lines[k][2])) for k, (t, s) in enumerate(ink)]
@@ -129,11 +129,11 @@ def measure(n: int) -> dict:
 
 def _rows(rec, items, without, thinned: bool = False) -> dict:
     fired = []  # with ``thinned``: whether the app thinned each line's ink, seen as it reads
-    real = image_units.thinned
-    spy = [(image_units, "thinned", lambda *a: fired.append(real(*a)) or fired[-1])] if thinned else None
+    real = image_units.thinning
+    spy = [(image_units, "thinning", lambda *a: fired.append(real(*a)) or fired[-1])] if thinned else None
     ok, ms = _read(rec, items, spy)
     before, _ = _read(rec, items, without)
-    return {"remedied": sum(f is not None for f in fired) if thinned else None,
+    return {"remedied": sum(f > 0 for f in fired) if thinned else None,
             "with": ok, "with_ms": ms, "without": before}
 
 

@@ -138,15 +138,30 @@ def test_a_line_written_with_a_marker_reads_as_one_written_with_a_pen(rec, text,
 
 def test_only_thick_ink_is_thinned_and_to_about_the_usual_width():
     from calcapp.ink.imagenorm import ink_polarity
-    from calcapp.ink.pen_width import USUAL, thinned
+    from calcapp.ink.pen_width import USUAL, thinned, thinning
 
     strokes, _ = synth_line("12+34=46", np.random.default_rng(2))
     h = strokes_bbox(strokes)[3] * 0.4  # the line's height in pixels at 40 px per 100 units
     usual = ink_polarity(_image(strokes))
-    assert thinned(usual, stroke_width(usual > 0.2), h) is None
+    assert thinning(stroke_width(usual > 0.2), h) == 0
     for pen in (2.0, 3.0):
         ink = ink_polarity(_marker(strokes, pen))
-        thin = thinned(ink, stroke_width(ink > 0.2), h)
-        assert thin is not None and thin.shape == ink.shape and (thin <= ink).all()
+        r = thinning(stroke_width(ink > 0.2), h)
+        thin = thinned(ink, r)
+        assert r >= 1 and thin.shape == ink.shape and (thin <= ink).all()
         assert abs(stroke_width(thin > 0.2) - USUAL * h) < 0.35 * USUAL * h
         assert len(connected_components(thin > 0.2)) >= len(connected_components(ink > 0.2))
+
+
+def test_a_marker_line_is_read_both_ways_but_one_thick_mark_only_as_it_is(rec, monkeypatch):
+    from calcapp.ink import image_units as units
+
+    calls = []
+    real = units.image_units
+    monkeypatch.setattr(units, "image_units", lambda *a, **k: calls.append(k.get("marker")) or real(*a, **k))
+    strokes, truth = synth_line("9-6=3", np.random.default_rng(1))
+    rec.read_image(_marker(strokes, 2.5))
+    assert calls == [False, True]
+    calls.clear()
+    rec.read_image(_marker([strokes[i] for i in truth[0][1]], 2.5))  # the 9 alone
+    assert calls == [False]

@@ -24,7 +24,7 @@ import numpy as np
 
 from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
 from calcapp.ink.level import line_slope, turn_image
-from calcapp.ink.pen_width import thinned
+from calcapp.ink.pen_width import thinned, thinning
 from calcapp.ink.segment import (DOT_SIZE, MAX_MARKS, Segment, _crop, _dilate, _overlaps, _pix_box, _settle_sizes,
                                   _union_box, connected_components, group_boxes, line_height, merge_fragments)
 
@@ -78,9 +78,9 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03, marker: boo
     h = line_height([_pix_box(c) for c in comps])
     several = sum(_sized(c, h) for c in comps) >= 2  # else one symbol (and specks): no cuts
     # a line of a marker's ink (one mark is read as it is: a thick photographed digit reads best so)
-    thin = thinned(ink, stroke_width(mask), h) if several else None
-    if thin is not None and marker:  # ...at the usual pen's width (``ink/pen_width.py``)
-        ink = thin
+    thin = thinning(stroke_width(mask), h) if several else 0
+    if thin and marker:  # ...at the usual pen's width (``ink/pen_width.py``)
+        ink = thinned(ink, thin)
         mask = ink > threshold
         comps = _marks(mask)
         if not comps:
@@ -109,7 +109,7 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03, marker: boo
         seg.extra["line_h"] = max(seg.box[2], seg.box[3]) / max(seg.rel_size, 1e-9)
         seg.extra["pen"] = stroke
         seg.extra["several"] = several  # a lone mark's specks are its own (``point_apart``)
-        seg.extra["thick"] = thin is not None
+        seg.extra["thick"] = thin > 0
         if back is not None:
             seg.extra["unturn"] = back  # boxes are reported on the image as given (``Recognizer.assemble``)
     return segs

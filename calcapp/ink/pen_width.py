@@ -3,8 +3,10 @@
 The networks and the cut rules of ``image_units`` learnt ink about a ninth of a line height
 wide. A marker's strokes are twice that: the bars of an operator run into the digits beside
 it, a minus grows as tall as a dot is wide, and the layout model weighs every symbol by a box
-swollen by the pen. Where the strokes are clearly that thick, the ink is eroded (a minimum
-over a square) back toward the usual width; any other ink passes unchanged.
+swollen by the pen. Where the strokes are clearly that thick, the ink can be eroded (a minimum
+over an octagon, near a round pen's tip) back toward the usual width. Photographed digits are
+often as thick and read best as they are, so the recognizer reads such a line both ways and
+keeps the surer reading (``Recognizer.read_prepared``).
 """
 
 from __future__ import annotations
@@ -16,16 +18,18 @@ THICK = 0.19  # ink whose strokes are at least this wide (x line height) is thin
 KEEP = 0.3  # ...never by more than this part of the stroke width on each side
 
 
-def thinned(ink: np.ndarray, stroke: float, height: float) -> np.ndarray | None:
-    """``ink`` (bright on dark, in [0, 1]) eroded toward ``USUAL`` line heights wide, or
-    ``None`` where its strokes (``stroke`` pixels wide, a line ``height`` pixels) are not thick."""
+def thinning(stroke: float, height: float) -> int:
+    """How many pixels to erode ink ``stroke`` pixels wide in a line ``height`` pixels tall
+    toward ``USUAL`` line heights; 0 where its strokes are not thick."""
     if height <= 0 or stroke < THICK * height:
-        return None
-    r = int(round(min((stroke - USUAL * height) / 2, KEEP * stroke)))
-    if r < 1:
-        return None
+        return 0
+    return max(0, int(round(min((stroke - USUAL * height) / 2, KEEP * stroke))))
+
+
+def thinned(ink: np.ndarray, r: int) -> np.ndarray:
+    """``ink`` (bright on dark, in [0, 1]) eroded by ``r`` pixels on every side."""
     out = ink
-    for k in range(r):  # a square and a cross step in turn: an octagon, near a round pen's tip
+    for k in range(r):  # a cross and a square step in turn: an octagon
         out = _min_square(_min_square(out, 1, 0), 1, 1) if k % 2 else _min_cross(out)
     return out
 

@@ -128,13 +128,12 @@ def measure(n: int) -> dict:
 
 
 def _rows(rec, items, without, thinned: bool = False) -> dict:
-    fired = []  # with ``thinned``: whether the app thinned each line's ink, seen as it reads
-    real = image_units.thinning
-    spy = [(image_units, "thinning", lambda *a: fired.append(real(*a)) or fired[-1])] if thinned else None
-    ok, ms = _read(rec, items, spy)
+    both = []  # with ``thinned``: the lines the app read both as they are and thinned, seen as it reads
+    real = image_units.image_units
+    spy = [(image_units, "image_units", lambda *a, **k: both.append(k.get("marker")) or real(*a, **k))]
+    ok, ms = _read(rec, items, spy if thinned else None)
     before, _ = _read(rec, items, without)
-    return {"remedied": sum(f > 0 for f in fired) if thinned else None,
-            "with": ok, "with_ms": ms, "without": before}
+    return {"remedied": sum(map(bool, both)) if thinned else None, "with": ok, "with_ms": ms, "without": before}
 
 
 def write_section(res: dict, path: Path) -> None:

@@ -144,6 +144,7 @@ def test_only_thick_ink_is_thinned_and_to_about_the_usual_width():
     h = strokes_bbox(strokes)[3] * 0.4  # the line's height in pixels at 40 px per 100 units
     usual = ink_polarity(_image(strokes))
     assert thinning(stroke_width(usual > 0.2), h) == 0
+    assert thinning(3000.0, 3000.0) == 32  # two page-sized blobs: the erosion's passes are capped
     for pen in (2.0, 3.0):
         ink = ink_polarity(_marker(strokes, pen))
         r = thinning(stroke_width(ink > 0.2), h)

@@ -125,3 +125,32 @@ def test_close_neighbours_are_joinable_but_spaced_symbols_are_not():
     a[33:60, 29:34] = 0.0  # the stem, under the loop's right edge
     segs = segment_image(a)
     assert len(segs) == 2 and joinable_runs(segs) == [(0, 2)]
+
+
+def test_a_mask_grown_by_a_disc_is_the_plain_disc_at_any_radius():
+    """``_dilate`` grows row by row of the disc; it must be every pixel within ``r`` of ink,
+    also where the disc is larger than the mask."""
+    from calcapp.ink.segment import _dilate
+
+    rng = np.random.default_rng(3)
+    for _ in range(60):
+        m = rng.random((int(rng.integers(1, 25)), int(rng.integers(1, 25)))) < rng.uniform(0.0, 0.2)
+        r = int(rng.integers(0, 30))
+        ys, xs = np.nonzero(m)
+        yy, xx = np.mgrid[0:m.shape[0], 0:m.shape[1]]
+        want = np.zeros_like(m)
+        for y, x in zip(ys, xs):
+            want |= (yy - y) ** 2 + (xx - x) ** 2 <= r * r
+        assert (_dilate(m, r) == want).all()
+
+
+def test_components_list_each_pixel_once_row_by_row():
+    from calcapp.ink.segment import connected_components
+
+    m = np.zeros((6, 9), bool)
+    m[0, 0:3] = m[1, 3] = True  # a diagonal step joins (8-connected)
+    m[4:6, 6:9] = True
+    comps = sorted(connected_components(m), key=len)
+    assert [c.tolist() for c in comps] == [[[0, 0], [0, 1], [0, 2], [1, 3]],
+                                           [[4, 6], [4, 7], [4, 8], [5, 6], [5, 7], [5, 8]]]
+    assert all(c.dtype == np.int32 for c in comps) and connected_components(np.zeros((3, 3), bool)) == []

@@ -15,7 +15,8 @@ import numpy as np
 
 USUAL = 0.12  # the usual stroke width, as a part of the line height (median of rendered lines)
 THICK = 0.19  # ink whose strokes are at least this wide (x line height) is thinned...
-KEEP = 0.3  # ...never by more than this part of the stroke width on each side
+KEEP = 0.3  # ...never by more than this part of the stroke width on each side...
+MAX_THIN = 32  # ...nor by more pixels than this: each pixel of erosion is a pass over the image
 
 
 def thinning(stroke: float, height: float) -> int:
@@ -23,7 +24,7 @@ def thinning(stroke: float, height: float) -> int:
     toward ``USUAL`` line heights; 0 where its strokes are not thick."""
     if height <= 0 or stroke < THICK * height:
         return 0
-    return max(0, int(round(min((stroke - USUAL * height) / 2, KEEP * stroke))))
+    return max(0, min(MAX_THIN, int(round(min((stroke - USUAL * height) / 2, KEEP * stroke)))))
 
 
 def thinned(ink: np.ndarray, r: int) -> np.ndarray:

@@ -10,6 +10,7 @@ recognizer's output is corrected with them afterwards (``resolve_by_geometry``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -198,9 +199,12 @@ def connected_components(mask: np.ndarray) -> list[np.ndarray]:
     for i, (y, a, b) in enumerate(runs):
         comps.setdefault(find(i), []).append((y, a, b))
     out = []
-    for rs in comps.values():
-        pix = [(y, x) for y, a, b in rs for x in range(a, b)]
-        out.append(np.array(pix, dtype=np.int32))
+    for rs in comps.values():  # each run's pixels, row by row, left to right
+        arr = np.array(rs, dtype=np.int64)
+        lengths = arr[:, 2] - arr[:, 1]
+        before = np.concatenate([[0], np.cumsum(lengths)[:-1]])  # pixels of the earlier runs
+        xs = np.arange(int(lengths.sum())) + np.repeat(arr[:, 1] - before, lengths)
+        out.append(np.stack([np.repeat(arr[:, 0], lengths), xs], axis=1).astype(np.int32))
     return out
 
 
@@ -320,15 +324,23 @@ def merge_fragments(groups: list[list[int]], boxes, height: float) -> list[list[
 
 
 def _dilate(mask: np.ndarray, r: int) -> np.ndarray:
+    """``mask`` grown by a disc of radius ``r``: each row of the disc is a run along x, so the
+    mask is grown along x by each row's half-width (from row sums) and shifted along y. A pass
+    per row of the disc, not per pixel of it: a page-sized scan has r of tens of pixels."""
     out = mask.copy()
-    for dy in range(-r, r + 1):
-        for dx in range(-r, r + 1):
-            if dy * dy + dx * dx > r * r or (dy == 0 and dx == 0):
-                continue
-            out[max(dy, 0):mask.shape[0] + min(dy, 0), max(dx, 0):mask.shape[1] + min(dx, 0)] |= \
-                mask[max(-dy, 0):mask.shape[0] + min(-dy, 0), max(-dx, 0):mask.shape[1] + min(-dx, 0)]
+    if r < 1:
+        return out
+    h, w = mask.shape
+    sums = np.zeros((h, w + 1), dtype=np.int32)  # sums[:, j]: ink in the row's first j pixels
+    np.cumsum(mask, axis=1, out=sums[:, 1:])
+    sums = np.pad(sums, ((0, 0), (r, r)), mode="edge")  # beyond either end: no more ink
+    for dy in range(min(r, h - 1) + 1):  # rows of the disc beyond the mask reach nothing
+        half = math.isqrt(r * r - dy * dy)
+        grown = (sums[:, r + half + 1:r + half + 1 + w] - sums[:, r - half:r - half + w]) > 0
+        out[dy:] |= grown[:h - dy]
+        if dy:
+            out[:h - dy] |= grown[dy:]
     return out
-
 
 
 def bridged(mask: np.ndarray, comps: list, r: int) -> list:

@@ -1,7 +1,7 @@
-"""Held-out writers' lines as people photograph and write them: under uneven light, with a
-marker, and askew; read with and without the app's remedy for each (``calcapp/ink/paper.py``,
-the paper's light divided out; ``calcapp/ink/pen_width.py``, a thick pen's ink thinned;
-``calcapp/ink/level.py``, the line turned level), side by side in one run.
+"""Held-out writers' lines as people photograph and write them: under uneven light, and
+askew; read with and without the app's remedy for each (``calcapp/ink/paper.py``, the
+paper's light divided out; ``calcapp/ink/level.py``, the line turned level), side by side
+in one run.
 
     python benchmarks/handwriting_lighting.py [--n 300] [--out FILE]
 
@@ -11,9 +11,7 @@ the ink 0.15 dark. Lightings: even white paper (the benchmark's own images), eve
 with noise, a lamp to one side (0.85 to 0.55 across the line), a shadow over a corner (0.45
 at the corner, 0.9 away from it), and the corner's shadow on a line shot at 120 px a line
 height with a thinner pen (a phone's photo). *Without* reads each line with the paper's light
-taken from the border alone, as the app did before. Markers: the same lines drawn with a pen
-2.2 and 3 times as wide (at 40 px a line height), and twice as wide at 80 px; *without* reads
-their ink as it comes. Askew: the same lines written uphill
+taken from the border alone, as the app did before. Askew: the same lines written uphill
 (each symbol moved up by the slope at its middle and kept upright, as a hand writes a line
 that climbs; pen strokes) and turned 6, -6 and 10 degrees (each symbol turned with them, as
 a photo taken askew shows them; pen strokes and images); *without* reads them as they come.
@@ -57,7 +55,6 @@ def lit(clean: np.ndarray, kind: str, rng) -> np.ndarray:
     return np.clip(light * (1.0 - ink) + 0.15 * ink, 0.0, 1.0).astype(np.float32)
 
 
-MARKERS = [(2.2, 40.0), (3.0, 40.0), (2.0, 80.0)]  # (pen width x the usual, px a line height)
 KINDS = ["even white paper", "even grey paper, noise", "a lamp to one side", "a shadow over a corner",
          "a shadow over a corner, 120 px"]
 
@@ -81,11 +78,10 @@ def uphill(strokes, counts, degrees: float):
     return out
 
 
-def _read(rec, items, patches) -> tuple[int, float]:
-    """(lines read exactly, CPU ms a line), with ``patches`` ((module, name, function): a remedy
-    switched off, or watched) swapped in for the read; the app as it is where ``None``."""
-    saved = [(mod, name, getattr(mod, name)) for mod, name, _ in patches or []]
-    for mod, name, fn in patches or []:
+def _read(rec, items, without) -> tuple[int, float]:
+    """(lines read exactly, CPU ms a line) with the remedy (``without`` None) or without it."""
+    saved = [(mod, name, getattr(mod, name)) for mod, name, _ in without or []]
+    for mod, name, fn in without or []:
         setattr(mod, name, fn)
     try:
         t0 = time.process_time()
@@ -109,31 +105,25 @@ def measure(n: int) -> dict:
         px, pen = (120.0, 0.35) if "120 px" in kind else (40.0, 1.0)
         rng = np.random.default_rng(7)
         photos = [(t, lit(line_image(s, h, px, pen), kind, rng)) for t, (_, s, h, *_) in zip(want, lines)]
-        out[kind + ", image"] = _rows(rec, photos, flat)
-        out[kind + ", image"]["remedied"] = sum(paper.paper_light(p) is not None for _, p in photos)
-    for pen, px in MARKERS:
-        items = [(t, line_image(s, h, px, pen)) for t, (_, s, h, *_) in zip(want, lines)]
-        name = f"a marker {pen:g} times the pen, {px:.0f} px, image"
-        out[name] = _rows(rec, items, [(image_units, "thinning", lambda stroke, height: 0)], thinned=True)
+        out[kind + ", image"] = {"remedied": sum(paper.paper_light(p) is not None for _, p in photos)}
+        out[kind + ", image"].update(_rows(rec, photos, flat))
     for degrees in (6, -6, 10):
         ink = [(t, turned(s, degrees)) for t, (_, s, *_) in zip(want, lines)]
         images = [(t, line_image(s, lines[k][2])) for k, (t, s) in enumerate(ink)]
         climbing = [(t, uphill(s, ln[-1], degrees)) for t, (_, s, *_), ln in zip(want, lines, lines)]
         for name, items in ((f"written uphill {degrees} degrees, symbols upright, pen strokes", climbing),
                             (f"turned {degrees} degrees, pen strokes", ink), (f"turned {degrees} degrees, image", images)):
-            out[name] = _rows(rec, items, level_off)
+            out[name] = {"remedied": None}
+            out[name].update(_rows(rec, items, level_off))
     for k, v in out.items():
         print(k, v, flush=True)
     return {"n": len(lines), "rows": out}
 
 
-def _rows(rec, items, without, thinned: bool = False) -> dict:
-    both = []  # with ``thinned``: the lines the app read both as they are and thinned, seen as it reads
-    real = image_units.image_units
-    spy = [(image_units, "image_units", lambda *a, **k: both.append(k.get("marker")) or real(*a, **k))]
-    ok, ms = _read(rec, items, spy if thinned else None)
+def _rows(rec, items, without) -> dict:
+    ok, ms = _read(rec, items, None)
     before, _ = _read(rec, items, without)
-    return {"remedied": sum(map(bool, both)) if thinned else None, "with": ok, "with_ms": ms, "without": before}
+    return {"with": ok, "with_ms": ms, "without": before}
 
 
 def write_section(res: dict, path: Path) -> None:
@@ -141,8 +131,8 @@ def write_section(res: dict, path: Path) -> None:
     lines = [HEADING, "",
              f"Produced by `python benchmarks/handwriting_lighting.py` ({time.strftime('%Y-%m-%d')}; see its "
              f"docstring). {n} spliced lines of the held-out writers, read exactly. *Remedied*: lines whose paper "
-             "the app found unevenly lit and divided out, or whose ink it found thick and thinned (the askew rows "
-             "are turned level where their slope is clear).", "",
+             "the app found unevenly lit and divided out (the askew rows are turned level where their slope is "
+             "clear).", "",
              "| lines | remedied | without the remedy | with it (the app) | CPU per line, with |",
              "|---|---|---|---|---|"]
     for kind, r in res["rows"].items():

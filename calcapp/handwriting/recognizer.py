@@ -8,7 +8,6 @@ NumPy. The user's fine-tuned model, when there is one, wins over the bundled mod
 
 from __future__ import annotations
 
-import math
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,11 +56,6 @@ class Reading:
     @property
     def expression(self) -> str:
         return "".join(TO_EXPRESSION.get(s.label, s.label) for s in self.symbols)
-
-    @property
-    def sureness(self) -> float:
-        """The log of how sure every symbol is at once: of two readings of one input, the surer."""
-        return sum(math.log(max(s.confidence, 1e-6)) for s in self.symbols) if self.symbols else -math.inf
 
 
 def member_prefix(k: int) -> str:
@@ -314,16 +308,13 @@ class Recognizer:
                                     None if self.pen is None else features(strokes, line_h))
         return self._ink_cache[key]
 
-    def prepare_image(self, path_or_array, marker: bool = False) -> tuple[list[Segment], list[np.ndarray]]:
-        """Segments of a symbol or line image (a path or an array) and their 28x28 images. Ink as
-        thick as a marker's is also prepared thinned (``marker``), for ``read_prepared`` to weigh."""
+    def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
+        """Segments of a symbol or line image (a path or an array) and their 28x28 images."""
         image = load_image(path_or_array) if isinstance(path_or_array, (str, Path)) else path_or_array
         if self.image_parts:  # components as pseudo-strokes: the line decoder cuts and joins
             from calcapp.ink.image_units import image_units
 
-            segs = image_units(image, marker=marker)
-            if segs and segs[0].extra["thick"] and not marker:
-                segs[0].extra["marker"] = self.prepare_image(image, marker=True)
+            segs = image_units(image)
         else:
             segs = segment_image(image)
             for start, stop in joinable_runs(segs):  # runs that may be one symbol: read them whole too
@@ -385,12 +376,8 @@ class Recognizer:
         out, k, w = [], 0, len(images) - len(wholes)
         for segs, ims in prepared:
             n_whole = sum("joined" in s.extra for s in segs)
-            thinned = segs[0].extra.get("marker") if segs else None  # ``prepare_image``
             segs, line_tops = self.settle_splits(segs, tops[k:k + len(ims)], tops[w:w + n_whole])
             out.append(self.assemble(segs, line_tops))
-            if thinned is not None:  # a marker's line: photographed thick digits read best as they are,
-                other = self.read_prepared([thinned])[0]  # a marker's run-together operators thinned
-                out[-1] = other if other.sureness > out[-1].sureness else out[-1]
             k += len(ims)
             w += n_whole
         return out

@@ -24,7 +24,6 @@ import numpy as np
 
 from calcapp.ink.imagenorm import MAX_PIXELS, ink_polarity, to_grey
 from calcapp.ink.level import line_slope, turn_image
-from calcapp.ink.pen_width import thinned, thinning
 from calcapp.ink.segment import (DOT_SIZE, MAX_MARKS, Segment, _crop, _dilate, _overlaps, _pix_box, _settle_sizes,
                                   _union_box, connected_components, group_boxes, line_height, merge_fragments)
 
@@ -50,11 +49,10 @@ DOT_INK = 0.95  # ...its darkest pixel at least this share of its digit's darkes
 POINT_LOW = 1.2  # ...and its middle at most this far down the digit (0 its top, 1 its foot)
 
 
-def image_units(image, threshold: float = 0.2, bridge: float = 0.03, marker: bool = False) -> list[Segment]:
+def image_units(image, threshold: float = 0.2, bridge: float = 0.03) -> list[Segment]:
     """A line image (either polarity) -> segments in reading order, each with its crop and,
     in ``extra``, its ``parts`` (pixel arrays left to right), which of them come from one
-    component (``comp``), the ink image they are cut from (``ink``) and whether that ink is
-    as thick as a marker's (``thick``); with ``marker``, such ink is thinned first."""
+    component (``comp``) and the ink image they are cut from (``ink``)."""
     grey = to_grey(image)
     if grey.size > MAX_PIXELS:  # an array handed in directly (files are refused from their header)
         raise ValueError(f"the image is {grey.shape[1]}\u00d7{grey.shape[0]} pixels; calcapp reads images of "
@@ -77,15 +75,6 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03, marker: boo
             return []
     h = line_height([_pix_box(c) for c in comps])
     several = sum(_sized(c, h) for c in comps) >= 2  # else one symbol (and specks): no cuts
-    # a line of a marker's ink (one mark is read as it is: a thick photographed digit reads best so)
-    thin = thinning(stroke_width(mask), h) if several else 0
-    if thin and marker:  # ...at the usual pen's width (``ink/pen_width.py``)
-        ink = thinned(ink, thin)
-        mask = ink > threshold
-        comps = _marks(mask)
-        if not comps:
-            return []
-        h = line_height([_pix_box(c) for c in comps])
     sets = bridge_sets(mask, comps, int(round(bridge * h)))
     boxes = [_pix_box(np.concatenate([comps[c] for c in s])) for s in sets]
     h = line_height(boxes)
@@ -109,7 +98,6 @@ def image_units(image, threshold: float = 0.2, bridge: float = 0.03, marker: boo
         seg.extra["line_h"] = max(seg.box[2], seg.box[3]) / max(seg.rel_size, 1e-9)
         seg.extra["pen"] = stroke
         seg.extra["several"] = several  # a lone mark's specks are its own (``point_apart``)
-        seg.extra["thick"] = thin > 0
         if back is not None:
             seg.extra["unturn"] = back  # boxes are reported on the image as given (``Recognizer.assemble``)
     return segs

@@ -301,12 +301,8 @@ class Recognizer:
         from calcapp.handwriting.trajectory import features
 
         key = ("piece", float(line_h)) + tuple(_stroke_key(s) for s in strokes)
-        if key not in self._ink_cache:
-            if len(self._ink_cache) > self.cache_limit:
-                self._ink_cache.clear()
-            self._ink_cache[key] = (normalise_strokes(strokes, line_h),
-                                    None if self.pen is None else features(strokes, line_h))
-        return self._ink_cache[key]
+        return self._remembered(self._ink_cache, [key], lambda _: [(
+            normalise_strokes(strokes, line_h), None if self.pen is None else features(strokes, line_h))])[0]
 
     def prepare_image(self, path_or_array) -> tuple[list[Segment], list[np.ndarray]]:
         """Segments of a symbol or line image (a path or an array) and their 28x28 images."""

@@ -179,6 +179,36 @@ def _warp(img: np.ndarray, m: np.ndarray, shift: np.ndarray) -> np.ndarray:
     return out.reshape(n, n)
 
 
+def _smoother(n: int, sigma: float) -> np.ndarray:
+    """Rows of a Gaussian kernel as an n x n matrix: ``g @ f @ g.T`` smooths a field."""
+    d = np.arange(n)[:, None] - np.arange(n)[None, :]
+    g = np.exp(-0.5 * (d / sigma) ** 2)
+    return (g / g.sum(axis=1, keepdims=True)).astype(np.float32)
+
+
+def elastic(x: np.ndarray, rng: np.random.Generator, alpha: float = 34.0, sigma: float = 4.0) -> np.ndarray:
+    """A smooth random displacement of every pixel (Simard et al. 2003): the wobble of one
+    hand's pen, which an affine map cannot give a raster digit. ``x``: (N, n, n)."""
+    if not len(x):
+        return x.copy()
+    n_img, n = len(x), x.shape[1]
+    g = _smoother(n, sigma)
+    field = rng.uniform(-1, 1, (2, n_img, n, n)).astype(np.float32)
+    dy, dx = (alpha * (g @ f @ g.T) for f in field)
+    yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
+    y, xs = yy + dy, xx + dx
+    y0, x0 = np.floor(y).astype(int), np.floor(xs).astype(int)
+    fy, fx = y - y0, xs - x0
+    out = np.zeros_like(x, dtype=np.float32)
+    idx = np.arange(n_img)[:, None, None]
+    for oy, wy in ((0, 1 - fy), (1, fy)):
+        for ox, wx in ((0, 1 - fx), (1, fx)):
+            yi, xi = y0 + oy, x0 + ox
+            ok = (yi >= 0) & (yi < n) & (xi >= 0) & (xi < n)
+            out += np.where(ok, wy * wx * x[idx, yi.clip(0, n - 1), xi.clip(0, n - 1)], 0)
+    return out
+
+
 def augment(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:
     """Random small affine transforms and stroke thickening/thinning, per image."""
     out = np.empty_like(x)

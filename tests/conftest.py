@@ -6,8 +6,10 @@ Qt objects created during collection see the same settings.
 
 from __future__ import annotations
 
+import atexit
 import gc
 import os
+import shutil
 import tempfile
 
 import pytest
@@ -17,6 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 _SESSION_HOME = tempfile.mkdtemp(prefix="calcapp-test-home-")
 os.environ["CALCAPP_HOME"] = _SESSION_HOME
+atexit.register(shutil.rmtree, _SESSION_HOME, True)  # each run (and xdist worker) left one behind
 
 
 def pytest_xdist_auto_num_workers(config):

@@ -73,6 +73,16 @@ def test_a_decimal_point_is_neither_lost_nor_doubled():
     assert decode(4, _fake(singles))[0].count(".") == 1  # never a doubled point
 
 
+def test_a_dot_between_digits_as_likely_either_way_is_a_decimal_point():
+    # a raised decimal point: its height says '·' a little more, its neighbours say '.'
+    singles = [[("6", 0.99)], [("\u00b7", 0.55), (".", 0.45)], [("9", 0.99)]]
+    assert decode(3, _fake(singles))[0] == ["6", ".", "9"]
+    singles[1] = [("\u00b7", 0.8), (".", 0.2)]  # a dot clearly in the middle still multiplies
+    assert decode(3, _fake(singles))[0] == ["6", "\u00b7", "9"]
+    singles = [[("(", 0.99)], [("6", 0.99)], [(")", 0.99)], [("\u00b7", 0.55), (".", 0.45)], [("9", 0.99)]]
+    assert decode(5, _fake(singles))[0][3] == "\u00b7"  # after a bracket no decimal point parses
+
+
 def test_a_dot_on_the_baseline_is_a_decimal_point_one_in_the_middle_multiplies():
     assert dot_options((0, 95, 5, 5), 0, 100)[0][1] > 0.9  # '.' likely
     assert dot_options((0, 48, 5, 5), 0, 100)[1][1] > 0.75  # '·' likely

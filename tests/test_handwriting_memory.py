@@ -97,3 +97,28 @@ def test_without_corrections_the_reading_is_the_networks_and_images_read_too(tmp
     remembering.memory.add(ink[-1:], "3", line=ink)
     image = render_strokes(ink, 100)
     assert remembering.read_image(image).expression == plain.read_image(image).expression  # picture view only
+
+
+def test_a_correction_on_a_sloping_line_is_remembered_as_the_reader_drew_it():
+    """The reader moves a sloping line's strokes level before drawing its symbols; a correction
+    must be kept as that picture, or the next reading compares with another one."""
+    import math
+
+    from calcapp.handwriting.recognizer import load_recognizer
+    from calcapp.handwriting.trajectory import features
+    from calcapp.ink.synth import synth_line
+
+    rec = load_recognizer()
+    turn = math.radians(10)
+    c, s = math.cos(turn), math.sin(turn)
+    strokes, _ = synth_line("12+34=46-(7×5)", np.random.default_rng(3))
+    drawn = [Stroke([Point(p.x * c - p.y * s, p.x * s + p.y * c) for p in st.points]) for st in strokes]
+    segs, images = rec.prepare_strokes(drawn)
+    moved = 0
+    for seg, image in zip(segs, images):
+        ink = [drawn[i] for i in seg.ids]
+        picture, pen = hm.symbol_inputs(ink, line=drawn)
+        np.testing.assert_allclose(picture, image, atol=1e-6)
+        np.testing.assert_allclose(pen, features(seg.extra["strokes"], seg.extra["line_h"]), atol=1e-6)
+        moved += not np.allclose(picture, hm.symbol_inputs(ink, line_h=seg.extra["line_h"])[0], atol=1e-3)
+    assert moved  # the line does slope: drawn as written, some symbols would differ

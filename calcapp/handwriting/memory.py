@@ -51,16 +51,24 @@ def _label(label: str) -> str:
 
 
 def symbol_inputs(strokes, line=None, line_h: float | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """The picture and pen features of one symbol, drawn at its line's height as the reader does
-    (``line_h`` when known, else measured from ``line``, all the ink around it)."""
+    """The picture and pen features of one symbol, drawn as the reader draws it: at its line's
+    height (``line_h`` when known, else measured from ``line``, all the ink around it) and,
+    on a sloping ``line``, from its strokes moved level (``ink.level.levelled_line``)."""
     from calcapp.handwriting.trajectory import features
     from calcapp.ink.imagenorm import normalise_strokes
-    from calcapp.ink.segment import drawing_height, line_height, segment_strokes
+    from calcapp.ink.level import levelled_line
+    from calcapp.ink.segment import drawing_height, line_height
 
     strokes = [s for s in strokes if s.points]
     if not strokes:
         raise ValueError("the sample holds no ink")
-    segs = segment_strokes(list(line)) if line and not line_h else []
+    segs = []
+    if line and not line_h:
+        line = list(line)
+        level, segs, slope = levelled_line(line)
+        if slope:  # the symbol's strokes are the line's own (the canvas's): use them moved
+            moved = {id(a): b for a, b in zip(line, level)}
+            strokes = [moved.get(id(s), s) for s in strokes]
     if line_h:
         h = float(line_h)
     elif segs:

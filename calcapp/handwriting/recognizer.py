@@ -267,16 +267,14 @@ class Recognizer:
         pen-up only the symbol that changed is drawn again (the canvas re-reads the line
         after every stroke).
         """
-        from calcapp.ink.level import level_strokes, line_slope
+        from calcapp.ink.level import levelled_line
         from calcapp.ink.segment import drawing_height, line_height
         from calcapp.ink.strokes import check_ink_size
 
         check_ink_size(len(strokes), sum(len(s.points) for s in strokes))  # InkFormatError
-        segs = segment_strokes(strokes)
-        slope = line_slope([s.box for s in segs])
+        drawn = strokes
+        strokes, segs, slope = levelled_line(strokes)
         if slope:  # a line written uphill is read level, its boxes reported as drawn (``assemble``)
-            drawn, strokes = strokes, level_strokes(strokes, slope)
-            segs = segment_strokes(strokes)
             segs[0].extra["unlevelled"] = drawn
         if not segs:
             return [], []

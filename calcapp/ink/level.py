@@ -65,6 +65,18 @@ def level_strokes(strokes: list[Stroke], slope: float | None = None) -> list[Str
     return out
 
 
+def levelled_line(strokes: list[Stroke]) -> tuple[list[Stroke], list, float]:
+    """(the strokes as a line is read: moved level where it slopes, their segments, the
+    slope). The reader and the personal memory both draw a symbol from these, so a correction
+    is remembered as the picture the next reading compares with."""
+    segs = segment_strokes(strokes)
+    slope = line_slope([s.box for s in segs])
+    if slope:
+        strokes = level_strokes(strokes, slope)
+        segs = segment_strokes(strokes)
+    return strokes, segs, slope
+
+
 def turn_image(ink: np.ndarray, slope: float):
     """(the ink image turned so that a line of this slope runs level, a function taking a box
     (x, y, w, h) in the turned image to the box it covers in ``ink``). Bilinear; the turned

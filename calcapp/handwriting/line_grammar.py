@@ -27,8 +27,8 @@ BEAM = 24
 MAX_MERGE = 3  # an obelus: dot, bar, dot
 # A dot between two digits is far more often a decimal point than a multiplication dot (the
 # training writers: 155 to 7), so a dot half-way up, as likely either by its height, is read
-# '6.9', not '6·9'. Only halved: lines composed with a mid-height '·' between digits lost 6 of
-# 700 at 0.3 and 52 at 0.05 (benchmarks/results/handwriting.md, twenty-fifth session).
+# '6.9', not '6·9'. Only halved: a stronger prior read a mid-height '·' between digits as a
+# point too (benchmarks/results/handwriting.md, twenty-fifth session).
 DOT_BETWEEN_DIGITS = math.log(0.5)
 
 

@@ -105,16 +105,15 @@ def measure(n: int) -> dict:
         px, pen = (120.0, 0.35) if "120 px" in kind else (40.0, 1.0)
         rng = np.random.default_rng(7)
         photos = [(t, lit(line_image(s, h, px, pen), kind, rng)) for t, (_, s, h, *_) in zip(want, lines)]
-        out[kind + ", image"] = {"remedied": sum(paper.paper_light(p) is not None for _, p in photos)}
-        out[kind + ", image"].update(_rows(rec, photos, flat))
+        out[kind + ", image"] = {"remedied": sum(paper.paper_light(p) is not None for _, p in photos),
+                                 **_rows(rec, photos, flat)}
     for degrees in (6, -6, 10):
         ink = [(t, turned(s, degrees)) for t, (_, s, *_) in zip(want, lines)]
         images = [(t, line_image(s, lines[k][2])) for k, (t, s) in enumerate(ink)]
         climbing = [(t, uphill(s, ln[-1], degrees)) for t, (_, s, *_), ln in zip(want, lines, lines)]
         for name, items in ((f"written uphill {degrees} degrees, symbols upright, pen strokes", climbing),
                             (f"turned {degrees} degrees, pen strokes", ink), (f"turned {degrees} degrees, image", images)):
-            out[name] = {"remedied": None}
-            out[name].update(_rows(rec, items, level_off))
+            out[name] = {"remedied": None, **_rows(rec, items, level_off)}
     for k, v in out.items():
         print(k, v, flush=True)
     return {"n": len(lines), "rows": out}

@@ -57,23 +57,18 @@ def symbol_inputs(strokes, line=None, line_h: float | None = None) -> tuple[np.n
     from calcapp.handwriting.trajectory import features
     from calcapp.ink.imagenorm import normalise_strokes
     from calcapp.ink.level import levelled_line
-    from calcapp.ink.segment import drawing_height, line_height
 
     strokes = [s for s in strokes if s.points]
     if not strokes:
         raise ValueError("the sample holds no ink")
-    segs = []
-    if line and not line_h:
+    h = float(line_h or 0.0)
+    if line and not h:
         line = list(line)
-        level, segs, slope = levelled_line(line)
+        level, _, slope, h = levelled_line(line)
         if slope:  # the symbol's strokes are the line's own (the canvas's): use them moved
             moved = {id(a): b for a, b in zip(line, level)}
             strokes = [moved.get(id(s), s) for s in strokes]
-    if line_h:
-        h = float(line_h)
-    elif segs:
-        h = drawing_height(line_height([s.box for s in segs]))
-    else:
+    if not h:
         xy = np.concatenate([s.xy() for s in strokes])
         h = float(max(np.ptp(xy, axis=0).max(), 1e-6))
     return normalise_strokes(strokes, h), features(strokes, h)

@@ -268,28 +268,21 @@ class Recognizer:
         after every stroke).
         """
         from calcapp.ink.level import levelled_line
-        from calcapp.ink.segment import drawing_height, line_height
         from calcapp.ink.strokes import check_ink_size
 
         check_ink_size(len(strokes), sum(len(s.points) for s in strokes))  # InkFormatError
         drawn = strokes
-        strokes, segs, slope = levelled_line(strokes)
+        strokes, segs, slope, h = levelled_line(strokes)
         if slope:  # a line written uphill is read level, its boxes reported as drawn (``assemble``)
             segs[0].extra["unlevelled"] = drawn
         if not segs:
             return [], []
-        h = drawing_height(line_height([s.box for s in segs]))
-        images = []
-        for seg in segs:
-            key = (h,) + tuple(_stroke_key(strokes[i]) for i in seg.ids)
-            img = self._ink_cache.get(key)
-            if img is None:
-                img = normalise_strokes([strokes[i] for i in seg.ids], h)
-                if len(self._ink_cache) > self.cache_limit:
-                    self._ink_cache.clear()
-                self._ink_cache[key] = img
-            images.append(img)
-            seg.extra.update(strokes=[strokes[i] for i in seg.ids], line_h=h, drawn=img)  # for the line decoder
+        inks = [[strokes[i] for i in seg.ids] for seg in segs]
+        keys = [(h,) + tuple(_stroke_key(st) for st in ink) for ink in inks]
+        images = self._remembered(self._ink_cache, keys,
+                                  lambda missing: [normalise_strokes(inks[i], h) for i in missing])
+        for seg, ink, img in zip(segs, inks, images):
+            seg.extra.update(strokes=ink, line_h=h, drawn=img)  # for the line decoder
         return segs, images
 
     def stroke_views(self, strokes, line_h: float):

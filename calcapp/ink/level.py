@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from calcapp.ink.segment import line_height, segment_strokes
+from calcapp.ink.segment import drawing_height, line_height, segment_strokes
 from calcapp.ink.strokes import Point, Stroke
 
 TALL = 0.5  # symbols this part of the line height and taller set the slope (digits, brackets)
@@ -65,16 +65,18 @@ def level_strokes(strokes: list[Stroke], slope: float | None = None) -> list[Str
     return out
 
 
-def levelled_line(strokes: list[Stroke]) -> tuple[list[Stroke], list, float]:
-    """(the strokes as a line is read: moved level where it slopes, their segments, the
-    slope). The reader and the personal memory both draw a symbol from these, so a correction
-    is remembered as the picture the next reading compares with."""
+def levelled_line(strokes: list[Stroke]) -> tuple[list[Stroke], list, float, float]:
+    """(the strokes as a line is read: moved level where it slopes, their segments, the slope,
+    the height its symbols are drawn at (``segment.drawing_height``; 0 without ink)). The reader
+    and the personal memory both take a line from here, so a correction is remembered as the
+    picture the next reading compares with."""
     segs = segment_strokes(strokes)
     slope = line_slope([s.box for s in segs])
     if slope:
         strokes = level_strokes(strokes, slope)
         segs = segment_strokes(strokes)
-    return strokes, segs, slope
+    h = drawing_height(line_height([s.box for s in segs])) if segs else 0.0
+    return strokes, segs, slope, h
 
 
 def turn_image(ink: np.ndarray, slope: float):

@@ -14,8 +14,8 @@ import pytest
 from calcapp.cli import main
 from calcapp.ink import segment
 from calcapp.ink.imagenorm import MAX_PIXELS, load_image
-from calcapp.ink.strokes import (MAX_POINTS, MAX_STROKES, InkFormatError, Stroke, ink_from_json,
-                                 ink_to_json)
+from calcapp.ink.strokes import (MAX_POINTS, MAX_STROKES, InkFormatError, Point, Stroke, ink_from_json,
+                                 ink_to_json, save_ink_json)
 from calcapp.ink.synth import synth_line
 
 
@@ -123,6 +123,74 @@ def test_an_image_of_too_many_marks_is_refused():
     img[1::8, 1::8] = 1.0  # 2,500 separate 2x2 dots
     with pytest.raises(ValueError, match="separate marks"):
         segment.segment_image(img)
+
+
+def test_ink_past_any_page_is_moved_into_range_and_read():
+    from calcapp.handwriting.recognizer import load_recognizer
+    from calcapp.ink.synth import shift_strokes
+
+    rec = load_recognizer()
+    # squares of coordinates past 1e154 overflow: such ink once raised OverflowError
+    wild = [Stroke([Point(0, 0), Point(1e300, 5)]), Stroke([Point(-1e300, 1e300), Point(3, 3), Point(2e299, -1e300)])]
+    assert len(rec.read_strokes(wild).symbols) >= 1
+    line = synth_line("12+34", np.random.default_rng(2))[0]
+    far = shift_strokes(line, 1e12, -1e12)  # far away, not wide: moved, never shrunk
+    assert rec.read_strokes(far).expression == rec.read_strokes(line).expression
+
+
+def test_a_speckled_image_is_refused_before_it_costs_seconds():
+    checker = (np.indices((2000, 2000)).sum(0) % 2).astype(np.float32)  # a million runs of ink
+    with pytest.raises(ValueError, match="too speckled"):
+        segment.connected_components(checker > 0.5)
+
+
+def test_components_are_labelled_as_by_the_pairwise_rule():
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        mask = rng.random(tuple(rng.integers(1, 40, 2))) < rng.uniform(0.05, 0.7)
+        got = sorted(sorted(map(tuple, c)) for c in segment.connected_components(mask))
+        assert got == _reference_components(mask)
+
+
+def _reference_components(mask):
+    """8-connected components by a flood fill over pixels (slow and plain)."""
+    seen, out = np.zeros_like(mask), []
+    for y0, x0 in zip(*np.nonzero(mask)):
+        if seen[y0, x0]:
+            continue
+        seen[y0, x0], stack, comp = True, [(y0, x0)], []
+        while stack:
+            y, x = stack.pop()
+            comp.append((int(y), int(x)))
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    v, u = y + dy, x + dx
+                    if 0 <= v < mask.shape[0] and 0 <= u < mask.shape[1] and mask[v, u] and not seen[v, u]:
+                        seen[v, u] = True
+                        stack.append((v, u))
+        out.append(sorted(comp))
+    return sorted(out)
+
+
+def test_a_file_the_reader_fails_on_gets_its_own_error_and_the_rest_are_read(tmp_path, capsys, monkeypatch):
+    from calcapp.handwriting.recognizer import Recognizer
+
+    files = []
+    for name, xs in (("bad", [0, 40]), ("good", [0])):  # the fake fault below strikes ink of two strokes
+        files.append(tmp_path / f"{name}.json")
+        save_ink_json(files[-1], [Stroke([Point(x, 10.0 * k) for k in range(4)]) for x in xs])
+    real = Recognizer.read_prepared
+
+    def faulty(self, prepared):
+        if any(sum(len(s.ids) for s in segs) == 2 for segs, _ in prepared):
+            raise OverflowError("(34, 'Numerical result out of range')")
+        return real(self, prepared)
+
+    monkeypatch.setattr(Recognizer, "read_prepared", faulty)
+    assert main(["recognize", "--json", "--no-answer", *map(str, files)]) == 2
+    rows = [json.loads(t) for t in capsys.readouterr().out.splitlines()]
+    assert rows[0]["error"].startswith("cannot read: OverflowError") and rows[0]["expression"] is None
+    assert rows[1]["error"] is None and rows[1]["expression"] == "1"
 
 
 def test_one_bad_file_does_not_sink_the_batch(tmp_path, capsys):

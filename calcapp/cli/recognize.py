@@ -64,6 +64,26 @@ def prepare(rec, path: Path):
     return rec.prepare_strokes(clean_strokes(strokes))
 
 
+def _read(rec, prepared: list, slots: list[dict]) -> list:
+    """The readings in one batched pass; if that fails, each file alone, so that the file that
+    fails gets its own error line (``None`` in its place) and the rest are still read."""
+    if not prepared:
+        return []
+    try:
+        return rec.read_prepared(prepared)
+    except Exception:
+        if os.environ.get("CALCAPP_DEBUG"):
+            raise
+    out = []
+    for row, item in zip(slots, prepared):
+        try:
+            out.append(rec.read_prepared([item])[0])
+        except Exception as exc:
+            row["error"] = _reason(exc)
+            out.append(None)
+    return out
+
+
 def _reason(exc: Exception) -> str:
     if isinstance(exc, OSError):
         return f"cannot read: {exc.strerror or exc}"
@@ -119,8 +139,9 @@ def run(args) -> int:
             if os.environ.get("CALCAPP_DEBUG") and not isinstance(exc, (OSError, ValueError)):
                 raise
             row["error"] = _reason(exc)
-    readings = rec.read_prepared(prepared) if prepared else []
-    for row, reading in zip(slots, readings):
+    for row, reading in zip(slots, _read(rec, prepared, slots)):
+        if reading is None:
+            continue
         row["expression"] = reading.expression
         row["symbols"] = [s.to_json() for s in reading.symbols]
         if not reading.symbols:

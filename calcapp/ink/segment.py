@@ -21,6 +21,7 @@ OVERLAP = 0.3  # share of the narrower item's width that must overlap to group
 MIN_WIDTH = 0.08  # a dot's width counts as this much of the line height when grouping
 DOT_SIZE = 0.3  # a symbol smaller than this part of the line height is a dot
 MAX_MARKS = 2_000  # connected marks in one image (a written line has a few hundred at most)
+MAX_RUNS = 300_000  # rows' ink runs in one image: a line photographed at 16 MP has some tens of thousands
 
 
 @dataclass
@@ -167,8 +168,9 @@ def connected_components(mask: np.ndarray) -> list[np.ndarray]:
     """8-connected components of a boolean mask, as arrays of (y, x) pixels.
 
     Run-length labelling: rows become runs, runs touching runs of the row above are
-    joined with a union-find; only the runs are visited in Python, so a line image costs
-    a few milliseconds.
+    joined with a union-find; only the runs are visited in Python, each once against the
+    row above (both rows run left to right), so a line image costs a few milliseconds and
+    noise is refused (``MAX_RUNS``) before it costs seconds.
     """
     runs = []  # (row, x0, x1) with x1 exclusive
     row_runs = []
@@ -179,11 +181,11 @@ def connected_components(mask: np.ndarray) -> list[np.ndarray]:
             continue
         d = np.diff(np.concatenate([[0], row.view(np.int8), [0]]))
         starts, ends = np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]
-        ids = []
-        for a, b in zip(starts, ends):
-            ids.append(len(runs))
-            runs.append((y, int(a), int(b)))
-        row_runs.append(ids)
+        if len(runs) + len(starts) > MAX_RUNS:
+            raise ValueError(f"the image is too speckled to be handwriting (over {MAX_RUNS:,} runs of ink "
+                             "in its rows); crop it to the written line")
+        row_runs.append(list(range(len(runs), len(runs) + len(starts))))
+        runs.extend((y, int(a), int(b)) for a, b in zip(starts, ends))
     parent = list(range(len(runs)))
 
     def find(i):
@@ -193,15 +195,17 @@ def connected_components(mask: np.ndarray) -> list[np.ndarray]:
         return i
 
     for y in range(1, len(row_runs)):
-        above = row_runs[y - 1]
+        above, j = row_runs[y - 1], 0
         for r in row_runs[y]:
             _, a, b = runs[r]
-            for q in above:
-                _, qa, qb = runs[q]
-                if qa <= b and a <= qb:  # touching incl. diagonals (8-connectivity)
-                    ra, rb = find(r), find(q)
-                    if ra != rb:
-                        parent[ra] = rb
+            while j < len(above) and runs[above[j]][2] < a:  # ends left of this run: and of the next
+                j += 1
+            k = j
+            while k < len(above) and runs[above[k]][1] <= b:  # touching incl. diagonals (8-connectivity)
+                ra, rb = find(r), find(above[k])
+                if ra != rb:
+                    parent[ra] = rb
+                k += 1
     comps: dict[int, list] = {}
     for i, (y, a, b) in enumerate(runs):
         comps.setdefault(find(i), []).append((y, a, b))

@@ -164,6 +164,13 @@ def test_a_long_stroke_is_thinned_and_a_million_points_or_too_many_strokes_refus
         rec.read_strokes([Stroke([Point(i, 0)]) for i in range(5000)])
 
 
+def test_a_lone_level_minus_is_read_as_a_minus(rec):
+    # a mouse draws a minus perfectly level: no height to size the line by, and it read '1' at 100%
+    for w in (8, 20, 60):
+        r = rec.read_strokes([Stroke([Point(0, 50), Point(w / 2, 50), Point(w, 50)])])
+        assert r.expression == "-" and r.symbols[0].alternatives[0][0] == "-"
+
+
 def test_inkml_with_a_dtd_or_entities_or_nan_is_refused(tmp_path):
     from calcapp.ink.inkml import parse_inkml
 

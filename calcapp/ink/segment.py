@@ -22,6 +22,12 @@ MIN_WIDTH = 0.08  # a dot's width counts as this much of the line height when gr
 DOT_SIZE = 0.3  # a symbol smaller than this part of the line height is a dot
 MAX_MARKS = 2_000  # connected marks in one image (a written line has a few hundred at most)
 MAX_RUNS = 300_000  # rows' ink runs in one image: a line photographed at 16 MP has some tens of thousands
+# Ink that is all flat (a lone minus, a mouse's level strokes) has no height to measure: its line
+# is as tall as the widest mark would be as a minus sign, which real writers make 0.56 line
+# heights wide (handwriting/layout.py: SIZES). A digit, bracket or plus is never that flat, so
+# only ink of minus and equals signs alone is measured so.
+FLAT = 0.2
+MINUS_WIDTH = 0.56
 
 
 @dataclass
@@ -44,11 +50,14 @@ def _union_box(boxes):
 
 
 def line_height(boxes) -> float:
-    """Height of a line's full-size symbols: median of the taller ones."""
+    """Height of a line's full-size symbols: median of the taller ones (``FLAT``: of flat ink)."""
     hs = np.array([b[3] for b in boxes], dtype=float)
     if len(hs) == 0:
         return 1.0
     tall = hs[hs >= 0.55 * hs.max()]
+    wide = max(float(b[2]) for b in boxes)
+    if hs.max() < FLAT * wide:
+        return wide / MINUS_WIDTH
     return float(max(np.median(tall), 1e-6))
 
 

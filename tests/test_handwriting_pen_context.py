@@ -203,3 +203,22 @@ def test_a_sure_or_one_stroke_mark_at_the_end_stays_a_line_being_written():
     assert _ending(_plus(240), [("+", 0.99), ("=", 0.001)]) == "3+4+"
     dash = [_stroke([(240, 50), (270, 50)])]
     assert _ending(dash, [("-", 0.3), ("=", 0.001)]) == "3+4-"
+
+
+def test_the_strokes_near_a_symbol_and_their_distance_are_found_as_by_the_plain_loops():
+    from calcapp.handwriting.pen_shape import LineInk, _point_to_path, _path, ink_distance
+
+    rng = np.random.default_rng(4)
+    strokes = [_stroke(rng.uniform(0, 300, 2) + rng.normal(0, 15, (int(rng.integers(1, 9)), 2))) for _ in range(60)]
+    ink = LineInk(strokes)
+    for box, gap in [((100, 20, 30, 60), 5.0), ((0, 0, 300, 300), 0.0), ((400, 400, 1, 1), 2.0)]:
+        mine = {id(strokes[0])}
+        plain = [s for s in strokes if id(s) not in mine and (
+            s.bbox()[0] - gap <= box[0] + box[2] and box[0] - gap <= s.bbox()[0] + s.bbox()[2]
+            and s.bbox()[1] - gap <= box[1] + box[3] and box[1] - gap <= s.bbox()[1] + s.bbox()[3])]
+        assert ink.near(box, gap, mine) == plain
+    left, right = strokes[:5], strokes[5:]
+    full = min(min(_point_to_path(_path(a), _path(b)), _point_to_path(_path(b), _path(a))) for a in left for b in right)
+    assert ink_distance(left, right) == full
+    for enough in (0.5 * full, full, 2 * full + 1):  # stops early only once some pair is that near
+        assert (ink_distance(left, right, enough) <= enough) == (full <= enough)

@@ -145,6 +145,8 @@ def _mergeable(segs, line: float) -> bool:
     """Pieces that may be one symbol: close together, no wider than a symbol, and all but
     one of them short or flat (the bars of '=', the dots of '\u00f7', a '5's loose flag, the
     loose top stroke of a '7'), or two tall pen strokes whose ink meets (``_tall_pair``)."""
+    if segs[-1].box[0] - segs[0].box[0] > 1.3 * line:  # too wide already: the decoder asks for long spans
+        return False
     box = _union_box([s.box for s in segs])
     if box[2] > 1.3 * line or box[3] > 1.5 * line:
         return False
@@ -164,9 +166,10 @@ def _tall_pair(tall, line: float) -> bool:
         return False
     (ax, ay, aw, ah), (bx, by, bw, bh) = tall[0].box, tall[1].box
     dx, dy = max(bx - ax - aw, ax - bx - bw, 0.0), max(by - ay - ah, ay - by - bh, 0.0)
-    if dx * dx + dy * dy > (TALL_TOUCH * line) ** 2:  # the boxes already lie further apart
+    touch = TALL_TOUCH * line
+    if dx * dx + dy * dy > touch ** 2:  # the boxes already lie further apart
         return False
-    return pen_shape.ink_distance(tall[0].extra["strokes"], tall[1].extra["strokes"]) <= TALL_TOUCH * line
+    return pen_shape.ink_distance(tall[0].extra["strokes"], tall[1].extra["strokes"], touch) <= touch
 
 
 def _chunks(seg, line: float) -> list[list[int]]:
@@ -300,7 +303,7 @@ def read_line(rec, segs, tops):
                 weigh_pieces(rec, [read[(i, stop)][0]])
         return read[(i, stop)]
 
-    ink = [st for s in segs if s.image is None for st in s.extra.get("strokes") or []]  # for blips
+    ink = pen_shape.LineInk(st for s in segs if s.image is None for st in s.extra.get("strokes") or [])  # for blips
 
     def options(i, stop):
         found = symbol(i, stop)

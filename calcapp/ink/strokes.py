@@ -47,7 +47,7 @@ class Stroke:
             a.flags.writeable = False
             if len(a):
                 (x0, y0), (x1, y1) = a.min(axis=0), a.max(axis=0)
-                box = (float(x0), float(y0), float(x1 - x0), float(y1 - y0))
+                box = (float(x0), float(y0), float(x1) - float(x0), float(y1) - float(y0))  # inf past 1e308, no warning
             else:
                 box = (0.0, 0.0, 0.0, 0.0)
             kept = self.__dict__["_kept"] = (key, a, box)

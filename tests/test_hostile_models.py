@@ -73,6 +73,14 @@ def test_train_refuses_an_existing_model_and_names_a_free_one(tmp_path, capsys):
     assert code == 2 and "not a plain name" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("threads", ["0", "-3", "100000"])
+def test_train_refuses_thread_counts_that_would_thrash(tmp_path, capsys, threads):
+    out = tmp_path / "models"
+    code = main(["train", "--recipe", _recipe(tmp_path), "--out", str(out), "--threads", threads])
+    assert code == 2 and f"--threads must be 1 to 256 (got {threads})" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
 def test_the_trainer_itself_refuses_before_any_work(tmp_path):
     from calcapp.arithmetic.recipes import load_recipe_file
     from calcapp.arithmetic.trainer import train

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+MAX_THREADS = 256  # TensorFlow CPU threads; more only thrash
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("train", help="train a calculator model from a recipe",
@@ -41,6 +43,8 @@ def run(args) -> int:
         raise UsageError(training_unavailable())
     if args.epochs is not None and args.epochs < 1:
         raise UsageError("--epochs must be at least 1")
+    if not 1 <= args.threads <= MAX_THREADS:  # 100,000 threads thrashed the machine for minutes
+        raise UsageError(f"--threads must be 1 to {MAX_THREADS} (got {args.threads})")
     try:
         recipe = load_recipe(args.recipe)
     except (LookupError, OSError, ValueError, KeyError) as exc:
@@ -101,8 +105,8 @@ def _train(args, out, start):
     if keras.backend.backend() == "tensorflow":  # (JAX picks its own threads and the GPU)
         import tensorflow as tf
 
-        tf.config.threading.set_intra_op_parallelism_threads(max(1, args.threads))
-        tf.config.threading.set_inter_op_parallelism_threads(max(1, args.threads))  # as the tab's runs
+        tf.config.threading.set_intra_op_parallelism_threads(args.threads)
+        tf.config.threading.set_inter_op_parallelism_threads(args.threads)  # as the tab's runs
     from calcapp.nets import distribution
     from calcapp.nets.events import PrintingCallback, RunControl
     from calcapp.arithmetic.trainer import train

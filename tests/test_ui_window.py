@@ -382,6 +382,28 @@ def test_enter_then_typing_at_once_still_keeps_the_entry(qtbot, tmp_path):
         window.close()
 
 
+def test_a_reading_that_arrives_after_typing_keeps_what_was_typed(qtbot, tmp_path):
+    info = fake_model(tmp_path)
+    manager = ModelManager(predictor_for=FakePredictor, models_loader=lambda: [info],
+                           recognizer_loader=FakeRecognizer, start=False, warm=False)
+    window = MainWindow(manager, start_tf=False, confirm=lambda *a: True)
+    qtbot.addWidget(window)
+    try:
+        window.canvas.add_stroke(line(20, 20, 22, 80))  # read as '1', but not before the typing
+        edit = window.display.edit
+        qtbot.keyClicks(edit, "12+30")
+        qtbot.keyClick(edit, Qt.Key_Return)
+        manager.start()
+        qtbot.waitUntil(lambda: window.canvas.reading is not None, timeout=5000)  # the canvas shows it
+        qtbot.waitUntil(lambda: window.history.list.count() == 1, timeout=5000)
+        qtbot.wait(200)
+        assert window.display.text() == "12+30" and window.history.entries()[0].expression == "12+30"
+        window.canvas.add_stroke(line(50, 50, 80, 51))  # new ink: its reading is the input again
+        qtbot.waitUntil(lambda: window.display.text() == "1-", timeout=5000)
+    finally:
+        window.close()
+
+
 def test_a_correction_lands_in_the_personal_sample_store(qtbot, tmp_path, calcapp_home):
     from calcapp.handwriting.personal import SampleStore
     from calcapp.ui.main_window import _save_sample

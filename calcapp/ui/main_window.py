@@ -346,6 +346,8 @@ class MainWindow(QMainWindow):
     def _on_reading(self, rid: int, reading, version: int) -> None:
         if self.canvas.set_reading(reading, version):
             self.canvas_panel.status.setText("")
+            if not self.controller.reading_may_set_text(rid):
+                return
             text = self.canvas.expression()
             self.controller.ink_text_shown(rid, reading.expression, text, self.display.text())
             self._set_text(text, "ink")

@@ -38,6 +38,7 @@ class CalculatorController(QObject):
         self._final_count = 0
         self._ink_rid = -1  # the newest recognition request
         self._ink_version = -1  # the canvas version that request reads
+        self._moved_on = -1  # an ink request after whose ink the text was typed, keyed or recalled
         manager.answered.connect(self._on_answered)
         manager.recognized.connect(self._on_recognized)
         manager.failed.connect(self._on_failed)
@@ -45,11 +46,20 @@ class CalculatorController(QObject):
     # -- input ---------------------------------------------------------------------------
     def came_from(self, source: str) -> None:
         self.source = source
+        if source != "ink":
+            self._moved_on = self._ink_rid
 
     def typed(self) -> None:
         """The person typed (or cleared): a new input, no longer a history entry."""
-        self.source = "typing"
+        self.came_from("typing")
         self.history_pos = -1
+
+    def reading_may_set_text(self, rid: int) -> bool:
+        """Whether request ``rid``'s reading may replace the text: not if the person typed,
+        keyed or recalled the text after its ink was drawn. That reading still goes to the
+        canvas, but what was typed since is kept (a slow reading of much ink arrived after
+        'typed 12+30, Enter' and put its own expression in their place)."""
+        return rid != self._moved_on
 
     def step_history(self, step: int, count: int) -> int:
         """Move through ``count`` history entries; the new position (-1: a fresh input)."""

@@ -77,3 +77,40 @@ def test_the_wal_pragma_is_retried_when_sqlite_says_locked(calcapp_home, monkeyp
     store = HistoryStore(calcapp_home / "flaky.sqlite3")
     assert len(failures) == 3 and store.count() == 0
     store.close()
+
+
+def test_a_damaged_file_is_kept_aside_and_a_new_one_begun(calcapp_home):
+    from calcapp.engine.runs_store import RunsStore
+
+    junk = bytes(range(256)) * 20  # a failing disk's bytes, or a stray copy: not a database
+    for name, opener in (("history.sqlite3", HistoryStore), ("runs.sqlite", RunsStore)):
+        path = calcapp_home / name
+        path.write_bytes(junk)
+        (calcapp_home / f"{name}-wal").write_bytes(b"wal")
+        store = opener(path)
+        kept = store.set_aside
+        assert kept.parent == calcapp_home and kept.name.startswith(f"{name}.damaged-")
+        assert kept.read_bytes() == junk and (calcapp_home / f"{kept.name}-wal").read_bytes() == b"wal"
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+        store.close()
+        assert opener(path).set_aside is None  # the new file opens as it is
+    again = HistoryStore()
+    again.add(_answer("1+1", "2"))
+    assert [e.expression for e in again.recent()] == ["1+1"]
+    again.close()
+
+
+def test_a_file_that_cannot_be_opened_is_never_set_aside(calcapp_home, monkeypatch):
+    import sqlite3
+
+    import pytest
+
+    from calcapp.engine import sqlite_open
+
+    path = calcapp_home / "history.sqlite3"
+    HistoryStore(path).close()
+    monkeypatch.setattr(sqlite_open, "open_wal", lambda *a, **k: (_ for _ in ()).throw(
+        sqlite3.OperationalError("database is locked")))
+    with pytest.raises(sqlite3.OperationalError):
+        HistoryStore(path)
+    assert sorted(p.name for p in calcapp_home.iterdir() if "damaged" in p.name) == []

@@ -182,6 +182,16 @@ def test_failure_is_shown_and_recorded(qtbot, manager):
     assert p.store.get_run(run_id).status == "failed"
 
 
+def test_a_damaged_runs_file_is_said_and_training_goes_on(qtbot, manager, calcapp_home):
+    from calcapp.engine.runs_store import DB_NAME
+
+    (calcapp_home / DB_NAME).write_bytes(b"\x00not a database" * 100)
+    p = TrainingPanel(manager)
+    qtbot.addWidget(p)
+    assert "runs file was damaged" in p.status.text() and f"{DB_NAME}.damaged-" in p.status.text()
+    assert p.store.set_aside.exists()
+
+
 def test_a_recipe_fills_the_form(qtbot, panel):
     from calcapp.arithmetic.recipes import list_recipes
 

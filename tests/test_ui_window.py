@@ -404,6 +404,19 @@ def test_a_reading_that_arrives_after_typing_keeps_what_was_typed(qtbot, tmp_pat
         window.close()
 
 
+def test_a_damaged_history_file_is_said_and_the_window_opens(qtbot, tmp_path, calcapp_home):
+    (calcapp_home / "history.sqlite3").write_bytes(b"\x00not a database" * 100)
+    window = make_window(qtbot, tmp_path)
+    try:
+        message = window.statusBar().currentMessage()
+        assert "history file was damaged" in message and "history.sqlite3.damaged-" in message
+        qtbot.keyClicks(window.display.edit, "5+6")
+        qtbot.keyClick(window.display.edit, Qt.Key_Return)
+        qtbot.waitUntil(lambda: window.history.list.count() == 1, timeout=5000)
+    finally:
+        window.close()
+
+
 def test_a_correction_lands_in_the_personal_sample_store(qtbot, tmp_path, calcapp_home):
     from calcapp.handwriting.personal import SampleStore
     from calcapp.ui.main_window import _save_sample

@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from calcapp.engine.sqlite_open import open_wal
+from calcapp.engine.sqlite_open import open_kept
 from calcapp.paths import data_home
 
 FILE_NAME = "history.sqlite3"
@@ -60,7 +60,7 @@ class HistoryStore:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path is not None else data_home() / FILE_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = open_wal(self.path, _SCHEMA, timeout=5.0)
+        self._db, self.set_aside = open_kept(self.path, _SCHEMA, timeout=5.0)  # a damaged file kept there
 
     @property
     def journal_mode(self) -> str:

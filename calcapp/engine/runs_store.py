@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
-from calcapp.engine.sqlite_open import open_wal
+from calcapp.engine.sqlite_open import open_kept
 from calcapp.paths import data_home
 
 DB_NAME = "runs.sqlite"
@@ -94,7 +94,7 @@ class RunsStore:
         self.path = Path(path) if path else data_home() / DB_NAME
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._db = open_wal(self.path, _SCHEMA, timeout=10, check_same_thread=False)
+        self._db, self.set_aside = open_kept(self.path, _SCHEMA, timeout=10, check_same_thread=False)
 
     def close(self) -> None:
         with self._lock:

@@ -3,7 +3,10 @@
 Why: switching a fresh database to WAL needs a lock for a moment; a second window that
 opens the same file in that moment gets ``database is locked`` straight from the pragma
 (SQLite's busy handler does not always cover it). A busy timeout plus a short retry loop
-turns that race into a wait of a few milliseconds.
+turns that race into a wait of a few milliseconds. A file that is not (or no longer) a
+database, from a failing disk or a stray copy, is set aside under a new name, never deleted,
+and a fresh one started (``open_kept``): one damaged history must not keep the app from
+starting.
 """
 
 from __future__ import annotations
@@ -44,3 +47,26 @@ def open_wal(path: Path, schema: str, timeout: float = 5.0,
                 pass
             time.sleep(delay)
             delay = min(delay * 2, 0.2)
+
+
+def open_kept(path: Path, schema: str, **kwargs) -> tuple[sqlite3.Connection, Path | None]:
+    """``open_wal``, but a damaged file is renamed aside (with its WAL and shared-memory
+    files) and a new one begun: (connection, where the damaged file now is, or ``None``)."""
+    try:
+        return open_wal(path, schema, **kwargs), None
+    except sqlite3.OperationalError:
+        raise  # locked, read-only, a full disk: nothing about the file is wrong
+    except sqlite3.DatabaseError:  # "file is not a database", "database disk image is malformed"
+        pass
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept = path.with_name(f"{path.name}.damaged-{stamp}")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.replace(kept.with_name(kept.name + suffix))
+    path.replace(kept)
+    return open_wal(path, schema, **kwargs), kept

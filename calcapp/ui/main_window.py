@@ -97,6 +97,10 @@ class MainWindow(QMainWindow):
         self.key_router = keyboard.setup(self)  # Tab order, keys anywhere, accessible names
         self.picker.set_models(self.manager.models())
         self._restore_settings()
+        kept = getattr(self.history_store, "set_aside", None)
+        if kept is not None:
+            self.statusBar().showMessage(f"the history file was damaged: it is kept as {kept.name} "
+                                         "and a new history has begun", 30000)
 
     # -- construction ------------------------------------------------------------------
     def _build(self) -> None:

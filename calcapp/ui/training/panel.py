@@ -140,6 +140,8 @@ class TrainingPanel(QWidget):
 
         self.runs.reload()
         self._update_buttons()
+        if getattr(self.store, "set_aside", None) is not None:
+            self._say(f"the runs file was damaged: it is kept as {self.store.set_aside.name}; runs begin anew")
 
     def _arrange(self) -> QSplitter:
         """Every control in view at 800x600 without scrolling (only the form's

@@ -37,10 +37,22 @@ def test_a_memory_is_kept_on_disk_capped_and_readable(tmp_path, monkeypatch):
         mem.add([], "1")
 
 
-def test_a_broken_memory_file_reads_as_empty(tmp_path):
+def test_a_broken_memory_file_reads_as_empty_and_is_kept_aside_not_overwritten(tmp_path):
     mem = hm.PersonalMemory(tmp_path)
     mem.path.write_bytes(b"not an npz")
     assert mem.load()[2] == []
+    mem.add([line(20, 20, 20, 80)], "1", line_h=60)
+    kept = list(tmp_path.glob("memory.npz.unreadable-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == b"not an npz" and mem.load()[2] == ["1"]
+
+
+def test_a_memory_of_another_pen_view_is_kept_aside_when_a_correction_replaces_it(tmp_path):
+    mem = hm.PersonalMemory(tmp_path)
+    mem._save(np.zeros((2, 28, 28), np.float32), np.zeros((2, 5), np.float32), ["1", "7"])
+    before = mem.path.read_bytes()
+    mem.add([line(20, 20, 20, 80)], "1", line_h=60)
+    kept = list(tmp_path.glob("memory.npz.older-*"))
+    assert len(kept) == 1 and kept[0].read_bytes() == before and mem.load()[2] == ["1"]
 
 
 def test_the_vote_is_flat_far_from_the_memory_and_decides_close_to_it():

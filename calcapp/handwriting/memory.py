@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -95,25 +96,34 @@ class PersonalMemory:
 
     def load(self) -> tuple[np.ndarray, np.ndarray, list[str]]:
         """(images N x 28 x 28, pen features N x F, labels); empty when there is none or it is unreadable."""
-        empty = (np.zeros((0, 28, 28), np.float32), np.zeros((0, 0), np.float32), [])
+        got = self._read()
+        return got if got is not None else _empty()
+
+    def _read(self):
+        """The memory as ``load`` gives it, or ``None`` when there is none or it is unreadable."""
         try:
             with np.load(self.path, allow_pickle=False) as z:
                 images = z["images"].astype(np.float32)
                 pens = z["pens"].astype(np.float32)
                 labels = [str(v) for v in z["labels"]]
         except (OSError, KeyError, ValueError, EOFError):
-            return empty
+            return None
         cap = MAX_PER_CLASS * MAX_CLASSES
         if images.shape[1:] != (28, 28) or not len(images) == len(pens) == len(labels) or len(labels) > cap:
-            return empty
+            return None
         return images, pens, labels
 
     def add(self, strokes, label: str, line=None, line_h: float | None = None) -> int:
-        """Remember one corrected symbol (its strokes, the right label, the line it stands in)."""
+        """Remember one corrected symbol (its strokes, the right label, the line it stands in).
+        A memory file this version cannot read or use is renamed aside, never overwritten."""
         label = _label(label)
         image, pen = symbol_inputs(strokes, line, line_h)
-        images, pens, labels = self.load()
-        if len(labels) and pens.shape[1] != len(pen):
+        got = self._read()
+        if got is None and self.path.exists():
+            self._set_aside("unreadable")
+        images, pens, labels = got if got is not None else _empty()
+        if len(labels) and pens.shape[1] != len(pen):  # remembered by a version with another pen view
+            self._set_aside("older")
             images, pens, labels = images[:0], np.zeros((0, len(pen)), np.float32), []
         images = np.concatenate([images, image[None]]) if len(labels) else image[None]
         pens = np.concatenate([pens, pen[None]]) if len(labels) else pen[None]
@@ -121,6 +131,14 @@ class PersonalMemory:
         keep = _newest_per_class(labels)
         self._save(images[keep], pens[keep], [labels[i] for i in keep])
         return len(keep)
+
+    def _set_aside(self, why: str) -> None:
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        kept, n = self.path.with_name(f"{FILE_NAME}.{why}-{stamp}"), 1
+        while kept.exists():
+            n += 1
+            kept = self.path.with_name(f"{FILE_NAME}.{why}-{stamp}-{n}")
+        self.path.replace(kept)
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -136,6 +154,10 @@ class PersonalMemory:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+
+
+def _empty():
+    return np.zeros((0, 28, 28), np.float32), np.zeros((0, 0), np.float32), []
 
 
 def _newest_per_class(labels: list[str]) -> list[int]:

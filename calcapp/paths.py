@@ -67,3 +67,23 @@ def resources_dir() -> Path:
 
 def bundled_models_dir() -> Path:
     return resources_dir() / "models"
+
+
+def set_aside(path: Path, why: str) -> Path:
+    """Rename a file calcapp cannot use (damaged, or from another version) to
+    ``<name>.<why>-<time>`` beside it, never deleting it, so that a fresh one can take its
+    place; its SQLite ``-wal``/``-shm`` companions go with it. Returns the new path."""
+    import time
+
+    path = Path(path)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    kept, n = path.with_name(f"{path.name}.{why}-{stamp}"), 1
+    while kept.exists():
+        n += 1
+        kept = path.with_name(f"{path.name}.{why}-{stamp}-{n}")
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            side.replace(kept.with_name(kept.name + suffix))
+    path.replace(kept)
+    return kept

@@ -15,6 +15,8 @@ import sqlite3
 import time
 from pathlib import Path
 
+from calcapp.paths import set_aside
+
 RETRY_SECONDS = 10.0  # give up after this long, with SQLite's own message
 
 
@@ -58,15 +60,5 @@ def open_kept(path: Path, schema: str, **kwargs) -> tuple[sqlite3.Connection, Pa
         raise  # locked, read-only, a full disk: nothing about the file is wrong
     except sqlite3.DatabaseError:  # "file is not a database", "database disk image is malformed"
         pass
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    kept = path.with_name(f"{path.name}.damaged-{stamp}")
-    n = 1
-    while kept.exists():
-        n += 1
-        kept = path.with_name(f"{path.name}.damaged-{stamp}-{n}")
-    for suffix in ("-wal", "-shm"):
-        side = path.with_name(path.name + suffix)
-        if side.exists():
-            side.replace(kept.with_name(kept.name + suffix))
-    path.replace(kept)
+    kept = set_aside(path, "damaged")
     return open_wal(path, schema, **kwargs), kept

@@ -14,13 +14,12 @@ from __future__ import annotations
 
 import os
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from calcapp.paths import data_home
+from calcapp.paths import data_home, set_aside
 
 FILE_NAME = "memory.npz"
 MAX_PER_CLASS = 40  # the newest corrections of a class win; older ones are dropped
@@ -120,10 +119,10 @@ class PersonalMemory:
         image, pen = symbol_inputs(strokes, line, line_h)
         got = self._read()
         if got is None and self.path.exists():
-            self._set_aside("unreadable")
+            set_aside(self.path, "unreadable")
         images, pens, labels = got if got is not None else _empty()
         if len(labels) and pens.shape[1] != len(pen):  # remembered by a version with another pen view
-            self._set_aside("older")
+            set_aside(self.path, "older")
             images, pens, labels = images[:0], np.zeros((0, len(pen)), np.float32), []
         images = np.concatenate([images, image[None]]) if len(labels) else image[None]
         pens = np.concatenate([pens, pen[None]]) if len(labels) else pen[None]
@@ -131,14 +130,6 @@ class PersonalMemory:
         keep = _newest_per_class(labels)
         self._save(images[keep], pens[keep], [labels[i] for i in keep])
         return len(keep)
-
-    def _set_aside(self, why: str) -> None:
-        stamp = time.strftime("%Y%m%d-%H%M%S")
-        kept, n = self.path.with_name(f"{FILE_NAME}.{why}-{stamp}"), 1
-        while kept.exists():
-            n += 1
-            kept = self.path.with_name(f"{FILE_NAME}.{why}-{stamp}-{n}")
-        self.path.replace(kept)
 
     def clear(self) -> None:
         self.path.unlink(missing_ok=True)

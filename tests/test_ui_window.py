@@ -361,12 +361,18 @@ def test_no_covering_model_says_why_the_models_do_not_cover_it(qtbot, window):
     assert window.display.summary() == "network - exact 1239"
 
 
-def test_enter_then_typing_at_once_still_keeps_the_entry(qtbot, tmp_path):
+def _unstarted(qtbot, tmp_path):
+    """A window whose manager serves nothing until ``manager.start()``: requests wait in order."""
     info = fake_model(tmp_path)
     manager = ModelManager(predictor_for=FakePredictor, models_loader=lambda: [info],
                            recognizer_loader=FakeRecognizer, start=False, warm=False)
     window = MainWindow(manager, start_tf=False, confirm=lambda *a: True)
     qtbot.addWidget(window)
+    return window, manager
+
+
+def test_enter_then_typing_at_once_still_keeps_the_entry(qtbot, tmp_path):
+    window, manager = _unstarted(qtbot, tmp_path)
     try:
         edit = window.display.edit
         qtbot.keyClicks(edit, "5+6")
@@ -383,11 +389,7 @@ def test_enter_then_typing_at_once_still_keeps_the_entry(qtbot, tmp_path):
 
 
 def test_a_reading_that_arrives_after_typing_keeps_what_was_typed(qtbot, tmp_path):
-    info = fake_model(tmp_path)
-    manager = ModelManager(predictor_for=FakePredictor, models_loader=lambda: [info],
-                           recognizer_loader=FakeRecognizer, start=False, warm=False)
-    window = MainWindow(manager, start_tf=False, confirm=lambda *a: True)
-    qtbot.addWidget(window)
+    window, manager = _unstarted(qtbot, tmp_path)
     try:
         window.canvas.add_stroke(line(20, 20, 22, 80))  # read as '1', but not before the typing
         edit = window.display.edit

@@ -202,7 +202,7 @@ def test_one_bad_file_does_not_sink_the_batch(tmp_path, capsys):
     deep.write_text("[" * 100_000 + "]" * 100_000)
     junk = tmp_path / "junk.png"
     junk.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 50)
-    files = [good, bomb, deep, junk, tmp_path / "missing.png"]
+    files = [good, bomb, deep, junk, tmp_path / "missing.png", tmp_path]
     code = main(["recognize", "--json", "--no-answer", *map(str, files)])
     out, err = capsys.readouterr()
     rows = [json.loads(line) for line in out.splitlines()]
@@ -210,4 +210,5 @@ def test_one_bad_file_does_not_sink_the_batch(tmp_path, capsys):
     assert rows[0]["error"] is None and rows[0]["expression"]
     assert all(r["error"] and r["error"].startswith("cannot read") for r in rows[1:])
     assert "megapixels" in rows[1]["error"] and "nested too deeply" in rows[2]["error"]
-    assert "internal error" not in err and "4 of 5" in err
+    assert "no such file" in rows[4]["error"] and "a folder or a device" in rows[5]["error"]
+    assert "internal error" not in err and "5 of 6" in err

@@ -131,8 +131,8 @@ def run(args) -> int:
         rows.append(row)
         try:
             path = Path(name)
-            if not path.is_file():
-                raise OSError(2, "no such file")
+            if not path.is_file():  # a folder or a device (/dev/zero) is no handwriting file either
+                raise OSError(2, "not a file: a folder or a device" if path.exists() else "no such file")
             prepared.append(prepare(rec, path))
             slots.append(row)
         except Exception as exc:  # one bad file (a bomb, a broken archive) must not sink the rest

@@ -178,6 +178,15 @@ def test_a_broken_card_among_the_users_models_hides_nothing(calcapp_home):
     assert "add3" in [m.name for m in list_models()]
 
 
+def test_calcapp_models_says_which_of_the_users_models_it_left_out(calcapp_home, capsys):
+    bad = calcapp_home / "models" / "bad"
+    bad.mkdir(parents=True)
+    (bad / "card.json").write_text("[]")
+    assert main(["models"]) == 0
+    out, err = capsys.readouterr()
+    assert "add3" in out and "bad: left out, its card cannot be read (" in err and "not list" in err
+
+
 def test_the_gui_name_field_refuses_a_path(qtbot):
     from calcapp.ui.training.form import SetupForm
 

@@ -12,9 +12,13 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    from calcapp.nets.registry import list_models
+    import sys
+
+    from calcapp.nets.registry import list_models, unreadable_models
 
     models = list_models(kind=None if args.all else "calculator")
+    for folder, why in unreadable_models():
+        print(f"calcapp: {folder.name}: left out, its card cannot be read ({why})", file=sys.stderr)
     if args.json:
         for info in models:
             print(json.dumps(info.summary(), ensure_ascii=False))

@@ -285,7 +285,9 @@ def load_info(folder: Path, source: str = "path") -> ModelInfo:
     return ModelInfo(name, folder, card, source)
 
 
-def _scan(root: Path, source: str) -> list[ModelInfo]:
+def _scan(root: Path, source: str, broken: list | None = None) -> list[ModelInfo]:
+    """The models in ``root``; a folder whose card cannot be read goes to ``broken`` as
+    (folder, why) instead: a broken card must not hide the other models."""
     if not root.is_dir():
         return []
     found = []
@@ -293,9 +295,18 @@ def _scan(root: Path, source: str) -> list[ModelInfo]:
         if (sub / CARD_NAME).is_file():
             try:
                 found.append(load_info(sub, source))
-            except (OSError, ValueError):
-                continue  # a broken card must not hide the other models
+            except (OSError, ValueError) as exc:
+                if broken is not None:
+                    broken.append((sub, str(exc)[:200]))
     return found
+
+
+def unreadable_models() -> list[tuple[Path, str]]:
+    """The user's model folders whose card cannot be read, with why (``calcapp models`` says so
+    rather than leave a model the user trained silently missing from the list)."""
+    broken: list[tuple[Path, str]] = []
+    _scan(user_models_dir(create=False), "user", broken)
+    return broken
 
 
 def list_models(kind: str | None = "calculator") -> list[ModelInfo]:

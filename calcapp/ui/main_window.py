@@ -97,10 +97,26 @@ class MainWindow(QMainWindow):
         self.key_router = keyboard.setup(self)  # Tab order, keys anywhere, accessible names
         self.picker.set_models(self.manager.models())
         self._restore_settings()
+        self._say_what_was_unreadable()
+
+    def _say_what_was_unreadable(self) -> None:
+        """A damaged history set aside, or a model of the user's whose card cannot be read
+        (left out of the picker), is said at start rather than left for the user to find."""
+        from calcapp.nets.registry import unreadable_models
+
+        said, why = [], []
         kept = getattr(self.history_store, "set_aside", None)
         if kept is not None:
-            self.statusBar().showMessage(f"the history file was damaged: it is kept as {kept.name} "
-                                         "and a new history has begun", 30000)
+            said.append("history damaged and kept aside")
+            why.append(f"The history file was damaged: it is kept as {kept.name}, and a new history has begun.")
+        broken = unreadable_models()
+        if broken:
+            said.append(f"unreadable model card{'s' if len(broken) > 1 else ''} left out: "
+                        + ", ".join(folder.name for folder, _ in broken))
+            why += [f"The model {folder.name} is left out: {reason}" for folder, reason in broken]
+        if said:  # short enough for the status bar at 800 pixels; the whole story in its tooltip
+            self.statusBar().showMessage("; ".join(said), 60000)
+            self.statusBar().setToolTip("\n".join(why))
 
     # -- construction ------------------------------------------------------------------
     def _build(self) -> None:

@@ -406,16 +406,16 @@ def test_a_reading_that_arrives_after_typing_keeps_what_was_typed(qtbot, tmp_pat
         window.close()
 
 
-def test_a_damaged_history_file_and_unreadable_models_are_said_and_the_window_opens(qtbot, tmp_path, calcapp_home):
+def test_a_damaged_history_and_unreadable_models_are_said_and_the_window_opens(qtbot, tmp_path, calcapp_home):
     (calcapp_home / "history.sqlite3").write_bytes(b"\x00not a database" * 100)
     (calcapp_home / "models" / "mine").mkdir(parents=True)
     (calcapp_home / "models" / "mine" / "card.json").write_text("[]")
     window = make_window(qtbot, tmp_path)
     try:
-        message = window.statusBar().currentMessage()
-def test_a_damaged_history_and_unreadable_models_are_said_and_the_window_opens(qtbot, tmp_path, calcapp_home):
+        message, tip = window.statusBar().currentMessage(), window.statusBar().toolTip()
+        assert "history damaged and kept aside" in message and "history.sqlite3.damaged-" in tip
         assert "unreadable model card left out: mine" in message
-        assert "a new history has begun" in window.statusBar().toolTip()
+        assert "a new history has begun" in tip
         qtbot.keyClicks(window.display.edit, "5+6")
         qtbot.keyClick(window.display.edit, Qt.Key_Return)
         qtbot.waitUntil(lambda: window.history.list.count() == 1, timeout=5000)

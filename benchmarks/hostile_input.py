@@ -4,7 +4,7 @@ message, never a crash. Writes benchmarks/results/hostile.md.
     python benchmarks/hostile_input.py [--other CHECKOUT]
 
 ``--other`` runs the same cases against another checkout in the same sitting (before/after).
-Each case: the median of 3 reads (of new strokes each time), or one read where the first took over 5 s.
+Each case: the median of 3 reads (a new input each time), or one read where the first took over 5 s.
 """
 
 from __future__ import annotations
@@ -21,28 +21,32 @@ OUT = ROOT / "benchmarks/results/hostile.md"
 
 
 def cases():
-    """(name, kind, input) with kind 'ink' or 'image'."""
+    """(name, kind, make) with kind 'ink' or 'image'; ``make()`` builds the input anew (new
+    strokes each read: the recognizer remembers the ones it read), from a seed of its own."""
     import numpy as np
 
     from calcapp.ink.strokes import Point, Stroke
     from calcapp.ink.synth import synth_line
 
-    rng = np.random.default_rng(0)
-
-    def scatter(n, w, h, pts=5):
+    def scatter(n, w, h, seed, pts=5):
+        rng = np.random.default_rng(seed)
         return [Stroke([Point(float(x + rng.normal(0, 3)), float(y + rng.normal(0, 3))) for _ in range(pts)])
                 for x, y in zip(rng.uniform(0, w, n), rng.uniform(0, h, n))]
 
-    wild = [Stroke([Point(0, 0), Point(1e300, 5)]), Stroke([Point(-1e300, 1e300), Point(3, 3), Point(2e299, -1e300)])]
-    checker = lambda n: (np.indices((n, n)).sum(0) % 2).astype(np.float32)  # noqa: E731
+    def checker(n):
+        return (np.indices((n, n)).sum(0) % 2).astype(np.float32)
+
     return [
-        ("a written line of 36 symbols (49 strokes), read before", "ink", synth_line("(12+345)\u00d767=" * 3, rng)[0]),
-        ("1,000 strokes along a line (the stroke cap)", "ink", scatter(1000, 20000, 100)),
-        ("1,000 strokes in a 10-unit square", "ink", scatter(1000, 10, 10)),
-        ("2 strokes reaching +-1e300", "ink", wild),
-        ("noise image 1000 x 1000", "image", np.random.default_rng(1).random((1000, 1000))),
-        ("checkerboard image 1000 x 1000", "image", checker(1000)),
-        ("checkerboard image 2000 x 2000", "image", checker(2000)),
+        ("a written line of 36 symbols (49 strokes), read before", "ink",
+         lambda: synth_line("(12+345)\u00d767=" * 3, np.random.default_rng(0))[0]),
+        ("1,000 strokes along a line (the stroke cap)", "ink", lambda: scatter(1000, 20000, 100, 1)),
+        ("1,000 strokes in a 10-unit square", "ink", lambda: scatter(1000, 10, 10, 2)),
+        ("2 strokes reaching +-1e300", "ink",
+         lambda: [Stroke([Point(0, 0), Point(1e300, 5)]),
+                  Stroke([Point(-1e300, 1e300), Point(3, 3), Point(2e299, -1e300)])]),
+        ("noise image 1000 x 1000", "image", lambda: np.random.default_rng(1).random((1000, 1000))),
+        ("checkerboard image 1000 x 1000", "image", lambda: checker(1000)),
+        ("checkerboard image 2000 x 2000", "image", lambda: checker(2000)),
     ]
 
 
@@ -50,12 +54,13 @@ def measure() -> list[dict]:
     from calcapp.handwriting.recognizer import load_recognizer
 
     rec = load_recognizer()
-    rec.read_strokes(cases()[0][2])  # warm
+    todo = cases()
+    rec.read_strokes(todo[0][2]())  # warm
     rows = []
-    for k, (name, kind, _) in enumerate(cases()):
+    for name, kind, make in todo:
         times, result = [], None
         for _ in range(3):
-            data = cases()[k][2]  # new strokes each time: the recognizer remembers the ones it read
+            data = make()
             t = time.perf_counter()
             try:
                 r = rec.read_strokes(data) if kind == "ink" else rec.read_image(data)
